@@ -1,0 +1,48 @@
+/* sonota - frees Sonoff switches from stock firmware over WiFi. Command dispatch only. */
+#include "sonota/cmds.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"flash", cmd_flash, "walk a stock device through OTA to new firmware (default)"},
+    {"image", cmd_image, "inspect, validate, build and generate ESP8266 firmware images"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sonota [COMMAND] [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'sonota COMMAND --help' describes each command; "
+               "without a command sonota runs 'flash'.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+                      !strcmp(argv[1], "help"))) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+        printf("sonota %s\n", SONOTA_VERSION);
+        return EXIT_OK;
+    }
+    if (argc >= 2 && argv[1][0] != '-') {
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[1], commands[i].name))
+                return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "sonota: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    /* No subcommand: flash, with argv[0] standing in as the command name. */
+    return cmd_flash(argc, argv);
+}
