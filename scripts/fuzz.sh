@@ -7,7 +7,7 @@ seconds=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 status=0
 for exe in "$dir"/fuzz/fuzz_*; do
-    [ -x "$exe" ] || continue
+    [ -f "$exe" ] && [ -x "$exe" ] || continue
     name=$(basename "$exe")
     seeds="$top/fuzz/corpus/${name#fuzz_}"
     work=$(mktemp -d)

@@ -1,6 +1,10 @@
 /* ewl_msg.h - eWeLink stock-firmware JSON messages, both directions (PROTOCOL.md §1.2-§1.5).
- * Parsers copy what they need into fixed fields (truncation = SO_E_TOOBIG);
- * builders return a malloc'd NUL-terminated string the caller frees (NULL on OOM). */
+ * Parsers copy what they need into fixed fields (truncation = SO_E_TOOBIG); the
+ * input must be exactly one JSON object (blanks around it allowed, else SO_E_JSON);
+ * a known field of the wrong type, or a non-integral number where an integer is
+ * expected, is SO_E_MSG_FIELD; unknown keys are ignored; keys are case-sensitive.
+ * Builders return a malloc'd NUL-terminated string the caller free()s (NULL on OOM
+ * or when a string argument is NULL); key order and JSON types follow §1.2-§1.5. */
 #ifndef SO_EWL_MSG_H
 #define SO_EWL_MSG_H
 
@@ -37,8 +41,12 @@ struct ewl_ap_config {
     char server[EWL_HOST_MAX];        /* serverName: IPv4 or host name */
     int port;
 };
-/* POST /ap body; strict: version, ssid, password, serverName (strings), port (1..65535). */
+/* POST /ap body; strict: version (number), ssid, password, serverName (strings),
+ * port (number 1..65535), all required. The password is wiped from cJSON's copies,
+ * and from out on failure. */
 enum so_err ewl_parse_ap_config(const char *json, size_t n, struct ewl_ap_config *out);
+/* {"version":V,"ssid":..,"password":..,"serverName":..,"port":N}; no copy of the
+ * password is left in freed memory (only in the returned string: wipe it too). */
 char *ewl_build_ap_config(const struct ewl_ap_config *in);
 
 /* {"error":N} (the /ap reply). */
@@ -55,7 +63,10 @@ struct ewl_dispatch_req {
     int version;                      /* 2 */
     uint32_t ts;
 };
+/* deviceid and apikey (strings) required; model, romVersion, accept (strings),
+ * version (number) and ts (number 0..2^32-1) optional but type-checked. */
 enum so_err ewl_parse_dispatch_req(const char *json, size_t n, struct ewl_dispatch_req *out);
+/* {"accept":..,"version":N,"ts":N,"deviceid":..,"apikey":..,"model":..,"romVersion":..} */
 char *ewl_build_dispatch_req(const struct ewl_dispatch_req *in);
 
 struct ewl_dispatch_reply {
@@ -63,9 +74,10 @@ struct ewl_dispatch_reply {
     char ip[EWL_HOST_MAX];
     int port;
 };
-/* Like the firmware: error must be a number, IP a string, port a number. */
+/* Like the firmware: error must be a number, IP a string, port a number (1..65535).
+ * IP and port are required when error is 0, optional (type-checked) otherwise. */
 enum so_err ewl_parse_dispatch_reply(const char *json, size_t n, struct ewl_dispatch_reply *out);
-/* {"error":0,"reason":"ok","IP":"..","port":N} */
+/* {"error":0,"reason":"ok","IP":"..","port":N} (reason "error" when error != 0) */
 char *ewl_build_dispatch_reply(const struct ewl_dispatch_reply *in);
 
 /* ---- WebSocket messages (§1.4, §1.5) ---- */
@@ -117,13 +129,23 @@ struct ewl_msg {
 
 /* Parses any WebSocket JSON message. SO_E_JSON when not a JSON object,
  * SO_E_TOOBIG when n > EWL_JSON_MAX or a field overflows, SO_E_MSG_FIELD when a
- * known field has the wrong type or an upgrade has more than 2 / malformed bins. */
+ * known field has the wrong type or an upgrade has more than 2 / malformed bins.
+ * Every field is optional. "action" must be a string (unknown → EWL_ACT_UNKNOWN;
+ * action_name is set for known ones too); "sequence" a string or an integer number
+ * (|n| <= 2^53, stored as digits); "error", config.hb, config.hbInterval,
+ * params.upgradeState, params.autoRestart integer numbers; "config" an object.
+ * params.fwVersion/upgradeState are read for "update" (when params is an object);
+ * params.binList/model/version/autoRestart for "upgrade" (params must then be an
+ * object; binList, when present, an array of at most 2 objects each with
+ * downloadUrl, digest and name strings; the digest's form is not checked here).
+ * On an error the fields read before it stay set; action, deviceid, apikey,
+ * userAgent and sequence are read first, so a device can still ack the sequence. */
 enum so_err ewl_parse_msg(const char *json, size_t n, struct ewl_msg *out);
 
 /* Device → server. */
 char *ewl_build_register(const char *deviceid, const char *factory_apikey, const char *model,
                          const char *rom_version, uint32_t ts);
-/* action is "date", or "query" (params ["timers"]). */
+/* action is "date", or "query" (params ["timers"]); any other action gets no params. */
 char *ewl_build_dev_simple(const char *action, const char *deviceid, const char *apikey);
 /* update with params {switch, fwVersion, rssi, staMac, startup}. */
 char *ewl_build_dev_update(const char *deviceid, const char *apikey, const char *fw_version,
@@ -134,10 +156,14 @@ char *ewl_build_dev_upgrade_state(const char *deviceid, const char *apikey, int 
 char *ewl_build_ack(const char *deviceid, const char *apikey, const char *sequence, int error);
 
 /* Server → device. */
+/* {"error":0,"deviceid":..,"apikey":..,"config":{"hb":1,"hbInterval":N}}; the
+ * config object only when hb_interval > 0. */
 char *ewl_build_register_reply(const char *deviceid, const char *new_apikey, int hb_interval);
 /* date_iso is "YYYY-MM-DDTHH:MM:SS.mmmZ" (see ewl_format_date). */
 char *ewl_build_date_reply(const char *deviceid, const char *apikey, const char *date_iso);
+/* {"error":0,"deviceid":..,"apikey":..} */
 char *ewl_build_update_reply(const char *deviceid, const char *apikey);
+/* {"error":0,"deviceid":..,"apikey":..,"params":0} */
 char *ewl_build_query_reply(const char *deviceid, const char *apikey);
 
 struct ewl_upgrade {
@@ -150,6 +176,9 @@ struct ewl_upgrade {
     int n_bins;                       /* 2: user1 first */
     struct ewl_bin bins[2];
 };
+/* {"action":"upgrade","deviceid":..,"apikey":..,"userAgent":"app","sequence":"..","ts":0,
+ *  "params":{"binList":[{"downloadUrl":..,"digest":..,"name":..},..],"model":..,
+ *  "version":..,"autoRestart":N}}; NULL when n_bins is not 0..2. */
 char *ewl_build_upgrade(const struct ewl_upgrade *in);
 /* Cosmetic switch command {"action":"update",...,"params":{"switch":"on|off"}}. */
 char *ewl_build_switch(const char *deviceid, const char *apikey, const char *sequence, int on);
@@ -157,11 +186,12 @@ char *ewl_build_switch(const char *deviceid, const char *apikey, const char *seq
 /* ---- helpers ---- */
 /* RFC 4122 version-4 text form of 16 random bytes (sets version/variant bits). */
 void ewl_format_uuid(const uint8_t rnd[16], char out[EWL_UUID_LEN + 1]);
-/* 36 chars, 8-4-4-4-12 hex groups. */
+/* 36 chars, 8-4-4-4-12 hex groups (either case); NULL → 0. */
 int ewl_is_uuid(const char *s);
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ" for a UTC time; out needs 25 bytes. */
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" for a UTC time; out needs 25 bytes. Pure arithmetic
+ * (proleptic Gregorian); seconds are clamped to years 0000..9999, millis to 0..999. */
 void ewl_format_date(int64_t unix_seconds, int millis, char out[25]);
-/* 64 lowercase hex chars. */
+/* Exactly 64 lowercase hex chars (IG compares with lowercase hex, §1.5); NULL → 0. */
 int ewl_is_digest(const char *s);
 
 #endif

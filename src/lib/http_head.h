@@ -39,7 +39,11 @@ struct so_http_head {
  * SO_E_TOOBIG: head longer than SO_HTTP_HEAD_MAX or more than SO_HTTP_HEADERS_MAX headers.
  * SO_E_SYNTAX: anything malformed (bad start line, header without colon, bare CR,
  *   NUL or control bytes, whitespace before colon, obs-fold continuation lines).
- * Lines may end in CRLF or a bare LF. */
+ * Lines may end in CRLF or a bare LF. Complete lines are checked as they arrive, so
+ * errors are reported before the blank line; never reads past len; *out is reset.
+ * Start lines: "METHOD SP target SP HTTP/1.x" (method a token, target visible ASCII)
+ * and "HTTP/1.x SP 3DIGIT [SP reason]"; only HTTP/1.0 and HTTP/1.1; no leading
+ * empty line. Header values may hold obs-text (bytes >= 0x80). */
 enum so_err so_http_parse_request(const char *buf, size_t len, struct so_http_head *out);
 enum so_err so_http_parse_response(const char *buf, size_t len, struct so_http_head *out);
 
@@ -51,7 +55,8 @@ size_t so_http_count(const struct so_http_head *h, const char *name);
 /* Body framing of a message: Content-Length must appear at most once (or repeat
  * the same value), be plain digits; Transfer-Encoding together with Content-Length
  * is refused (request smuggling, RFC 9112 §6.3).
- * SO_OK with *has_length=1 and *length, or *has_length=0 when absent;
+ * SO_OK with *has_length=1 and *length, or *has_length=0 when absent (also when
+ * only Transfer-Encoding is present: the caller decides, we never send chunked);
  * SO_E_HTTP_HEADER when conflicting or malformed. */
 enum so_err so_http_content_length(const struct so_http_head *h, int *has_length,
                                    uint64_t *length);

@@ -35,7 +35,7 @@ struct so_ws_frame {
 
 /* Decodes one frame at the start of buf.
  * SO_OK: header_len + payload_len bytes form the frame (all present in buf).
- * SO_AGAIN: need more bytes.
+ * SO_AGAIN: need more bytes (checks below run as soon as their bytes are present).
  * SO_E_TOOBIG: payload_len > max_payload (checked as soon as the length is known).
  * SO_E_WS_FRAME: reserved opcode, RSV bits set, control frame > 125 B or not FIN,
  *   non-minimal length encoding, 64-bit length with the top bit set. */
@@ -49,8 +49,9 @@ void so_ws_unmask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t mask
 /* Encodes a FIN frame with opcode and payload into out. With mask != NULL the
  * frame is masked with that key (the device always uses 00 00 00 00); else unmasked.
  * Uses 7-bit or 16-bit lengths only (the device reads no 64-bit lengths); payloads
- * over 65535 are refused. Returns the frame length, or 0 if cap is too small or
- * n > 65535. */
+ * over 65535 are refused. Returns the frame length, or 0 if cap is too small,
+ * n > 65535, op is not one of the opcodes above, or a control frame (close, ping,
+ * pong) would carry more than 125 bytes (RFC 6455 §5.5). payload must not overlap out. */
 size_t so_ws_encode(uint8_t *out, size_t cap, enum so_ws_opcode op, const uint8_t *payload,
                     size_t n, const uint8_t *mask);
 

@@ -1,0 +1,93 @@
+# lib.sh - shared helpers for end-to-end user stories. Source it; never run it.
+# Exit 77 means "skipped" to meson. Every wait is bounded; cleanup runs on any exit.
+
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sonota-e2e.XXXXXX")
+E2E_PIDS=""
+E2E_NETNS=""
+
+e2e_cleanup() {
+    local pid ns
+    for pid in $E2E_PIDS; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in $E2E_PIDS; do
+        wait "$pid" 2>/dev/null
+    done
+    for ns in $E2E_NETNS; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
+    [ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_TMP"
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+# Remembers a background process for cleanup: `cmd & e2e_track $!`
+e2e_track() { E2E_PIDS="$E2E_PIDS $1"; }
+
+# Prints N free TCP ports on 127.0.0.1.
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(*(s.getsockname()[1] for s in socks))
+PY
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND every 0.1 s until it succeeds or time runs out.
+wait_for() {
+    local deadline=$(( $(date +%s) + $1 ))
+    shift
+    while ! "$@" 2>/dev/null; do
+        [ "$(date +%s)" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+# wait_pid SECONDS PID: waits for PID to exit; returns its status, or 124 (and kills it) on timeout.
+wait_pid() {
+    local deadline=$(( $(date +%s) + $1 )) pid=$2
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            kill "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            return 124
+        fi
+        sleep 0.1
+    done
+    wait "$pid"
+}
+
+# Fails when a file contains a secret.
+assert_no_secret() {
+    local secret=$1; shift
+    local f
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        if grep -qF -- "$secret" "$f"; then
+            fail "secret leaked into $f"
+        fi
+    done
+}
+
+# ---- network namespaces (issue 4) ----
+# Skips unless this process may create namespaces.
+netns_require() {
+    command -v ip >/dev/null || skip "iproute2 (ip) not installed"
+    local probe="sonota-probe-$$"
+    ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here (needs root/CAP_SYS_ADMIN)"
+    ip netns del "$probe"
+}
+
+# netns_new NAME: creates a namespace with loopback up, removed at exit.
+netns_new() {
+    ip netns add "$1" || fail "ip netns add $1"
+    E2E_NETNS="$E2E_NETNS $1"
+    ip -n "$1" link set lo up
+}
