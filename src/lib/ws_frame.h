@@ -11,7 +11,8 @@
 #define SO_WS_PAYLOAD_MAX 2048
 /* The firmware's fixed handshake key and its correct accept value (§1.4). */
 #define SO_WS_DEVICE_KEY "ITEADTmobiM0x1DabcEsnw=="
-#define SO_WS_DEVICE_ACCEPT "Q1/L5gx6qdQ7y3UWgO/Tah/zXBA="
+/* Computed base64(SHA-1(key + GUID)); PROTOCOL.md §1.4 prints it with a capital Q by mistake. */
+#define SO_WS_DEVICE_ACCEPT "q1/L5gx6qdQ7y3UWgO/Tah/zXBA="
 
 enum so_ws_opcode {
     SO_WS_CONT = 0x0,

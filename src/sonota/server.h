@@ -44,6 +44,44 @@ struct srv_config {
     const char *upgrade_version; /* "99.99.99" */
 };
 
+/* Event semantics (what server.c, fileserv.c and cloud.c implement):
+ * - Events are delivered synchronously from inside srv_create (LISTENING) and
+ *   srv_run_once; the pointers in struct srv_event are valid only during the call.
+ *   None are delivered from srv_destroy. Do not call srv_destroy from the callback.
+ * - TLS_CLIENT: once per TLS connection. error 0: handshake done, detail
+ *   "TLSv1.1 AES128-SHA (ClientHello 0x0302, 2 suites, AES128-SHA offered)".
+ *   error != 0: the handshake failed with that TLS alert number (RFC 5246 §7.2, -1 if
+ *   none), detail says who sent it, e.g. 48 unknown CA from a pinning firmware (§2).
+ * - DISPATCH: after the reply to POST /dispatch/device is queued; detail
+ *   "sent IP <ip> port <port>". deviceid/model/rom_version NULL if the body had none.
+ * - WS_OPEN / WS_CLOSED: per /api/ws connection; WS_CLOSED detail = the session's
+ *   last state (wait-register, ready, upgrade-sent, downloading, retry-wait, done,
+ *   failed, closed).
+ * - REGISTER: the register reply is queued; paced = this device's whole-body
+ *   downloads are paced (it acked 404 before, or pace SLOW).
+ * - UPGRADE_SENT: the upgrade command is queued (after the first update reply of a
+ *   session, or again 3 s after an ack 404 in the same session); detail = its
+ *   sequence. At most 4 per device over all sessions, then ERROR (lib/cloud_fsm.h:
+ *   CLOUD_REISSUE_DELAY_MS, CLOUD_UPGRADE_ATTEMPTS_MAX).
+ * - UPGRADE_ACK: a device message without action whose sequence is the last upgrade's;
+ *   error = its "error" (0 if absent). With pace AUTO an ack 404 has already marked the
+ *   device and its address paced when this event arrives (paced = 1).
+ * - UPGRADE_STATE: an update carrying params.upgradeState (it is answered as usual).
+ * - DOWNLOAD_START: first request of a download of a file by a peer address: any
+ *   whole-body GET, or a Range request when no download of that (address, file) is
+ *   under way, or one starting at byte 0 after some bytes were sent. offset = first
+ *   byte requested; detail = the request target.
+ * - DOWNLOAD_PROGRESS: offset = bytes of the file sent to that address so far (union
+ *   of 4 KiB chunks), about every 10 % (4..64 KiB steps).
+ * - DOWNLOAD_DONE: every 4 KiB chunk of the file went to that address (by Range
+ *   replies, any order and connections, or one whole body) AND the peer's TCP
+ *   acknowledged the last reply. Once per download.
+ * - DOWNLOAD_ABORT: the connection closed while a reply body was unsent or
+ *   unacknowledged; offset = file bytes the peer acknowledged.
+ * - REJECTED: error = the HTTP status we answered (400, 404, 405, 413, 416, 431, or 404
+ *   for a WebSocket upgrade outside /api/ws); detail = "<status> <request line>".
+ * - ERROR: detail = a sentence (e.g. a device ran out of upgrade attempts).
+ * - DIY_RESULT: see below. */
 enum srv_event_type {
     SRV_EV_LISTENING,           /* detail: "http 0.0.0.0:8080" etc. */
     SRV_EV_TLS_CLIENT,          /* peer, detail: negotiated protocol + cipher */
@@ -61,6 +99,8 @@ enum srv_event_type {
     SRV_EV_DOWNLOAD_ABORT,      /* peer, file, offset: the peer went away mid-body */
     SRV_EV_REJECTED,            /* peer, detail: request refused (404, 400, 416, limits) */
     SRV_EV_ERROR,               /* detail */
+    SRV_EV_DIY_RESULT,          /* peer, detail: body a DIY device POSTed to /api/device/otaFlash
+                                   (§6), error: its "error" number or -1 if none */
 };
 
 struct srv_event {
@@ -88,8 +128,13 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
 /* Services the loop for at most timeout_ms. Returns 0, or -1 on a fatal error. */
 int srv_run_once(struct srv *s, int timeout_ms);
 /* Forces paced serving for a peer IP (e.g. after an ack 404 seen elsewhere). */
+/* (Whole-body downloads only; paced = 0 removes the mark. No effect with SRV_PACE_FAST;
+ * SRV_PACE_SLOW paces every whole body anyway. peer_ip is an IPv4 text address.) */
 void srv_set_paced(struct srv *s, const char *peer_ip, int paced);
-/* Stops listening and frees everything; accepts NULL. */
+/* The port a listener really uses: which = "http", "https" or "plain". Useful when
+ * a port of 0 was configured (the kernel picks a free one). 0 if not listening. */
+int srv_port(const struct srv *s, const char *which);
+/* Stops listening and frees everything; accepts NULL. Not from inside the event callback. */
 void srv_destroy(struct srv *s);
 
 #endif

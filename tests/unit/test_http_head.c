@@ -87,7 +87,7 @@ static const char ws_101[] =
     "HTTP/1.1 101 Switching Protocols\r\n"
     "Upgrade: websocket\r\n"
     "Connection: Upgrade\r\n"
-    "Sec-WebSocket-Accept: Q1/L5gx6qdQ7y3UWgO/Tah/zXBA=\r\n"
+    "Sec-WebSocket-Accept: q1/L5gx6qdQ7y3UWgO/Tah/zXBA=\r\n"
     "\r\n";
 
 static const char partial_206[] = /* §1.5, §6 */

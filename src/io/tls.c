@@ -1,0 +1,232 @@
+#include "io/tls.h"
+
+#include "io/crypto.h"
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The signature digest of our certificate. SonOTA's was sha1WithRSA (§1.6); ≤1.5.x
+ * firmware does not verify the certificate (§2), so sha256 is used. */
+#define SO_TLS_SIG_MD EVP_sha256()
+
+/* Per-connection facts kept in one SSL ex_data slot, packed into a pointer-sized
+ * integer so nothing needs freeing: bits 0-15 ClientHello legacy_version,
+ * 16-27 number of suites (capped), 28 offers AES128-SHA, 29 recorded, 30 reported. */
+#define HELLO_VER_MASK 0xffffu
+#define HELLO_NC_SHIFT 16
+#define HELLO_NC_MAX 0xfffu
+#define HELLO_AES128 (1u << 28)
+#define HELLO_SEEN (1u << 29)
+#define HELLO_REPORTED (1u << 30)
+
+static int g_ex_index = -1;
+
+static int ex_index(void)
+{
+    /* Single-threaded program: the first caller creates the slot. */
+    if (g_ex_index < 0)
+        g_ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    return g_ex_index;
+}
+
+static uintptr_t ex_get(const SSL *ssl)
+{
+    int idx = ex_index();
+    return idx < 0 ? 0 : (uintptr_t)SSL_get_ex_data(ssl, idx);
+}
+
+static void ex_set(SSL *ssl, uintptr_t v)
+{
+    int idx = ex_index();
+    if (idx >= 0)
+        SSL_set_ex_data(ssl, idx, (void *)v);
+}
+
+static void set_err(char *err, size_t errcap, const char *what)
+{
+    if (!err || !errcap)
+        return;
+    unsigned long e = ERR_get_error();
+    if (e) {
+        char buf[160];
+        ERR_error_string_n(e, buf, sizeof buf);
+        snprintf(err, errcap, "%s (%s)", what, buf);
+    } else {
+        snprintf(err, errcap, "%s", what);
+    }
+    ERR_clear_error();
+}
+
+void so_tls_cert_free(struct so_tls_cert *c)
+{
+    if (!c)
+        return;
+    X509_free(c->x509);
+    EVP_PKEY_free(c->key); /* OpenSSL clears key material on free */
+    free(c);
+}
+
+static int set_serial(X509 *x)
+{
+    unsigned char rnd[8];
+    if (so_random_bytes(rnd, sizeof rnd) != SO_OK)
+        return -1;
+    rnd[0] &= 0x7f; /* positive */
+    rnd[0] |= 0x01; /* non-zero */
+    BIGNUM *bn = BN_bin2bn(rnd, sizeof rnd, NULL);
+    if (!bn)
+        return -1;
+    int ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
+    BN_free(bn);
+    return ok ? 0 : -1;
+}
+
+enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    struct so_tls_cert *c = calloc(1, sizeof *c);
+    if (!c) {
+        set_err(err, errcap, "out of memory creating the TLS certificate");
+        return SO_E_NOMEM;
+    }
+    c->key = EVP_RSA_gen(SO_TLS_RSA_BITS);
+    if (!c->key) {
+        set_err(err, errcap, "cannot generate the RSA key for the TLS certificate");
+        goto fail;
+    }
+    c->x509 = X509_new();
+    if (!c->x509 || !X509_set_version(c->x509, 2) || set_serial(c->x509) != 0) {
+        set_err(err, errcap, "cannot create the TLS certificate");
+        goto fail;
+    }
+    /* Back-date an hour: clocks of the peers are not ours to trust. */
+    if (!X509_gmtime_adj(X509_getm_notBefore(c->x509), -3600) ||
+        !X509_gmtime_adj(X509_getm_notAfter(c->x509), (long)SO_TLS_VALID_DAYS * 86400L)) {
+        set_err(err, errcap, "cannot set the TLS certificate validity");
+        goto fail;
+    }
+    X509_NAME *name = X509_get_subject_name(c->x509);
+    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                    (const unsigned char *)SO_TLS_CN, -1, -1, 0) ||
+        !X509_set_issuer_name(c->x509, name) || !X509_set_pubkey(c->x509, c->key)) {
+        set_err(err, errcap, "cannot fill in the TLS certificate");
+        goto fail;
+    }
+    if (!X509_sign(c->x509, c->key, SO_TLS_SIG_MD)) {
+        set_err(err, errcap, "cannot sign the TLS certificate");
+        goto fail;
+    }
+    int der = i2d_X509(c->x509, NULL);
+    if (der <= 0) {
+        set_err(err, errcap, "cannot encode the TLS certificate");
+        goto fail;
+    }
+    c->der_len = (size_t)der;
+    *out = c;
+    return SO_OK;
+fail:
+    so_tls_cert_free(c);
+    return SO_E_TLS;
+}
+
+/* Observes the ClientHello (OpenSSL ≥ 1.1.1) so a failed or odd handshake can be
+ * explained: axTLS sends legacy_version 0x0302 at most; mbedTLS builds 0x0303 (§2). */
+static int hello_cb(SSL *ssl, int *al, void *arg)
+{
+    (void)al;
+    (void)arg;
+    const unsigned char *suites = NULL;
+    size_t n = SSL_client_hello_get0_ciphers(ssl, &suites);
+    uintptr_t v = HELLO_SEEN | (SSL_client_hello_get0_legacy_version(ssl) & HELLO_VER_MASK);
+    size_t count = n / 2;
+    v |= (uintptr_t)(count > HELLO_NC_MAX ? HELLO_NC_MAX : count) << HELLO_NC_SHIFT;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        if (suites[i] == 0x00 && suites[i + 1] == 0x2f) /* TLS_RSA_WITH_AES_128_CBC_SHA */
+            v |= HELLO_AES128;
+    ex_set(ssl, v | (ex_get(ssl) & HELLO_REPORTED));
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
+                                char *err, size_t errcap)
+{
+    if (!ctx || !c) {
+        set_err(err, errcap, "TLS setup called without a context or certificate");
+        return SO_E_ARG;
+    }
+    if (ex_index() < 0) {
+        set_err(err, errcap, "cannot allocate OpenSSL per-connection data");
+        return SO_E_TLS;
+    }
+    /* Security level 0 first: at the default level OpenSSL 3 refuses TLS 1.0/1.1
+     * and SHA-1 MACs outright (§2), and the cipher string below repeats it. */
+    SSL_CTX_set_security_level(ctx, 0);
+    if (!SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) ||
+        !SSL_CTX_set_max_proto_version(ctx, 0 /* highest: TLS 1.3 */)) {
+        set_err(err, errcap, "cannot enable TLS 1.0 to 1.3");
+        return SO_E_TLS;
+    }
+    if (!SSL_CTX_set_cipher_list(ctx, SO_TLS_CIPHERS)) {
+        set_err(err, errcap, "cannot set the TLS cipher list " SO_TLS_CIPHERS);
+        return SO_E_TLS;
+    }
+    /* TLS 1.3 suites stay at OpenSSL's default. No client certificates. */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    /* No session tickets needed (§2); they would only add records the device ignores. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(ctx, 0);
+    if (SSL_CTX_use_certificate(ctx, c->x509) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx, c->key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        set_err(err, errcap, "cannot load the TLS certificate into OpenSSL");
+        return SO_E_TLS;
+    }
+    SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
+    return SO_OK;
+}
+
+int so_tls_hello_info(const SSL *ssl, unsigned *legacy_version, unsigned *n_ciphers,
+                      int *offers_aes128_sha)
+{
+    uintptr_t v = ssl ? ex_get(ssl) : 0;
+    if (!(v & HELLO_SEEN))
+        return 0;
+    if (legacy_version)
+        *legacy_version = (unsigned)(v & HELLO_VER_MASK);
+    if (n_ciphers)
+        *n_ciphers = (unsigned)((v >> HELLO_NC_SHIFT) & HELLO_NC_MAX);
+    if (offers_aes128_sha)
+        *offers_aes128_sha = !!(v & HELLO_AES128);
+    return 1;
+}
+
+void so_tls_describe(const SSL *ssl, char *buf, size_t cap)
+{
+    if (!cap)
+        return;
+    buf[0] = '\0';
+    if (!ssl)
+        return;
+    const char *cipher = SSL_get_cipher_name(ssl);
+    int n = snprintf(buf, cap, "%s %s", SSL_get_version(ssl), cipher ? cipher : "(none)");
+    unsigned ver, nc;
+    int aes;
+    if (n > 0 && (size_t)n < cap && so_tls_hello_info(ssl, &ver, &nc, &aes))
+        snprintf(buf + n, cap - (size_t)n, " (ClientHello 0x%04x, %u suites%s)", ver, nc,
+                 aes ? ", AES128-SHA offered" : "");
+}
+
+int so_tls_first_report(SSL *ssl)
+{
+    uintptr_t v = ex_get(ssl);
+    if (v & HELLO_REPORTED)
+        return 0;
+    ex_set(ssl, v | HELLO_REPORTED);
+    return 1;
+}

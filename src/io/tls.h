@@ -1,0 +1,52 @@
+/* tls.h - OpenSSL server side for stock Sonoff firmware (PROTOCOL.md §2):
+ * a fresh self-signed RSA-2048 certificate per run, kept in memory only, and an
+ * SSL_CTX profile that still talks to axTLS 1.4 clients (TLS 1.0/1.1, AES-CBC-SHA,
+ * RSA key exchange) while offering modern suites to newer (mbedTLS) builds. */
+#ifndef SO_TLS_H
+#define SO_TLS_H
+
+#include "lib/err.h"
+
+#include <openssl/ssl.h>
+#include <stddef.h>
+
+/* Subject and issuer CN, as SonOTA's bundled certificate (§1.6). */
+#define SO_TLS_CN "sonoff-ota"
+#define SO_TLS_RSA_BITS 2048
+#define SO_TLS_VALID_DAYS 3650
+/* TLS 1.2 and below: everything OpenSSL considers default plus the two AES-CBC-SHA
+ * suites axTLS offers (00 2F, 00 35; §2). Security level 0 is needed on OpenSSL 3
+ * for TLS 1.0/1.1 at all; the suite list keeps RC4/NULL/export out. */
+#define SO_TLS_CIPHERS "DEFAULT:AES128-SHA:AES256-SHA:@SECLEVEL=0"
+
+struct so_tls_cert {
+    X509 *x509;
+    EVP_PKEY *key;
+    size_t der_len;             /* certificate size on the wire (§11: keep < ~2 KB) */
+};
+
+/* Generates the key pair and certificate. On failure *out is NULL and err says why. */
+enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap);
+/* Frees the certificate and its key; accepts NULL. */
+void so_tls_cert_free(struct so_tls_cert *c);
+
+/* Installs cert + key and the legacy-device profile on a server SSL_CTX:
+ * TLS 1.0..1.3, SO_TLS_CIPHERS, default TLS 1.3 suites, no client auth,
+ * no session tickets, and a ClientHello observer (so_tls_hello_*). */
+enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
+                                char *err, size_t errcap);
+
+/* What the client's ClientHello said (recorded by the observer), for diagnostics:
+ * legacy_version (e.g. 0x0301, 0x0303) and the number of cipher suites offered.
+ * Returns 0 if nothing was recorded for this connection. */
+int so_tls_hello_info(const SSL *ssl, unsigned *legacy_version, unsigned *n_ciphers,
+                      int *offers_aes128_sha);
+
+/* "TLSv1.1 AES128-SHA" and, if recorded, " (ClientHello 0x0302, 4 suites)". */
+void so_tls_describe(const SSL *ssl, char *buf, size_t cap);
+
+/* One-shot flag per connection so a handshake is reported once (TLS 1.3 can
+ * signal "handshake done" more than once). Returns 1 the first time only. */
+int so_tls_first_report(SSL *ssl);
+
+#endif

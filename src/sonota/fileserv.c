@@ -1,0 +1,619 @@
+#include "sonota/fileserv.h"
+
+#include "io/log.h"
+#include "lib/http_head.h"
+#include "lib/http_range.h"
+#include "sonota/srv_priv.h"
+
+#include <cJSON.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#if defined(__linux__)
+#include <linux/tcp.h>          /* struct tcp_info with tcpi_bytes_acked */
+#define FS_HAVE_BYTES_ACKED 1
+#else
+#include <netinet/tcp.h>
+#endif
+
+#define FS_POST_MAX 4096        /* DIY result body (§6) */
+#define FS_IDLE_TIMEOUT_S 30    /* no request (or no progress) for this long: close */
+#define FS_PROGRESS_MIN 4096
+#define FS_PROGRESS_MAX 65536
+/* While a written reply is still unacknowledged in the kernel, look again this often
+ * (a new request from the peer also triggers a look: it carries the ACK). */
+#define FS_DRAIN_POLL_MS 10
+
+enum fc_state {
+    FC_HEAD,    /* reading a request head */
+    FC_BODY,    /* reading a POST body */
+    FC_SEND,    /* writing a reply */
+    FC_FLUSH,   /* reply written; waiting until the peer's TCP acknowledged it all */
+};
+
+struct fconn {
+    struct srv *srv;
+    char peer[SRV_PEER_MAX];
+    char ip[SRV_IP_MAX];
+    enum fc_state st;
+    char in[SO_HTTP_HEAD_MAX];
+    size_t in_len;
+    int keep_alive;
+    /* POST body */
+    uint64_t body_left;
+    char body[FS_POST_MAX + 1];
+    size_t body_len;
+    /* reply */
+    unsigned char *out;         /* LWS_PRE + FS_HEAD_OUT_MAX + FS_PIECE */
+    char head[FS_HEAD_OUT_MAX];
+    size_t head_len;            /* head not sent yet (0 once sent) */
+    int file;                   /* -1: no file body */
+    const unsigned char *body_src; /* small non-file bodies */
+    uint64_t first, pos, end;   /* file bytes [first, end), next = pos */
+    int paced, whole, head_only;
+    int track;
+    int lead_done;
+    int done_pending;           /* this reply completed the file's coverage */
+    uint64_t tx_total;          /* bytes handed to lws on this connection */
+    uint64_t reply_start;       /* tx_total when this reply's head was written */
+    size_t head_sent;           /* head bytes of this reply */
+    uint64_t unacked;           /* reply bytes the peer had not acknowledged at the last look */
+};
+
+size_t fileserv_pss_size(void)
+{
+    return sizeof(struct fconn);
+}
+
+/* ---- coverage and download events ---- */
+
+static void emit_dl(struct srv *s, enum srv_event_type t, const struct fconn *c, int file,
+                    uint64_t offset, int paced, const char *detail)
+{
+    struct srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = t;
+    ev.peer = c->peer;
+    ev.file = file >= 0 ? s->names[file] : NULL;
+    ev.total = file >= 0 ? s->cfg.files[file].len : 0;
+    ev.offset = offset;
+    ev.paced = paced;
+    ev.detail = detail;
+    srv_emit(s, &ev);
+}
+
+static void track_reset(struct fs_track *t)
+{
+    if (t->bits)
+        memset(t->bits, 0, (t->nchunks + 7) / 8);
+    t->chunks_done = 0;
+    t->covered = 0;
+    t->progress_mark = 0;
+    t->active = 0;
+}
+
+/* The (ip, file) track, created (evicting the least recently used) if needed. */
+static int track_get(struct srv *s, const char *ip, int file)
+{
+    struct fileserv *fs = &s->fs;
+    int victim = 0;
+    for (int i = 0; i < FS_TRACK_MAX; i++) {
+        struct fs_track *t = &fs->tracks[i];
+        if (t->used && t->file == file && !strcmp(t->ip, ip)) {
+            t->last_use_ms = srv_mono_ms();
+            return i;
+        }
+        if (!t->used)
+            victim = i;
+        else if (fs->tracks[victim].used && t->last_use_ms < fs->tracks[victim].last_use_ms)
+            victim = i;
+    }
+    struct fs_track *t = &fs->tracks[victim];
+    free(t->bits);
+    memset(t, 0, sizeof *t);
+    size_t size = s->cfg.files[file].len;
+    t->nchunks = (size + FS_COVER_CHUNK - 1) / FS_COVER_CHUNK;
+    t->bits = calloc((t->nchunks + 7) / 8 + 1, 1);
+    if (!t->bits)
+        return -1;
+    t->used = 1;
+    t->file = file;
+    snprintf(t->ip, sizeof t->ip, "%s", ip);
+    t->last_use_ms = srv_mono_ms();
+    return victim;
+}
+
+/* Marks the chunks wholly inside [from, to) as sent and reports progress/done. */
+static void track_mark(struct srv *s, struct fconn *c, uint64_t from, uint64_t to)
+{
+    if (c->track < 0)
+        return;
+    struct fs_track *t = &s->fs.tracks[c->track];
+    if (!t->used || t->file != c->file || strcmp(t->ip, c->ip))
+        return; /* the track was recycled for another download */
+    uint64_t size = s->cfg.files[c->file].len;
+    for (uint64_t k = (from + FS_COVER_CHUNK - 1) / FS_COVER_CHUNK; k < t->nchunks; k++) {
+        uint64_t lo = k * FS_COVER_CHUNK, hi = lo + FS_COVER_CHUNK;
+        if (hi > size)
+            hi = size;
+        if (hi > to)
+            break;
+        if (t->bits[k / 8] & (1u << (k % 8)))
+            continue;
+        t->bits[k / 8] |= (uint8_t)(1u << (k % 8));
+        t->chunks_done++;
+        t->covered += hi - lo;
+    }
+    if (!t->active)
+        return;
+    if (t->chunks_done == t->nchunks) {
+        /* reported once the peer acknowledged the bytes (on_flushed) */
+        c->done_pending = 1;
+        return;
+    }
+    uint64_t step = size / 10;
+    step = step < FS_PROGRESS_MIN ? FS_PROGRESS_MIN : step > FS_PROGRESS_MAX ? FS_PROGRESS_MAX : step;
+    if (t->covered >= t->progress_mark + step) {
+        t->progress_mark = t->covered;
+        emit_dl(s, SRV_EV_DOWNLOAD_PROGRESS, c, c->file, t->covered, c->paced, NULL);
+    }
+}
+
+/* ---- replies ---- */
+
+static int out_buf(struct fconn *c)
+{
+    if (!c->out)
+        c->out = malloc(LWS_PRE + FS_HEAD_OUT_MAX + FS_PIECE);
+    return c->out ? 0 : -1;
+}
+
+static void begin_reply(struct fconn *c)
+{
+    c->st = FC_SEND;
+    c->lead_done = 0;
+    c->done_pending = 0;
+    c->unacked = 0;
+    c->reply_start = c->tx_total;
+    c->head_sent = c->head_len;
+}
+
+/* A small complete reply (errors, the DIY result answer); extra: more header lines. */
+static void reply_simple(struct lws *wsi, struct fconn *c, int code, const char *reason,
+                         const char *ctype, const char *body, int close_after,
+                         const char *extra)
+{
+    if (close_after)
+        c->keep_alive = 0;
+    size_t blen = strlen(body);
+    int n = snprintf(c->head, sizeof c->head,
+                     "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Connection: %s\r\n\r\n", code, reason, extra ? extra : "", ctype,
+                     blen, c->keep_alive ? "keep-alive" : "close");
+    c->head_len = n > 0 && (size_t)n < sizeof c->head ? (size_t)n : 0;
+    c->file = -1;
+    c->body_src = (const unsigned char *)body;
+    c->first = c->pos = 0;
+    c->end = c->head_only ? 0 : blen;
+    c->paced = c->whole = 0;
+    c->track = -1;
+    begin_reply(c);
+    lws_callback_on_writable(wsi);
+}
+
+/* Refuses a request: REJECTED event, then a short reply (404 keeps the connection). */
+static void reject_ex(struct lws *wsi, struct fconn *c, int code, const char *reason,
+                      const char *what, int file, const char *extra)
+{
+    char detail[256];
+    snprintf(detail, sizeof detail, "%d %s", code, what);
+    struct srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SRV_EV_REJECTED;
+    ev.peer = c->peer;
+    ev.error = code;
+    ev.detail = detail;
+    ev.file = file >= 0 ? c->srv->names[file] : NULL;
+    ev.total = file >= 0 ? c->srv->cfg.files[file].len : 0;
+    srv_emit(c->srv, &ev);
+    LOG_D("http %s: %s", c->peer, detail);
+    static const char body[] = "not served\n";
+    reply_simple(wsi, c, code, reason, "text/plain", body, code != 404, extra);
+}
+
+static void reject(struct lws *wsi, struct fconn *c, int code, const char *reason,
+                   const char *what)
+{
+    reject_ex(wsi, c, code, reason, what, -1, NULL);
+}
+
+/* /ota/<name> with a configured name, exactly; anything else is not ours. */
+static int find_file(const struct srv *s, struct so_str path)
+{
+    static const char prefix[] = "/ota/";
+    size_t pl = sizeof prefix - 1;
+    if (path.n <= pl || memcmp(path.p, prefix, pl))
+        return -1;
+    struct so_str name = {path.p + pl, path.n - pl};
+    if (name.p[0] == '.')
+        return -1;
+    for (size_t i = 0; i < name.n; i++) {
+        char ch = name.p[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+        if (!ok) /* '%' (any encoding), '/', '\\', controls... */
+            return -1;
+    }
+    for (size_t i = 0; i < s->cfg.n_files; i++)
+        if (so_str_eq(name, s->names[i]))
+            return (int)i;
+    return -1;
+}
+
+static void serve_file(struct lws *wsi, struct fconn *c, int file,
+                       const struct so_http_head *h, struct so_str target)
+{
+    struct srv *s = c->srv;
+    uint64_t size = s->cfg.files[file].len;
+    const struct so_http_header *rh = so_http_find(h, "Range");
+    struct so_range r = {0, size ? size - 1 : 0};
+    int ranged = 0;
+    if (rh && so_http_count(h, "Range") == 1) {
+        enum so_err e = so_range_parse(rh->value.p, rh->value.n, size, &r);
+        if (e == SO_E_RANGE) { /* 416 names the size (RFC 9110 §15.5.17) */
+            char extra[64], what[160];
+            snprintf(extra, sizeof extra, "Content-Range: bytes */%" PRIu64 "\r\n", size);
+            snprintf(what, sizeof what, "Range %.*s of %s (%" PRIu64 " bytes)",
+                     (int)(rh->value.n > 64 ? 64 : rh->value.n), rh->value.p,
+                     s->names[file], size);
+            reject_ex(wsi, c, 416, "Range Not Satisfiable", what, file, extra);
+            return;
+        }
+        ranged = e == SO_OK; /* malformed or multi-range: ignored, whole body (RFC 9110) */
+    }
+    if (!size)
+        ranged = 0;
+    c->file = file;
+    c->body_src = NULL;
+    c->whole = !ranged;
+    c->first = c->pos = ranged ? r.first : 0;
+    c->end = c->head_only ? c->first : (ranged ? r.last + 1 : size);
+    c->paced = !ranged && !c->head_only && srv_whole_body_paced(s, c->ip);
+    int n;
+    if (ranged) {
+        char cr[80];
+        so_content_range_format(cr, sizeof cr, r, size, 0);
+        n = snprintf(c->head, sizeof c->head,
+                     "HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\n"
+                     "Content-Length: %" PRIu64 "\r\nContent-Range: %s\r\n"
+                     "Accept-Ranges: bytes\r\nConnection: %s\r\n\r\n",
+                     r.last - r.first + 1, cr, c->keep_alive ? "keep-alive" : "close");
+    } else {
+        /* SonOTA's slowstream head (§1.5) minus the Express branding. */
+        n = snprintf(c->head, sizeof c->head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                     "Content-Length: %" PRIu64 "\r\nAccept-Ranges: bytes\r\n"
+                     "Content-Disposition: attachment; filename=\"%s\"\r\n"
+                     "Cache-Control: public, max-age=0\r\nConnection: %s\r\n\r\n",
+                     size, s->names[file], c->keep_alive ? "keep-alive" : "close");
+    }
+    c->head_len = n > 0 && (size_t)n < sizeof c->head ? (size_t)n : 0;
+    c->track = -1;
+    if (!c->head_only && size) {
+        c->track = track_get(s, c->ip, file);
+        if (c->track >= 0) {
+            struct fs_track *t = &s->fs.tracks[c->track];
+            /* A whole-body GET, a Range from 0 or one after DONE starts a download. */
+            if (c->whole || !t->active || (c->first == 0 && t->covered)) {
+                track_reset(t);
+                t->active = 1;
+                char detail[200];
+                snprintf(detail, sizeof detail, "%.*s%s", (int)(target.n > 150 ? 150 : target.n),
+                         target.p, ranged ? " (Range)" : "");
+                emit_dl(s, SRV_EV_DOWNLOAD_START, c, file, c->first, c->paced, detail);
+            }
+        }
+    }
+    LOG_D("http %s: %s %s %" PRIu64 "-%" PRIu64 "/%" PRIu64 "%s", c->peer,
+          ranged ? "206" : "200", s->names[file], c->first, c->end, size,
+          c->paced ? " paced" : "");
+    begin_reply(c);
+    lws_callback_on_writable(wsi);
+}
+
+/* The DIY firmware posts its result here after ota_flash (§6). */
+static void diy_result(struct lws *wsi, struct fconn *c)
+{
+    c->body[c->body_len] = '\0';
+    struct srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SRV_EV_DIY_RESULT;
+    ev.peer = c->peer;
+    ev.detail = c->body;
+    ev.error = -1;
+    cJSON *j = cJSON_ParseWithLength(c->body, c->body_len);
+    const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL;
+    if (cJSON_IsNumber(e))
+        ev.error = (int)e->valuedouble;
+    cJSON_Delete(j);
+    LOG_D("http %s: DIY result %s", c->peer, c->body);
+    srv_emit(c->srv, &ev);
+    reply_simple(wsi, c, 200, "OK", "application/json", "{\"error\":0}", 0, NULL);
+}
+
+/* Handles one parsed request head; the views point into c->in. */
+static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_head *h)
+{
+    struct srv *s = c->srv;
+    const struct so_http_header *conn = so_http_find(h, "Connection");
+    int close_tok = conn && so_str_ieq(conn->value, "close");
+    int ka_tok = conn && so_str_ieq(conn->value, "keep-alive");
+    c->keep_alive = h->version_minor >= 1 ? !close_tok : ka_tok;
+    c->head_only = so_str_eq(h->method, "HEAD");
+    struct so_str path = so_http_target_path(h->target);
+    char what[200];
+    snprintf(what, sizeof what, "%.*s %.*s", (int)(h->method.n > 10 ? 10 : h->method.n),
+             h->method.p, (int)(h->target.n > 150 ? 150 : h->target.n), h->target.p);
+
+    int has_len = 0;
+    uint64_t clen = 0;
+    if (so_http_content_length(h, &has_len, &clen) != SO_OK ||
+        so_http_find(h, "Transfer-Encoding")) {
+        reject(wsi, c, 400, "Bad Request", what);
+        return;
+    }
+    if (so_str_eq(h->method, "POST")) {
+        if (!so_str_eq(path, "/api/device/otaFlash")) {
+            c->keep_alive = 0; /* its body is not read: close after the 404 */
+            reject(wsi, c, 404, "Not Found", what);
+            return;
+        }
+        if (clen > FS_POST_MAX) {
+            reject(wsi, c, 413, "Content Too Large", what);
+            return;
+        }
+        c->body_left = clen;
+        c->body_len = 0;
+        c->st = FC_BODY;
+        return;
+    }
+    if (has_len && clen) {
+        reject(wsi, c, 400, "Bad Request", what);
+        return;
+    }
+    if (!so_str_eq(h->method, "GET") && !c->head_only) {
+        reject(wsi, c, 405, "Method Not Allowed", what);
+        return;
+    }
+    int file = find_file(s, path);
+    if (file < 0) {
+        reject(wsi, c, 404, "Not Found", what);
+        return;
+    }
+    serve_file(wsi, c, file, h, h->target);
+}
+
+/* Consumes buffered input while we are not busy replying. Returns -1 to close. */
+static int process_input(struct lws *wsi, struct fconn *c)
+{
+    while (c->in_len && (c->st == FC_HEAD || c->st == FC_BODY)) {
+        if (c->st == FC_BODY) {
+            size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
+            memcpy(c->body + c->body_len, c->in, n); /* body_left <= FS_POST_MAX */
+            c->body_len += n;
+            c->body_left -= n;
+            memmove(c->in, c->in + n, c->in_len - n);
+            c->in_len -= n;
+            if (!c->body_left)
+                diy_result(wsi, c);
+            continue;
+        }
+        struct so_http_head h;
+        enum so_err e = so_http_parse_request(c->in, c->in_len, &h);
+        if (e == SO_AGAIN)
+            return 0;
+        if (e != SO_OK) {
+            c->keep_alive = 0;
+            c->in_len = 0;
+            reject(wsi, c, e == SO_E_TOOBIG ? 431 : 400,
+                   e == SO_E_TOOBIG ? "Request Header Fields Too Large" : "Bad Request",
+                   e == SO_E_TOOBIG ? "request head too large" : "malformed request");
+            return 0;
+        }
+        size_t used = h.head_len;
+        on_request(wsi, c, &h); /* copies what it needs out of c->in */
+        memmove(c->in, c->in + used, c->in_len - used);
+        c->in_len -= used;
+    }
+    if (c->st == FC_BODY && !c->body_left)
+        diy_result(wsi, c);
+    return 0;
+}
+
+/* One write: the head (if not yet sent) plus as much body as this turn allows. */
+static int write_turn(struct lws *wsi, struct fconn *c)
+{
+    struct srv *s = c->srv;
+    if (out_buf(c))
+        return -1;
+    unsigned char *p = c->out + LWS_PRE;
+    size_t n = 0;
+    if (c->head_len) {
+        memcpy(p, c->head, c->head_len);
+        n = c->head_len;
+    }
+    size_t room = FS_PIECE;
+    if (c->paced)
+        room = c->lead_done ? FS_PACE_CHUNK : FS_PACE_LEAD_BYTES;
+    uint64_t left = c->end - c->pos;
+    size_t take = left < room ? (size_t)left : room;
+    if (take) {
+        const unsigned char *src = c->file >= 0 ? s->cfg.files[c->file].data + c->pos
+                                                : c->body_src + c->pos;
+        memcpy(p + n, src, take);
+        n += take;
+    }
+    if (n && lws_write(wsi, p, n, LWS_WRITE_RAW) < (int)n)
+        return -1;
+    c->tx_total += n;
+    c->head_len = 0;
+    c->pos += take;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+    if (c->file >= 0 && take)
+        track_mark(s, c, c->first, c->pos);
+    if (c->pos >= c->end) {
+        c->st = FC_FLUSH;
+        lws_callback_on_writable(wsi);
+    } else if (c->paced) {
+        lws_set_timer_usecs(wsi, (lws_usec_t)(c->lead_done ? FS_PACE_INTERVAL_MS
+                                                           : FS_PACE_LEAD_MS) * 1000);
+        c->lead_done = 1;
+    } else {
+        lws_callback_on_writable(wsi);
+    }
+    return 0;
+}
+
+/* Bytes of this reply the peer's TCP has not acknowledged (RFC 4898 counter kept by
+ * Linux; it survives a reset, unlike the send queue). 0 where unknown. */
+static uint64_t unacked(struct lws *wsi, const struct fconn *c)
+{
+#if defined(FS_HAVE_BYTES_ACKED)
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+        tl >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked)
+        return ti.tcpi_bytes_acked >= c->tx_total ? 0 : c->tx_total - ti.tcpi_bytes_acked;
+#else
+    (void)wsi;
+    (void)c;
+#endif
+    return 0;
+}
+
+static void emit_done(struct fconn *c)
+{
+    struct srv *s = c->srv;
+    c->done_pending = 0;
+    struct fs_track *t = c->track >= 0 ? &s->fs.tracks[c->track] : NULL;
+    if (t && t->used && t->file == c->file && !strcmp(t->ip, c->ip) && t->active) {
+        t->active = 0;
+        emit_dl(s, SRV_EV_DOWNLOAD_DONE, c, c->file, s->cfg.files[c->file].len, c->paced,
+                NULL);
+    }
+}
+
+/* The reply is with lws's socket; DONE only once the peer's TCP has it all, so an
+ * image is not "done" while most of it still sits in our send buffer. */
+static int on_flushed(struct lws *wsi, struct fconn *c)
+{
+    c->unacked = unacked(wsi, c);
+    if (c->unacked) {
+        lws_set_timer_usecs(wsi, (lws_usec_t)FS_DRAIN_POLL_MS * 1000);
+        return 0;
+    }
+    if (c->done_pending)
+        emit_done(c);
+    if (!c->keep_alive)
+        return -1;
+    c->st = FC_HEAD;
+    c->file = -1;
+    c->track = -1;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+    return process_input(wsi, c);
+}
+
+int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                      void *in, size_t len)
+{
+    struct fconn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_ADOPT: {
+        memset(c, 0, sizeof *c);
+        c->srv = srv_of(wsi);
+        c->file = -1;
+        c->track = -1;
+        srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
+        int one = 1; /* each paced write is its own segment */
+        setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+        LOG_D("http %s: connected", c->peer);
+        return 0;
+    }
+    case LWS_CALLBACK_RAW_RX:
+        if (!c || !c->srv)
+            return -1;
+        if (len > sizeof c->in - c->in_len) {
+            if (c->st == FC_HEAD) {
+                /* Take what fits; the parser reports an oversized head. */
+                size_t fit = sizeof c->in - c->in_len;
+                memcpy(c->in + c->in_len, in, fit);
+                c->in_len += fit;
+                return process_input(wsi, c);
+            }
+            LOG_D("http %s: too much pipelined input; closing", c->peer);
+            return -1;
+        }
+        memcpy(c->in + c->in_len, in, len);
+        c->in_len += len;
+        if (c->st == FC_HEAD || c->st == FC_BODY)
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+        if (c->st == FC_FLUSH)
+            return on_flushed(wsi, c);
+        return process_input(wsi, c);
+    case LWS_CALLBACK_RAW_WRITEABLE:
+        if (!c || !c->srv)
+            return 0;
+        if (c->st == FC_SEND)
+            return write_turn(wsi, c);
+        if (c->st == FC_FLUSH)
+            return on_flushed(wsi, c);
+        return 0;
+    case LWS_CALLBACK_TIMER:
+        if (c && (c->st == FC_SEND || c->st == FC_FLUSH))
+            lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE:
+        if (!c || !c->srv)
+            return 0;
+        if (c->file >= 0 && (c->st == FC_SEND || c->st == FC_FLUSH)) {
+            uint64_t left = unacked(wsi, c);
+            if (c->st == FC_FLUSH && !left) {
+                /* it all arrived before the peer hung up (curl does exactly that) */
+                if (c->done_pending)
+                    emit_done(c);
+                goto closed;
+            }
+            /* offset: file bytes the peer acknowledged */
+            uint64_t acked = c->tx_total - left - c->reply_start;
+            acked = acked > c->head_sent ? acked - c->head_sent : 0;
+            uint64_t at = c->first + acked;
+            if (at > c->pos)
+                at = c->pos;
+            emit_dl(c->srv, SRV_EV_DOWNLOAD_ABORT, c, c->file, at, c->paced,
+                    "the peer closed the connection mid-body");
+            LOG_D("http %s: %s aborted near %" PRIu64 " of %zu", c->peer,
+                  c->srv->names[c->file], at, c->srv->cfg.files[c->file].len);
+        }
+    closed:
+        free(c->out);
+        c->out = NULL;
+        c->srv = NULL;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+void fileserv_free(struct fileserv *fs)
+{
+    for (int i = 0; i < FS_TRACK_MAX; i++) {
+        free(fs->tracks[i].bits);
+        fs->tracks[i].bits = NULL;
+        fs->tracks[i].used = 0;
+    }
+}

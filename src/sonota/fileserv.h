@@ -1,0 +1,62 @@
+/* fileserv.h - the firmware file server on the plain HTTP port (PROTOCOL.md §1.5,
+ * §4, §6, §10.5-6). It runs as an lws raw-socket protocol with its own strict
+ * HTTP/1.x handling, so every reply is exactly what we build: head and a small
+ * body leave in one write (the device reassembles one reply per request), no
+ * chunking, keep-alive for HTTP/1.1, and paced whole-body serving. */
+#ifndef SONOTA_FILESERV_H
+#define SONOTA_FILESERV_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Coverage is tracked per (peer address, file) in chunks of this size, the stock
+ * firmware's Range request size (§1.5). */
+#define FS_COVER_CHUNK 4096
+#define FS_TRACK_MAX 16
+
+/* Paced whole-body serving (SonOTA --slowstream, §1.5): a 10-byte lead-in with the
+ * head, a pause of FS_PACE_LEAD_MS, then one FS_PACE_CHUNK write per
+ * FS_PACE_INTERVAL_MS. 1400 B fits one TCP segment on a 1500-byte MTU, as in
+ * SonOTA's fix ("<1500 B/packet"); 1400 B / 20 ms ≈ 70 KB/s is 15x SonOTA's
+ * 1400 B / 0.3 s (≈ 4.7 KB/s, 52 s for 239 KB) and close to the 35-55 KB/s the
+ * devices reach with 4 KiB Range requests (§8), so a 480 KB image takes ~7 s.
+ * A reader taking <= 1460 B every 10 ms never has more than one write waiting. */
+#define FS_PACE_LEAD_BYTES 10
+#define FS_PACE_CHUNK 1400
+#define FS_PACE_INTERVAL_MS 20
+#define FS_PACE_LEAD_MS 100    /* SonOTA paused 0.9 s after the lead-in */
+
+/* Fast replies go out in pieces of FS_PIECE bytes, one per writable callback, so a
+ * slow reader slows us down instead of filling buffers; the first piece carries the
+ * head. FILESERV_WRITE_MAX is the largest single write (the protocol's
+ * tx_packet_size: lws splits bigger writes). */
+#define FS_PIECE 16384
+#define FS_HEAD_OUT_MAX 512
+#define FILESERV_WRITE_MAX (FS_HEAD_OUT_MAX + FS_PIECE)
+
+struct fs_track {
+    int used;
+    char ip[46];
+    int file;                   /* index into the server's files */
+    uint64_t last_use_ms;
+    uint8_t *bits;              /* one bit per FS_COVER_CHUNK chunk sent */
+    size_t nchunks, chunks_done;
+    uint64_t covered;           /* bytes of the file in sent chunks */
+    uint64_t progress_mark;     /* covered at the last PROGRESS event */
+    int active;                 /* START reported, DONE not yet */
+};
+
+struct fileserv {
+    struct fs_track tracks[FS_TRACK_MAX];
+};
+
+/* Size of the per-connection data lws allocates for this protocol. */
+size_t fileserv_pss_size(void);
+/* The lws protocol callback (raw-skt role). */
+int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                      void *in, size_t len);
+/* Frees the coverage bitmaps. */
+void fileserv_free(struct fileserv *fs);
+
+#endif

@@ -1,0 +1,496 @@
+/* server.c - one lws context with up to three vhosts (PROTOCOL.md §1.6):
+ *   "files"  plain HTTP file server (raw-skt role + fileserv.c), http_port
+ *   "cloud"  TLS: dispatch + WebSocket (cloud.c), https_port
+ *   "legacy" the same cloud in plain text, plain_port (with legacy)
+ * plus configuration checks, port probing for clear errors and event plumbing. */
+#include "sonota/server.h"
+
+#include "io/crypto.h"
+#include "io/log.h"
+#include "sonota/cloud.h"
+#include "sonota/fileserv.h"
+#include "sonota/srv_priv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SRV_KEEPALIVE_S 30      /* idle HTTP keep-alive on the cloud ports */
+#define SRV_TIMEOUT_S 20        /* lws's per-state network timeouts */
+
+/* ---- helpers shared with fileserv.c and cloud.c ---- */
+
+uint64_t srv_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t srv_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct srv *srv_of(struct lws *wsi)
+{
+    struct lws_context *ctx = wsi ? lws_get_context(wsi) : NULL;
+    return ctx ? lws_context_user(ctx) : NULL;
+}
+
+void srv_emit(struct srv *s, const struct srv_event *ev)
+{
+    if (s && s->cb && !s->destroying)
+        s->cb(ev, s->user);
+}
+
+static void sa_to_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap, int *port)
+{
+    ip[0] = '\0';
+    *port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, (socklen_t)ipcap);
+        *port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
+            inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], ip, (socklen_t)ipcap);
+        else
+            inet_ntop(AF_INET6, &a->sin6_addr, ip, (socklen_t)ipcap);
+        *port = ntohs(a->sin6_port);
+    }
+}
+
+void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int port = 0;
+    memset(&ss, 0, sizeof ss);
+    ip[0] = '\0';
+    int fd = lws_get_socket_fd(wsi);
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+        sa_to_text(&ss, ip, ipcap, &port);
+    if (!ip[0])
+        snprintf(ip, ipcap, "?");
+    snprintf(peer, peercap, "%s:%d", ip, port);
+}
+
+int srv_local_ip(struct lws *wsi, char *ip, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int port;
+    int fd = lws_get_socket_fd(wsi);
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return -1;
+    sa_to_text(&ss, ip, cap, &port);
+    return ip[0] ? 0 : -1;
+}
+
+int srv_whole_body_paced(const struct srv *s, const char *ip)
+{
+    if (s->cfg.pace == SRV_PACE_SLOW)
+        return 1;
+    if (s->cfg.pace == SRV_PACE_FAST)
+        return 0;
+    for (size_t i = 0; i < s->n_paced; i++)
+        if (!strcmp(s->paced[i], ip))
+            return 1;
+    return 0;
+}
+
+void srv_mark_paced(struct srv *s, const char *ip, int paced)
+{
+    if (!s || !ip || !ip[0])
+        return;
+    for (size_t i = 0; i < s->n_paced; i++) {
+        if (!strcmp(s->paced[i], ip)) {
+            if (!paced) {
+                memmove(s->paced[i], s->paced[i + 1], (s->n_paced - i - 1) * sizeof s->paced[0]);
+                s->n_paced--;
+            }
+            return;
+        }
+    }
+    if (!paced)
+        return;
+    if (s->n_paced == SRV_PACED_MAX) { /* forget the oldest mark */
+        memmove(s->paced[0], s->paced[1], (SRV_PACED_MAX - 1) * sizeof s->paced[0]);
+        s->n_paced--;
+    }
+    snprintf(s->paced[s->n_paced++], sizeof s->paced[0], "%s", ip);
+    LOG_D("whole-body downloads to %s will be paced", ip);
+}
+
+/* ---- public API ---- */
+
+void srv_set_paced(struct srv *s, const char *peer_ip, int paced)
+{
+    srv_mark_paced(s, peer_ip, paced);
+}
+
+static void lws_log_sink(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    /* lws's own errors are mostly about single connections (failed handshakes);
+     * ours are the sentences that matter, so keep lws's at debug. */
+    so_log(SO_LOG_DEBUG, "lws%s: %.*s", level == LLL_ERR ? " error" : "", (int)n, line);
+}
+
+static int name_ok(const char *n)
+{
+    if (!n || !n[0] || n[0] == '.' || strlen(n) >= SRV_NAME_MAX)
+        return 0;
+    for (const char *p = n; *p; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                 (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+static int find_name(const struct srv *s, const char *n)
+{
+    for (size_t i = 0; i < s->cfg.n_files; i++)
+        if (!strcmp(s->names[i], n))
+            return (int)i;
+    return -1;
+}
+
+/* Binds a throw-away socket to give a precise sentence before lws tries. */
+static int probe_port(const char *bind_addr, int port, const char *option, char *err,
+                      size_t errcap)
+{
+    if (port == 0)
+        return 0; /* the kernel picks a free one */
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind_addr && bind_addr[0] && inet_pton(AF_INET, bind_addr, &a.sin_addr) != 1) {
+        snprintf(err, errcap, "the bind address '%s' is not an IPv4 address", bind_addr);
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errcap, "cannot create a socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    int e = errno;
+    close(fd);
+    if (rc == 0)
+        return 0;
+    const char *where = bind_addr && bind_addr[0] ? bind_addr : "0.0.0.0";
+    if (e == EADDRINUSE)
+        snprintf(err, errcap, "port %d on %s is in use by another program; stop it or "
+                 "choose another port with %s", port, where, option);
+    else if (e == EACCES || e == EPERM)
+        snprintf(err, errcap, "no permission to listen on port %d (ports below 1024 need "
+                 "root, or 'setcap cap_net_bind_service=+ep' on the sonota binary); or "
+                 "choose another port with %s", port, option);
+    else if (e == EADDRNOTAVAIL)
+        snprintf(err, errcap, "the address %s is not on this machine; check --bind", where);
+    else
+        snprintf(err, errcap, "cannot listen on %s port %d: %s", where, port, strerror(e));
+    return -1;
+}
+
+static int check_config(struct srv *s, const struct srv_config *cfg, char *err, size_t errcap)
+{
+    if (cfg->n_files > SRV_FILES_MAX) {
+        snprintf(err, errcap, "at most %d files can be served", SRV_FILES_MAX);
+        return -1;
+    }
+    if (cfg->http_port < 0 || cfg->http_port > 65535 || cfg->https_port < 0 ||
+        cfg->https_port > 65535 || cfg->plain_port < 0 || cfg->plain_port > 65535) {
+        snprintf(err, errcap, "ports must be between 1 and 65535 (or 0: any free port)");
+        return -1;
+    }
+    s->cfg = *cfg;
+    for (size_t i = 0; i < cfg->n_files; i++) {
+        const struct srv_file *f = &cfg->files[i];
+        if (!name_ok(f->name)) {
+            snprintf(err, errcap, "file name '%s' cannot be served: use letters, digits, "
+                     "'.', '_' and '-' only", f->name ? f->name : "");
+            return -1;
+        }
+        if (!f->data && f->len) {
+            snprintf(err, errcap, "file '%s' has no data", f->name);
+            return -1;
+        }
+        snprintf(s->names[i], sizeof s->names[i], "%s", f->name);
+        if (find_name(s, f->name) != (int)i) {
+            snprintf(err, errcap, "file name '%s' is given twice", f->name);
+            return -1;
+        }
+        s->cfg.files[i].name = s->names[i];
+    }
+    s->cloud_enabled = cfg->user1_name != NULL;
+    if (s->cloud_enabled) {
+        if (!cfg->user2_name || find_name(s, cfg->user1_name) < 0 ||
+            find_name(s, cfg->user2_name) < 0) {
+            snprintf(err, errcap, "the upgrade needs both user1 and user2 images among the "
+                     "served files");
+            return -1;
+        }
+    }
+    if (cfg->bind_addr && cfg->bind_addr[0]) {
+        struct in_addr tmp;
+        if (inet_pton(AF_INET, cfg->bind_addr, &tmp) != 1) {
+            snprintf(err, errcap, "the bind address '%s' is not an IPv4 address",
+                     cfg->bind_addr);
+            return -1;
+        }
+        snprintf(s->bind_addr, sizeof s->bind_addr, "%s", cfg->bind_addr);
+    }
+    if (cfg->serving_ip && cfg->serving_ip[0]) {
+        if (strlen(cfg->serving_ip) >= sizeof s->serving_ip) {
+            snprintf(err, errcap, "the serving address '%s' is too long", cfg->serving_ip);
+            return -1;
+        }
+        snprintf(s->serving_ip, sizeof s->serving_ip, "%s", cfg->serving_ip);
+    }
+    snprintf(s->version, sizeof s->version, "%s",
+             cfg->upgrade_version && cfg->upgrade_version[0] ? cfg->upgrade_version
+                                                             : "99.99.99");
+    s->cfg.bind_addr = s->bind_addr[0] ? s->bind_addr : NULL;
+    s->cfg.serving_ip = s->serving_ip[0] ? s->serving_ip : NULL;
+    s->cfg.upgrade_version = s->version;
+    s->cfg.user1_name = s->cloud_enabled ? s->names[find_name(s, cfg->user1_name)] : NULL;
+    s->cfg.user2_name = s->cloud_enabled ? s->names[find_name(s, cfg->user2_name)] : NULL;
+    return 0;
+}
+
+static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, int tls,
+                                    int raw, const struct lws_protocols *protos)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.vhost_name = name;
+    info.port = port;
+    info.iface = s->bind_addr[0] ? s->bind_addr : NULL;
+    info.protocols = protos;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.keepalive_timeout = SRV_KEEPALIVE_S;
+    info.timeout_secs = SRV_TIMEOUT_S;
+    if (raw) {
+        info.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+        info.listen_accept_role = "raw-skt";
+        info.listen_accept_protocol = protos[0].name;
+    }
+    if (tls) {
+        /* The certificate is installed by cloud.c at
+         * LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: nothing on disk. */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                        LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
+        info.ssl_info_event_mask = SSL_CB_HANDSHAKE_DONE | SSL_CB_ALERT;
+        /* HTTP/1.1 only: the device speaks nothing else, and our replies are built
+         * as raw HTTP/1.1 (one write each). */
+        info.alpn = "http/1.1";
+    }
+    return lws_create_vhost(s->ctx, &info);
+}
+
+static void listening(struct srv *s, const char *what, int port)
+{
+    char detail[96];
+    snprintf(detail, sizeof detail, "%s %s:%d", what, s->bind_addr[0] ? s->bind_addr : "0.0.0.0",
+             port);
+    LOG_D("listening: %s", detail);
+    struct srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SRV_EV_LISTENING;
+    ev.detail = detail;
+    srv_emit(s, &ev);
+}
+
+static int setup_cloud(struct srv *s, char *err, size_t errcap)
+{
+    struct cloud_cfg cc;
+    memset(&cc, 0, sizeof cc);
+    cc.http_port = s->http_port;
+    cc.pace = s->cfg.pace == SRV_PACE_SLOW ? CLOUD_PACE_SLOW
+              : s->cfg.pace == SRV_PACE_FAST ? CLOUD_PACE_FAST : CLOUD_PACE_AUTO;
+    snprintf(cc.version, sizeof cc.version, "%s", s->version);
+    const char *names[2] = {s->cfg.user1_name, s->cfg.user2_name};
+    for (int i = 0; i < 2; i++) {
+        int k = find_name(s, names[i]);
+        snprintf(cc.file[i], sizeof cc.file[i], "%s", names[i]);
+        const char *d = s->cfg.files[k].sha256;
+        if (ewl_is_digest(d)) {
+            memcpy(cc.digest[i], d, EWL_DIGEST_LEN + 1);
+        } else { /* not given (or not lowercase): compute it; the device compares lowercase */
+            so_sha256_hex(s->cfg.files[k].data, s->cfg.files[k].len, cc.digest[i]);
+        }
+    }
+    if (cloud_init(&s->cloud, &cc) != SO_OK) {
+        snprintf(err, errcap, "the upgrade command cannot be built from this configuration "
+                 "(version '%s')", s->version);
+        return -1;
+    }
+    return 0;
+}
+
+struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user,
+                       char *err, size_t errcap)
+{
+    char dummy[8];
+    if (!err || !errcap) {
+        err = dummy;
+        errcap = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!cfg) {
+        snprintf(err, errcap, "no server configuration");
+        return NULL;
+    }
+    struct srv *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    s->cb = cb;
+    s->user = user;
+    if (check_config(s, cfg, err, errcap))
+        goto fail;
+    if (probe_port(s->cfg.bind_addr, cfg->http_port, "--http-port", err, errcap))
+        goto fail;
+    if (s->cloud_enabled) {
+        if (probe_port(s->cfg.bind_addr, cfg->https_port, "--https-port", err, errcap))
+            goto fail;
+        if (cfg->legacy && probe_port(s->cfg.bind_addr, cfg->plain_port, "--plain-port",
+                                      err, errcap))
+            goto fail;
+        if (so_tls_cert_new(&s->cert, err, errcap) != SO_OK)
+            goto fail;
+        LOG_D("TLS certificate: RSA-%d, CN %s, %zu bytes DER", SO_TLS_RSA_BITS, SO_TLS_CN,
+              s->cert->der_len);
+    }
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_sink);
+    s->proto_files[0] = (struct lws_protocols){
+        .name = "sonota-files", .callback = fileserv_callback,
+        .per_session_data_size = fileserv_pss_size(), .rx_buffer_size = 0,
+        /* lws sends at most this much per write and queues the rest for the next
+         * POLLOUT; it must cover head + body so a reply leaves in one send(). */
+        .tx_packet_size = FILESERV_WRITE_MAX};
+    s->proto_cloud[0] = (struct lws_protocols){
+        .name = "sonota-cloud", .callback = cloud_callback,
+        .per_session_data_size = cloud_pss_size(), .rx_buffer_size = 4096,
+        .tx_packet_size = 4096};
+
+    struct lws_context_creation_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (s->cloud_enabled)
+        ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    ci.port = CONTEXT_PORT_NO_LISTEN;
+    ci.user = s;
+    ci.timeout_secs = SRV_TIMEOUT_S;
+    s->ctx = lws_create_context(&ci);
+    if (!s->ctx) {
+        snprintf(err, errcap, "cannot start the network event loop (libwebsockets)");
+        goto fail;
+    }
+    s->vh_http = make_vhost(s, "files", cfg->http_port, 0, 1, s->proto_files);
+    if (!s->vh_http) {
+        snprintf(err, errcap, "cannot listen for HTTP on port %d; choose another with "
+                 "--http-port", cfg->http_port);
+        goto fail;
+    }
+    s->http_port = lws_get_vhost_listen_port(s->vh_http);
+    if (s->cloud_enabled) {
+        s->vh_https = make_vhost(s, "cloud", cfg->https_port, 1, 0, s->proto_cloud);
+        if (!s->vh_https) {
+            if (s->tls_err[0])
+                snprintf(err, errcap, "TLS setup failed: %s", s->tls_err);
+            else
+                snprintf(err, errcap, "cannot listen for HTTPS on port %d; choose another "
+                         "with --https-port", cfg->https_port);
+            goto fail;
+        }
+        s->https_port = lws_get_vhost_listen_port(s->vh_https);
+        if (cfg->legacy) {
+            s->vh_plain = make_vhost(s, "legacy", cfg->plain_port, 0, 0, s->proto_cloud);
+            if (!s->vh_plain) {
+                snprintf(err, errcap, "cannot listen for the legacy plain cloud on port %d; "
+                         "choose another with --plain-port", cfg->plain_port);
+                goto fail;
+            }
+            s->plain_port = lws_get_vhost_listen_port(s->vh_plain);
+        }
+        if (setup_cloud(s, err, errcap))
+            goto fail;
+    }
+    listening(s, "http", s->http_port);
+    if (s->vh_https)
+        listening(s, "https", s->https_port);
+    if (s->vh_plain)
+        listening(s, "plain", s->plain_port);
+    return s;
+fail:
+    LOG_D("srv_create: %s", err);
+    srv_destroy(s);
+    return NULL;
+}
+
+static void wake_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul; /* only ends the poll wait */
+}
+
+int srv_run_once(struct srv *s, int timeout_ms)
+{
+    if (!s || !s->ctx)
+        return -1;
+    /* lws 4.x ignores the service timeout and sleeps until its next scheduled
+     * event, so a scheduled no-op bounds the wait. */
+    if (timeout_ms > 0)
+        lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, (lws_usec_t)timeout_ms * 1000);
+    int n = lws_service(s->ctx, timeout_ms > 0 ? 0 : -1);
+    lws_sul_cancel(&s->wake);
+    return n < 0 ? -1 : 0;
+}
+
+int srv_port(const struct srv *s, const char *which)
+{
+    if (!s || !which)
+        return 0;
+    if (!strcmp(which, "http"))
+        return s->http_port;
+    if (!strcmp(which, "https"))
+        return s->https_port;
+    if (!strcmp(which, "plain"))
+        return s->plain_port;
+    return 0;
+}
+
+void srv_destroy(struct srv *s)
+{
+    if (!s)
+        return;
+    s->destroying = 1;
+    if (s->ctx)
+        lws_context_destroy(s->ctx);
+    s->ctx = NULL;
+    fileserv_free(&s->fs);
+    so_tls_cert_free(s->cert);
+    free(s);
+}

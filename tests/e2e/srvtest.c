@@ -1,0 +1,213 @@
+/* srvtest - runs sonota's server (src/sonota/server.h) alone for end-to-end tests.
+ * Prints each event as one line on stdout:
+ *   EV <TYPE> peer=.. deviceid=.. model=.. rom=.. file=.. error=N paced=N offset=N total=N detail="..."
+ * (fields that are NULL are left out) and runs until SIGINT/SIGTERM or --max-seconds.
+ * Exit status: 0 after a clean stop, 1 when the server cannot start (sentence on stderr),
+ * 2 on a bad command line. */
+#include "io/crypto.h"
+#include "io/file.h"
+#include "io/log.h"
+#include "sonota/server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FILE_MAX (4u << 20)
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static const char *type_name(enum srv_event_type t)
+{
+    switch (t) {
+    case SRV_EV_LISTENING: return "LISTENING";
+    case SRV_EV_TLS_CLIENT: return "TLS_CLIENT";
+    case SRV_EV_DISPATCH: return "DISPATCH";
+    case SRV_EV_WS_OPEN: return "WS_OPEN";
+    case SRV_EV_REGISTER: return "REGISTER";
+    case SRV_EV_UPGRADE_SENT: return "UPGRADE_SENT";
+    case SRV_EV_UPGRADE_ACK: return "UPGRADE_ACK";
+    case SRV_EV_UPGRADE_STATE: return "UPGRADE_STATE";
+    case SRV_EV_WS_CLOSED: return "WS_CLOSED";
+    case SRV_EV_DOWNLOAD_START: return "DOWNLOAD_START";
+    case SRV_EV_DOWNLOAD_PROGRESS: return "DOWNLOAD_PROGRESS";
+    case SRV_EV_DOWNLOAD_DONE: return "DOWNLOAD_DONE";
+    case SRV_EV_DOWNLOAD_ABORT: return "DOWNLOAD_ABORT";
+    case SRV_EV_REJECTED: return "REJECTED";
+    case SRV_EV_ERROR: return "ERROR";
+    case SRV_EV_DIY_RESULT: return "DIY_RESULT";
+    }
+    return "?";
+}
+
+static void on_event(const struct srv_event *ev, void *user)
+{
+    (void)user;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    printf("EV %s t=%lld.%03ld", type_name(ev->type), (long long)ts.tv_sec,
+           ts.tv_nsec / 1000000);
+    if (ev->peer)
+        printf(" peer=%s", ev->peer);
+    if (ev->deviceid)
+        printf(" deviceid=%s", ev->deviceid);
+    if (ev->model)
+        printf(" model=%s", ev->model);
+    if (ev->rom_version)
+        printf(" rom=%s", ev->rom_version);
+    if (ev->file)
+        printf(" file=%s", ev->file);
+    printf(" error=%d paced=%d offset=%llu total=%llu", ev->error, ev->paced,
+           (unsigned long long)ev->offset, (unsigned long long)ev->total);
+    if (ev->detail) {
+        printf(" detail=\"");
+        for (const char *p = ev->detail; *p; p++)
+            putchar(*p == '"' || *p == '\n' ? '\'' : *p);
+        printf("\"");
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: srvtest [--http-port N] [--https-port N] [--plain-port N] [--legacy]\n"
+            "               [--bind IP] [--serving-ip IP] [--pace auto|fast|slow]\n"
+            "               [--file NAME=PATH]... [--user1 NAME --user2 NAME] [--version V]\n"
+            "               [--paced-ip IP] [--max-seconds S] [--debug]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct srv_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.http_port = 8080;
+    cfg.https_port = 8443;
+    cfg.plain_port = 8081;
+    cfg.pace = SRV_PACE_AUTO;
+    cfg.upgrade_version = "99.99.99";
+    unsigned char *data[SRV_FILES_MAX] = {0};
+    const char *paced_ip = NULL;
+    double max_seconds = 0;
+    int rc = 2;
+    so_log_set_tag("srvtest");
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--legacy")) {
+            cfg.legacy = 1;
+            continue;
+        }
+        if (!strcmp(a, "--debug")) {
+            so_log_set_level(SO_LOG_DEBUG);
+            continue;
+        }
+        if (!v)
+            goto out_usage;
+        i++;
+        if (!strcmp(a, "--http-port"))
+            cfg.http_port = atoi(v);
+        else if (!strcmp(a, "--https-port"))
+            cfg.https_port = atoi(v);
+        else if (!strcmp(a, "--plain-port"))
+            cfg.plain_port = atoi(v);
+        else if (!strcmp(a, "--bind"))
+            cfg.bind_addr = v;
+        else if (!strcmp(a, "--serving-ip"))
+            cfg.serving_ip = v;
+        else if (!strcmp(a, "--user1"))
+            cfg.user1_name = v;
+        else if (!strcmp(a, "--user2"))
+            cfg.user2_name = v;
+        else if (!strcmp(a, "--version"))
+            cfg.upgrade_version = v;
+        else if (!strcmp(a, "--paced-ip"))
+            paced_ip = v;
+        else if (!strcmp(a, "--max-seconds"))
+            max_seconds = atof(v);
+        else if (!strcmp(a, "--pace")) {
+            if (!strcmp(v, "auto"))
+                cfg.pace = SRV_PACE_AUTO;
+            else if (!strcmp(v, "fast"))
+                cfg.pace = SRV_PACE_FAST;
+            else if (!strcmp(v, "slow"))
+                cfg.pace = SRV_PACE_SLOW;
+            else
+                goto out_usage;
+        } else if (!strcmp(a, "--file")) {
+            const char *eq = strchr(v, '=');
+            if (!eq || cfg.n_files == SRV_FILES_MAX)
+                goto out_usage;
+            size_t k = cfg.n_files;
+            static char names[SRV_FILES_MAX][128];
+            snprintf(names[k], sizeof names[k], "%.*s", (int)(eq - v), v);
+            size_t len = 0;
+            if (so_read_file(eq + 1, FILE_MAX, &data[k], &len) != SO_OK) {
+                fprintf(stderr, "srvtest: cannot read %s\n", eq + 1);
+                rc = 1;
+                goto out;
+            }
+            cfg.files[k].name = names[k];
+            cfg.files[k].data = data[k];
+            cfg.files[k].len = len;
+            so_sha256_hex(data[k], len, cfg.files[k].sha256);
+            cfg.n_files++;
+        } else {
+            goto out_usage;
+        }
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char err[256];
+    struct srv *s = srv_create(&cfg, on_event, NULL, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "srvtest: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    printf("PORTS http=%d https=%d plain=%d\n", srv_port(s, "http"), srv_port(s, "https"),
+           srv_port(s, "plain"));
+    if (paced_ip)
+        srv_set_paced(s, paced_ip, 1);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = 0;
+    while (!g_stop) {
+        if (srv_run_once(s, 200) < 0) {
+            fprintf(stderr, "srvtest: event loop failed\n");
+            rc = 1;
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        if (max_seconds > 0 && el >= max_seconds)
+            break;
+    }
+    srv_destroy(s);
+    printf("STOPPED\n");
+    goto out;
+out_usage:
+    rc = usage();
+out:
+    for (size_t k = 0; k < SRV_FILES_MAX; k++)
+        free(data[k]);
+    return rc;
+}

@@ -1,0 +1,549 @@
+/* cloud_fsm: the VP capture's message order (PROTOCOL.md §1.4) replayed against the
+ * session FSM, the upgrade command's fields (§1.5), acks 0/404/406 and the paced
+ * re-issue, malformed and oversize input. Inputs are copied to exact-length heap
+ * buffers so ASan catches any read past the end. */
+#include "lib/cloud_fsm.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEVID "100008db11"
+#define FACTORY "94676db5-88f3-4dc0-8573-5e6615eaacc4"
+#define MODEL "ITA-GZ1-GL"
+#define PEER "192.168.1.50"
+#define HOST "192.168.1.6"
+#define T0 1505608036953ull /* 2017-09-17T00:27:16.953Z */
+
+static const char *const DIG1 =
+    "1111111111111111111111111111111111111111111111111111111111111111";
+static const char *const DIG2 =
+    "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdef0123";
+
+static struct cloud g_cloud;
+
+static void make_cloud(enum cloud_pace pace)
+{
+    struct cloud_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.http_port = 8080;
+    cfg.pace = pace;
+    snprintf(cfg.version, sizeof cfg.version, "99.99.99");
+    snprintf(cfg.file[0], sizeof cfg.file[0], "image_user1-0x01000.bin");
+    snprintf(cfg.file[1], sizeof cfg.file[1], "image_user2-0x81000.bin");
+    memcpy(cfg.digest[0], DIG1, 65);
+    memcpy(cfg.digest[1], DIG2, 65);
+    assert_int_equal(cloud_init(&g_cloud, &cfg), SO_OK);
+}
+
+/* Feeds a message from an exact-length copy. */
+static void feed(struct dev_session *s, const char *json, uint64_t now, uint8_t seed,
+                 struct cloud_actions *out)
+{
+    size_t n = strlen(json);
+    char *buf = malloc(n ? n : 1);
+    assert_non_null(buf);
+    memcpy(buf, json, n);
+    uint8_t rnd[16];
+    for (int i = 0; i < 16; i++)
+        rnd[i] = (uint8_t)(seed * 31 + i * 7);
+    cloud_actions_clear(out);
+    assert_int_equal(session_on_text(s, buf, n, now, rnd, out), SO_OK);
+    free(buf);
+}
+
+static size_t count(const struct cloud_actions *a, enum cloud_act_type t)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < a->n; i++)
+        c += a->a[i].type == t;
+    return c;
+}
+
+static const struct cloud_action *nth(const struct cloud_actions *a, enum cloud_act_type t,
+                                      size_t k)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->a[i].type == t && k-- == 0)
+            return &a->a[i];
+    fail_msg("action %d #%zu missing", (int)t, k);
+    return NULL;
+}
+
+static const struct cloud_action *find_event(const struct cloud_actions *a, enum cloud_ev ev)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->a[i].type == CLOUD_ACT_EVENT && a->a[i].ev == ev)
+            return &a->a[i];
+    return NULL;
+}
+
+static void parse_sent(const struct cloud_actions *a, size_t k, struct ewl_msg *m)
+{
+    const struct cloud_action *x = nth(a, CLOUD_ACT_SEND, k);
+    assert_true(strlen(x->text) < CLOUD_FRAME_MAX);
+    assert_int_equal(ewl_parse_msg(x->text, strlen(x->text), m), SO_OK);
+}
+
+static const char REGISTER[] =
+    "{\"userAgent\":\"device\",\"apikey\":\"" FACTORY "\",\"deviceid\":\"" DEVID "\","
+    "\"action\":\"register\",\"version\":2,\"romVersion\":\"1.5.5\",\"model\":\"" MODEL "\","
+    "\"ts\":933}";
+
+static void msg_with_key(char *buf, size_t cap, const char *key, const char *action,
+                         const char *extra)
+{
+    snprintf(buf, cap, "{\"userAgent\":\"device\",\"apikey\":\"%s\",\"deviceid\":\"" DEVID
+             "\",\"action\":\"%s\"%s}", key, action, extra);
+}
+
+static void ack(char *buf, size_t cap, const char *key, const char *seq, int error)
+{
+    snprintf(buf, cap, "{\"error\":%d,\"userAgent\":\"device\",\"apikey\":\"%s\","
+             "\"deviceid\":\"" DEVID "\",\"sequence\":\"%s\"}", error, key, seq);
+}
+
+/* register → date → update → query; returns the owner key via s->apikey. */
+static void vp_sequence(struct dev_session *s, struct cloud_actions *a, uint64_t now,
+                        int expect_paced)
+{
+    struct ewl_msg m;
+    feed(s, REGISTER, now, 1, a);
+    assert_int_equal(count(a, CLOUD_ACT_SEND), 1);
+    parse_sent(a, 0, &m);
+    assert_int_equal(m.has_error, 1);
+    assert_int_equal(m.error, 0);
+    assert_string_equal(m.deviceid, DEVID);
+    assert_true(ewl_is_uuid(m.apikey));
+    assert_string_not_equal(m.apikey, FACTORY);
+    assert_int_equal(m.has_params, 0);
+    assert_int_equal(m.has_config, 1);
+    assert_int_equal(m.hb, 1);
+    assert_int_equal(m.hb_interval, CLOUD_HB_INTERVAL);
+    assert_non_null(find_event(a, CLOUD_EV_REGISTER));
+    assert_string_equal(s->model, MODEL);
+    assert_string_equal(s->rom_version, "1.5.5");
+    assert_int_equal(s->state, DEV_READY);
+    char owner[EWL_UUID_LEN + 1];
+    memcpy(owner, m.apikey, sizeof owner);
+
+    char buf[512];
+    msg_with_key(buf, sizeof buf, owner, "date", "");
+    feed(s, buf, now + 10, 2, a);
+    assert_int_equal(a->n, 1);
+    parse_sent(a, 0, &m);
+    assert_string_equal(m.apikey, owner);
+    assert_string_equal(m.deviceid, DEVID);
+    char want[25];
+    ewl_format_date((int64_t)((now + 10) / 1000), (int)((now + 10) % 1000), want);
+    assert_string_equal(m.date, want);
+    if (now == T0)
+        assert_string_equal(m.date, "2017-09-17T00:27:16.963Z");
+
+    msg_with_key(buf, sizeof buf, owner, "update",
+                 ",\"params\":{\"switch\":\"off\",\"fwVersion\":\"1.5.5\",\"rssi\":-31,"
+                 "\"staMac\":\"5C:CF:7F:A6:FD:F6\",\"startup\":\"off\"}");
+    feed(s, buf, now + 20, 3, a);
+    assert_int_equal(count(a, CLOUD_ACT_SEND), 2);
+    parse_sent(a, 0, &m);                       /* update reply first */
+    assert_int_equal(m.action, EWL_ACT_NONE);
+    assert_int_equal(m.error, 0);
+    assert_int_equal(m.has_params, 0);
+    assert_string_equal(m.date, "");
+    assert_string_equal(m.apikey, owner);
+    parse_sent(a, 1, &m);                       /* then the upgrade (§1.5) */
+    assert_int_equal(m.action, EWL_ACT_UPGRADE);
+    assert_string_equal(m.apikey, owner);
+    assert_string_equal(m.deviceid, DEVID);
+    assert_string_equal(m.user_agent, "app");
+    char seq[24];
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)(now + 20));
+    assert_string_equal(m.sequence, seq);
+    assert_string_equal(s->sequence, seq);
+    assert_int_equal(m.n_bins, 2);
+    assert_string_equal(m.bins[0].name, "user1.bin");
+    assert_string_equal(m.bins[1].name, "user2.bin");
+    assert_string_equal(m.bins[0].url, "http://" HOST ":8080/ota/image_user1-0x01000.bin");
+    assert_string_equal(m.bins[1].url, "http://" HOST ":8080/ota/image_user2-0x81000.bin");
+    assert_string_equal(m.bins[0].digest, DIG1);
+    assert_string_equal(m.bins[1].digest, DIG2);
+    assert_string_equal(m.upgrade_model, MODEL);
+    assert_string_equal(m.upgrade_version, "99.99.99");
+    assert_int_equal(m.has_auto_restart, 1);
+    assert_int_equal(m.auto_restart, 1);
+    const struct cloud_action *ev = find_event(a, CLOUD_EV_UPGRADE_SENT);
+    assert_non_null(ev);
+    assert_int_equal(ev->paced, expect_paced);
+    assert_int_equal(s->state, DEV_UPGRADE_SENT);
+
+    msg_with_key(buf, sizeof buf, owner, "query", ",\"params\":[\"timers\",\"timeZone\"]");
+    feed(s, buf, now + 30, 4, a);
+    assert_int_equal(a->n, 1);
+    parse_sent(a, 0, &m);
+    assert_int_equal(m.has_params, 1);
+    assert_string_equal(m.apikey, owner);
+}
+
+static void vp_replay_ack0(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    vp_sequence(&s, &a, T0, 0);
+
+    char buf[512];
+    ack(buf, sizeof buf, s.apikey, "1", 0);     /* another sequence: not ours */
+    feed(&s, buf, T0 + 40, 5, &a);
+    assert_null(find_event(&a, CLOUD_EV_UPGRADE_ACK));
+    ack(buf, sizeof buf, s.apikey, s.sequence, 0);
+    feed(&s, buf, T0 + 50, 5, &a);
+    const struct cloud_action *ev = find_event(&a, CLOUD_EV_UPGRADE_ACK);
+    assert_non_null(ev);
+    assert_int_equal(ev->error, 0);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
+    assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
+    assert_int_equal(s.state, DEV_DOWNLOADING);
+    assert_int_equal(session_next_deadline(&s), 0);
+
+    /* The IG variant reports the result as an update with upgradeState. */
+    msg_with_key(buf, sizeof buf, s.apikey, "update", ",\"params\":{\"upgradeState\":0}");
+    feed(&s, buf, T0 + 60, 6, &a);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);    /* still answered */
+    ev = find_event(&a, CLOUD_EV_UPGRADE_STATE);
+    assert_non_null(ev);
+    assert_int_equal(ev->error, 0);
+    assert_int_equal(s.state, DEV_DONE);
+    cloud_actions_clear(&a);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+static void ack404_reissue_and_reconnect(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    vp_sequence(&s, &a, T0, 0);
+    char first_seq[EWL_SEQ_MAX];
+    memcpy(first_seq, s.sequence, sizeof first_seq);
+
+    char buf[512];
+    ack(buf, sizeof buf, s.apikey, s.sequence, 0);
+    feed(&s, buf, T0 + 100, 7, &a);
+    /* SonOTA saw the 404 arrive later, after the failed download (§1.5). */
+    ack(buf, sizeof buf, s.apikey, s.sequence, 404);
+    feed(&s, buf, T0 + 5000, 8, &a);
+    const struct cloud_action *ev = find_event(&a, CLOUD_EV_UPGRADE_ACK);
+    assert_non_null(ev);
+    assert_int_equal(ev->error, 404);
+    assert_int_equal(ev->paced, 1);
+    assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 1);
+    assert_int_equal(s.state, DEV_RETRY_WAIT);
+    assert_true(cloud_find_device(&g_cloud, DEVID)->paced);
+    assert_int_equal(session_next_deadline(&s), T0 + 5000 + CLOUD_REISSUE_DELAY_MS);
+
+    cloud_actions_clear(&a);
+    assert_int_equal(session_on_tick(&s, T0 + 5001, &a), SO_OK);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(session_on_tick(&s, T0 + 5000 + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
+    struct ewl_msg m;
+    parse_sent(&a, 0, &m);
+    assert_int_equal(m.action, EWL_ACT_UPGRADE);
+    assert_string_not_equal(m.sequence, first_seq);
+    ev = find_event(&a, CLOUD_EV_UPGRADE_SENT);
+    assert_non_null(ev);
+    assert_int_equal(ev->paced, 1);
+    assert_int_equal(s.state, DEV_UPGRADE_SENT);
+    cloud_actions_clear(&a);
+    session_end(&s);
+
+    /* Reconnect: new session, same device: the upgrade comes again, paced, and the
+     * (possibly new) address is marked paced too. */
+    struct dev_session s2;
+    session_init(&s2, &g_cloud, "192.168.1.51", HOST);
+    vp_sequence(&s2, &a, T0 + 60000, 1);
+    feed(&s2, "{}", T0 + 60001, 9, &a);       /* harmless */
+    cloud_actions_clear(&a);
+    /* the SET_PACED came with the upgrade in vp_sequence's update step: replay to check */
+    session_end(&s2);
+
+    struct dev_session s3;
+    session_init(&s3, &g_cloud, "192.168.1.52", HOST);
+    feed(&s3, REGISTER, T0 + 70000, 10, &a);
+    msg_with_key(buf, sizeof buf, s3.apikey, "update", ",\"params\":{\"switch\":\"off\"}");
+    feed(&s3, buf, T0 + 70001, 11, &a);
+    assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 1);
+    assert_int_equal(find_event(&a, CLOUD_EV_UPGRADE_SENT)->paced, 1);
+    cloud_actions_clear(&a);
+    session_end(&s3);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+static void ack406_reported_not_retried(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    vp_sequence(&s, &a, T0, 0);
+    char buf[512];
+    ack(buf, sizeof buf, s.apikey, s.sequence, 406);
+    feed(&s, buf, T0 + 100, 12, &a);
+    const struct cloud_action *ev = find_event(&a, CLOUD_EV_UPGRADE_ACK);
+    assert_non_null(ev);
+    assert_int_equal(ev->error, 406);
+    assert_int_equal(ev->paced, 0);
+    assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
+    assert_int_equal(s.state, DEV_FAILED);
+    assert_int_equal(session_next_deadline(&s), 0);
+    cloud_actions_clear(&a);
+    assert_int_equal(session_on_tick(&s, T0 + 1000000, &a), SO_OK);
+    assert_int_equal(a.n, 0);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+static void pace_modes(void **state)
+{
+    (void)state;
+    char buf[512];
+    struct cloud_actions a = {0};
+    struct dev_session s;
+
+    make_cloud(CLOUD_PACE_FAST);  /* 404 re-issues, never paced */
+    session_init(&s, &g_cloud, PEER, HOST);
+    vp_sequence(&s, &a, T0, 0);
+    ack(buf, sizeof buf, s.apikey, s.sequence, 404);
+    feed(&s, buf, T0 + 100, 13, &a);
+    assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
+    assert_int_equal(find_event(&a, CLOUD_EV_UPGRADE_ACK)->paced, 0);
+    cloud_actions_clear(&a);
+    assert_int_equal(session_on_tick(&s, T0 + 100 + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+    assert_int_equal(find_event(&a, CLOUD_EV_UPGRADE_SENT)->paced, 0);
+    cloud_actions_clear(&a);
+    session_end(&s);
+
+    make_cloud(CLOUD_PACE_SLOW);  /* always paced; nothing to mark per peer */
+    session_init(&s, &g_cloud, PEER, HOST);
+    vp_sequence(&s, &a, T0, 1);
+    assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
+    cloud_actions_clear(&a);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+static void attempts_are_capped(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    char buf[512];
+    session_init(&s, &g_cloud, PEER, HOST);
+    vp_sequence(&s, &a, T0, 0);
+    uint64_t now = T0 + 100;
+    for (int i = 1; i < CLOUD_UPGRADE_ATTEMPTS_MAX; i++) {
+        ack(buf, sizeof buf, s.apikey, s.sequence, 404);
+        feed(&s, buf, now, 14, &a);
+        now += CLOUD_REISSUE_DELAY_MS;
+        cloud_actions_clear(&a);
+        assert_int_equal(session_on_tick(&s, now, &a), SO_OK);
+        assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
+    }
+    ack(buf, sizeof buf, s.apikey, s.sequence, 404);
+    feed(&s, buf, now, 15, &a);
+    cloud_actions_clear(&a);
+    assert_int_equal(session_on_tick(&s, now + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
+    const struct cloud_action *ev = find_event(&a, CLOUD_EV_ERROR);
+    assert_non_null(ev);
+    assert_non_null(strstr(ev->msg, DEVID));
+    assert_int_equal(s.state, DEV_FAILED);
+    cloud_actions_clear(&a);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+/* Random bytes that would reproduce the factory key must still give a new key. */
+static void owner_key_never_factory(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    uint8_t rnd[16];
+    for (int i = 0; i < 16; i++)
+        rnd[i] = (uint8_t)(i * 17 + 3);
+    char factory[EWL_UUID_LEN + 1];
+    ewl_format_uuid(rnd, factory);
+    char *reg = ewl_build_register(DEVID, factory, MODEL, "2.0.1", 733);
+    assert_non_null(reg);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    assert_int_equal(session_on_text(&s, reg, strlen(reg), T0, rnd, &a), SO_OK);
+    free(reg);
+    struct ewl_msg m;
+    parse_sent(&a, 0, &m);
+    assert_true(ewl_is_uuid(m.apikey));
+    assert_string_not_equal(m.apikey, factory);
+    cloud_actions_clear(&a);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+static void hostile_input(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    static const char *const bad[] = {
+        "", "{", "[]", "null", "not json", "{\"action\":5}", "{\"action\":\"date\"}",
+        "{\"action\":\"update\",\"deviceid\":\"" DEVID "\",\"apikey\":\"x\"}",
+        "{\"error\":0,\"sequence\":\"123\"}", "{\"action\":\"register\"}",
+        "\xff\xfe\x00\x01", "{\"action\":\"register\",\"deviceid\":7}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        feed(&s, bad[i], T0, 16, &a);
+        assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
+        assert_int_equal(count(&a, CLOUD_ACT_CLOSE), 0);
+        assert_int_equal(s.state, DEV_WAIT_REGISTER);
+    }
+    /* A register, then messages for someone else and unknown actions. */
+    feed(&s, REGISTER, T0, 17, &a);
+    char buf[512];
+    snprintf(buf, sizeof buf, "{\"action\":\"date\",\"deviceid\":\"1000ffffff\","
+             "\"apikey\":\"%s\"}", s.apikey);
+    feed(&s, buf, T0, 18, &a);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
+    assert_int_equal(count(&a, CLOUD_ACT_LOG), 1);
+    msg_with_key(buf, sizeof buf, s.apikey, "fly", "");
+    feed(&s, buf, T0, 19, &a);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
+    assert_int_equal(count(&a, CLOUD_ACT_LOG), 1);
+    assert_int_equal(s.state, DEV_READY);
+
+    /* Oversize: one byte over the device's 2 KiB buffer → close. */
+    size_t n = EWL_JSON_MAX + 1;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    uint8_t rnd[16] = {0};
+    cloud_actions_clear(&a);
+    assert_int_equal(session_on_text(&s, big, n, T0, rnd, &a), SO_OK);
+    free(big);
+    assert_int_equal(count(&a, CLOUD_ACT_CLOSE), 1);
+    assert_int_equal(s.state, DEV_CLOSED);
+    feed(&s, REGISTER, T0, 20, &a);             /* closed: nothing more */
+    assert_int_equal(a.n, 0);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+/* A reconnect that skips register but uses the owner key we gave is accepted. */
+static void known_device_without_register(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    feed(&s, REGISTER, T0, 21, &a);
+    char owner[EWL_UUID_LEN + 1];
+    memcpy(owner, s.apikey, sizeof owner);
+    session_end(&s);
+    session_init(&s, &g_cloud, PEER, HOST);
+    char buf[512];
+    msg_with_key(buf, sizeof buf, FACTORY, "date", "");
+    feed(&s, buf, T0 + 1, 22, &a);              /* factory key: not the owner */
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
+    msg_with_key(buf, sizeof buf, owner, "date", "");
+    feed(&s, buf, T0 + 2, 23, &a);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
+    struct ewl_msg m;
+    parse_sent(&a, 0, &m);
+    assert_string_equal(m.apikey, owner);
+    cloud_actions_clear(&a);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+static void device_memory_is_bounded(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct cloud_actions a = {0};
+    for (int i = 0; i < CLOUD_DEVICES_MAX + 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "10000%05d", i);
+        char *reg = ewl_build_register(id, FACTORY, MODEL, "1.5.5", 1);
+        assert_non_null(reg);
+        struct dev_session s;
+        session_init(&s, &g_cloud, PEER, HOST);
+        uint8_t rnd[16] = {(uint8_t)i};
+        assert_int_equal(session_on_text(&s, reg, strlen(reg), T0 + (uint64_t)i, rnd, &a),
+                         SO_OK);
+        free(reg);
+        cloud_actions_clear(&a);
+        session_end(&s);
+    }
+    assert_int_equal(g_cloud.n_devices, CLOUD_DEVICES_MAX);
+    assert_null(cloud_find_device(&g_cloud, "1000000000"));   /* oldest went */
+    assert_non_null(cloud_find_device(&g_cloud, "1000000018"));
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+static void config_without_upgrade(void **state)
+{
+    (void)state;
+    struct cloud_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    assert_int_equal(cloud_init(&g_cloud, &cfg), SO_OK);   /* answers only */
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    feed(&s, REGISTER, T0, 24, &a);
+    char buf[512];
+    msg_with_key(buf, sizeof buf, s.apikey, "update", ",\"params\":{\"switch\":\"on\"}");
+    feed(&s, buf, T0, 25, &a);
+    assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
+    assert_null(find_event(&a, CLOUD_EV_UPGRADE_SENT));
+    cloud_actions_clear(&a);
+    session_end(&s);
+
+    snprintf(cfg.file[0], sizeof cfg.file[0], "a.bin");
+    snprintf(cfg.file[1], sizeof cfg.file[1], "b.bin");
+    snprintf(cfg.digest[0], sizeof cfg.digest[0], "%s", "XYZ");
+    assert_int_equal(cloud_init(&g_cloud, &cfg), SO_E_ARG);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(vp_replay_ack0),
+        cmocka_unit_test(ack404_reissue_and_reconnect),
+        cmocka_unit_test(ack406_reported_not_retried),
+        cmocka_unit_test(pace_modes),
+        cmocka_unit_test(attempts_are_capped),
+        cmocka_unit_test(owner_key_never_factory),
+        cmocka_unit_test(hostile_input),
+        cmocka_unit_test(known_device_without_register),
+        cmocka_unit_test(device_memory_is_bounded),
+        cmocka_unit_test(config_without_upgrade),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
