@@ -405,8 +405,17 @@ enum so_err session_on_text(struct dev_session *s, const char *json, size_t len,
         logf_(out, CLOUD_LOG_WARN, "unusable message ignored: %s", so_strerror(pe));
         return SO_OK;
     }
-    if (m.action == EWL_ACT_REGISTER)
+    if (m.action == EWL_ACT_REGISTER) {
+        /* One session, one device: a register for another id on a registered
+         * session is not a reconnect but someone else's message. */
+        if (s->state != DEV_WAIT_REGISTER && s->deviceid[0] && m.deviceid[0] &&
+            strcmp(m.deviceid, s->deviceid)) {
+            logf_(out, CLOUD_LOG_WARN, "register of device %s on the session of %s ignored",
+                  m.deviceid, s->deviceid);
+            return SO_OK;
+        }
         return on_register(s, &m, now_ms, rnd, out);
+    }
 
     if (s->state == DEV_WAIT_REGISTER && !adopt_known(s, &m, now_ms)) {
         logf_(out, CLOUD_LOG_WARN, "'%s' before register ignored",
@@ -418,9 +427,14 @@ enum so_err session_on_text(struct dev_session *s, const char *json, size_t len,
               m.deviceid, s->deviceid);
         return SO_OK;
     }
-    if (m.apikey[0] && strcasecmp(m.apikey, s->apikey))
-        logf_(out, CLOUD_LOG_DEBUG, "device %s used apikey %s, not its owner key",
-              s->deviceid, m.apikey);
+    /* After register every message carries the owner key we gave (§1.4 rule a);
+     * the factory key is tolerated. Any other key is not this device's: ignored. */
+    if (m.apikey[0] && strcasecmp(m.apikey, s->apikey) &&
+        (!s->factory_apikey[0] || strcasecmp(m.apikey, s->factory_apikey))) {
+        logf_(out, CLOUD_LOG_WARN, "message from device %s with a wrong apikey ignored",
+              s->deviceid);
+        return SO_OK;
+    }
 
     switch (m.action) {
     case EWL_ACT_DATE: {

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLOUD_DEVICES_MAX 16        /* devices remembered across sessions (LRU) */
+/* Devices remembered across sessions (least recently seen replaced): a fleet run
+ * of 500 devices at once must not forget one between its register and its ack. */
+#define CLOUD_DEVICES_MAX 1024
 #define CLOUD_ACTIONS_MAX 8         /* actions one input can produce */
 #define CLOUD_HB_INTERVAL 145       /* register reply "hbInterval", seconds (§1.4, VP) */
 /* Every server frame must arrive as one packet in the device's 2 KiB buffer (§1.4). */

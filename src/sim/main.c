@@ -4,6 +4,7 @@
 #include "io/log.h"
 #include "sim/ap.h"
 #include "sim/boot.h"
+#include "sim/diy_dev.h"
 #include "sim/e2a.h"
 #include "sim/netio.h"
 #include "sim/opts.h"
@@ -127,7 +128,7 @@ int main(int argc, char **argv)
     }
     LOG_I("device %s, model %s, romVersion %s, factory apikey %s", o.device_id, o.model,
           o.rom_version, o.apikey);
-    int ok = run(&s);
+    int ok = o.diy.enabled ? sim_diy_run(&s, &o.diy) : run(&s);
     struct boot_info bi;
     boot_check(&s.flash, &bi);
     snprintf(s.rep.boot, sizeof s.rep.boot, "%s", bi.what);

@@ -103,6 +103,7 @@ static void usage(FILE *f)
 "  - any valid v2 image other than the stock one is run as the intermediate firmware\n"
 "\n"
 "Exit status: 0 the flash boots a valid final image, 1 otherwise (reason printed), 2 usage.\n");
+    sim_diy_usage(f);
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -139,6 +140,8 @@ static int parse_fault(struct sim_opts *o, const char *arg)
         o->faults.refuse_model = 1;
     else if (n == 10 && !strncmp(arg, "stop-after", n) && v &&
              !parse_stage(v, &o->faults.stop_after))
+        ;
+    else if (!sim_diy_fault(&o->diy, arg))
         ;
     else
         return -1;
@@ -237,6 +240,7 @@ static const struct option long_opts[] = {
     {"report", required_argument, 0, O_REPORT},
     {"log-file", required_argument, 0, O_LOGFILE},
     {"fault", required_argument, 0, O_FAULT},
+    SIM_DIY_LONG_OPTS,
     {"verbose", no_argument, 0, 'v'},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
@@ -273,6 +277,7 @@ static void set_defaults(struct sim_opts *o)
     o->timeout = 900;
     o->faults.drop_at = -1;
     o->faults.corrupt_chunk = -1;
+    sim_diy_opts_defaults(&o->diy);
 }
 
 #define BAD(...) do { fprintf(stderr, "sonoff-sim: " __VA_ARGS__); goto usage_err; } while (0)
@@ -282,9 +287,10 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
     set_defaults(o);
     int have_id = 0, have_key = 0, have_mac = 0, have_server = 0;
     long v;
-    int c;
+    int c, idx = -1;
+    char derr[160];
     optind = 1;
-    while ((c = getopt_long(argc, argv, "vqhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vqhV", long_opts, &idx)) != -1) {
         switch (c) {
         case O_FLASH: o->flash_path = optarg; break;
         case O_SLOT:
@@ -414,6 +420,10 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             break;
         case O_REPORT: o->report_path = optarg; break;
         case O_LOGFILE: o->log_file = optarg; break;
+        case SIM_DIY_OPT:
+            if (idx < 0 || sim_diy_opt(&o->diy, long_opts[idx].name, optarg, derr, sizeof derr))
+                BAD("%s\n", idx < 0 ? "bad option" : derr);
+            break;
         case O_FAULT:
             if (parse_fault(o, optarg)) BAD("unknown or malformed --fault '%s'\n", optarg);
             break;
@@ -428,6 +438,8 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
         BAD("unexpected argument '%s'\n", argv[optind]);
     if (have_server && !o->no_ap)
         BAD("--server only makes sense with --no-ap\n");
+    if (sim_diy_opts_check(&o->diy, derr, sizeof derr))
+        BAD("%s\n", derr);
     derive_identity(o, have_id, have_key, have_mac);
     return 0;
 usage_err:

@@ -4,6 +4,8 @@
 #ifndef SIM_OPTS_H
 #define SIM_OPTS_H
 
+#include "sim/diy_opts.h"
+
 #include <stddef.h>
 
 enum sim_tls { SIM_TLS_10, SIM_TLS_11, SIM_TLS_12, SIM_TLS_NONE };
@@ -77,6 +79,7 @@ struct sim_opts {
     const char *log_file;
     int verbosity;              /* 0 info, 1 debug, 2 trace, -1 warn */
     struct sim_faults faults;
+    struct sim_diy_opts diy;    /* --mode diy and its options (diy_opts.h) */
 };
 
 /* Parses argv into o (defaults first). Returns 0 to run, 1 when --help/--version was

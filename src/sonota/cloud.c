@@ -1,11 +1,11 @@
+/* cloud.c - the cloud's connections: input buffering, the write queue, timers and
+ * limits, strict HTTP/1.x (lib/http_head) and POST /dispatch/device (PROTOCOL.md
+ * §1.3). The WebSocket side is in cloud_ws.c. */
 #include "sonota/cloud.h"
 
-#include "io/crypto.h"
 #include "io/log.h"
 #include "io/tls.h"
-#include "lib/cloud_fsm.h"
-#include "lib/ewl_msg.h"
-#include "sonota/srv_priv.h"
+#include "sonota/cloud_int.h"
 
 #include <cJSON.h>
 #include <netinet/in.h>
@@ -18,47 +18,18 @@
 
 #define DISPATCH_REPLY_MAX 512
 
-struct ws_conn {
-    struct dev_session sess;
-    char rx[EWL_JSON_MAX + 1];
-    size_t rx_len;
-    size_t rx_total;            /* bytes of the current message, kept or not */
-    int rx_over;                /* current message exceeded EWL_JSON_MAX */
-    char *q[CLOUD_WS_QUEUE_MAX];
-    size_t qh, qn;
-    int close_pending;
-    uint64_t last_write_ms;     /* monotonic */
-};
-
-enum cconn_kind { CC_NONE, CC_HTTP, CC_WS };
-
-struct cconn {
-    struct srv *srv;
-    enum cconn_kind kind;
-    char peer[SRV_PEER_MAX];
-    char ip[SRV_IP_MAX];
-    /* dispatch */
-    char body[EWL_JSON_MAX + 1];
-    size_t body_len;
-    int body_over;
-    unsigned char *reply;       /* LWS_PRE + head + body */
-    size_t reply_len;
-    /* WebSocket */
-    struct ws_conn *ws;
-};
-
 size_t cloud_pss_size(void)
 {
     return sizeof(struct cconn);
 }
 
-static void emit(struct srv *s, enum srv_event_type t, const struct cconn *c,
-                 const struct dev_session *sess, int error, int paced, const char *detail)
+void cc_emit(struct cconn *c, enum srv_event_type t, const struct dev_session *sess,
+             int error, int paced, const char *detail)
 {
     struct srv_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = t;
-    ev.peer = c ? c->peer : NULL;
+    ev.peer = c->peer;
     if (sess && sess->deviceid[0]) {
         ev.deviceid = sess->deviceid;
         ev.model = sess->model[0] ? sess->model : NULL;
@@ -67,21 +38,7 @@ static void emit(struct srv *s, enum srv_event_type t, const struct cconn *c,
     ev.error = error;
     ev.paced = paced;
     ev.detail = detail;
-    srv_emit(s, &ev);
-}
-
-static void conn_init(struct lws *wsi, struct cconn *c, enum cconn_kind kind)
-{
-    if (c->srv && c->kind == kind)
-        return;
-    struct ws_conn *keep = c->ws;
-    unsigned char *reply = c->reply;
-    memset(c, 0, sizeof *c);
-    c->ws = keep;
-    c->reply = reply;
-    c->srv = srv_of(wsi);
-    c->kind = kind;
-    srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
+    srv_emit(c->srv, &ev);
 }
 
 /* The address we tell the device: the configured one, else the one it reached. */
@@ -91,65 +48,76 @@ static void our_ip(struct lws *wsi, const struct srv *s, char *ip, size_t cap)
         snprintf(ip, cap, "%s", s->serving_ip[0] ? s->serving_ip : "0.0.0.0");
 }
 
-/* ---- TLS diagnostics (§2) ---- */
+/* ---- output: one queued item per write, spaced by CLOUD_WS_FRAME_GAP_MS ---- */
 
-static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
+int cc_queue(struct lws *wsi, struct cconn *c, const void *data, size_t n, int frame)
 {
-    struct srv *s = srv_of(wsi);
-    SSL *ssl = lws_get_ssl(wsi);
-    if (!s || !ssl)
-        return;
-    struct cconn tmp;
-    memset(&tmp, 0, sizeof tmp);
-    srv_peer_of(wsi, tmp.peer, sizeof tmp.peer, tmp.ip, sizeof tmp.ip);
-    char detail[320];
-    if (si->where & SSL_CB_HANDSHAKE_DONE) {
-        if (!so_tls_first_report(ssl))
-            return;
-        so_tls_describe(ssl, detail, sizeof detail);
-        LOG_D("tls %s: %s", tmp.peer, detail);
-        emit(s, SRV_EV_TLS_CLIENT, &tmp, NULL, 0, 0, detail);
-        return;
+    if (c->qn == sizeof c->q / sizeof c->q[0] || n > CLOUD_WRITE_MAX)
+        return -1;
+    unsigned char *b = malloc(LWS_PRE + n);
+    if (!b)
+        return -1;
+    memcpy(b + LWS_PRE, data, n);
+    if (!c->qn)
+        c->progress_ms = srv_mono_ms();
+    struct cc_out *o = &c->q[(c->qh + c->qn++) % (sizeof c->q / sizeof c->q[0])];
+    o->buf = b;
+    o->len = n;
+    o->frame = frame;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+void cc_drop_frames(struct cconn *c)
+{
+    size_t cap = sizeof c->q / sizeof c->q[0], kept = 0;
+    for (size_t i = 0; i < c->qn; i++) {
+        struct cc_out o = c->q[(c->qh + i) % cap];
+        if (o.frame)
+            free(o.buf);
+        else
+            c->q[(c->qh + kept++) % cap] = o;
     }
-    if ((si->where & SSL_CB_ALERT) && !SSL_is_init_finished(ssl)) {
-        if (!so_tls_first_report(ssl))
-            return;
-        int code = si->ret & 0xff;
-        const char *who = (si->where & SSL_CB_READ) ? "the client sent" : "we sent";
-        char hello[120] = "";
-        unsigned ver, nc;
-        int aes;
-        if (so_tls_hello_info(ssl, &ver, &nc, &aes))
-            snprintf(hello, sizeof hello, "; ClientHello 0x%04x, %u suites%s", ver, nc,
-                     aes ? ", AES128-SHA offered" : "");
-        const char *hint = "";
-        if ((si->where & SSL_CB_READ) && (code == 42 || code == 43 || code == 46 || code == 48))
-            hint = " (the device rejects our certificate: firmware >= 1.6 pins the "
-                   "cloud certificate, see PROTOCOL.md §2)";
-        snprintf(detail, sizeof detail, "handshake failed: %s alert %s%s%s", who,
-                 SSL_alert_desc_string_long(si->ret), hello, hint);
-        LOG_D("tls %s: %s", tmp.peer, detail);
-        emit(s, SRV_EV_TLS_CLIENT, &tmp, NULL, code ? code : -1, 0, detail);
+    c->qn = kept;
+}
+
+static void queue_free(struct cconn *c)
+{
+    size_t cap = sizeof c->q / sizeof c->q[0];
+    while (c->qn) {
+        free(c->q[c->qh].buf);
+        c->q[c->qh].buf = NULL;
+        c->qh = (c->qh + 1) % cap;
+        c->qn--;
     }
+}
+
+void cc_begin_close(struct cconn *c)
+{
+    c->close_after = 1;
+    c->st = CC_CLOSING;
+    c->in_len = 0;
+}
+
+void cc_http_error(struct lws *wsi, struct cconn *c, int code, const char *reason,
+                   const char *what, const char *extra_headers)
+{
+    char detail[240];
+    snprintf(detail, sizeof detail, "%d %s", code, what);
+    LOG_D("cloud %s: %s", c->peer, detail);
+    cc_emit(c, SRV_EV_REJECTED, NULL, code, 0, detail);
+    char buf[512];
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n%s\r\n%s\n", code, reason, strlen(reason) + 1,
+                     extra_headers ? extra_headers : "", reason);
+    if (n > 0 && (size_t)n < sizeof buf)
+        cc_queue(wsi, c, buf, (size_t)n, 0);
+    c->replying = 1;
+    cc_begin_close(c);
 }
 
 /* ---- dispatch (§1.3) ---- */
-
-static int http_finish(struct lws *wsi)
-{
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-static int http_reject(struct lws *wsi, struct cconn *c, int code, const char *what)
-{
-    char detail[200];
-    snprintf(detail, sizeof detail, "%d %s", code, what);
-    LOG_D("cloud %s: %s", c->peer, detail);
-    emit(c->srv, SRV_EV_REJECTED, c, NULL, code, 0, detail);
-    if (lws_return_http_status(wsi, (unsigned)code, NULL))
-        return -1;
-    return http_finish(wsi);
-}
 
 static void salvage_str(const cJSON *o, const char *key, char *dst, size_t cap)
 {
@@ -174,20 +142,18 @@ static void salvage(const char *body, size_t n, struct ewl_dispatch_req *req)
 }
 
 /* Builds the whole reply (status line, headers, JSON) for one write: the device
- * looks for "HTTP/1.1 200 OK\r\n", the blank line and the {...} in what it got. */
-static int dispatch_reply(struct lws *wsi, struct cconn *c)
+ * looks for "HTTP/1.1 200 OK\r\n", the blank line and the {...} in what it got.
+ * The body is answered even when not understood: we are the only cloud it reaches. */
+static int dispatch_reply(struct lws *wsi, struct cconn *c, const char *body, size_t blen)
 {
     struct srv *s = c->srv;
-    if (c->body_over)
-        return http_reject(wsi, c, 413, "dispatch body over 2 KiB");
     struct ewl_dispatch_req req;
     memset(&req, 0, sizeof req);
-    enum so_err pe = ewl_parse_dispatch_req(c->body, c->body_len, &req);
+    enum so_err pe = ewl_parse_dispatch_req(body, blen, &req);
     if (pe != SO_OK) {
-        /* Answer anyway: we are the only cloud it can reach. Keep what we can read. */
-        salvage(c->body, c->body_len, &req);
+        salvage(body, blen, &req);
         LOG_W("cloud %s: dispatch body not understood (%s): %.*s", c->peer,
-              so_strerror(pe), (int)(c->body_len > 300 ? 300 : c->body_len), c->body);
+              so_strerror(pe), (int)(blen > 300 ? 300 : blen), body);
     }
     struct ewl_dispatch_reply r;
     memset(&r, 0, sizeof r);
@@ -196,24 +162,18 @@ static int dispatch_reply(struct lws *wsi, struct cconn *c)
     char *json = ewl_build_dispatch_reply(&r);
     if (!json)
         return -1;
+    char buf[DISPATCH_REPLY_MAX];
     size_t jl = strlen(json);
-    free(c->reply);
-    c->reply = malloc(LWS_PRE + DISPATCH_REPLY_MAX + jl);
-    if (!c->reply) {
-        free(json);
-        return -1;
-    }
-    char *p = (char *)c->reply + LWS_PRE;
-    int n = snprintf(p, DISPATCH_REPLY_MAX,
+    int n = snprintf(buf, sizeof buf,
                      "HTTP/1.1 200 OK\r\nServer: sonota\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n", jl);
-    if (n <= 0 || n >= DISPATCH_REPLY_MAX) {
-        free(json);
-        return -1;
-    }
-    memcpy(p + n, json, jl);
-    c->reply_len = (size_t)n + jl;
+                     "Content-Length: %zu\r\n%s\r\n%s", jl,
+                     c->keep_alive ? "" : "Connection: close\r\n", json);
     free(json);
+    if (n <= 0 || (size_t)n >= sizeof buf || cc_queue(wsi, c, buf, (size_t)n, 0))
+        return -1;
+    c->replying = 1;
+    if (!c->keep_alive)
+        cc_begin_close(c);
 
     struct dev_session info;
     memset(&info, 0, sizeof info);
@@ -225,241 +185,368 @@ static int dispatch_reply(struct lws *wsi, struct cconn *c)
              pe != SO_OK ? " (request body not understood)" : "");
     LOG_D("cloud %s: dispatch from %s (%s, rom %s): %s", c->peer,
           req.deviceid[0] ? req.deviceid : "?", req.model, req.rom_version, detail);
-    emit(s, SRV_EV_DISPATCH, c, &info, 0, 0, detail);
-    lws_callback_on_writable(wsi);
+    cc_emit(c, SRV_EV_DISPATCH, &info, 0, 0, detail);
     return 0;
 }
 
-static int on_http(struct lws *wsi, struct cconn *c, const char *uri)
+/* ---- HTTP requests ---- */
+
+void cc_consume(struct cconn *c, size_t n)
 {
-    conn_init(wsi, c, CC_HTTP);
-    c->body_len = 0;
-    c->body_over = 0;
-    int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-    if (post && !strcmp(uri, "/dispatch/device")) {
-        char cl[24] = "";
-        if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
-            !strcmp(cl, "0"))
-            return dispatch_reply(wsi, c); /* no body to wait for */
+    memmove(c->in, c->in + n, c->in_len - n);
+    c->in_len -= n;
+}
+
+/* Routes one parsed head (views into c->in, consumed by the caller afterwards).
+ * Framing is checked first: one plain Content-Length or none, never
+ * Transfer-Encoding, so no two parsers can disagree on where a request ends
+ * (RFC 9112 §6.3, request smuggling). */
+static int on_request(struct lws *wsi, struct cconn *c, const struct so_http_head *h)
+{
+    char what[200];
+    snprintf(what, sizeof what, "%.*s %.*s", (int)(h->method.n > 10 ? 10 : h->method.n),
+             h->method.p, (int)(h->target.n > 150 ? 150 : h->target.n), h->target.p);
+    const struct so_http_header *conn = so_http_find(h, "Connection");
+    int close_tok = conn && so_str_ieq(conn->value, "close");
+    int ka_tok = conn && so_str_ieq(conn->value, "keep-alive");
+    c->keep_alive = h->version_minor >= 1 ? !close_tok : ka_tok;
+
+    int has_len = 0;
+    uint64_t clen = 0;
+    if (so_http_content_length(h, &has_len, &clen) != SO_OK) {
+        cc_http_error(wsi, c, 400, "Bad Request", what, NULL);
         return 0;
     }
-    char what[160];
-    snprintf(what, sizeof what, "%s %.140s", post ? "POST" : "GET", uri);
-    return http_reject(wsi, c, 404, what);
-}
-
-/* ---- WebSocket (§1.4) ---- */
-
-static void arm_timer(struct lws *wsi, struct ws_conn *w)
-{
-    int64_t us = -1;
-    if (w->qn) {
-        uint64_t now = srv_mono_ms(), due = w->last_write_ms + CLOUD_WS_FRAME_GAP_MS;
-        if (now >= due)
-            lws_callback_on_writable(wsi);
-        else
-            us = (int64_t)(due - now) * 1000;
+    if (so_http_find(h, "Transfer-Encoding")) {
+        /* The device always sends Content-Length (§1.3); chunked bodies are refused. */
+        cc_http_error(wsi, c, 400, "Bad Request", what, NULL);
+        return 0;
     }
-    uint64_t dl = session_next_deadline(&w->sess);
-    if (dl) {
-        uint64_t now = srv_wall_ms();
-        int64_t d = dl > now ? (int64_t)(dl - now) * 1000 : 1000;
-        if (us < 0 || d < us)
-            us = d;
-    }
-    if (us >= 0)
-        lws_set_timer_usecs(wsi, us < 1000 ? 1000 : us);
-    else
-        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
-}
-
-static int run_actions(struct lws *wsi, struct cconn *c, struct cloud_actions *a)
-{
-    struct ws_conn *w = c->ws;
-    struct dev_session *s = &w->sess;
-    for (size_t i = 0; i < a->n; i++) {
-        struct cloud_action *x = &a->a[i];
-        switch (x->type) {
-        case CLOUD_ACT_SEND:
-            if (w->qn == CLOUD_WS_QUEUE_MAX) {
-                LOG_W("cloud %s: send queue full; frame dropped", c->peer);
-                break;
-            }
-            LOG_D("cloud %s: -> %s", c->peer, x->text);
-            w->q[(w->qh + w->qn++) % CLOUD_WS_QUEUE_MAX] = x->text;
-            x->text = NULL;
-            break;
-        case CLOUD_ACT_EVENT:
-            switch (x->ev) {
-            case CLOUD_EV_REGISTER:
-                LOG_D("cloud %s: register %s model %s rom %s", c->peer, s->deviceid,
-                      s->model, s->rom_version);
-                emit(c->srv, SRV_EV_REGISTER, c, s, 0, x->paced, NULL);
-                break;
-            case CLOUD_EV_UPGRADE_SENT:
-                LOG_D("cloud %s: upgrade sent to %s (sequence %s%s)", c->peer, s->deviceid,
-                      s->sequence, x->paced ? ", paced" : "");
-                emit(c->srv, SRV_EV_UPGRADE_SENT, c, s, 0, x->paced, s->sequence);
-                break;
-            case CLOUD_EV_UPGRADE_ACK:
-                LOG_D("cloud %s: %s acked the upgrade with error %d", c->peer, s->deviceid,
-                      x->error);
-                emit(c->srv, SRV_EV_UPGRADE_ACK, c, s, x->error, x->paced, s->sequence);
-                break;
-            case CLOUD_EV_UPGRADE_STATE:
-                LOG_D("cloud %s: %s reports upgradeState %d", c->peer, s->deviceid, x->error);
-                emit(c->srv, SRV_EV_UPGRADE_STATE, c, s, x->error, x->paced, NULL);
-                break;
-            case CLOUD_EV_ERROR:
-                LOG_W("cloud %s: %s", c->peer, x->msg);
-                emit(c->srv, SRV_EV_ERROR, c, s, 0, 0, x->msg);
-                break;
-            }
-            break;
-        case CLOUD_ACT_SET_PACED:
-            srv_mark_paced(c->srv, s->peer_ip, 1);
-            break;
-        case CLOUD_ACT_LOG:
-            /* events tell the user what happened; the log keeps the details */
-            so_log(x->level == CLOUD_LOG_WARN ? SO_LOG_WARN : SO_LOG_DEBUG,
-                   "cloud %s: %s", c->peer, x->msg);
-            break;
-        case CLOUD_ACT_CLOSE:
-            w->close_pending = 1;
-            break;
+    struct so_str path = so_http_target_path(h->target);
+    if (so_http_find(h, "Upgrade")) {
+        if (!so_str_eq(path, "/api/ws")) {
+            cc_http_error(wsi, c, 404, "Not Found", "WebSocket upgrade outside /api/ws",
+                          NULL);
+            return 0;
         }
+        if (has_len && clen) {
+            cc_http_error(wsi, c, 400, "Bad Request", what, NULL);
+            return 0;
+        }
+        return cws_handshake(wsi, c, h);
     }
-    cloud_actions_clear(a);
-    if (w->close_pending && !w->qn)
-        lws_callback_on_writable(wsi);
-    arm_timer(wsi, w);
+    if (so_str_eq(path, "/dispatch/device")) {
+        if (!so_str_eq(h->method, "POST")) {
+            cc_http_error(wsi, c, 405, "Method Not Allowed", what, "Allow: POST\r\n");
+            return 0;
+        }
+        if (!has_len) {
+            cc_http_error(wsi, c, 411, "Length Required", what, NULL);
+            return 0;
+        }
+        if (clen > EWL_JSON_MAX) { /* refused before a byte of it is read */
+            cc_http_error(wsi, c, 413, "Content Too Large", what, NULL);
+            return 0;
+        }
+        c->body_need = (size_t)clen;
+        c->st = CC_BODY;
+        c->req_deadline = srv_mono_ms() + SRV_BODY_TIMEOUT_MS;
+        return 0;
+    }
+    if (so_str_eq(path, "/api/ws")) {
+        cc_http_error(wsi, c, 426, "Upgrade Required", what,
+                      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
+        return 0;
+    }
+    cc_http_error(wsi, c, 404, "Not Found", what, NULL);
     return 0;
 }
 
-static int on_ws_open(struct lws *wsi, struct cconn *c)
+/* Works through buffered input as far as the state allows. -1 to close at once. */
+static int process(struct lws *wsi, struct cconn *c)
 {
-    conn_init(wsi, c, CC_WS);
-    if (!c->ws)
-        c->ws = calloc(1, sizeof *c->ws);
-    if (!c->ws)
-        return -1;
-    int one = 1; /* one frame, one packet (§1.4) */
-    setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    char host[SRV_IP_MAX];
-    our_ip(wsi, c->srv, host, sizeof host);
-    session_init(&c->ws->sess, &c->srv->cloud, c->ip, host);
-    LOG_D("cloud %s: WebSocket open", c->peer);
-    emit(c->srv, SRV_EV_WS_OPEN, c, NULL, 0, 0, NULL);
-    return 0;
-}
-
-static int on_ws_rx(struct lws *wsi, struct cconn *c, const void *in, size_t len)
-{
-    struct ws_conn *w = c->ws;
-    if (!w)
-        return -1;
-    if (lws_frame_is_binary(wsi)) {
-        LOG_D("cloud %s: binary frame ignored", c->peer);
+    for (;;) {
+        switch (c->st) {
+        case CC_CLOSING:
+            c->in_len = 0;
+            return 0;
+        case CC_WS:
+            return cws_process(wsi, c);
+        case CC_BODY: {
+            if (c->in_len < c->body_need)
+                return 0;
+            size_t n = c->body_need;
+            c->st = CC_HEAD;
+            c->req_deadline = 0;
+            if (dispatch_reply(wsi, c, c->in, n))
+                return -1;
+            if (c->st != CC_CLOSING)
+                cc_consume(c, n);
+            continue;
+        }
+        case CC_HEAD: {
+            if (c->replying || !c->in_len)
+                return 0;
+            struct so_http_head h;
+            enum so_err e = so_http_parse_request(c->in, c->in_len, &h);
+            if (e == SO_AGAIN)
+                return 0;
+            if (e != SO_OK) {
+                if (e == SO_E_TOOBIG)
+                    cc_http_error(wsi, c, 431, "Request Header Fields Too Large",
+                                  "request head over 4096 bytes or 32 headers", NULL);
+                else
+                    cc_http_error(wsi, c, 400, "Bad Request", "malformed request head", NULL);
+                continue;
+            }
+            c->req_deadline = 0;
+            size_t used = h.head_len;
+            if (on_request(wsi, c, &h))
+                return -1;
+            if (c->st != CC_CLOSING)
+                cc_consume(c, used);
+            continue;
+        }
+        }
         return 0;
     }
-    w->rx_total += len;
-    if (!w->rx_over && len <= sizeof w->rx - 1 - w->rx_len) {
-        memcpy(w->rx + w->rx_len, in, len);
-        w->rx_len += len;
-    } else {
-        w->rx_over = 1;
-    }
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-        return 0;
-    uint8_t rnd[16];
-    if (so_random_bytes(rnd, sizeof rnd) != SO_OK)
-        return -1;
-    struct cloud_actions a;
-    a.n = 0;
-    /* Oversize: the FSM only needs the length to refuse it. */
-    size_t n = w->rx_over ? w->rx_total : w->rx_len;
-    w->rx[w->rx_len] = '\0';
-    LOG_D("cloud %s: <- %s", c->peer, w->rx_over ? "(oversize message)" : w->rx);
-    enum so_err e = session_on_text(&w->sess, w->rx, n, srv_wall_ms(), rnd, &a);
-    w->rx_len = 0;
-    w->rx_total = 0;
-    w->rx_over = 0;
-    int rc = run_actions(wsi, c, &a);
-    return e == SO_OK ? rc : -1;
 }
 
-static int on_ws_writable(struct lws *wsi, struct cconn *c)
+static int on_rx(struct lws *wsi, struct cconn *c, const char *in, size_t len)
 {
-    struct ws_conn *w = c->ws;
-    if (!w)
+    uint64_t now = srv_mono_ms();
+    if (c->st == CC_CLOSING)
         return 0;
-    if (!w->qn) {
-        if (w->close_pending) {
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+    if (c->ws)
+        c->ws->last_rx_ms = now;
+    if (c->st == CC_HEAD && !c->in_len && !c->req_deadline) {
+        /* the first byte of a request after an idle keep-alive pause */
+        c->req_deadline = now + SRV_HEAD_TIMEOUT_MS;
+        c->idle_deadline = 0;
+    }
+    while (len) {
+        size_t room = sizeof c->in - c->in_len;
+        if (!room) { /* input piles up while a reply is held back */
+            LOG_D("cloud %s: too much input ahead of our reply; closing", c->peer);
             return -1;
         }
-        return 0;
+        size_t n = len < room ? len : room;
+        memcpy(c->in + c->in_len, in, n);
+        c->in_len += n;
+        in += n;
+        len -= n;
+        if (process(wsi, c))
+            return -1;
+        if (c->st == CC_CLOSING)
+            break;
     }
-    uint64_t now = srv_mono_ms();
-    if (w->last_write_ms && now < w->last_write_ms + CLOUD_WS_FRAME_GAP_MS) {
-        arm_timer(wsi, w);
-        return 0;
-    }
-    char *text = w->q[w->qh];
-    w->q[w->qh] = NULL;
-    w->qh = (w->qh + 1) % CLOUD_WS_QUEUE_MAX;
-    w->qn--;
-    size_t n = strlen(text);
-    unsigned char *buf = malloc(LWS_PRE + n);
-    if (!buf) {
-        free(text);
-        return -1;
-    }
-    memcpy(buf + LWS_PRE, text, n);
-    free(text);
-    /* One unfragmented, unmasked text frame in one write (§1.4). */
-    int wr = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
-    free(buf);
-    if (wr < (int)n)
-        return -1;
-    w->last_write_ms = now;
-    if (w->qn)
-        arm_timer(wsi, w);
-    else if (w->close_pending)
-        lws_callback_on_writable(wsi);
+    cc_arm_timer(wsi, c);
     return 0;
 }
 
-static int on_ws_timer(struct lws *wsi, struct cconn *c)
+/* ---- writing, closing, timers ---- */
+
+/* The queue is empty and close_after is set: close once the peer's TCP has
+ * acknowledged everything, or after SRV_CLOSE_LINGER_MS. */
+static int flush_then_close(struct lws *wsi, struct cconn *c)
 {
-    struct ws_conn *w = c->ws;
-    if (!w)
-        return 0;
-    struct cloud_actions a;
-    a.n = 0;
-    if (session_on_tick(&w->sess, srv_wall_ms(), &a) != SO_OK) {
-        cloud_actions_clear(&a);
+    uint64_t now = srv_mono_ms();
+    if (!c->close_deadline)
+        c->close_deadline = now + SRV_CLOSE_LINGER_MS;
+    if (!srv_unacked(wsi) || now >= c->close_deadline)
         return -1;
-    }
-    return run_actions(wsi, c, &a);
+    lws_set_timer_usecs(wsi, (lws_usec_t)SRV_DRAIN_POLL_MS * 1000);
+    return 0;
 }
 
-static void on_ws_closed(struct cconn *c)
+static int on_writable(struct lws *wsi, struct cconn *c)
 {
-    struct ws_conn *w = c->ws;
-    if (!w)
-        return;
-    LOG_D("cloud %s: WebSocket closed (%s, state %s)", c->peer,
-          w->sess.deviceid[0] ? w->sess.deviceid : "no register", dev_state_name(w->sess.state));
-    emit(c->srv, SRV_EV_WS_CLOSED, c, &w->sess, 0, 0, dev_state_name(w->sess.state));
-    session_end(&w->sess);
-    while (w->qn) {
-        free(w->q[w->qh]);
-        w->qh = (w->qh + 1) % CLOUD_WS_QUEUE_MAX;
-        w->qn--;
+    if (!c->qn)
+        return c->close_after ? flush_then_close(wsi, c) : 0;
+    uint64_t now = srv_mono_ms();
+    if (c->last_write_ms && now < c->last_write_ms + CLOUD_WS_FRAME_GAP_MS) {
+        cc_arm_timer(wsi, c);
+        return 0;
     }
-    free(w);
-    c->ws = NULL;
+    size_t cap = sizeof c->q / sizeof c->q[0];
+    struct cc_out o = c->q[c->qh];
+    c->q[c->qh].buf = NULL;
+    c->qh = (c->qh + 1) % cap;
+    c->qn--;
+    /* One frame or reply per write (§1.4): lws sends it whole or keeps the rest
+     * and finishes it before the next writable callback. */
+    int wr = lws_write(wsi, o.buf + LWS_PRE, o.len, LWS_WRITE_RAW);
+    free(o.buf);
+    if (wr < (int)o.len)
+        return -1;
+    c->last_write_ms = now;
+    c->progress_ms = now;
+    if (c->qn) {
+        cc_arm_timer(wsi, c);
+        return 0;
+    }
+    if (c->close_after) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (c->replying && (c->st == CC_HEAD || c->st == CC_BODY)) {
+        /* An HTTP reply went out: keep-alive idle, then any pipelined request. */
+        c->replying = 0;
+        c->req_deadline = 0;
+        c->idle_deadline = now + SRV_IDLE_TIMEOUT_MS;
+        if (c->in_len) {
+            c->req_deadline = now + SRV_HEAD_TIMEOUT_MS;
+            c->idle_deadline = 0;
+            if (process(wsi, c))
+                return -1;
+        }
+    }
+    cc_arm_timer(wsi, c);
+    return 0;
+}
+
+void cc_arm_timer(struct lws *wsi, struct cconn *c)
+{
+    uint64_t now = srv_mono_ms(), next = 0;
+#define CONSIDER(t) do { uint64_t t_ = (t); if (t_ && (!next || t_ < next)) next = t_; } while (0)
+    if (c->st == CC_HEAD || c->st == CC_BODY) {
+        CONSIDER(c->req_deadline);
+        CONSIDER(c->in_len ? 0 : c->idle_deadline);
+    }
+    if (c->st == CC_WS)
+        CONSIDER(cws_next_deadline(c));
+    if (c->qn) {
+        CONSIDER(c->progress_ms + SRV_SEND_STALL_MS);
+        if (c->last_write_ms)
+            CONSIDER(c->last_write_ms + CLOUD_WS_FRAME_GAP_MS);
+    }
+    if (c->close_after && !c->qn)
+        CONSIDER(now + SRV_DRAIN_POLL_MS);
+    if (c->lws_timeout_set)
+        CONSIDER(now + 1);
+#undef CONSIDER
+    if (!next) {
+        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+        return;
+    }
+    uint64_t ms = next > now ? next - now : 1;
+    lws_set_timer_usecs(wsi, (lws_usec_t)ms * 1000);
+}
+
+static int tls_pending(struct lws *wsi)
+{
+    SSL *ssl = lws_get_ssl(wsi);
+    return ssl && !SSL_is_init_finished(ssl);
+}
+
+static int on_timer(struct lws *wsi, struct cconn *c)
+{
+    uint64_t now = srv_mono_ms();
+    if (c->lws_timeout_set && !tls_pending(wsi)) {
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        c->lws_timeout_set = 0;
+    }
+    if (c->close_after && !c->qn)
+        return flush_then_close(wsi, c);
+    if (c->qn && now >= c->progress_ms + SRV_SEND_STALL_MS) {
+        LOG_D("cloud %s: the peer reads nothing for %d s; closing", c->peer,
+              SRV_SEND_STALL_MS / 1000);
+        return -1;
+    }
+    if ((c->st == CC_HEAD || c->st == CC_BODY) && c->req_deadline && now >= c->req_deadline) {
+        if (tls_pending(wsi)) /* lws's accept timeout handles a stuck handshake */
+            return -1;
+        cc_http_error(wsi, c, 408, "Request Timeout",
+                      c->st == CC_BODY ? "request body not complete within 10 s"
+                                       : "request head not complete within 10 s", NULL);
+    } else if (c->st == CC_HEAD && !c->in_len && c->idle_deadline && now >= c->idle_deadline) {
+        LOG_D("cloud %s: idle for %d s; closing", c->peer, SRV_IDLE_TIMEOUT_MS / 1000);
+        return -1;
+    } else if (c->st == CC_WS) {
+        if (cws_timer(wsi, c, now))
+            return -1;
+    }
+    if (c->qn)
+        lws_callback_on_writable(wsi);
+    cc_arm_timer(wsi, c);
+    return 0;
+}
+
+/* ---- TLS diagnostics (§2) ---- */
+
+static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
+{
+    struct srv *s = srv_of(wsi);
+    SSL *ssl = lws_get_ssl(wsi);
+    if (!s || !ssl)
+        return;
+    struct cconn tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.srv = s;
+    srv_peer_of(wsi, tmp.peer, sizeof tmp.peer, tmp.ip, sizeof tmp.ip);
+    char detail[320];
+    if (si->where & SSL_CB_HANDSHAKE_DONE) {
+        if (!so_tls_first_report(ssl))
+            return;
+        /* The head timeout starts now. Right after this callback lws arms its
+         * own "establish" timeout, meant for the h1 role: our timer clears it
+         * (lws_timeout_set) once the accept has returned. */
+        struct cconn *c = lws_wsi_user(wsi);
+        if (c && c->srv) {
+            if (c->st == CC_HEAD && !c->in_len)
+                c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
+            c->lws_timeout_set = 1;
+            cc_arm_timer(wsi, c);
+        }
+        so_tls_describe(ssl, detail, sizeof detail);
+        LOG_D("tls %s: %s", tmp.peer, detail);
+        cc_emit(&tmp, SRV_EV_TLS_CLIENT, NULL, 0, 0, detail);
+        return;
+    }
+    if ((si->where & SSL_CB_ALERT) && !SSL_is_init_finished(ssl)) {
+        if (!so_tls_first_report(ssl))
+            return;
+        int code = si->ret & 0xff;
+        const char *who = (si->where & SSL_CB_READ) ? "the client sent" : "we sent";
+        char hello[120] = "";
+        unsigned ver, nc;
+        int aes;
+        if (so_tls_hello_info(ssl, &ver, &nc, &aes))
+            snprintf(hello, sizeof hello, "; ClientHello 0x%04x, %u suites%s", ver, nc,
+                     aes ? ", AES128-SHA offered" : "");
+        const char *hint = "";
+        if ((si->where & SSL_CB_READ) && (code == 42 || code == 43 || code == 46 || code == 48))
+            hint = " (the device rejects our certificate: firmware >= 1.6 pins the "
+                   "cloud certificate, see PROTOCOL.md §2)";
+        snprintf(detail, sizeof detail, "handshake failed: %s alert %s%s%s", who,
+                 SSL_alert_desc_string_long(si->ret), hello, hint);
+        LOG_D("tls %s: %s", tmp.peer, detail);
+        cc_emit(&tmp, SRV_EV_TLS_CLIENT, NULL, code ? code : -1, 0, detail);
+    }
+}
+
+/* ---- the lws protocol ---- */
+
+static int on_adopt(struct lws *wsi, struct cconn *c)
+{
+    memset(c, 0, sizeof *c);
+    c->srv = srv_of(wsi);
+    if (!c->srv)
+        return -1;
+    srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
+    int one = 1; /* one frame, one packet (§1.4) */
+    setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->st = CC_HEAD;
+    c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
+    /* lws's accept timeout stays armed while TLS is under way (it is the handshake
+     * timeout); once the connection is usable our own timers take over. */
+    if (!tls_pending(wsi))
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    else
+        c->lws_timeout_set = 1; /* cleared by on_timer after the handshake */
+    cc_arm_timer(wsi, c);
+    LOG_D("cloud %s: connected", c->peer);
+    return 0;
 }
 
 int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -477,66 +564,33 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return 1;
         return 0;
     }
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* The connection limits, before lws starts TLS on the socket. */
+        return srv_conn_filter(wsi, in) ? -1 : 0;
     case LWS_CALLBACK_SSL_INFO:
         on_ssl_info(wsi, in);
         return 0;
-    case LWS_CALLBACK_HTTP:
-        return c ? on_http(wsi, c, in ? in : "") : -1;
-    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_RAW_ADOPT:
+        return c ? on_adopt(wsi, c) : -1;
+    case LWS_CALLBACK_RAW_RX:
         if (!c || !c->srv)
             return -1;
-        if (!c->body_over && len <= EWL_JSON_MAX - c->body_len) {
-            memcpy(c->body + c->body_len, in, len);
-            c->body_len += len;
-        } else {
-            c->body_over = 1;
-        }
-        return 0;
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return c && c->srv ? dispatch_reply(wsi, c) : -1;
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (!c || !c->reply || !c->reply_len)
-            return 0;
-        if (lws_write(wsi, c->reply + LWS_PRE, c->reply_len, LWS_WRITE_HTTP_HEADERS) <
-            (int)c->reply_len)
-            return -1;
-        c->reply_len = 0;
-        return http_finish(wsi);
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-    case LWS_CALLBACK_CLOSED_HTTP:
-        if (c) {
-            free(c->reply);
-            c->reply = NULL;
-            c->reply_len = 0;
-        }
-        return 0;
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-        char uri[64];
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
-            strcmp(uri, "/api/ws")) {
-            struct cconn tmp;
-            memset(&tmp, 0, sizeof tmp);
-            srv_peer_of(wsi, tmp.peer, sizeof tmp.peer, tmp.ip, sizeof tmp.ip);
-            emit(srv_of(wsi), SRV_EV_REJECTED, &tmp, NULL, 404,
-                 0, "404 WebSocket upgrade outside /api/ws");
-            return 1;
-        }
-        return 0;
-    }
-    case LWS_CALLBACK_ESTABLISHED:
-        return c ? on_ws_open(wsi, c) : -1;
-    case LWS_CALLBACK_RECEIVE:
-        return c ? on_ws_rx(wsi, c, in, len) : -1;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return c ? on_ws_writable(wsi, c) : 0;
+        return on_rx(wsi, c, in, len);
+    case LWS_CALLBACK_RAW_WRITEABLE:
+        return c && c->srv ? on_writable(wsi, c) : 0;
     case LWS_CALLBACK_TIMER:
-        return c && c->kind == CC_WS ? on_ws_timer(wsi, c) : 0;
-    case LWS_CALLBACK_CLOSED:
-        if (c) {
-            on_ws_closed(c);
-            free(c->reply);
-            c->reply = NULL;
+        return c && c->srv ? on_timer(wsi, c) : 0;
+    case LWS_CALLBACK_RAW_CLOSE:
+        if (c && c->srv) {
+            cws_closed(c);
+            queue_free(c);
+            c->srv = NULL;
         }
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* Always delivered, also when RAW_CLOSE is not (a failed TLS accept);
+         * without per-connection data, so only the slot is given back here. */
+        srv_conn_release(srv_of(wsi), lws_get_socket_fd(wsi));
         return 0;
     default:
         return 0;

@@ -5,6 +5,7 @@
 /* Each returns the process exit status (see docs/sonota.1 EXIT STATUS). */
 int cmd_image(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
+int cmd_diy(int argc, char **argv);
 
 /* Documented exit codes. */
 enum sonota_exit {

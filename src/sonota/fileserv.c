@@ -19,13 +19,15 @@
 #include <netinet/tcp.h>
 #endif
 
-#define FS_POST_MAX 4096        /* DIY result body (§6) */
-#define FS_IDLE_TIMEOUT_S 30    /* no request (or no progress) for this long: close */
+#define FS_POST_MAX 4096        /* DIY result body (§6): larger is 413 */
+/* No request byte (between requests) or no progress writing a reply for this long:
+ * close silently (srv_priv.h: SRV_IDLE_TIMEOUT_MS, SRV_SEND_STALL_MS). */
+#define FS_IDLE_TIMEOUT_S (SRV_IDLE_TIMEOUT_MS / 1000)
 #define FS_PROGRESS_MIN 4096
 #define FS_PROGRESS_MAX 65536
 /* While a written reply is still unacknowledged in the kernel, look again this often
  * (a new request from the peer also triggers a look: it carries the ACK). */
-#define FS_DRAIN_POLL_MS 10
+#define FS_DRAIN_POLL_MS SRV_DRAIN_POLL_MS
 
 enum fc_state {
     FC_HEAD,    /* reading a request head */
@@ -42,6 +44,7 @@ struct fconn {
     char in[SO_HTTP_HEAD_MAX];
     size_t in_len;
     int keep_alive;
+    uint64_t req_deadline;      /* monotonic: the head (or body) must be complete; 0 = idle */
     /* POST body */
     uint64_t body_left;
     char body[FS_POST_MAX + 1];
@@ -285,7 +288,7 @@ static void serve_file(struct lws *wsi, struct fconn *c, int file,
     int n;
     if (ranged) {
         char cr[80];
-        so_content_range_format(cr, sizeof cr, r, size, 0);
+        so_content_range_format(cr, sizeof cr, r, size, s->cfg.content_range_equals);
         n = snprintf(c->head, sizeof c->head,
                      "HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\n"
                      "Content-Length: %" PRIu64 "\r\nContent-Range: %s\r\n"
@@ -378,6 +381,8 @@ static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_he
         c->body_left = clen;
         c->body_len = 0;
         c->st = FC_BODY;
+        c->req_deadline = srv_mono_ms() + SRV_BODY_TIMEOUT_MS;
+        lws_set_timer_usecs(wsi, (lws_usec_t)SRV_BODY_TIMEOUT_MS * 1000);
         return;
     }
     if (has_len && clen) {
@@ -394,6 +399,14 @@ static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_he
         return;
     }
     serve_file(wsi, c, file, h, h->target);
+}
+
+/* The first byte of a request head arrived (or the connection opened): the head
+ * must be complete within SRV_HEAD_TIMEOUT_MS (slowloris). */
+static void start_head_clock(struct lws *wsi, struct fconn *c)
+{
+    c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
+    lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
 }
 
 /* Consumes buffered input while we are not busy replying. Returns -1 to close. */
@@ -424,6 +437,7 @@ static int process_input(struct lws *wsi, struct fconn *c)
             return 0;
         }
         size_t used = h.head_len;
+        c->req_deadline = 0;
         on_request(wsi, c, &h); /* copies what it needs out of c->in */
         memmove(c->in, c->in + used, c->in_len - used);
         c->in_len -= used;
@@ -524,6 +538,9 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
     c->file = -1;
     c->track = -1;
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+    c->req_deadline = 0;
+    if (c->in_len) /* a pipelined request: its head is timed from now */
+        start_head_clock(wsi, c);
     return process_input(wsi, c);
 }
 
@@ -535,12 +552,23 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_RAW_ADOPT: {
         memset(c, 0, sizeof *c);
         c->srv = srv_of(wsi);
+        if (!c->srv)
+            return -1;
         c->file = -1;
         c->track = -1;
         srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
         int one = 1; /* each paced write is its own segment */
         setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+        if (srv_conn_admit(c->srv, lws_get_socket_fd(wsi), c->ip, c->peer)) {
+            /* Over a limit: a short 503 and close (not counted; the REJECTED event
+             * came from srv_conn_admit, rate-limited). */
+            static const char busy[] = "too many connections\n";
+            reply_simple(wsi, c, 503, "Service Unavailable", "text/plain", busy, 1,
+                         "Retry-After: 1\r\n");
+            return 0;
+        }
+        start_head_clock(wsi, c);
         LOG_D("http %s: connected", c->peer);
         return 0;
     }
@@ -558,6 +586,8 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             LOG_D("http %s: too much pipelined input; closing", c->peer);
             return -1;
         }
+        if (c->st == FC_HEAD && !c->in_len && !c->req_deadline)
+            start_head_clock(wsi, c); /* first byte after a keep-alive pause */
         memcpy(c->in + c->in_len, in, len);
         c->in_len += len;
         if (c->st == FC_HEAD || c->st == FC_BODY)
@@ -574,8 +604,23 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             return on_flushed(wsi, c);
         return 0;
     case LWS_CALLBACK_TIMER:
-        if (c && (c->st == FC_SEND || c->st == FC_FLUSH))
+        if (!c || !c->srv)
+            return 0;
+        if (c->st == FC_SEND || c->st == FC_FLUSH) {
             lws_callback_on_writable(wsi);
+        } else if (c->req_deadline) {
+            uint64_t now = srv_mono_ms();
+            if (now < c->req_deadline) { /* an earlier timer (pacing) fired late */
+                lws_set_timer_usecs(wsi, (lws_usec_t)(c->req_deadline - now) * 1000);
+                return 0;
+            }
+            c->in_len = 0;
+            c->req_deadline = 0;
+            reject(wsi, c, 408, "Request Timeout",
+                   c->st == FC_BODY ? "request body not complete within 10 s"
+                                    : "request head not complete within 10 s");
+            c->keep_alive = 0;
+        }
         return 0;
     case LWS_CALLBACK_RAW_CLOSE:
         if (!c || !c->srv)
@@ -603,6 +648,10 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         free(c->out);
         c->out = NULL;
         c->srv = NULL;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* always delivered (user data already gone): give back the limit slot */
+        srv_conn_release(srv_of(wsi), lws_get_socket_fd(wsi));
         return 0;
     default:
         return 0;

@@ -13,7 +13,9 @@
 /* Coverage is tracked per (peer address, file) in chunks of this size, the stock
  * firmware's Range request size (§1.5). */
 #define FS_COVER_CHUNK 4096
-#define FS_TRACK_MAX 16
+/* Downloads tracked at once, (address, file) pairs, least recently used replaced:
+ * enough for a fleet run (500 devices, each fetching one image at a time). */
+#define FS_TRACK_MAX 1024
 
 /* Paced whole-body serving (SonOTA --slowstream, §1.5): a 10-byte lead-in with the
  * head, a pause of FS_PACE_LEAD_MS, then one FS_PACE_CHUNK write per

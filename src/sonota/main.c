@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
     {"flash", cmd_flash, "walk a stock device through OTA to new firmware (default)"},
+    {"diy", cmd_diy, "discover and flash stock 3.x devices in DIY mode over their LAN API"},
     {"image", cmd_image, "inspect, validate, build and generate ESP8266 firmware images"},
 };
 

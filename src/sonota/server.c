@@ -1,8 +1,10 @@
-/* server.c - one lws context with up to three vhosts (PROTOCOL.md §1.6):
- *   "files"  plain HTTP file server (raw-skt role + fileserv.c), http_port
+/* server.c - one lws context with up to three vhosts (PROTOCOL.md §1.6), all in
+ * lws's raw-socket role so every byte in and out is ours to check and build:
+ *   "files"  plain HTTP file server (fileserv.c), http_port
  *   "cloud"  TLS: dispatch + WebSocket (cloud.c), https_port
  *   "legacy" the same cloud in plain text, plain_port (with legacy)
- * plus configuration checks, port probing for clear errors and event plumbing. */
+ * plus configuration checks, port probing for clear errors, connection limits
+ * (per peer address and in total) and event plumbing. */
 #include "sonota/server.h"
 
 #include "io/crypto.h"
@@ -17,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#define SRV_KEEPALIVE_S 30      /* idle HTTP keep-alive on the cloud ports */
-#define SRV_TIMEOUT_S 20        /* lws's per-state network timeouts */
+#if defined(__linux__)
+#include <linux/sockios.h>      /* SIOCOUTQ */
+#endif
 
 /* ---- helpers shared with fileserv.c and cloud.c ---- */
 
@@ -132,6 +136,174 @@ void srv_mark_paced(struct srv *s, const char *ip, int paced)
     LOG_D("whole-body downloads to %s will be paced", ip);
 }
 
+/* ---- connection limits ---- */
+
+/* Emits the REJECTED event for the refusals counted so far (the last one's words). */
+static void flush_refusals(struct srv *s, uint64_t now)
+{
+    char detail[240];
+    if (s->refused_unreported > 1)
+        snprintf(detail, sizeof detail, "503 %s (%u connections refused in %d ms)",
+                 s->refuse_why, s->refused_unreported, SRV_REFUSE_REPORT_MS);
+    else
+        snprintf(detail, sizeof detail, "503 %s", s->refuse_why);
+    s->refuse_report_ms = now;
+    s->refused_unreported = 0;
+    LOG_D("refused %s: %s", s->refuse_peer, detail);
+    struct srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SRV_EV_REJECTED;
+    ev.peer = s->refuse_peer;
+    ev.error = 503;
+    ev.detail = detail;
+    srv_emit(s, &ev);
+}
+
+/* A flood of refusals is one event a second; the ones in between are counted and
+ * reported with the next (srv_run_once flushes them). */
+static void report_refusal(struct srv *s, const char *peer, const char *why)
+{
+    uint64_t now = srv_mono_ms();
+    s->refused_unreported++;
+    snprintf(s->refuse_why, sizeof s->refuse_why, "%s", why);
+    snprintf(s->refuse_peer, sizeof s->refuse_peer, "%s", peer);
+    if (s->refuse_report_ms && now < s->refuse_report_ms + SRV_REFUSE_REPORT_MS)
+        return;
+    flush_refusals(s, now);
+}
+
+/* Remembers which peer slot the descriptor fd holds (0 = none). */
+static int fd_map_set(struct srv *s, int fd, int v)
+{
+    if (fd < 0)
+        return -1;
+    if ((size_t)fd >= s->fd_cap) {
+        size_t cap = s->fd_cap ? s->fd_cap : 256;
+        while (cap <= (size_t)fd)
+            cap *= 2;
+        int *m = realloc(s->fd_slot, cap * sizeof *m);
+        if (!m)
+            return -1;
+        memset(m + s->fd_cap, 0, (cap - s->fd_cap) * sizeof *m);
+        s->fd_slot = m;
+        s->fd_cap = cap;
+    }
+    s->fd_slot[fd] = v;
+    return 0;
+}
+
+int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
+{
+    if (!s || !s->peers || fd < 0)
+        return -1;
+    /* A descriptor number comes back only after its socket closed: an entry still
+     * there means a release was missed (lws freed a wsi without telling us). */
+    srv_conn_release(s, fd);
+    char why[120];
+    if (s->n_conns >= s->max_conns) {
+        snprintf(why, sizeof why, "too many connections: %d open, the limit in total",
+                 s->n_conns);
+        report_refusal(s, peer, why);
+        return -1;
+    }
+    int slot = -1, free_slot = -1;
+    for (int i = 0; i < s->max_conns; i++) {
+        if (!s->peers[i].n) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (!strcmp(s->peers[i].ip, ip)) {
+            slot = i;
+            break;
+        }
+    }
+    if (slot >= 0 && s->max_per_ip && s->peers[slot].n >= (unsigned)s->max_per_ip) {
+        snprintf(why, sizeof why, "too many connections from %s: %u open, the limit per "
+                 "address", ip, s->peers[slot].n);
+        report_refusal(s, peer, why);
+        return -1;
+    }
+    if (slot < 0) {
+        if (free_slot < 0) /* cannot happen: fewer than max_conns are open */
+            return -1;
+        slot = free_slot;
+        snprintf(s->peers[slot].ip, sizeof s->peers[slot].ip, "%s", ip);
+    }
+    if (fd_map_set(s, fd, slot + 1))
+        return -1;
+    s->peers[slot].n++;
+    s->n_conns++;
+    return 0;
+}
+
+void srv_conn_release(struct srv *s, int fd)
+{
+    if (!s || !s->peers || fd < 0 || (size_t)fd >= s->fd_cap || !s->fd_slot[fd])
+        return;
+    struct srv_peer *p = &s->peers[s->fd_slot[fd] - 1];
+    s->fd_slot[fd] = 0;
+    if (p->n)
+        p->n--;
+    if (s->n_conns)
+        s->n_conns--;
+}
+
+int srv_conn_filter(struct lws *wsi, void *in)
+{
+    struct srv *s = srv_of(wsi);
+    int fd = (int)(intptr_t)in;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char ip[SRV_IP_MAX], peer[SRV_PEER_MAX];
+    int port = 0;
+    memset(&ss, 0, sizeof ss);
+    ip[0] = '\0';
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+        sa_to_text(&ss, ip, sizeof ip, &port);
+    if (!ip[0])
+        snprintf(ip, sizeof ip, "?");
+    snprintf(peer, sizeof peer, "%s:%d", ip, port);
+    return srv_conn_admit(s, fd, ip, peer);
+}
+
+size_t srv_unacked(struct lws *wsi)
+{
+#if defined(SIOCOUTQ)
+    int n = 0;
+    int fd = lws_get_socket_fd(wsi);
+    if (fd >= 0 && ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0)
+        return (size_t)n;
+#else
+    (void)wsi;
+#endif
+    return 0;
+}
+
+/* Makes room for max_conns descriptors (the default soft limit is often 1024, the
+ * hard one much higher); lws sizes its tables from the limit at context creation.
+ * If the hard limit is lower, fewer connections are admitted. */
+static void fit_fd_limit(struct srv *s)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)s->max_conns + SRV_FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return;
+    rlim_t want = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+    if (want > rl.rlim_cur) {
+        struct rlimit nl = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+            rl.rlim_cur = want;
+    }
+    if (rl.rlim_cur < need) {
+        int fit = rl.rlim_cur > 2 * SRV_FD_RESERVE ? (int)(rl.rlim_cur - SRV_FD_RESERVE)
+                                                    : SRV_FD_RESERVE;
+        LOG_W("the open-file limit (%llu) allows %d connections, not %d; raise it with "
+              "'ulimit -n %llu'", (unsigned long long)rl.rlim_cur, fit, s->max_conns,
+              (unsigned long long)need);
+        if (fit < s->max_conns)
+            s->max_conns = fit;
+    }
+}
+
 /* ---- public API ---- */
 
 void srv_set_paced(struct srv *s, const char *peer_ip, int paced)
@@ -214,6 +386,11 @@ static int probe_port(const char *bind_addr, int port, const char *option, char 
 
 static int check_config(struct srv *s, const struct srv_config *cfg, char *err, size_t errcap)
 {
+    if (cfg->max_conns < 0 || cfg->max_conns_per_ip < -1 || cfg->ws_idle_timeout_s < 0) {
+        snprintf(err, errcap, "connection limits and timeouts must be positive (0: the "
+                 "default)");
+        return -1;
+    }
     if (cfg->n_files > SRV_FILES_MAX) {
         snprintf(err, errcap, "at most %d files can be served", SRV_FILES_MAX);
         return -1;
@@ -288,8 +465,9 @@ static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, i
     info.iface = s->bind_addr[0] ? s->bind_addr : NULL;
     info.protocols = protos;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-    info.keepalive_timeout = SRV_KEEPALIVE_S;
-    info.timeout_secs = SRV_TIMEOUT_S;
+    /* The only lws timeout left on our raw connections: the TLS accept. Heads,
+     * bodies, idle and stalled connections are timed by fileserv.c and cloud.c. */
+    info.timeout_secs = SRV_TLS_HANDSHAKE_TIMEOUT_S;
     if (raw) {
         info.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
         info.listen_accept_role = "raw-skt";
@@ -302,7 +480,8 @@ static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, i
                         LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
         info.ssl_info_event_mask = SSL_CB_HANDSHAKE_DONE | SSL_CB_ALERT;
         /* HTTP/1.1 only: the device speaks nothing else, and our replies are built
-         * as raw HTTP/1.1 (one write each). */
+         * as raw HTTP/1.1 (one write each). It must be set: with lws's default
+         * ("h2,http/1.1") a client offering h2 would be moved off our raw role. */
         info.alpn = "http/1.1";
     }
     return lws_create_vhost(s->ctx, &info);
@@ -370,6 +549,17 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     s->user = user;
     if (check_config(s, cfg, err, errcap))
         goto fail;
+    s->max_conns = cfg->max_conns ? cfg->max_conns : SRV_CONN_MAX_DEFAULT;
+    s->max_per_ip = cfg->max_conns_per_ip == -1 ? 0
+                    : cfg->max_conns_per_ip ? cfg->max_conns_per_ip : SRV_CONN_PER_IP_DEFAULT;
+    s->ws_idle_ms = cfg->ws_idle_timeout_s ? (uint64_t)cfg->ws_idle_timeout_s * 1000
+                                           : CLOUD_WS_IDLE_TIMEOUT_MS;
+    fit_fd_limit(s);
+    s->peers = calloc((size_t)s->max_conns, sizeof *s->peers);
+    if (!s->peers) {
+        snprintf(err, errcap, "out of memory");
+        goto fail;
+    }
     if (probe_port(s->cfg.bind_addr, cfg->http_port, "--http-port", err, errcap))
         goto fail;
     if (s->cloud_enabled) {
@@ -394,7 +584,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     s->proto_cloud[0] = (struct lws_protocols){
         .name = "sonota-cloud", .callback = cloud_callback,
         .per_session_data_size = cloud_pss_size(), .rx_buffer_size = 4096,
-        .tx_packet_size = 4096};
+        .tx_packet_size = CLOUD_WRITE_MAX};
 
     struct lws_context_creation_info ci;
     memset(&ci, 0, sizeof ci);
@@ -403,7 +593,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     ci.port = CONTEXT_PORT_NO_LISTEN;
     ci.user = s;
-    ci.timeout_secs = SRV_TIMEOUT_S;
+    ci.timeout_secs = SRV_TLS_HANDSHAKE_TIMEOUT_S;
     s->ctx = lws_create_context(&ci);
     if (!s->ctx) {
         snprintf(err, errcap, "cannot start the network event loop (libwebsockets)");
@@ -417,7 +607,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     }
     s->http_port = lws_get_vhost_listen_port(s->vh_http);
     if (s->cloud_enabled) {
-        s->vh_https = make_vhost(s, "cloud", cfg->https_port, 1, 0, s->proto_cloud);
+        s->vh_https = make_vhost(s, "cloud", cfg->https_port, 1, 1, s->proto_cloud);
         if (!s->vh_https) {
             if (s->tls_err[0])
                 snprintf(err, errcap, "TLS setup failed: %s", s->tls_err);
@@ -428,7 +618,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         }
         s->https_port = lws_get_vhost_listen_port(s->vh_https);
         if (cfg->legacy) {
-            s->vh_plain = make_vhost(s, "legacy", cfg->plain_port, 0, 0, s->proto_cloud);
+            s->vh_plain = make_vhost(s, "legacy", cfg->plain_port, 0, 1, s->proto_cloud);
             if (!s->vh_plain) {
                 snprintf(err, errcap, "cannot listen for the legacy plain cloud on port %d; "
                          "choose another with --plain-port", cfg->plain_port);
@@ -466,6 +656,9 @@ int srv_run_once(struct srv *s, int timeout_ms)
         lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, (lws_usec_t)timeout_ms * 1000);
     int n = lws_service(s->ctx, timeout_ms > 0 ? 0 : -1);
     lws_sul_cancel(&s->wake);
+    uint64_t now = srv_mono_ms();
+    if (s->refused_unreported && now >= s->refuse_report_ms + SRV_REFUSE_REPORT_MS)
+        flush_refusals(s, now);
     return n < 0 ? -1 : 0;
 }
 
@@ -492,5 +685,7 @@ void srv_destroy(struct srv *s)
     s->ctx = NULL;
     fileserv_free(&s->fs);
     so_tls_cert_free(s->cert);
+    free(s->peers);
+    free(s->fd_slot);
     free(s);
 }

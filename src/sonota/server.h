@@ -42,7 +42,27 @@ struct srv_config {
     const char *user1_name;
     const char *user2_name;
     const char *upgrade_version; /* "99.99.99" */
+    /* 206 replies say "Content-Range: bytes=a-b/total", the form ITEAD's own DIY tool
+     * server sends and DIY devices accept (§6), instead of RFC 9110's "bytes a-b/total". */
+    int content_range_equals;
+    /* Connection limits over all ports (0 = the default; docs/TESTING.md). A refused
+     * connection gets "503" on the file server and is closed at once on the cloud
+     * ports. Loopback tests that run many simulated devices from one address must
+     * raise max_conns_per_ip (or give each device its own 127.x.y.z source). */
+    int max_conns;              /* open connections in total (SRV_CONN_MAX_DEFAULT) */
+    int max_conns_per_ip;       /* per peer address (SRV_CONN_PER_IP_DEFAULT); -1 = no limit */
+    /* A WebSocket that receives nothing (not even a ping) for this long is closed
+     * (1001). 0 = two heartbeat intervals + 10 s (300 s); shorter values cut real
+     * devices (they ping every 145 s) and exist for tests. */
+    int ws_idle_timeout_s;
 };
+
+/* 500 stock devices at once each hold a WebSocket and a download connection
+ * (plus a short dispatch): 2048 leaves room for that. srv_create raises the
+ * process's open-file limit (RLIMIT_NOFILE) as far as the hard limit allows. */
+#define SRV_CONN_MAX_DEFAULT 2048
+/* A device needs at most three at once (WebSocket, download, a dispatch retry). */
+#define SRV_CONN_PER_IP_DEFAULT 16
 
 /* Event semantics (what server.c, fileserv.c and cloud.c implement):
  * - Events are delivered synchronously from inside srv_create (LISTENING) and
@@ -78,8 +98,12 @@ struct srv_config {
  *   acknowledged the last reply. Once per download.
  * - DOWNLOAD_ABORT: the connection closed while a reply body was unsent or
  *   unacknowledged; offset = file bytes the peer acknowledged.
- * - REJECTED: error = the HTTP status we answered (400, 404, 405, 413, 416, 431, or 404
- *   for a WebSocket upgrade outside /api/ws); detail = "<status> <request line>".
+ * - REJECTED: error = the HTTP status we answered (400, 404, 405, 408 head or body
+ *   too slow, 411, 413, 416, 426, 431, 503 connection limit, or 404 for a WebSocket
+ *   upgrade outside /api/ws), or the WebSocket close code we sent (1002 protocol
+ *   error, 1003 binary frame, 1008 flooding, 1009 message over 2 KiB);
+ *   detail = "<code> <request line or reason>". Connection-limit refusals are
+ *   reported at most once a second (detail counts the ones in between).
  * - ERROR: detail = a sentence (e.g. a device ran out of upgrade attempts).
  * - DIY_RESULT: see below. */
 enum srv_event_type {
@@ -97,7 +121,7 @@ enum srv_event_type {
     SRV_EV_DOWNLOAD_DONE,       /* peer, file, total: every byte of the file has been sent
                                    (for Range downloads: the union of ranges covers the file) */
     SRV_EV_DOWNLOAD_ABORT,      /* peer, file, offset: the peer went away mid-body */
-    SRV_EV_REJECTED,            /* peer, detail: request refused (404, 400, 416, limits) */
+    SRV_EV_REJECTED,            /* peer, error, detail: request or frame refused, limits */
     SRV_EV_ERROR,               /* detail */
     SRV_EV_DIY_RESULT,          /* peer, detail: body a DIY device POSTed to /api/device/otaFlash
                                    (§6), error: its "error" number or -1 if none */

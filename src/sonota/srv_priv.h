@@ -1,5 +1,6 @@
-/* srv_priv.h - what server.c, fileserv.c and cloud.c share: the server struct and
- * small helpers. Not for other modules: they use server.h. */
+/* srv_priv.h - what server.c, fileserv.c and cloud.c share: the server struct, the
+ * limits and timeouts both servers apply, connection accounting and small helpers.
+ * Not for other modules: they use server.h. */
 #ifndef SONOTA_SRV_PRIV_H
 #define SONOTA_SRV_PRIV_H
 
@@ -13,9 +14,47 @@
 #include <stdint.h>
 
 #define SRV_NAME_MAX 64         /* file names and option strings we copy */
-#define SRV_PACED_MAX 32        /* peer addresses marked paced */
+/* Peer addresses marked paced: as many as devices the cloud remembers, so a fleet
+ * run (500 devices) never forgets a device that acked 404. */
+#define SRV_PACED_MAX CLOUD_DEVICES_MAX
 #define SRV_PEER_MAX 64         /* "ip:port" */
 #define SRV_IP_MAX 46
+
+/* ---- limits and timeouts of both servers (docs/TESTING.md: value and test) ----
+ * A request head (and for TLS: after the handshake) must be complete this long
+ * after the connection opened or after its first byte arrived; else 408 and close.
+ * A device sends its whole head in one packet; 10 s covers a slow WiFi retry. */
+#define SRV_HEAD_TIMEOUT_MS 10000
+/* A request body (DIY result, dispatch JSON: both <= 4 KiB) must arrive this long
+ * after its head; else 408 and close (slowloris bodies). */
+#define SRV_BODY_TIMEOUT_MS 10000
+/* An idle keep-alive connection (no request under way) is closed after this long.
+ * A stock device pauses 75-120 ms between its 4 KiB Range requests (PROTOCOL.md
+ * §1.5); Espressif2Arduino waits at most 5 s for a reply (§4). */
+#define SRV_IDLE_TIMEOUT_MS 30000
+/* A reply the peer does not read: closed when no byte could be written (or, while
+ * flushing, acknowledged) for this long. */
+#define SRV_SEND_STALL_MS 30000
+/* The TLS handshake must finish this long after the TCP connection (lws's
+ * accept timeout on the cloud vhost): covers garbage, half ClientHellos and
+ * records announced but never sent. axTLS needs ~1-2 s for RSA-2048. */
+#define SRV_TLS_HANDSHAKE_TIMEOUT_S 10
+/* Descriptors kept free beyond max_conns: listeners, lws's own pipe, files, logs. */
+#define SRV_FD_RESERVE 64
+/* Connection-limit refusals are reported as REJECTED at most this often (the
+ * ones in between are counted into the next report). */
+#define SRV_REFUSE_REPORT_MS 1000
+/* Closing after an error reply: how long to wait for the peer's TCP to
+ * acknowledge it before closing anyway (closing earlier could reset it away). */
+#define SRV_CLOSE_LINGER_MS 2000
+/* While waiting for acknowledgements, look again this often. */
+#define SRV_DRAIN_POLL_MS 10
+
+/* Open connections per peer address (the limit's bookkeeping). */
+struct srv_peer {
+    char ip[SRV_IP_MAX];
+    unsigned n;                 /* 0 = free slot */
+};
 
 struct srv {
     /* our copies of the configuration (the caller's strings may go away) */
@@ -44,6 +83,20 @@ struct srv {
 
     char paced[SRV_PACED_MAX][SRV_IP_MAX];
     size_t n_paced;
+
+    uint64_t ws_idle_ms;                        /* cfg.ws_idle_timeout_s or the default */
+
+    /* connection limits */
+    int max_conns;                              /* effective (after RLIMIT_NOFILE) */
+    int max_per_ip;                             /* 0 = no limit */
+    int n_conns;
+    struct srv_peer *peers;                     /* max_conns slots */
+    int *fd_slot;                               /* per descriptor: peers index + 1 */
+    size_t fd_cap;
+    uint64_t refuse_report_ms;                  /* last REJECTED for a limit */
+    unsigned refused_unreported;
+    char refuse_why[120];                       /* of the last refusal */
+    char refuse_peer[SRV_PEER_MAX];
 };
 
 /* Delivers an event to the caller (dropped while destroying). */
@@ -60,5 +113,20 @@ int srv_local_ip(struct lws *wsi, char *ip, size_t cap);
 /* Unix time in ms (dates, sequences) and a monotonic ms clock (pacing, timeouts). */
 uint64_t srv_wall_ms(void);
 uint64_t srv_mono_ms(void);
+
+/* Counts a new connection (socket fd) from ip against the limits. Returns 0 when
+ * admitted (srv_conn_release at LWS_CALLBACK_WSI_DESTROY gives the slot back), or -1
+ * when over a limit: a REJECTED event (rate-limited) has been emitted. */
+int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer);
+/* Gives back the slot of an admitted descriptor; safe for any fd. lws still reports
+ * the descriptor number (lws_get_socket_fd) at WSI_DESTROY. */
+void srv_conn_release(struct srv *s, int fd);
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION (in = the accepted fd): srv_conn_admit
+ * before lws does anything with the socket, so a refused TLS client costs no
+ * handshake. Nonzero: lws closes it. */
+int srv_conn_filter(struct lws *wsi, void *in);
+/* Bytes written to the socket that the peer's TCP has not acknowledged (Linux
+ * SIOCOUTQ; counts TLS records too). 0 where unknown. */
+size_t srv_unacked(struct lws *wsi);
 
 #endif

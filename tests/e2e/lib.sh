@@ -29,14 +29,28 @@ pass() { echo "ok - $*"; }
 # Remembers a background process for cleanup: `cmd & e2e_track $!`
 e2e_track() { E2E_PIDS="$E2E_PIDS $1"; }
 
-# Prints N free TCP ports on 127.0.0.1.
+# Prints N free TCP ports on 127.0.0.1, below the kernel's ephemeral range so that an
+# outgoing connection cannot take one between this check and the server's bind.
 free_ports() {
     python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(*(s.getsockname()[1] for s in socks))
+import random, socket, sys
+lo = 32768
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except OSError:
+    pass
+socks, ports = [], []
+while len(ports) < int(sys.argv[1]):
+    p = random.randrange(10000, lo)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    socks.append(s)
+    ports.append(p)
+print(*ports)
 PY
 }
 

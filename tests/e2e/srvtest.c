@@ -83,7 +83,8 @@ static int usage(void)
             "usage: srvtest [--http-port N] [--https-port N] [--plain-port N] [--legacy]\n"
             "               [--bind IP] [--serving-ip IP] [--pace auto|fast|slow]\n"
             "               [--file NAME=PATH]... [--user1 NAME --user2 NAME] [--version V]\n"
-            "               [--paced-ip IP] [--max-seconds S] [--debug]\n");
+            "               [--paced-ip IP] [--max-conns N] [--max-conns-per-ip N]\n"
+            "               [--ws-idle S] [--max-seconds S] [--debug]\n");
     return 2;
 }
 
@@ -134,6 +135,12 @@ int main(int argc, char **argv)
             cfg.upgrade_version = v;
         else if (!strcmp(a, "--paced-ip"))
             paced_ip = v;
+        else if (!strcmp(a, "--max-conns"))
+            cfg.max_conns = atoi(v);
+        else if (!strcmp(a, "--max-conns-per-ip"))
+            cfg.max_conns_per_ip = atoi(v);
+        else if (!strcmp(a, "--ws-idle"))
+            cfg.ws_idle_timeout_s = atoi(v);
         else if (!strcmp(a, "--max-seconds"))
             max_seconds = atof(v);
         else if (!strcmp(a, "--pace")) {

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""sonota benchmarks: prints every figure of docs/BENCHMARKS.md in one run.
+
+usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,device,scale] [--json FILE]
+
+Figures only: nothing here fails on a slow result (the summary says which goals are met).
+Exit status: 0 when every section produced its figures, 1 when one could not run.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import blib  # noqa: E402
+import device  # noqa: E402
+import footprint  # noqa: E402
+import scale  # noqa: E402
+import tls  # noqa: E402
+from blib import fmt_pct, fmt_s, log  # noqa: E402
+
+SECTIONS = {"footprint": footprint.run, "tls": tls.run, "device": device.run,
+            "scale": scale.run}
+ORDER = ["footprint", "tls", "device", "scale"]
+
+
+def _cmd(args):
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=10)
+        return (r.stdout or r.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        return "n/a"
+
+
+def machine(build):
+    cpu = "n/a"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    buildtype = "n/a"
+    try:
+        with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+            for o in json.load(f):
+                if o["name"] == "buildtype":
+                    buildtype = o["value"]
+                elif o["name"] == "b_sanitize" and o["value"] not in ("none", []):
+                    buildtype += " +sanitize=%s" % o["value"]
+    except (OSError, ValueError, KeyError):
+        pass
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_gb, 1),
+            "kernel": platform.release(), "python": platform.python_version(),
+            "openssl": _cmd(["openssl", "version"]),
+            "libwebsockets": _cmd(["pkg-config", "--modversion", "libwebsockets"]),
+            "cc": _cmd(["cc", "--version"]), "buildtype": buildtype}
+
+
+def summary(res, quick):
+    log("\n== Goals ==")
+    goals = []
+    dev = {r["mode"]: r for r in res.get("device", [])}
+    rg = dev.get("range")
+    if rg:
+        adds = rg.get("sonota_adds")
+        goals.append(("Range flow: sonota adds < 1 % on top of device-limited time",
+                      adds is not None and adds < 0.01,
+                      "adds <= %s (whole flow), %s in the download" % (
+                          fmt_pct(adds), fmt_pct(rg.get("dl_adds")))))
+    pc = dev.get("paced")
+    if pc:
+        kbps = pc.get("dl_kBps")
+        goals.append(("paced >= 10x SonOTA slowstream (47 kB/s) and strict reader succeeds",
+                      bool(pc["ok"] and kbps and kbps * 1000 >= 10 * device.SLOWSTREAM_BPS),
+                      "%s kB/s, strict reader %s" % (fmt_s(kbps, 1), "OK" if pc["ok"] else
+                                                     "FAILED: " + pc["reason"][:100])))
+    for driver in ("loadgen", "sonoff-sim"):
+        sc = {r["devices"]: r for r in res.get("scale", []) if r["driver"] == driver}
+        if not sc:
+            continue
+        top = max(sc)
+        r = sc[top]
+        met = r["completed"] == top and r["failed"] == 0 and r["srv_peak_kb"] < 50 * 1024
+        label = "scale (%s): all %d complete, no failure, server peak RSS < 50 MB" % (
+            driver, top)
+        if top < 500:
+            label += " (quick run: 500 in the full run)"
+        goals.append((label, met, "%d/%d completed, %d failed, %.1f MB%s" % (
+            r["completed"], top, r["failed"], r["srv_peak_kb"] / 1024.0,
+            "" if not r["fail_reasons"] else "; " + "; ".join(
+                "%d x %s" % (v, k) for k, v in r["fail_reasons"].items()))))
+    for label, met, detail in goals:
+        log("  [%s] %s: %s" % ("MET" if met else "NOT MET", label, detail))
+    res["goals"] = [{"goal": g, "met": m, "detail": d} for g, m, d in goals]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("build")
+    ap.add_argument("--quick", action="store_true", help="reduced sizes (smoke check)")
+    ap.add_argument("--only", default=",".join(ORDER))
+    ap.add_argument("--json", help="write every figure here as JSON")
+    a = ap.parse_args()
+    only = [s for s in a.only.split(",") if s]
+    for s in only:
+        if s not in SECTIONS:
+            ap.error("unknown section %s" % s)
+    t0 = time.monotonic()
+    try:
+        bins = blib.Bins(a.build)
+    except blib.BenchError as e:
+        blib.warn(str(e))
+        return 1
+    res = {"machine": machine(a.build), "quick": a.quick}
+    m = res["machine"]
+    log("sonota benchmarks%s — %s" % (" (quick)" if a.quick else "", m["date"]))
+    log("machine: %s, %s cores, %.1f GB, Linux %s; %s; libwebsockets %s; build %s" % (
+        m["cpu"], m["cores"], m["memory_gb"], m["kernel"], m["openssl"], m["libwebsockets"],
+        m["buildtype"]))
+    log("sonota flash usable: %s" % ("yes" if bins.flash_ok else
+                                     "no (per-device runs use srvtest, the same server code)"))
+    rc = 0
+    for s in ORDER:
+        if s not in only:
+            continue
+        try:
+            SECTIONS[s](bins, a.quick, res)
+        except (blib.BenchError, OSError, subprocess.SubprocessError) as e:
+            blib.warn("%s: could not run: %s" % (s, e))
+            res.setdefault("errors", {})[s] = str(e)
+            rc = 1
+    summary(res, a.quick)
+    res["bench_wall_s"] = time.monotonic() - t0
+    log("\nbench wall time: %.0f s" % res["bench_wall_s"])
+    out = a.json or os.path.join(a.build, "bench-results.json")
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1, default=str)
+        f.write("\n")
+    log("figures as JSON: %s" % out)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Footprint: binary size, start-up time until the ports accept connections, idle RSS."""
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import time
+
+import blib
+from blib import fmt_s, log
+
+
+def _sizes(path, tmp):
+    out = {"file_bytes": os.path.getsize(path)}
+    if shutil.which("strip"):
+        st = os.path.join(tmp, os.path.basename(path) + ".stripped")
+        if subprocess.run(["strip", "-o", st, path], capture_output=True).returncode == 0:
+            out["stripped_bytes"] = os.path.getsize(st)
+    if shutil.which("size"):
+        r = subprocess.run(["size", path], capture_output=True, text=True)
+        lines = r.stdout.strip().splitlines()
+        if r.returncode == 0 and len(lines) == 2:
+            t, dd, b = lines[1].split()[:3]
+            out.update(text=int(t), data=int(dd), bss=int(b))
+    if shutil.which("ldd"):
+        r = subprocess.run(["ldd", path], capture_output=True, text=True)
+        out["shared_libs"] = sum(1 for line in r.stdout.splitlines() if "=>" in line)
+    return out
+
+
+def _start_flash(bins, imgs, ports):
+    http, https = ports
+    env = dict(os.environ, SONOTA_WIFI_PASSWORD="bench-footprint")
+    return subprocess.Popen(
+        [bins.sonota, "flash", "--no-prov", "--no-check-ip", "--serving-host", "127.0.0.1",
+         "--http-port", str(http), "--https-port", str(https), "--wifi-ssid", "Bench",
+         "--firmware-dir", os.path.dirname(imgs[blib.NAME_U1]), "--json", "--timeout", "60"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+
+
+def _start_srvtest(bins, imgs, ports):
+    http, https = ports
+    args = [bins.srvtest, "--bind", "127.0.0.1", "--serving-ip", "127.0.0.1", "--http-port",
+            str(http), "--https-port", str(https), "--max-seconds", "60",
+            "--user1", blib.NAME_U1, "--user2", blib.NAME_U2]
+    for name, path in imgs.items():
+        args += ["--file", "%s=%s" % (name, path)]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+
+
+def _startup(bins, imgs, starter, runs):
+    """Start-up to both ports accepting; idle RSS 1 s later; peak RSS at exit."""
+    times, idle_kb, peak_kb = [], [], []
+    for _ in range(runs):
+        ports = blib.free_ports(2)
+        t0 = time.monotonic()
+        p = starter(bins, imgs, ports)
+        a = blib.wait_port(ports[1], 20, p)
+        b = blib.wait_port(ports[0], 20, p)
+        if a is not None and b is not None:
+            times.append(time.monotonic() - t0)
+            time.sleep(1.0)
+            rss = blib.proc_status_kb(p.pid, "VmRSS")
+            if rss:
+                idle_kb.append(rss)
+        _, ru = blib.reap(p, 10, sig=signal.SIGINT)
+        if ru is not None:
+            peak_kb.append(ru.ru_maxrss)
+    if not times:
+        return None
+    return {"runs": len(times), "startup_ms_median": statistics.median(times) * 1000,
+            "startup_ms_min": min(times) * 1000, "startup_ms_max": max(times) * 1000,
+            "idle_rss_kb": statistics.median(idle_kb) if idle_kb else None,
+            "peak_rss_kb": max(peak_kb) if peak_kb else None}
+
+
+def run(bins, quick, results):
+    log("\n== Footprint ==")
+    d = blib.workdir(prefer_shm=False)
+    out = {"binaries": {}}
+    try:
+        for name, path in (("sonota", bins.sonota), ("sonoff-sim", bins.sim)):
+            s = _sizes(path, d)
+            out["binaries"][name] = s
+            log("  %-10s %8d bytes (stripped %s), text %s, data %s, bss %s, %s shared libs" % (
+                name, s["file_bytes"], s.get("stripped_bytes", "n/a"), s.get("text", "n/a"),
+                s.get("data", "n/a"), s.get("bss", "n/a"), s.get("shared_libs", "n/a")))
+        imgs = blib.make_images(bins, d)
+        runs = 3 if quick else 10
+        which = []
+        if bins.flash_ok:
+            which.append(("sonota flash --no-prov", _start_flash))
+        which.append(("srvtest (same server code)", _start_srvtest))
+        out["startup"] = {}
+        for label, starter in which:
+            r = _startup(bins, imgs, starter, runs)
+            out["startup"][label] = r
+            if r is None:
+                log("  %-28s did not start listening" % label)
+                continue
+            log("  %-28s start-up to listening: median %s ms (min %s, max %s, %d runs); "
+                "idle RSS %s MB" % (label, fmt_s(r["startup_ms_median"], 1),
+                                    fmt_s(r["startup_ms_min"], 1), fmt_s(r["startup_ms_max"], 1),
+                                    r["runs"], fmt_s((r["idle_rss_kb"] or 0) / 1024.0, 1)))
+        log("  (start-up includes the per-run RSA-2048 certificate; idle RSS 1 s after the"
+            " ports accept, images loaded)")
+    finally:
+        blib.rm_tree(d)
+    results["footprint"] = out

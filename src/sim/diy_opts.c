@@ -1,0 +1,220 @@
+/* diy_opts.c - parsing of the DIY-mode options (see diy_opts.h). */
+#include "sim/diy_opts.h"
+
+#include "lib/diy_msg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sim_diy_opts_defaults(struct sim_diy_opts *d)
+{
+    memset(d, 0, sizeof *d);
+    d->addr = "0.0.0.0";
+    d->port = DIY_API_PORT;
+    d->reply = SIM_DIY_REPLY_PRE;
+    d->predownload_ms = 10000;
+    d->host = SIM_DIY_HOST_AUTO;
+    d->after = SIM_DIY_AFTER_LAN;
+    d->tasmota_port = 80;
+    d->boot_ms = 3000;
+    d->linger_s = 5;
+    d->max_fw = DIY_FW_MAX;
+}
+
+static int num(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int version_ok(const char *s)
+{
+    int dots = 0;
+    if (!*s || strlen(s) >= DIY_VERSION_MAX)
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '.')
+            dots++;
+        else if (*p < '0' || *p > '9')
+            return 0;
+    }
+    return dots == 2;
+}
+
+#define FAIL(...) do { snprintf(err, errcap, __VA_ARGS__); return -1; } while (0)
+
+int sim_diy_opt(struct sim_diy_opts *d, const char *name, const char *arg, char *err,
+                size_t errcap)
+{
+    long v;
+    if (!strcmp(name, "mode")) {
+        if (!strcmp(arg, "diy"))
+            d->enabled = 1;
+        else if (!strcmp(arg, "stock"))
+            d->enabled = 0;
+        else
+            FAIL("--mode is stock or diy");
+    } else if (!strcmp(name, "diy-proto")) {
+        if (!strcmp(arg, "1.4"))
+            d->proto = DIY_PROTO_1_4;
+        else if (!strcmp(arg, "2.0"))
+            d->proto = DIY_PROTO_2_0;
+        else
+            FAIL("--diy-proto is 1.4 or 2.0");
+    } else if (!strcmp(name, "fw-version")) {
+        if (!version_ok(arg))
+            FAIL("--fw-version needs a version like 3.6.0");
+        d->fw_version = arg;
+    } else if (!strcmp(name, "diy-addr")) {
+        d->addr = arg;
+    } else if (!strcmp(name, "diy-port")) {
+        if (num(arg, 1, 65535, &v))
+            FAIL("bad --diy-port");
+        d->port = (int)v;
+    } else if (!strcmp(name, "diy-interface")) {
+        d->ifname = arg;
+    } else if (!strcmp(name, "no-mdns")) {
+        d->no_mdns = 1;
+    } else if (!strcmp(name, "no-internet")) {
+        d->no_internet = 1;
+    } else if (!strcmp(name, "unlock-refused")) {
+        d->unlock_refused = 1;
+    } else if (!strcmp(name, "unlocked")) {
+        d->unlocked = 1;
+    } else if (!strcmp(name, "encrypt")) {
+        d->encrypt = 1;
+    } else if (!strcmp(name, "diy-reply")) {
+        if (!strcmp(arg, "pre"))
+            d->reply = SIM_DIY_REPLY_PRE;
+        else if (!strcmp(arg, "full"))
+            d->reply = SIM_DIY_REPLY_FULL;
+        else
+            FAIL("--diy-reply is pre or full");
+    } else if (!strcmp(name, "predownload-ms")) {
+        if (num(arg, 1, 600000, &v))
+            FAIL("bad --predownload-ms");
+        d->predownload_ms = (int)v;
+    } else if (!strcmp(name, "diy-host-header")) {
+        if (!strcmp(arg, "auto"))
+            d->host = SIM_DIY_HOST_AUTO;
+        else if (!strcmp(arg, "itead"))
+            d->host = SIM_DIY_HOST_ITEAD;
+        else if (!strcmp(arg, "url"))
+            d->host = SIM_DIY_HOST_URL;
+        else
+            FAIL("--diy-host-header is auto, itead or url");
+    } else if (!strcmp(name, "after-flash")) {
+        if (!strcmp(arg, "lan"))
+            d->after = SIM_DIY_AFTER_LAN;
+        else if (!strcmp(arg, "ap"))
+            d->after = SIM_DIY_AFTER_AP;
+        else
+            FAIL("--after-flash is lan or ap");
+    } else if (!strcmp(name, "tasmota-addr")) {
+        d->tasmota_addr = arg;
+    } else if (!strcmp(name, "tasmota-port")) {
+        if (num(arg, 1, 65535, &v))
+            FAIL("bad --tasmota-port");
+        d->tasmota_port = (int)v;
+    } else if (!strcmp(name, "boot-ms")) {
+        if (num(arg, 0, 600000, &v))
+            FAIL("bad --boot-ms");
+        d->boot_ms = (int)v;
+    } else if (!strcmp(name, "linger")) {
+        if (num(arg, 0, 3600, &v))
+            FAIL("bad --linger");
+        d->linger_s = (int)v;
+    } else if (!strcmp(name, "strict-gap")) {
+        d->strict_gap = 1;
+    } else {
+        FAIL("unknown DIY option --%s", name);
+    }
+    return 0;
+}
+
+int sim_diy_fault(struct sim_diy_opts *d, const char *arg)
+{
+    long v;
+    if (!strncmp(arg, "diy-error=", 10)) {
+        const char *p = arg + 10, *colon = strchr(p, ':');
+        enum diy_cmd cmd;
+        char path[64];
+        if (!colon || (size_t)(colon - p) + 10 >= sizeof path || d->n_faults >= SIM_DIY_FAULTS_MAX)
+            return -1;
+        snprintf(path, sizeof path, "/zeroconf/%.*s", (int)(colon - p), p);
+        if (diy_cmd_from_path(path, strlen(path), &cmd) || num(colon + 1, 1, 999, &v))
+            return -1;
+        d->faults[d->n_faults].cmd = (int)cmd;
+        d->faults[d->n_faults].code = (int)v;
+        d->n_faults++;
+    } else if (!strncmp(arg, "diy-limit=", 10)) {
+        if (num(arg + 10, 1, 1L << 20, &v))
+            return -1;
+        d->max_fw = v;
+    } else if (!strcmp(arg, "empty-reply")) {
+        d->empty_reply = 1;
+    } else if (!strcmp(arg, "no-result-post")) {
+        d->no_result_post = 1;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int sim_diy_opts_check(const struct sim_diy_opts *d, char *err, size_t errcap)
+{
+    if (!d->enabled)
+        return 0;
+    if (d->fw_version && d->proto && (int)diy_proto_for_fw(d->fw_version) != d->proto)
+        FAIL("--fw-version %s speaks DIY protocol %s, not %s (v2.0 from %s)", d->fw_version,
+             diy_proto_name(diy_proto_for_fw(d->fw_version)), diy_proto_name(d->proto),
+             DIY_FW_PROTO_2);
+    if (d->no_internet && d->unlock_refused)
+        FAIL("--no-internet and --unlock-refused exclude each other");
+    return 0;
+}
+
+void sim_diy_usage(FILE *f)
+{
+    fprintf(f,
+"\n"
+"DIY mode (--mode diy; PROTOCOL.md 6): ITEAD firmware 3.x in DIY mode, then Tasmota (7):\n"
+"  --mode stock|diy        stock (default): the eWeLink 1.x/2.x path above\n"
+"  --fw-version V          DIY firmware (default 3.6.0; 3.3.0 with --diy-proto 1.4); from\n"
+"                          3.7.6 every request must carry the real deviceid (else 404)\n"
+"  --diy-proto 1.4|2.0     1.4: info data as a JSON string (fw 3.3/3.4); 2.0: as an object\n"
+"                          with fwVersion, deviceid, bssid, signalStrength (default: from V)\n"
+"  --diy-addr ADDR         REST API and mDNS A record (default 0.0.0.0: API on every address,\n"
+"                          A record = the first interface's address)\n"
+"  --diy-port N            REST API port (default 8081)\n"
+"  --diy-interface IF      publish mDNS on IF only (default: the interface of ADDR, or all)\n"
+"  --no-mdns               do not publish _ewelink._tcp\n"
+"  --unlocked              OTA already unlocked (otaUnlock true)\n"
+"  --no-internet           ota_unlock cannot reach ITEAD: 503\n"
+"  --unlock-refused        ITEAD's unlock service refuses the device: 500\n"
+"  --encrypt               LAN encryption on: TXT encrypt=true, iv; every request gets 401\n"
+"  --diy-reply pre|full    ota_flash answers after the first 4 KiB chunk (pre, default) or\n"
+"                          after the whole download and SHA-256 check (full: 471 in the reply) [?]\n"
+"  --predownload-ms N      408 when the first chunk takes longer (default 10000) [?]\n"
+"  --diy-host-header H     auto (default: dl.itead.cn for fw 3.5.0/3.6.0, the URL's host\n"
+"                          otherwise), itead or url [?]\n"
+"  --after-flash lan|ap    Tasmota's web server (port --tasmota-port) appears on ADDR (lan,\n"
+"                          default: Tasmota kept the WiFi) or on --tasmota-addr (ap)\n"
+"  --tasmota-addr ADDR     default 192.168.4.1 with --after-flash ap (7)\n"
+"  --tasmota-port N        default 80\n"
+"  --boot-ms N             reboot time after the flash (default 3000, scaled)\n"
+"  --linger S              Tasmota serves S seconds after its first visitor, then the sim\n"
+"                          exits 0 (default 5)\n"
+"  --strict-gap            close requests that come < 200 ms after the previous one (always\n"
+"                          logged as 'spacing violation')\n"
+"  --fault diy-error=PATH:CODE  answer error CODE to /zeroconf/PATH (repeatable)\n"
+"  --fault diy-limit=N     largest firmware accepted (default 520192) -> 413 above\n"
+"  --fault empty-reply     ota_flash closes the connection without a reply, then flashes\n"
+"                          (\"Empty reply\", ID#95)\n"
+"  --fault no-result-post  skip the POST /api/device/otaFlash after the download [?]\n"
+"  (--fault corrupt-chunk=K flips a byte of chunk K: 471; drop-at=N drops the connection)\n");
+}

@@ -1,0 +1,387 @@
+/* diy_flash.c - `sonota diy flash FILE` (PROTOCOL.md §6, §10.8): check the image (v1,
+ * DOUT, <= 520192 bytes, lowercase SHA-256), info, ota_unlock when locked, serve FILE with
+ * sonota's file server (4 KiB Range, any Host such as dl.itead.cn, optional "bytes=" form),
+ * ota_flash, follow the download to the last byte, then wait until the device comes back
+ * as Tasmota on the LAN or at its AP address (§7). */
+#include "sonota/diy_cli.h"
+
+#include "io/crypto.h"
+#include "io/file.h"
+#include "io/log.h"
+#include "io/netif.h"
+#include "lib/espimg.h"
+#include "sonota/cmds.h"
+#include "sonota/server.h"
+
+#include <cJSON.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_MAX (2u << 20)        /* more than any image we would send */
+#define START_TIMEOUT_MS 60000     /* ota_flash accepted but no download yet */
+#define PROBE_EVERY_MS 2000
+
+struct fl {
+    const struct diy_opts *o;
+    struct srv *srv;
+    char name[64];
+    uint64_t total;
+    int started, done, aborts;
+    int last_step;
+    int result;                    /* error of the device's result POST; -2 none yet */
+    int64_t t_start;
+};
+
+static void idle(void *user, int ms)
+{
+    struct fl *f = user;
+    if (f->srv)
+        srv_run_once(f->srv, ms);
+    else
+        poll(NULL, 0, ms);
+}
+
+static void on_event(const struct srv_event *ev, void *user)
+{
+    struct fl *f = user;
+    const struct diy_opts *o = f->o;
+    switch (ev->type) {
+    case SRV_EV_DOWNLOAD_START:
+        if (!f->started)
+            diy_say(o, "the device (%s) is downloading %s (%llu bytes)", ev->peer, ev->file,
+                    (unsigned long long)ev->total);
+        f->started = 1;
+        f->t_start = f->t_start ? f->t_start : diy_now_ms();
+        break;
+    case SRV_EV_DOWNLOAD_PROGRESS: {
+        int step = ev->total ? (int)(ev->offset * 10 / ev->total) : 0;
+        if (step > f->last_step && step < 10) {
+            f->last_step = step;
+            diy_say(o, "  %3d%%  %llu of %llu bytes", step * 10,
+                    (unsigned long long)ev->offset, (unsigned long long)ev->total);
+        }
+        break;
+    }
+    case SRV_EV_DOWNLOAD_DONE:
+        if (!f->done) {
+            double s = (double)(diy_now_ms() - f->t_start) / 1000.0;
+            diy_say(o, "  100%%  the device has all %llu bytes (%.1f s)",
+                    (unsigned long long)ev->total, s);
+        }
+        f->done = 1;
+        break;
+    case SRV_EV_DOWNLOAD_ABORT:
+        f->aborts++;
+        LOG_I("the device dropped its download connection at byte %llu; it reconnects",
+              (unsigned long long)ev->offset);
+        break;
+    case SRV_EV_DIY_RESULT:
+        f->result = ev->error;
+        LOG_I("the device reported its download result: %s", ev->detail ? ev->detail : "");
+        break;
+    case SRV_EV_REJECTED:
+        LOG_W("file server refused %s: %s", ev->peer ? ev->peer : "?",
+              ev->detail ? ev->detail : "");
+        break;
+    case SRV_EV_ERROR:
+        LOG_W("file server: %s", ev->detail ? ev->detail : "error");
+        break;
+    default:
+        break;
+    }
+}
+
+/* Our address on the route to the device (what it can reach us at). */
+static int facing_ip(const char *dev_ip, int port, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in me;
+    socklen_t ml = sizeof me;
+    int ok = inet_pton(AF_INET, dev_ip, &sa.sin_addr) == 1 &&
+             connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+             getsockname(fd, (struct sockaddr *)&me, &ml) == 0 &&
+             inet_ntop(AF_INET, &me.sin_addr, out, (socklen_t)cap) != NULL;
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+static void url_name(const char *path, char *out, size_t cap)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strlen(b);
+    int ok = n > 0 && n < cap && n <= 60;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)b[i]) || b[i] == '.' || b[i] == '_' || b[i] == '-';
+    snprintf(out, cap, "%s", ok ? b : "firmware.bin");
+}
+
+/* Image checks before anything is sent (§6, §10.9). EXIT_OK or the printed status. */
+static int check_image(const struct diy_opts *o, const unsigned char *img, size_t len,
+                       char sha[65])
+{
+    struct espimg_info info;
+    enum so_err e = espimg_parse(img, len, &info);
+    if (e != SO_OK) {
+        diy_fail("%s is not an ESP8266 firmware image (%s)", o->file, so_strerror(e));
+        return EXIT_INVALID;
+    }
+    char why[512];
+    e = espimg_check(&info, len, ESPIMG_USE_DIY, why, sizeof why);
+    if (e != SO_OK) {
+        if (!o->force) {
+            diy_fail("%s cannot be flashed in DIY mode: %s (nothing was sent; --force sends "
+                     "it anyway)", o->file, why);
+            return EXIT_INVALID;
+        }
+        fprintf(stderr, "sonota diy: WARNING: --force: sending %s although: %s\n", o->file, why);
+    }
+    so_sha256_hex(img, len, sha);
+    if (o->sha256) {
+        char want[DIY_SHA256_LEN + 1];
+        size_t n = strlen(o->sha256);
+        for (size_t i = 0; i < n && i < DIY_SHA256_LEN; i++)
+            want[i] = (char)tolower((unsigned char)o->sha256[i]);
+        want[n < DIY_SHA256_LEN ? n : DIY_SHA256_LEN] = '\0';
+        if (n != DIY_SHA256_LEN || !diy_is_sha256_lower(want)) {
+            diy_fail("--sha256 wants 64 hex digits");
+            return EXIT_USAGE;
+        }
+        if (strcmp(want, sha)) {
+            diy_fail("--sha256 %s does not match %s (%s)", want, o->file, sha);
+            return EXIT_INVALID;
+        }
+    }
+    /* the device compares the digest as text: lowercase only (ID#102) */
+    if (!diy_is_sha256_lower(sha)) {
+        diy_fail("internal error: SHA-256 not in lowercase hex");
+        return EXIT_FAIL;
+    }
+    diy_say(o, "image %s: %zu bytes, %s, sha256 %s", o->file, len,
+            info.flash_mode == ESPIMG_MODE_DOUT ? "DOUT" : "NOT DOUT", sha);
+    return EXIT_OK;
+}
+
+/* One probe of Tasmota's web server; 1 when it answered (version filled when known). */
+static int probe_tasmota(struct fl *f, const char *ip, int port, char *version, size_t cap)
+{
+    char url[96], body[2048];
+    snprintf(url, sizeof url, "http://%s:%d/cm?cmnd=Status%%202", ip, port);
+    int st = diy_http_get(url, 2000, idle, f, body, sizeof body);
+    if (st == 0)
+        return 0;
+    if (st == 200 && strstr(body, "\"StatusFW\"")) {
+        cJSON *j = cJSON_Parse(body);
+        const cJSON *fw = j ? cJSON_GetObjectItemCaseSensitive(j, "StatusFW") : NULL;
+        const cJSON *v = fw ? cJSON_GetObjectItemCaseSensitive(fw, "Version") : NULL;
+        snprintf(version, cap, "%s", cJSON_IsString(v) ? v->valuestring : "?");
+        cJSON_Delete(j);
+        return 1;
+    }
+    snprintf(url, sizeof url, "http://%s:%d/", ip, port);
+    st = diy_http_get(url, 2000, idle, f, body, sizeof body);
+    if (st == 200 && strcasestr(body, "tasmota")) {
+        snprintf(version, cap, "?");
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 when one of our addresses is in the /24 of ip (we joined Tasmota's AP). */
+static int on_subnet(const char *ip)
+{
+    uint32_t a;
+    struct netif_addr list[NETIF_MAX];
+    if (netif_parse_ipv4(ip, &a))
+        return 0;
+    int n = netif_list(list, NETIF_MAX, 0);
+    for (int i = 0; i < n; i++)
+        if ((list[i].addr & 0xFFFFFF00u) == (a & 0xFFFFFF00u) && list[i].addr != a)
+            return 1;
+    return 0;
+}
+
+static int wait_reappear(struct fl *f, const struct diy_target *t)
+{
+    const struct diy_opts *o = f->o;
+    diy_say(o, "waiting up to %d s for the device to check the image, write it, reboot and "
+            "come back as Tasmota (on %s, or its AP %s)", o->wait_s, t->ip, o->ap_ip);
+    int64_t deadline = diy_now_ms() + (int64_t)o->wait_s * 1000;
+    for (;;) {
+        if (f->result > 0) {
+            diy_explain(DIY_CMD_FLASH, f->result);
+            return EXIT_DEVICE;
+        }
+        char version[64], port[8] = "";
+        if (o->tasmota_port != 80)
+            snprintf(port, sizeof port, ":%d", o->tasmota_port);
+        if (probe_tasmota(f, t->ip, o->tasmota_port, version, sizeof version)) {
+            diy_say(o, "done: the device runs Tasmota %s at http://%s%s/ on the LAN (it kept "
+                    "the WiFi settings); configure it there (PROTOCOL.md 7)", version, t->ip,
+                    port);
+            return EXIT_OK;
+        }
+        if (on_subnet(o->ap_ip) &&
+            probe_tasmota(f, o->ap_ip, o->tasmota_port, version, sizeof version)) {
+            diy_say(o, "done: the device runs Tasmota %s and its WiFi AP answers at "
+                    "http://%s%s/; set your WiFi there (/wi?s1=SSID&p1=PASSWORD&save=, "
+                    "PROTOCOL.md 7)", version, o->ap_ip, port);
+            return EXIT_OK;
+        }
+        if (diy_now_ms() >= deadline)
+            break;
+        int64_t until = diy_now_ms() + PROBE_EVERY_MS;
+        while (diy_now_ms() < until && f->result <= 0)
+            idle(f, 100);
+    }
+    diy_fail("the device took the whole image but did not come back within %d s. It may "
+             "still be flashing (give it a few minutes), or Tasmota opened its WiFi AP "
+             "(tasmota_XXXXXX-####): join it and open http://%s/, or run again with a "
+             "longer --wait.", o->wait_s, o->ap_ip);
+    return EXIT_FAIL;
+}
+
+static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struct diy_client *c,
+                           const unsigned char *img, size_t len, const char *sha)
+{
+    struct fl f = {.o = o, .result = -2, .last_step = 0};
+    char serve_ip[16] = "", url[DIY_URL_MAX], err[256];
+    url_name(o->file, f.name, sizeof f.name);
+    if (!o->url) {
+        if (o->serve_ip || o->bind_ip)
+            snprintf(serve_ip, sizeof serve_ip, "%s", o->serve_ip ? o->serve_ip : o->bind_ip);
+        else if (facing_ip(t->ip, t->port, serve_ip, sizeof serve_ip) != 0) {
+            diy_fail("no route to %s: which of our addresses can the device reach? "
+                     "Give it with --serve-ip", t->ip);
+            return EXIT_NETWORK;
+        }
+        struct srv_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.bind_addr = o->bind_ip;
+        cfg.serving_ip = serve_ip;
+        cfg.http_port = o->http_port;
+        cfg.pace = SRV_PACE_FAST;
+        cfg.n_files = 1;
+        cfg.files[0].name = f.name;
+        cfg.files[0].data = img;
+        cfg.files[0].len = len;
+        snprintf(cfg.files[0].sha256, sizeof cfg.files[0].sha256, "%s", sha);
+        cfg.content_range_equals = o->equals_form;
+        f.srv = srv_create(&cfg, on_event, &f, err, sizeof err);
+        if (!f.srv) {
+            diy_fail("%s", err);
+            return EXIT_NETWORK;
+        }
+        snprintf(url, sizeof url, "http://%s:%d/ota/%s", serve_ip, srv_port(f.srv, "http"),
+                 f.name);
+        diy_say(o, "serving the image at %s%s", url,
+                o->equals_form ? " (Content-Range: bytes=...)" : "");
+    } else {
+        snprintf(url, sizeof url, "%s", o->url);
+        diy_say(o, "the device will fetch %s (not served by sonota: no progress shown)", url);
+    }
+    c->idle = idle;
+    c->idle_user = &f;
+    struct diy_request rq;
+    struct diy_reply rep;
+    diy_request_for(t, DIY_CMD_FLASH, &rq);
+    snprintf(rq.download_url, sizeof rq.download_url, "%s", url);
+    snprintf(rq.sha256, sizeof rq.sha256, "%s", sha);
+    int empty = 0, rc;
+    diy_say(o, "asking the device to flash it (ota_flash)...");
+    rc = diy_call(o, c, &rq, o->request_ms * 6, &rep, &empty);
+    if (rc != EXIT_OK)
+        goto out;
+    if (empty)
+        fprintf(stderr, "sonota diy: WARNING: the device closed the connection without "
+                "answering ota_flash (a known firmware quirk, ID#95); watching the download "
+                "anyway\n");
+    else
+        diy_say(o, "the device accepted ota_flash");
+    if (f.srv) {
+        int64_t start_by = diy_now_ms() + START_TIMEOUT_MS;
+        int64_t deadline = diy_now_ms() + (int64_t)o->timeout_s * 1000;
+        while (!f.done) {
+            if (f.result > 0) {
+                diy_explain(DIY_CMD_FLASH, f.result);
+                rc = EXIT_DEVICE;
+                goto out;
+            }
+            int64_t now = diy_now_ms();
+            if (!f.started && now > start_by) {
+                diy_fail("the device accepted ota_flash but has not fetched %s within %d s: "
+                         "can it reach %s (firewall, another subnet)? Try --serve-ip.", url,
+                         START_TIMEOUT_MS / 1000, serve_ip);
+                rc = EXIT_FAIL;
+                goto out;
+            }
+            if (now > deadline) {
+                diy_fail("the download did not finish within %d s (--timeout)", o->timeout_s);
+                rc = EXIT_FAIL;
+                goto out;
+            }
+            srv_run_once(f.srv, 200);
+        }
+    }
+    rc = wait_reappear(&f, t);
+out:
+    c->idle = NULL;
+    srv_destroy(f.srv);
+    return rc;
+}
+
+int diy_flash_run(const struct diy_opts *o, struct diy_target *t)
+{
+    unsigned char *img = NULL;
+    size_t len = 0;
+    char sha[65];
+    enum so_err e = so_read_file(o->file, READ_MAX, &img, &len);
+    if (e != SO_OK) {
+        diy_fail("cannot read %s: %s", o->file,
+                 e == SO_E_TOOBIG ? "larger than any ESP8266 image" : so_strerror(e));
+        return e == SO_E_TOOBIG ? EXIT_INVALID : EXIT_FAIL;
+    }
+    int rc = check_image(o, img, len, sha);
+    struct diy_client c;
+    memset(&c, 0, sizeof c);
+    if (rc != EXIT_OK || (rc = diy_connect(o, t, &c)) != EXIT_OK)
+        goto out;
+    struct diy_reply rep;
+    if ((rc = diy_get_info(o, &c, t, &rep)) != EXIT_OK)
+        goto out;
+    diy_print_info(o, t, &rep);
+    if (rep.st.ota_unlock != 1 && !o->no_unlock) {
+        if (!diy_confirm(o, "OTA is locked. Unlocking voids the warranty and needs the "
+                            "device to reach ITEAD over the Internet. Unlock? [y/N] ")) {
+            rc = EXIT_FAIL;
+            goto out;
+        }
+        struct diy_request rq;
+        diy_request_for(t, DIY_CMD_UNLOCK, &rq);
+        diy_say(o, "unlocking OTA (the device asks ITEAD's unlock service)...");
+        if ((rc = diy_call(o, &c, &rq, o->request_ms * 3, &rep, NULL)) != EXIT_OK)
+            goto out;
+        diy_say(o, "OTA unlocked");
+    } else if (rep.st.ota_unlock != 1) {
+        diy_say(o, "OTA is locked and --no-unlock was given: asking to flash anyway");
+    }
+    if (!diy_confirm(o, "Flash the image now? The stock firmware is not kept. [y/N] ")) {
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    rc = serve_and_flash(o, t, &c, img, len, sha);
+out:
+    diy_client_free(&c);
+    free(img);
+    return rc;
+}

@@ -1,0 +1,70 @@
+/* flash_opts.h - options of `sonota flash`: one struct with a defaults macro, filled from
+ * argv and the environment here and nowhere else (STYLE.md habit 8). */
+#ifndef SONOTA_FLASH_OPTS_H
+#define SONOTA_FLASH_OPTS_H
+
+#include "sonota/server.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* SonOTA's file names. The intermediate firmware hard-codes the user2 and final URLs
+ * (/ota/image_user2-0x81000.bin, /ota/image_arduino.bin, PROTOCOL.md §4), so the server
+ * offers every image under these names whatever the local file is called. */
+#define FLASH_NAME_USER1 "image_user1-0x01000.bin"
+#define FLASH_NAME_USER2 "image_user2-0x81000.bin"
+#define FLASH_NAME_FINAL "image_arduino.bin"
+
+#define FLASH_ENV_PASSWORD "SONOTA_WIFI_PASSWORD"
+#define FLASH_DEVICE_URL_MAX 200
+#define FLASH_SSID_MAX 32        /* 802.11 SSID; the device stores 32 B (§1.2) */
+#define FLASH_PASSWORD_MAX 64    /* WPA2: 8..63 characters or 64 hex digits */
+
+enum flash_pw_source { FLASH_PW_NONE, FLASH_PW_FLAG, FLASH_PW_ENV, FLASH_PW_PROMPT };
+
+struct flash_opts {
+    const char *serving_host;      /* IPv4 the device is sent to; NULL = choose (borrowed) */
+    const char *wifi_ssid;         /* home WiFi; NULL = ask (borrowed from argv) */
+    char *wifi_password;           /* owned; wiped by flash_opts_free; NULL = ask */
+    enum flash_pw_source pw_source;
+    int no_prov;                   /* skip stage 1 (device already points at us) */
+    int no_check_ip;               /* do not wait for local addresses */
+    char device_url[FLASH_DEVICE_URL_MAX + 1]; /* pairing-AP base URL, no trailing '/' */
+    int http_port;                 /* firmware file server */
+    int https_port;                /* dispatch + WSS */
+    int https_port_set;
+    int plain_port;                /* legacy plain dispatch + WS */
+    int legacy;
+    char *user1, *user2, *final;   /* owned image paths */
+    const char *firmware_dir;      /* borrowed */
+    enum srv_pace pace;
+    int force;                     /* serve images that fail validation */
+    int json;
+    int quiet, verbose;
+    const char *log_file;          /* borrowed */
+    int timeout_s;                 /* whole run */
+    int no_color;                  /* --no-color or NO_COLOR set */
+    int help;
+};
+
+#define FLASH_OPTS_DEFAULT                                                                  \
+    {                                                                                       \
+        .device_url = "http://10.10.7.1", .http_port = 8080, .https_port = 8443,            \
+        .plain_port = 8081, .pace = SRV_PACE_AUTO, .timeout_s = 1800,                       \
+    }
+
+/* Parses argv (argv[0] is the command name) and the environment (SONOTA_WIFI_PASSWORD,
+ * NO_COLOR). A password given on the command line is copied, registered with the log's
+ * redaction, and overwritten in argv so the process list stops showing it. Returns 0, or
+ * -1 with a sentence in err; *o must start as FLASH_OPTS_DEFAULT and be released with
+ * flash_opts_free in both cases. */
+int flash_opts_parse(int argc, char **argv, struct flash_opts *o, char *err, size_t errcap);
+/* Sets an owned password (copied, registered as a secret); replaces any earlier one. */
+int flash_opts_set_password(struct flash_opts *o, const char *pw, enum flash_pw_source src);
+/* Wipes the password and frees owned strings; accepts a parsed or half-parsed struct. */
+void flash_opts_free(struct flash_opts *o);
+void flash_opts_usage(FILE *f, const char *prog);
+
+const char *flash_pace_name(enum srv_pace p);
+
+#endif

@@ -1,0 +1,607 @@
+#include "sonota/ui.h"
+
+#include "io/log.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UI_TEXT_MAX 1024
+#define UI_REDRAW_MS 200      /* terminal progress redraw interval */
+#define UI_JSON_EVERY_MS 1000 /* at most one JSON progress line per second per file... */
+#define UI_JSON_STEP 10       /* ...unless another 10 % was sent */
+#define UI_PLAIN_STEP 25      /* non-terminal progress lines every 25 % */
+
+#define C_BOLD "\033[1m"
+#define C_CYAN "\033[1;36m"
+#define C_YELLOW "\033[1;33m"
+#define C_RED "\033[1;31m"
+#define C_GREEN "\033[1;32m"
+#define C_OFF "\033[0m"
+
+int64_t ui_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ui_init(struct ui *u, FILE *out, FILE *err, int json, int quiet, int verbose,
+             int no_color)
+{
+    memset(u, 0, sizeof *u);
+    u->out = out;
+    u->err = err;
+    u->json = json;
+    u->quiet = quiet;
+    u->verbose = verbose;
+    u->tty = isatty(fileno(out));
+    u->color = !json && !no_color && u->tty;
+    u->t0_ms = ui_now_ms();
+}
+
+/* ---- JSON ---- */
+
+static cJSON *ev(struct ui *u, const char *name)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "event", name);
+    cJSON_AddNumberToObject(o, "t", (double)(ui_now_ms() - u->t0_ms) / 1000.0);
+    return o;
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+    if (!o)
+        return;
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (o)
+        cJSON_AddNumberToObject(o, k, v);
+}
+
+static void add_bool(cJSON *o, const char *k, int v)
+{
+    if (o)
+        cJSON_AddBoolToObject(o, k, v != 0);
+}
+
+static void emit(struct ui *u, cJSON *o)
+{
+    if (!o)
+        return;
+    char *s = cJSON_PrintUnformatted(o);
+    if (s) {
+        fprintf(u->out, "%s\n", s);
+        fflush(u->out);
+        LOG_T("event %s", s);
+        free(s);
+    }
+    cJSON_Delete(o);
+}
+
+/* ---- human text ---- */
+
+static void close_line(struct ui *u)
+{
+    if (u->line_open) {
+        fputc('\n', u->out);
+        u->line_open = 0;
+    }
+}
+
+/* One or more lines to f, coloured as a whole when colour is on. */
+static void say(struct ui *u, FILE *f, const char *color, const char *text)
+{
+    close_line(u);
+    int use = color && u->color && (f == u->out || isatty(fileno(f)));
+    fprintf(f, "%s%s%s\n", use ? color : "", text, use ? C_OFF : "");
+    fflush(f);
+    LOG_T("ui %s", text);
+}
+
+/* Formats the caller's variadic arguments into text (a char array). */
+#define UI_VFMT(text, fmt)                                                                  \
+    do {                                                                                    \
+        va_list ap_;                                                                        \
+        va_start(ap_, fmt);                                                                 \
+        vsnprintf(text, sizeof text, fmt, ap_);                                             \
+        va_end(ap_);                                                                        \
+    } while (0)
+
+void ui_info(struct ui *u, const char *fmt, ...)
+{
+    char text[UI_TEXT_MAX];
+    UI_VFMT(text, fmt);
+    if (u->json) {
+        cJSON *o = ev(u, "info");
+        add_str(o, "message", text);
+        emit(u, o);
+    } else if (!u->quiet) {
+        say(u, u->out, NULL, text);
+    } else {
+        LOG_T("ui %s", text);
+    }
+}
+
+void ui_detail(struct ui *u, const char *fmt, ...)
+{
+    char text[UI_TEXT_MAX];
+    UI_VFMT(text, fmt);
+    if (u->verbose && u->json) {
+        cJSON *o = ev(u, "info");
+        add_str(o, "message", text);
+        add_bool(o, "verbose", 1);
+        emit(u, o);
+    } else if (u->verbose && !u->quiet) {
+        say(u, u->out, NULL, text);
+    } else {
+        LOG_D("%s", text);
+    }
+}
+
+void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
+{
+    char text[UI_TEXT_MAX];
+    UI_VFMT(text, fmt);
+    if (u->json) {
+        cJSON *o = ev(u, "warning");
+        add_str(o, "code", code);
+        add_str(o, "message", text);
+        emit(u, o);
+        return;
+    }
+    char line[UI_TEXT_MAX + 16];
+    snprintf(line, sizeof line, "warning: %s", text);
+    say(u, u->err, C_YELLOW, line);
+}
+
+void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
+{
+    char text[UI_TEXT_MAX];
+    UI_VFMT(text, fmt);
+    if (u->json) {
+        cJSON *o = ev(u, "error");
+        add_str(o, "code", code);
+        add_str(o, "message", text);
+        add_num(o, "exit", exit_status);
+        emit(u, o);
+        return;
+    }
+    char line[UI_TEXT_MAX + 16];
+    snprintf(line, sizeof line, "error: %s", text);
+    say(u, u->err, C_RED, line);
+}
+
+/* ---- structured events ---- */
+
+void ui_start(struct ui *u, const char *version, const struct ui_ctx *c, const char *pace)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "start");
+        add_str(o, "version", version);
+        add_str(o, "servingIp", c->serving_ip);
+        add_num(o, "httpPort", c->http_port);
+        add_num(o, "httpsPort", c->https_port);
+        add_bool(o, "legacy", c->legacy);
+        if (c->legacy)
+            add_num(o, "plainPort", c->plain_port);
+        add_str(o, "pace", pace);
+        emit(u, o);
+        return;
+    }
+    if (u->quiet)
+        return;
+    char line[UI_TEXT_MAX];
+    snprintf(line, sizeof line, "sonota %s: serving on %s (firmware http %d, cloud https %d%s)",
+             version, c->serving_ip ? c->serving_ip : "(none)", c->http_port, c->https_port,
+             c->legacy ? ", plain legacy port too" : "");
+    say(u, u->out, C_BOLD, line);
+}
+
+void ui_image(struct ui *u, const struct ui_image *img, const char *problem, int forced)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "image");
+        add_str(o, "role", img->role);
+        add_str(o, "file", img->name);
+        add_str(o, "path", img->path);
+        add_num(o, "size", (double)img->size);
+        add_str(o, "sha256", img->sha256);
+        add_bool(o, "valid", img->valid);
+        if (problem)
+            add_str(o, "problem", problem);
+        if (forced)
+            add_bool(o, "forced", 1);
+        emit(u, o);
+        return;
+    }
+    if (u->quiet)
+        return;
+    char line[UI_TEXT_MAX];
+    snprintf(line, sizeof line, "  %-5s %s (%zu B, sha256 %.12s…)%s", img->role, img->path,
+             img->size, img->sha256 ? img->sha256 : "?", img->valid ? " ok" : " INVALID");
+    say(u, u->out, NULL, line);
+}
+
+void ui_stage(struct ui *u, const char *stage)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "stage");
+        add_str(o, "stage", stage);
+        emit(u, o);
+        return;
+    }
+    if (u->quiet)
+        return;
+    const char *title = !strcmp(stage, "provision") ? "Stage 1/3: give the device your WiFi"
+                        : !strcmp(stage, "cloud")   ? "Stage 2/3: fake eWeLink cloud"
+                        : !strcmp(stage, "final")   ? "Stage 3/3: final image"
+                                                    : stage;
+    char line[UI_TEXT_MAX];
+    snprintf(line, sizeof line, "\n== %s ==", title);
+    say(u, u->out, C_CYAN, line);
+}
+
+static void action_text(enum ui_action a, const struct ui_ctx *c, char *t, size_t cap)
+{
+    switch (a) {
+    case UI_ACT_JOIN_AP:
+        snprintf(t, cap,
+                 "  1. Hold the device's button for 5-7 s until the LED blinks fast (pairing\n"
+                 "     mode; some firmware needs a second long press).\n"
+                 "  2. Connect this computer to the WiFi network ITEAD-%s (password 12345678).\n"
+                 "  Waiting for an address in 10.10.7.0/24 (checking every 2 s)...",
+                 c->deviceid ? c->deviceid : "<deviceid>");
+        break;
+    case UI_ACT_TALK_DEVICE:
+        snprintf(t, cap, "  Contacting the device at %s (it must be in pairing mode and this "
+                 "computer on its ITEAD-<deviceid> WiFi)...", c->device_url);
+        break;
+    case UI_ACT_RECONNECT_HOME:
+        snprintf(t, cap,
+                 "  The device now leaves its pairing WiFi and joins \"%s\".\n"
+                 "  Reconnect this computer to \"%s\" now: it must have the address %s again.%s",
+                 c->ssid ? c->ssid : "your WiFi", c->ssid ? c->ssid : "your WiFi",
+                 c->serving_ip, c->check_ip ? "\n  Waiting for that address..." : "");
+        break;
+    case UI_ACT_WAIT_DEVICE: {
+        char plain[32] = "";
+        if (c->legacy)
+            snprintf(plain, sizeof plain, ", plain %d", c->plain_port);
+        snprintf(t, cap,
+                 "  Waiting for the device to call this computer (%s, https %d%s; firmware\n"
+                 "  on http %d). Allow incoming TCP on these ports in your firewall.",
+                 c->serving_ip ? c->serving_ip : "all addresses", c->https_port, plain,
+                 c->http_port);
+        break;
+    }
+    case UI_ACT_JOIN_FINAL:
+        snprintf(t, cap,
+                 "  The device rebooted into the intermediate firmware, which opened the open\n"
+                 "  WiFi network \"FinalStage\" (no password).\n"
+                 "  1. Join the open WiFi network FinalStage with this computer.\n"
+                 "  2. Your computer must get 192.168.4.2: if a phone or another computer took\n"
+                 "     it, disconnect that one from FinalStage and reconnect this computer.\n"
+                 "  3. Allow incoming connections on TCP port %d in your firewall (Windows: mark\n"
+                 "     FinalStage as a Private network).\n"
+                 "  The device asks for its files every half second; keep this running.",
+                 c->http_port);
+        break;
+    }
+}
+
+static const char *action_name(enum ui_action a)
+{
+    switch (a) {
+    case UI_ACT_JOIN_AP: return "join-ap";
+    case UI_ACT_TALK_DEVICE: return "contact-device";
+    case UI_ACT_RECONNECT_HOME: return "reconnect-home";
+    case UI_ACT_WAIT_DEVICE: return "wait-device";
+    case UI_ACT_JOIN_FINAL: return "join-final";
+    }
+    return "?";
+}
+
+void ui_action(struct ui *u, enum ui_action a, const struct ui_ctx *c)
+{
+    char text[UI_TEXT_MAX];
+    action_text(a, c, text, sizeof text);
+    if (u->json) {
+        cJSON *o = ev(u, "action");
+        add_str(o, "action", action_name(a));
+        add_str(o, "message", text);
+        if (a == UI_ACT_RECONNECT_HOME)
+            add_str(o, "ssid", c->ssid);
+        if (a == UI_ACT_JOIN_FINAL)
+            add_str(o, "ssid", "FinalStage");
+        if (a == UI_ACT_JOIN_AP)
+            add_str(o, "password", "12345678"); /* the device's fixed AP password (§1.2) */
+        emit(u, o);
+    } else if (!u->quiet) {
+        say(u, u->out, C_BOLD, text);
+    }
+}
+
+void ui_address(struct ui *u, const char *kind, const char *ip, const char *ifname)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "address");
+        add_str(o, "kind", kind);
+        add_str(o, "ip", ip);
+        add_str(o, "interface", ifname);
+        emit(u, o);
+    } else if (!u->quiet) {
+        char line[UI_TEXT_MAX];
+        snprintf(line, sizeof line, "  this computer has %s on %s (%s)", ip,
+                 ifname ? ifname : "?", kind);
+        say(u, u->out, NULL, line);
+    }
+}
+
+void ui_device(struct ui *u, const char *source, const char *deviceid, const char *model,
+               const char *rom_version)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "device");
+        add_str(o, "source", source);
+        add_str(o, "deviceid", deviceid);
+        add_str(o, "model", model);
+        add_str(o, "romVersion", rom_version);
+        emit(u, o);
+    } else if (!u->quiet) {
+        char line[UI_TEXT_MAX];
+        if (model || rom_version)
+            snprintf(line, sizeof line, "  device %s: model %s, firmware %s (from %s)",
+                     deviceid ? deviceid : "?", model ? model : "?",
+                     rom_version ? rom_version : "?", source);
+        else
+            snprintf(line, sizeof line, "  device %s answered%s", deviceid ? deviceid : "?",
+                     !strcmp(source, "ap") ? " on its pairing WiFi" : "");
+        say(u, u->out, C_BOLD, line);
+    }
+}
+
+void ui_provisioned(struct ui *u, const char *ssid, const char *server, int port)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "provisioned");
+        add_str(o, "ssid", ssid);
+        add_str(o, "serverName", server);
+        add_num(o, "port", port);
+        emit(u, o);
+    } else if (!u->quiet) {
+        char line[UI_TEXT_MAX];
+        snprintf(line, sizeof line, "  the device accepted WiFi \"%s\" and server %s:%d", ssid,
+                 server, port);
+        say(u, u->out, C_GREEN, line);
+    }
+}
+
+void ui_listening(struct ui *u, const char *detail)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "listening");
+        add_str(o, "detail", detail);
+        emit(u, o);
+    } else if (u->verbose && !u->quiet) {
+        char line[UI_TEXT_MAX];
+        snprintf(line, sizeof line, "  listening: %s", detail);
+        say(u, u->out, NULL, line);
+    }
+}
+
+void ui_upgrade(struct ui *u, const char *deviceid, int paced)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "upgrade");
+        add_str(o, "deviceid", deviceid);
+        add_bool(o, "paced", paced);
+        emit(u, o);
+    } else if (!u->quiet) {
+        char line[UI_TEXT_MAX];
+        snprintf(line, sizeof line, "  upgrade command sent to %s%s", deviceid ? deviceid : "?",
+                 paced ? " (whole-file downloads will be paced)" : "");
+        say(u, u->out, NULL, line);
+    }
+}
+
+void ui_ack(struct ui *u, const char *kind, const char *deviceid, int error, const char *meaning)
+{
+    if (u->json) {
+        cJSON *o = ev(u, "ack");
+        add_str(o, "kind", kind);
+        add_str(o, "deviceid", deviceid);
+        add_num(o, "error", error);
+        add_str(o, "meaning", meaning);
+        emit(u, o);
+    } else if (!u->quiet) {
+        char line[UI_TEXT_MAX];
+        snprintf(line, sizeof line, "  device %s %s %d: %s", deviceid ? deviceid : "?",
+                 !strcmp(kind, "state") ? "reported upgrade state" : "answered the upgrade with",
+                 error, meaning);
+        say(u, u->out, error ? NULL : C_GREEN, line);
+    }
+}
+
+/* ---- downloads ---- */
+
+static struct ui_dl *dl_slot(struct ui *u, const char *file)
+{
+    struct ui_dl *free_slot = NULL, *oldest = &u->dl[0];
+    for (int i = 0; i < UI_DL_MAX; i++) {
+        if (u->dl[i].active && !strcmp(u->dl[i].file, file))
+            return &u->dl[i];
+        if (!u->dl[i].active && !free_slot)
+            free_slot = &u->dl[i];
+        if (u->dl[i].last_ms < oldest->last_ms)
+            oldest = &u->dl[i];
+    }
+    struct ui_dl *d = free_slot ? free_slot : oldest;
+    memset(d, 0, sizeof *d);
+    snprintf(d->file, sizeof d->file, "%s", file);
+    d->active = 1;
+    d->start_ms = d->last_ms = ui_now_ms();
+    d->last_step = -1;
+    return d;
+}
+
+static double rate_kbs(const struct ui_dl *d, int64_t now)
+{
+    double secs = (double)(now - d->start_ms) / 1000.0;
+    return (double)d->offset / 1024.0 / (secs > 0.001 ? secs : 0.001);
+}
+
+static void dl_json(struct ui *u, const char *state, const struct ui_dl *d, int64_t now)
+{
+    cJSON *o = ev(u, "download");
+    add_str(o, "state", state);
+    add_str(o, "file", d->file);
+    add_str(o, "peer", d->peer);
+    add_num(o, "offset", (double)d->offset);
+    add_num(o, "total", (double)d->total);
+    add_bool(o, "paced", d->paced);
+    add_num(o, "rateKiBs", (double)(int64_t)(rate_kbs(d, now) * 10.0) / 10.0);
+    emit(u, o);
+}
+
+void ui_download(struct ui *u, const char *state, const char *file, const char *peer,
+                 uint64_t offset, uint64_t total, int paced)
+{
+    int64_t now = ui_now_ms();
+    int start = !strcmp(state, "start");
+    struct ui_dl *d = dl_slot(u, file ? file : "?");
+    if (start) {
+        d->start_ms = now;
+        d->last_step = -1;
+    }
+    if (peer)
+        snprintf(d->peer, sizeof d->peer, "%s", peer);
+    if (total)
+        d->total = total;
+    d->offset = offset;
+    d->paced |= paced;
+    int pct = d->total ? (int)(d->offset * 100 / d->total) : 0;
+    int end = !strcmp(state, "done") || !strcmp(state, "abort");
+
+    if (u->json) {
+        if (start || end || pct / UI_JSON_STEP > d->last_step / UI_JSON_STEP ||
+            now - d->last_ms >= UI_JSON_EVERY_MS) {
+            dl_json(u, state, d, now);
+            d->last_step = pct;
+            d->last_ms = now;
+        }
+    } else if (!u->quiet) {
+        char line[UI_TEXT_MAX];
+        if (start) {
+            snprintf(line, sizeof line, "  %s: sending %s (%llu B%s)", d->peer, d->file,
+                     (unsigned long long)d->total, d->paced ? ", paced" : "");
+            say(u, u->out, NULL, line);
+            d->last_step = 0;
+            d->last_ms = now;
+        } else if (end) {
+            double secs = (double)(now - d->start_ms) / 1000.0;
+            if (!strcmp(state, "done"))
+                snprintf(line, sizeof line, "  %s: %s sent completely, %llu B in %.1f s "
+                         "(%.1f KiB/s)", d->peer, d->file, (unsigned long long)d->total, secs,
+                         rate_kbs(d, now));
+            else
+                snprintf(line, sizeof line, "  %s: the device dropped %s at %llu/%llu B "
+                         "(it retries by itself)", d->peer, d->file,
+                         (unsigned long long)d->offset, (unsigned long long)d->total);
+            say(u, u->out, !strcmp(state, "done") ? C_GREEN : NULL, line);
+        } else if (u->tty ? now - d->last_ms >= UI_REDRAW_MS
+                          : pct / UI_PLAIN_STEP > d->last_step / UI_PLAIN_STEP) {
+            snprintf(line, sizeof line, "  %s %3d%%  %llu/%llu B  %.1f KiB/s", d->file, pct,
+                     (unsigned long long)d->offset, (unsigned long long)d->total,
+                     rate_kbs(d, now));
+            if (u->tty) {
+                fprintf(u->out, "\r%s\033[K", line);
+                fflush(u->out);
+                u->line_open = 1;
+            } else {
+                say(u, u->out, NULL, line);
+            }
+            d->last_step = pct;
+            d->last_ms = now;
+        }
+    }
+    if (end)
+        d->active = 0;
+}
+
+/* ---- summary ---- */
+
+static void fmt_secs(double s, char *out, size_t cap)
+{
+    if (s < 0)
+        snprintf(out, cap, "skipped");
+    else
+        snprintf(out, cap, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
+void ui_done(struct ui *u, const struct ui_summary *s)
+{
+    static const char *const names[3] = {"provision", "cloud", "final"};
+    if (u->json) {
+        cJSON *o = ev(u, "done");
+        add_str(o, "deviceid", s->deviceid);
+        add_str(o, "model", s->model);
+        add_str(o, "romVersion", s->rom_version);
+        cJSON *imgs = cJSON_AddArrayToObject(o, "images");
+        for (size_t i = 0; imgs && i < s->n_images; i++) {
+            cJSON *im = cJSON_CreateObject();
+            add_str(im, "role", s->images[i].role);
+            add_str(im, "file", s->images[i].name);
+            add_num(im, "size", (double)s->images[i].size);
+            add_str(im, "sha256", s->images[i].sha256);
+            add_bool(im, "valid", s->images[i].valid);
+            cJSON_AddItemToArray(imgs, im);
+        }
+        cJSON *st = cJSON_AddObjectToObject(o, "stages");
+        for (int i = 0; st && i < 3; i++) {
+            if (s->stage_s[i] < 0)
+                cJSON_AddNullToObject(st, names[i]);
+            else
+                add_num(st, names[i], (double)(int64_t)(s->stage_s[i] * 10.0) / 10.0);
+        }
+        add_num(o, "elapsed", (double)(int64_t)(s->total_s * 10.0) / 10.0);
+        emit(u, o);
+        return;
+    }
+    char text[UI_TEXT_MAX * 2];
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n,
+        "\n== Done ==\n"
+        "  The final image was sent completely. The device now writes it and restarts\n"
+        "  (about a minute); then the new firmware's WiFi appears (Tasmota: tasmota_XXXXXX-####\n"
+        "  or sonoff-####, web page at http://192.168.4.1).\n"
+        "  device %s  model %s  firmware %s\n",
+        s->deviceid ? s->deviceid : "?", s->model ? s->model : "?",
+        s->rom_version ? s->rom_version : "?");
+    for (size_t i = 0; i < s->n_images && n < sizeof text; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "  %-5s %s  %zu B  sha256 %.16s%s\n",
+                              s->images[i].role, s->images[i].name, s->images[i].size,
+                              s->images[i].sha256 ? s->images[i].sha256 : "?",
+                              s->images[i].valid ? "" : "  (failed validation, forced)");
+    char a[16], b[16], c[16], t[16];
+    fmt_secs(s->stage_s[0], a, sizeof a);
+    fmt_secs(s->stage_s[1], b, sizeof b);
+    fmt_secs(s->stage_s[2], c, sizeof c);
+    fmt_secs(s->total_s, t, sizeof t);
+    if (n < sizeof text)
+        snprintf(text + n, sizeof text - n, "  time: provision %s, cloud %s, final %s, total %s",
+                 a, b, c, t);
+    say(u, u->out, C_GREEN, text);
+}

@@ -1,0 +1,108 @@
+/* ui.h - what the user of `sonota flash` sees: stage banners that say exactly what to do
+ * next, progress lines and the summary; or, with --json, one JSON object per line on
+ * stdout with a stable "event" field (docs/EVENTS.md). Human text goes to stdout,
+ * warnings and errors to stderr; colours only on a terminal without NO_COLOR. Every line
+ * is also copied to the log (trace level), so --log FILE holds the whole story.
+ * Never pass the WiFi password to any of these functions. */
+#ifndef SONOTA_UI_H
+#define SONOTA_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define UI_DL_MAX 4     /* downloads tracked at once (one per file name) */
+
+struct ui_dl {
+    char file[64];
+    char peer[48];
+    uint64_t total, offset;
+    int64_t start_ms, last_ms;
+    int last_step;      /* last printed progress step (percent bucket) */
+    int paced;
+    int active;
+};
+
+struct ui {
+    FILE *out, *err;
+    int json, quiet, verbose, color, tty;
+    int line_open;      /* a "\r" progress line waits for its newline */
+    int64_t t0_ms;
+    struct ui_dl dl[UI_DL_MAX];
+};
+
+/* Guidance the user must act on (JSON "action" values). */
+enum ui_action {
+    UI_ACT_JOIN_AP,        /* pairing mode + join ITEAD-<id> (stage 1) */
+    UI_ACT_TALK_DEVICE,    /* --no-check-ip: contacting the device directly */
+    UI_ACT_RECONNECT_HOME, /* back to the home WiFi (stage 2) */
+    UI_ACT_WAIT_DEVICE,    /* waiting for the device to call the fake cloud */
+    UI_ACT_JOIN_FINAL,     /* join FinalStage, get 192.168.4.2, firewall (stage 3) */
+};
+
+/* Values the banners mention; unused members may be NULL/0. */
+struct ui_ctx {
+    const char *ssid;
+    const char *serving_ip;
+    const char *device_url;
+    const char *deviceid;
+    int http_port, https_port, plain_port, legacy;
+    int check_ip;
+};
+
+struct ui_image {
+    const char *role;      /* "user1", "user2", "final" */
+    const char *name;      /* URL name */
+    const char *path;
+    size_t size;
+    const char *sha256;
+    int valid;
+};
+
+struct ui_summary {
+    const char *deviceid, *model, *rom_version;
+    struct ui_image images[3];
+    size_t n_images;
+    double stage_s[3];     /* provision, cloud, final; < 0 = skipped */
+    double total_s;
+};
+
+/* Monotonic milliseconds. */
+int64_t ui_now_ms(void);
+
+/* color_ok: the caller's --no-color/NO_COLOR verdict; colour also needs a terminal. */
+void ui_init(struct ui *u, FILE *out, FILE *err, int json, int quiet, int verbose,
+             int no_color);
+
+void ui_start(struct ui *u, const char *version, const struct ui_ctx *c, const char *pace);
+void ui_image(struct ui *u, const struct ui_image *img, const char *problem, int forced);
+/* "stage" event + heading: stage is "provision", "cloud" or "final". */
+void ui_stage(struct ui *u, const char *stage);
+void ui_action(struct ui *u, enum ui_action a, const struct ui_ctx *c);
+
+void ui_info(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Detail shown with -v (JSON: "info" with "verbose":true). */
+void ui_detail(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* kind: "ap", "serving", "final", "final-other". */
+void ui_address(struct ui *u, const char *kind, const char *ip, const char *ifname);
+/* source: "ap", "dispatch", "register"; model/rom may be NULL. */
+void ui_device(struct ui *u, const char *source, const char *deviceid, const char *model,
+               const char *rom_version);
+void ui_provisioned(struct ui *u, const char *ssid, const char *server, int port);
+void ui_listening(struct ui *u, const char *detail);
+void ui_upgrade(struct ui *u, const char *deviceid, int paced);
+/* meaning: one sentence for the code. */
+void ui_ack(struct ui *u, const char *kind, const char *deviceid, int error, const char *meaning);
+
+/* state: "start", "progress", "done", "abort". Progress is throttled here. */
+void ui_download(struct ui *u, const char *state, const char *file, const char *peer,
+                 uint64_t offset, uint64_t total, int paced);
+
+void ui_done(struct ui *u, const struct ui_summary *s);
+
+#endif
