@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import blib  # noqa: E402
@@ -73,8 +74,11 @@ def summary(res, quick):
     rg = dev.get("range")
     if rg:
         adds = rg.get("sonota_adds")
-        goals.append(("Range flow: sonota adds < 1 % on top of device-limited time",
-                      adds is not None and adds < 0.01,
+        label = "Range flow: sonota adds < 1 % on top of device-limited time"
+        if quick:
+            label += " (quick run: firmware delays x0.05 shrink the device time; judge the" \
+                     " full run)"
+        goals.append((label, adds is not None and adds < 0.01,
                       "adds <= %s (whole flow), %s in the download" % (
                           fmt_pct(adds), fmt_pct(rg.get("dl_adds")))))
     pc = dev.get("paced")

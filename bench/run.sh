@@ -14,4 +14,5 @@ args=("$build")
 [ -n "${BENCH_QUICK:-}" ] && [ "${BENCH_QUICK}" != 0 ] && args+=(--quick)
 [ -n "${BENCH_ONLY:-}" ] && args+=(--only "$BENCH_ONLY")
 [ -n "${BENCH_JSON:-}" ] && args+=(--json "$BENCH_JSON")
+export PYTHONDONTWRITEBYTECODE=1
 exec python3 "$here/bench.py" "${args[@]}"

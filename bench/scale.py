@@ -156,8 +156,8 @@ def level_sims(bins, d, imgs, n, timeout_s):
 
 
 def run(bins, quick, results):
-    lg_levels = [1, 10, 100] if quick else [1, 10, 100, 500]
-    sim_levels = [50] if quick else [100, 500]
+    lg_levels = [1, 20] if quick else [1, 10, 100, 500]
+    sim_levels = [20] if quick else [100, 500]
     log("\n== Scale: N devices through stage 2 at once (srvtest = src/sonota/server.c) ==")
     lim = blib.raise_fd_limit(4 * max(lg_levels + sim_levels) + 256)
     log("open-file limit %d; chunk pacing %d ms per 4 KiB (real); device-limited download "

@@ -97,8 +97,8 @@ def run(bins, quick, results):
     log("\n== TLS handshakes and the cost of one image (srvtest = src/sonota/server.c) ==")
     if not shutil.which("openssl"):
         raise blib.BenchError("openssl (the command) is not installed")
-    seconds = 2 if quick else 5
-    n_img = 100 if quick else 300
+    seconds = 1 if quick else 5
+    n_img = 50 if quick else 300
     d = blib.workdir(prefer_shm=False)
     imgs = blib.make_images(bins, d)
     srv = blib.Srvtest(bins, d, imgs, pace="fast", tag="tls", max_seconds=600)

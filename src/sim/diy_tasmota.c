@@ -82,8 +82,6 @@ int diy_boot_new_firmware(struct diy_dev *dv)
         sim_fail(s, "run timeout while rebooting");
         return 0;
     }
-    if (dv->ota.rec) /* the download record was completed before the reboot */
-        dv->ota.rec = NULL;
     struct boot_info bi;
     s->rep.boots++;
     boot_check(&s->flash, &bi);

@@ -2,6 +2,7 @@
 
 #include "io/log.h"
 #include "io/netif.h"
+#include "sonota/flash_state.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -13,7 +14,7 @@ enum {
     OPT_SERVING_HOST = 256, OPT_WIFI_SSID, OPT_WIFI_PASSWORD, OPT_NO_PROV, OPT_NO_CHECK_IP,
     OPT_DEVICE, OPT_HTTP_PORT, OPT_HTTPS_PORT, OPT_PLAIN_PORT, OPT_LEGACY, OPT_USER1,
     OPT_USER2, OPT_FINAL, OPT_FIRMWARE_DIR, OPT_PACE, OPT_FORCE, OPT_LOG, OPT_JSON,
-    OPT_TIMEOUT, OPT_NO_COLOR,
+    OPT_TIMEOUT, OPT_NO_COLOR, OPT_STATE, OPT_FRESH, OPT_BIND_ANY,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +38,9 @@ static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"fresh", no_argument, NULL, OPT_FRESH},
+    {"bind-any", no_argument, NULL, OPT_BIND_ANY},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -61,8 +65,10 @@ void flash_opts_usage(FILE *f, const char *prog)
 "  --wifi-ssid SSID      your WiFi network (the device joins it)\n"
 "  --wifi-password PW    its password; visible in the process list: prefer the\n"
 "                        environment variable " FLASH_ENV_PASSWORD " or the prompt\n"
-"  --no-prov             skip stage 1 (the device already uses this computer)\n"
-"  --no-check-ip         do not wait for this computer's addresses to change\n"
+"  --no-prov             skip stage 1 (the device already uses this computer); not\n"
+"                        needed to resume, see below\n"
+"  --no-check-ip         do not wait for this computer's addresses to change (and\n"
+"                        neither read nor write the --state record)\n"
 "  --device URL          the device on its pairing WiFi (default http://10.10.7.1)\n"
 "  --http-port N         firmware file server port (default 8080; the intermediate\n"
 "                        firmware only ever asks 192.168.4.2:8080)\n"
@@ -71,6 +77,16 @@ void flash_opts_usage(FILE *f, const char *prog)
 "  --legacy              HTTPS on 443 plus plain dispatch + WebSocket on 8081\n"
 "                        (older firmware such as POW 2.0.2)\n"
 "  --plain-port N        the plain port of --legacy (default 8081)\n"
+"  --bind-any            listen on every interface (0.0.0.0) instead of only the\n"
+"                        serving IP (stages 1-2) and 192.168.4.2 (stage 3)\n"
+"\n"
+"Resuming (without --no-check-ip):\n"
+"  Every run finds its stage from this computer's addresses (10.10.7.x: stage 1,\n"
+"  the serving IP: stage 2, 192.168.4.2: stage 3) and from what earlier runs\n"
+"  recorded, so after an interruption the same command continues where it stopped.\n"
+"  --state FILE          the record (default $XDG_STATE_HOME/sonota/" FLASH_STATE_NAME ",\n"
+"                        or ~/.local/state/sonota/...; 0600, never the password)\n"
+"  --fresh               forget the record: start with stage 1 (another device)\n"
 "\n"
 "Firmware:\n"
 "  --firmware-dir DIR    take " FLASH_NAME_USER1 ",\n"
@@ -233,6 +249,12 @@ static int finish(struct flash_opts *o, char *err, size_t cap)
     }
     if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
         o->no_color = 1;
+    if (!o->state_file) {
+        char path[4096];
+        if (flash_state_default_path(getenv("XDG_STATE_HOME"), getenv("HOME"), path,
+                                     sizeof path) == 0 && set_path(&o->state_file, path) != 0)
+            return fail(err, cap, "out of memory");
+    }
     return 0;
 }
 
@@ -332,6 +354,14 @@ int flash_opts_parse(int argc, char **argv, struct flash_opts *o, char *err, siz
                             "not '%s'", arg);
             break;
         case OPT_NO_COLOR: o->no_color = 1; break;
+        case OPT_STATE:
+            if (!*arg)
+                return fail(err, errcap, "empty --state file name");
+            if (set_path(&o->state_file, arg) != 0)
+                return fail(err, errcap, "out of memory");
+            break;
+        case OPT_FRESH: o->fresh = 1; break;
+        case OPT_BIND_ANY: o->bind_any = 1; break;
         case 'q': o->quiet++; break;
         case 'v': o->verbose++; break;
         case 'h': o->help = 1; break;
@@ -362,5 +392,6 @@ void flash_opts_free(struct flash_opts *o)
     free(o->user1);
     free(o->user2);
     free(o->final);
-    o->user1 = o->user2 = o->final = NULL;
+    free(o->state_file);
+    o->user1 = o->user2 = o->final = o->state_file = NULL;
 }

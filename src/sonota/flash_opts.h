@@ -44,6 +44,10 @@ struct flash_opts {
     const char *log_file;          /* borrowed */
     int timeout_s;                 /* whole run */
     int no_color;                  /* --no-color or NO_COLOR set */
+    char *state_file;              /* owned; where runs remember the stage reached
+                                      (flash_state.h); NULL: nowhere */
+    int fresh;                     /* forget what an earlier run recorded */
+    int bind_any;                  /* listen on 0.0.0.0 instead of the needed addresses */
     int help;
 };
 
@@ -54,7 +58,7 @@ struct flash_opts {
     }
 
 /* Parses argv (argv[0] is the command name) and the environment (SONOTA_WIFI_PASSWORD,
- * NO_COLOR). A password given on the command line is copied, registered with the log's
+ * NO_COLOR, XDG_STATE_HOME / HOME for the default --state file). A password given on the command line is copied, registered with the log's
  * redaction, and overwritten in argv so the process list stops showing it. Returns 0, or
  * -1 with a sentence in err; *o must start as FLASH_OPTS_DEFAULT and be released with
  * flash_opts_free in both cases. */

@@ -1,6 +1,7 @@
 /* flash_run.h - private to `sonota flash`: the run state shared by cmd_flash.c (setup:
- * images, serving IP, credentials, server start) and flash_run.c (the loop over
- * srv_run_once with one step per state, and the server's events). */
+ * images, serving IP, detection, credentials), flash_run.c (the loop with one step per
+ * state), flash_events.c (the server's events) and flash_net.c (address watching, the
+ * servers' lifecycle and bind addresses, the state record, the firewall check). */
 #ifndef SONOTA_FLASH_RUN_H
 #define SONOTA_FLASH_RUN_H
 
@@ -8,7 +9,10 @@
 #include "lib/espimg.h"
 #include "lib/ewl_msg.h"
 #include "sonota/flash_opts.h"
+#include "sonota/flash_state.h"
+#include "sonota/fwcheck.h"
 #include "sonota/server.h"
+#include "sonota/stage.h"
 #include "sonota/ui.h"
 
 #include <signal.h>
@@ -43,7 +47,27 @@ struct run {
     struct ui_ctx ctx;
     struct flash_img img[3];
     char serving_ip[NETIF_IP_MAX];
+    /* Servers (docs/DESIGN.md "Bind addresses"): srv = fake cloud + file server on the
+     * serving IP (0.0.0.0 with --bind-any or --no-check-ip), created once that address
+     * exists; srv_final = file server alone on 192.168.4.2, created when FinalStage
+     * gives this computer that address. Both live until the end of the run. */
     struct srv *srv;
+    struct srv *srv_final;
+    int watch;                      /* addresses are watched (no --no-check-ip) */
+    int serving_up, ap_up, final_up; /* as of the last scan */
+    int serving_lost_told, final_lost_told;
+    int64_t home_other_since;       /* serving IP absent, another home address present */
+    int serving_absent_told;
+    int recheck;                    /* stage 1 after an earlier POST /ap: the device may
+                                       have left its AP already */
+    int get_attempts;
+    int64_t next_get;
+    int creds_ok;                   /* SSID and password are known */
+    struct flash_record rec;        /* the record as saved; stage REC_NONE: none */
+    int rec_warned;
+    char fw_told[FW_FINDINGS_MAX][FW_TEXT_MAX]; /* firewall findings already shown */
+    size_t n_fw_told;
+    int fw_note_told;
     volatile sig_atomic_t *stop;
     enum rstate st;
     int64_t deadline, st_since, next_poll, last_hint;
@@ -66,5 +90,24 @@ void run_set_state(struct run *r, enum rstate st);
 void run_on_event(const struct srv_event *ev, void *user);
 /* Runs until done, failed, interrupted or timed out; sets r->exit_code. */
 void run_loop(struct run *r);
+/* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
+int run_credentials(struct run *r);
+
+/* flash_net.c */
+/* Lists the addresses and scans them against the serving IP. 0, or -1 (run failed). */
+int run_scan(struct run *r, struct stage_seen *seen);
+/* Creates the servers whose address has appeared (or all at once without watching).
+ * 0, or -1 when one cannot start for another reason than a vanished address. */
+int run_servers_update(struct run *r, const struct stage_seen *seen);
+/* One loop slice over the servers (at most timeout_ms). 0, or -1 (a server failed). */
+int run_service(struct run *r, int timeout_ms);
+/* Marks a device address paced on both servers. */
+void run_set_paced(struct run *r, const char *peer_ip);
+/* Records progress (no-op without watching or without a state file); REC_NONE removes
+ * the record (done). */
+void run_record(struct run *r, enum rec_stage st);
+/* Checks the firewall for the ports a stage needs and warns about findings not shown
+ * yet; final: only the file server port (FinalStage). */
+void run_firewall(struct run *r, int final);
 
 #endif

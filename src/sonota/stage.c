@@ -63,6 +63,32 @@ const char *stage_name(enum flash_stage st)
     return "none";
 }
 
+enum stage_start stage_plan(const struct stage_seen *s, enum flash_stage reached)
+{
+    if (s->final)
+        return START_FINAL;
+    if (s->ap) /* the pairing AP is up: a device in pairing mode, whatever was recorded */
+        return reached == STAGE_CLOUD ? START_RECHECK : START_PROVISION;
+    if (reached == STAGE_FINAL)
+        return START_FINAL; /* E2A waits on FinalStage until this computer joins (§4) */
+    if (reached == STAGE_CLOUD)
+        return s->serving ? START_CLOUD : START_WAIT_HOME;
+    return START_WAIT_AP;
+}
+
+const char *stage_start_name(enum stage_start st)
+{
+    switch (st) {
+    case START_WAIT_AP: return "wait-ap";
+    case START_PROVISION: return "provision";
+    case START_RECHECK: return "recheck";
+    case START_WAIT_HOME: return "wait-home";
+    case START_CLOUD: return "cloud";
+    case START_FINAL: return "final";
+    }
+    return "wait-ap";
+}
+
 unsigned stage_serving_clash(const char *serving_ip)
 {
     uint32_t a;

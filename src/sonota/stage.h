@@ -42,6 +42,21 @@ void stage_scan(const struct netif_addr *a, size_t n, const char *serving_ip,
 enum flash_stage stage_guess(const struct stage_seen *s);
 const char *stage_name(enum flash_stage st);   /* "none","provision","cloud","final" */
 
+/* Where a run starts, from the addresses now and how far an earlier run got (`reached`:
+ * STAGE_NONE nothing recorded, STAGE_CLOUD the device was provisioned (it calls the
+ * serving IP), STAGE_FINAL it has the intermediate firmware). PROTOCOL.md §10.1, §8. */
+enum stage_start {
+    START_WAIT_AP,    /* stage 1: wait for a 10.10.7.x address */
+    START_PROVISION,  /* stage 1: on the pairing AP now */
+    START_RECHECK,    /* on the pairing AP, but the device was provisioned already: ask it
+                         (pairing mode again?) and otherwise wait for the home network */
+    START_WAIT_HOME,  /* stage 2: provisioned earlier; wait for the serving IP */
+    START_CLOUD,      /* stage 2: provisioned earlier and the serving IP is up */
+    START_FINAL,      /* stage 3: on 192.168.4.2, or the intermediate was delivered */
+};
+enum stage_start stage_plan(const struct stage_seen *s, enum flash_stage reached);
+const char *stage_start_name(enum stage_start st); /* "wait-ap", "provision", ... */
+
 /* Serving IP inside a network the flow needs for something else (§10.1). */
 #define STAGE_CLASH_AP 1u     /* 10.10.7.0/24: indistinguishable from the pairing AP */
 #define STAGE_CLASH_FINAL 2u  /* 192.168.4.0/24: same subnet as FinalStage */

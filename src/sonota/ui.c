@@ -1,6 +1,7 @@
 #include "sonota/ui.h"
 
 #include "io/log.h"
+#include "sonota/ui_int.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -109,6 +110,21 @@ static void say(struct ui *u, FILE *f, const char *color, const char *text)
     fprintf(f, "%s%s%s\n", use ? color : "", text, use ? C_OFF : "");
     fflush(f);
     LOG_T("ui %s", text);
+}
+
+cJSON *ui_ev_new(struct ui *u, const char *name)
+{
+    return ev(u, name);
+}
+
+void ui_ev_emit(struct ui *u, cJSON *o)
+{
+    emit(u, o);
+}
+
+void ui_line(struct ui *u, int to_err, int bold, const char *text)
+{
+    say(u, to_err ? u->err : u->out, to_err ? C_YELLOW : bold ? C_BOLD : NULL, text);
 }
 
 /* Formats the caller's variadic arguments into text (a char array). */
@@ -331,22 +347,6 @@ void ui_action(struct ui *u, enum ui_action a, const struct ui_ctx *c)
         emit(u, o);
     } else if (!u->quiet) {
         say(u, u->out, C_BOLD, text);
-    }
-}
-
-void ui_address(struct ui *u, const char *kind, const char *ip, const char *ifname)
-{
-    if (u->json) {
-        cJSON *o = ev(u, "address");
-        add_str(o, "kind", kind);
-        add_str(o, "ip", ip);
-        add_str(o, "interface", ifname);
-        emit(u, o);
-    } else if (!u->quiet) {
-        char line[UI_TEXT_MAX];
-        snprintf(line, sizeof line, "  this computer has %s on %s (%s)", ip,
-                 ifname ? ifname : "?", kind);
-        say(u, u->out, NULL, line);
     }
 }
 

@@ -88,8 +88,26 @@ void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* kind: "ap", "serving", "final", "final-other". */
+/* kind: "ap", "serving", "final", "final-other". (ui_net.c) */
 void ui_address(struct ui *u, const char *kind, const char *ip, const char *ifname);
+/* An address the run needs went away (WiFi dropped, link down); what_next: a sentence. */
+void ui_address_lost(struct ui *u, const char *kind, const char *ip, const char *what_next);
+
+/* What a run found at its start: where it starts and why, and the earlier run's record. */
+struct ui_detect {
+    const char *start;          /* "wait-ap", "provision", "recheck", "wait-home", ... */
+    const char *stage;          /* "provision", "cloud", "final" */
+    const char *message;        /* one or more sentences for the user */
+    const char *state_file;     /* NULL: runs do not remember anything */
+    const char *rec_stage;      /* NULL: no record applies */
+    const char *rec_deviceid, *rec_serving_ip;
+    long long rec_age_s;        /* -1: unknown */
+};
+void ui_detected(struct ui *u, const struct ui_detect *d);
+/* A firewall rule (or chain policy) that may drop the device's connections; JSON: a
+ * "warning" with code "firewall" plus tool, chain, rule, ports, fix. */
+void ui_firewall(struct ui *u, const char *tool, const char *where, const char *rule,
+                 const char *ports, const char *fix, int policy);
 /* source: "ap", "dispatch", "register"; model/rom may be NULL. */
 void ui_device(struct ui *u, const char *source, const char *deviceid, const char *model,
                const char *rom_version);

@@ -35,8 +35,6 @@ diy_require() {
     SHA=$(sha256sum "$T/diy.bin" | cut -d' ' -f1)
 }
 
-dev_listening() { ip netns exec "$DEV" ss -ltnH "sport = :$1" | grep -q .; }
-lap_listening() { ip netns exec "$LAP" ss -ltnH "sport = :$1" | grep -q .; }
 
 # start_sim NAME [SIM-OPTION...]: a fresh DIY device; log in $T/NAME.log, report
 # $T/NAME.json, stdout/stderr $T/NAME.out. Waits until its API listens and mDNS has

@@ -1,0 +1,227 @@
+/* flash_events.c - the server's events moving a `sonota flash` run forward: the device
+ * calling (dispatch, register), the upgrade's acknowledgement and state, downloads
+ * (PROTOCOL.md §1.3-§1.5, §4). */
+#include "sonota/flash_run.h"
+
+#include "io/log.h"
+#include "sonota/cmds.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_404 4                   /* failed downloads (ack 404) before giving up */
+
+/* ---- server events ---- */
+
+static void note_device(struct run *r, const struct srv_event *ev, const char *source)
+{
+    int changed = 0;
+    if (ev->deviceid && *ev->deviceid) {
+        if (r->dev.deviceid[0] && strcmp(r->dev.deviceid, ev->deviceid) != 0)
+            ui_warn(&r->ui, "other-device", "device %s called, but %s was provisioned; "
+                    "serving it anyway", ev->deviceid, r->dev.deviceid);
+        if (strcmp(r->dev.deviceid, ev->deviceid) != 0) {
+            snprintf(r->dev.deviceid, sizeof r->dev.deviceid, "%s", ev->deviceid);
+            changed = 1;
+        }
+    }
+    if (ev->model && *ev->model && strcmp(r->model, ev->model) != 0) {
+        snprintf(r->model, sizeof r->model, "%s", ev->model);
+        changed = 1;
+    }
+    if (ev->rom_version && *ev->rom_version && strcmp(r->rom, ev->rom_version) != 0) {
+        snprintf(r->rom, sizeof r->rom, "%s", ev->rom_version);
+        changed = 1;
+    }
+    if (changed)
+        ui_device(&r->ui, source, r->dev.deviceid, r->model[0] ? r->model : NULL,
+                  r->rom[0] ? r->rom : NULL);
+    if (r->rom[0] && !r->rom_warned) {
+        r->rom_warned = 1;
+        switch (stage_rom_verdict(r->rom)) {
+        case ROM_PINNED:
+            ui_warn(&r->ui, "rom-version", "firmware %s: stock firmware 1.6 and later (and "
+                    "2.6 and later) is known to refuse this path: it pins the eWeLink "
+                    "certificate (PROTOCOL.md §2/§3). Trying anyway; if no download starts, "
+                    "this device needs a serial adapter.", r->rom);
+            break;
+        case ROM_DIY:
+            ui_warn(&r->ui, "rom-version", "firmware %s is 3.x: the stock OTA path is closed "
+                    "for it (PROTOCOL.md §3); use DIY mode (`sonota diy`, §6) if the model "
+                    "supports it. Trying anyway.", r->rom);
+            break;
+        case ROM_OK:
+        case ROM_UNKNOWN:
+            break;
+        }
+    }
+    run_record(r, REC_CLOUD);
+    if (r->st < RS_CLOUD)
+        run_set_state(r, RS_CLOUD); /* the device reached us: stage 1 is over */
+}
+
+static void peer_ip(const char *peer, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", peer ? peer : "");
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = '\0';
+}
+
+static void on_code(struct run *r, const struct srv_event *ev, const char *kind)
+{
+    const char *id = ev->deviceid;
+    int e = ev->error;
+    char m[512];
+    int fatal = 1;
+    switch (e) {
+    case 0:
+        snprintf(m, sizeof m, !strcmp(kind, "ack")
+                 ? "accepted: the device is downloading the intermediate firmware"
+                 : "the device reports the upgrade finished");
+        fatal = 0;
+        break;
+    case 404:
+        fatal = ++r->n404 > MAX_404;
+        if (r->o->pace == SRV_PACE_AUTO) {
+            char ip[64];
+            peer_ip(ev->peer, ip, sizeof ip);
+            if (ip[0])
+                run_set_paced(r, ip);
+            snprintf(m, sizeof m, "the download failed (404). Nothing to do: sonota now serves "
+                     "this device slowly (paced, §1.5) and it reconnects by itself and retries");
+        } else if (r->o->pace == SRV_PACE_FAST) {
+            snprintf(m, sizeof m, "the download failed (404) and --pace fast keeps serving at "
+                     "full speed; if this repeats, rerun with --pace auto or --pace slow");
+        } else {
+            snprintf(m, sizeof m, "the download failed (404) although paced; check the WiFi "
+                     "signal near the device and that nothing blocks TCP %d", r->o->http_port);
+        }
+        if (fatal)
+            snprintf(m + strlen(m), sizeof m - strlen(m), "; giving up after %d failed "
+                     "downloads", r->n404);
+        break;
+    case 400:
+        snprintf(m, sizeof m, "the device calls the upgrade command malformed (400): its "
+                 "firmware expects fields sonota does not send; please report its model and "
+                 "firmware version");
+        break;
+    case 406:
+        snprintf(m, sizeof m, "model mismatch (406): the device refused an upgrade for another "
+                 "model than its own (%s); nothing was written", r->model[0] ? r->model : "?");
+        break;
+    case 409:
+        snprintf(m, sizeof m, "digest mismatch (409): what the device downloaded does not match "
+                 "the sha256 sonota announced; the device keeps its firmware. Something "
+                 "altered the data on the way (or the file changed): run again");
+        break;
+    case 410:
+        snprintf(m, sizeof m, "version not newer (410): the firmware (%s) refuses this upgrade; "
+                 "it is too new for the stock OTA path (use DIY mode for 3.x, §6)",
+                 r->rom[0] ? r->rom : "?");
+        break;
+    default:
+        snprintf(m, sizeof m, "unknown error %d from the device", e);
+        break;
+    }
+    ui_ack(&r->ui, kind, id, e, m);
+    if (fatal)
+        run_fail(r, EXIT_DEVICE, "device-refused", "the device refused the upgrade: %s", m);
+    else if (e == 0 && !strcmp(kind, "state") && r->st < RS_FINAL)
+        run_set_state(r, RS_FINAL); /* written and verified: it reboots into E2A (§1.5, §4) */
+}
+
+static void on_done(struct run *r, const char *file)
+{
+    if (!file)
+        return;
+    if (!strcmp(file, FLASH_NAME_FINAL)) {
+        run_set_state(r, RS_DONE);
+    } else if (!r->stock_file[0] || !strcmp(file, r->stock_file)) {
+        /* The stock firmware's download (§1.5); upgradeState 0 may have come first. */
+        if (r->st < RS_FINAL) {
+            ui_info(&r->ui, "  the device has the intermediate firmware (%s) and reboots "
+                    "into it", file);
+            run_set_state(r, RS_FINAL);
+        }
+    } else {
+        ui_info(&r->ui, "  the intermediate firmware moved itself to slot 2 (%s) and reboots; "
+                "next it fetches the final image", file);
+    }
+}
+
+void run_on_event(const struct srv_event *ev, void *user)
+{
+    struct run *r = user;
+    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
+        r->last_hint = ui_now_ms(); /* a (paced) download is under way: no "nothing yet" */
+    switch (ev->type) {
+    case SRV_EV_LISTENING:
+        ui_listening(&r->ui, ev->detail ? ev->detail : "?");
+        break;
+    case SRV_EV_TLS_CLIENT:
+        if (ev->error && !r->tls_warned++) { /* once: a device retries every few seconds */
+            const char *d = ev->detail ? ev->detail : "";
+            ui_warn(&r->ui, "tls", "TLS from %s: %s%s", ev->peer ? ev->peer : "?", d,
+                    strstr(d, "pins") ? "; such a device cannot be freed over the air"
+                    : ". Firmware 1.6 and later drops the connection here (certificate "
+                      "pinning, PROTOCOL.md §2/§3)");
+        } else {
+            ui_detail(&r->ui, "  TLS from %s: %s", ev->peer ? ev->peer : "?",
+                      ev->detail ? ev->detail : "");
+        }
+        break;
+    case SRV_EV_DISPATCH:
+        note_device(r, ev, "dispatch");
+        break;
+    case SRV_EV_REGISTER:
+        note_device(r, ev, "register");
+        break;
+    case SRV_EV_WS_OPEN:
+        ui_detail(&r->ui, "  WebSocket from %s", ev->peer ? ev->peer : "?");
+        break;
+    case SRV_EV_UPGRADE_SENT:
+        ui_upgrade(&r->ui, ev->deviceid, ev->paced);
+        break;
+    case SRV_EV_UPGRADE_ACK:
+        on_code(r, ev, "ack");
+        break;
+    case SRV_EV_UPGRADE_STATE:
+        on_code(r, ev, "state");
+        break;
+    case SRV_EV_WS_CLOSED:
+        ui_detail(&r->ui, "  WebSocket of %s closed", ev->deviceid ? ev->deviceid : "?");
+        break;
+    case SRV_EV_DOWNLOAD_START:
+        r->downloads_seen++;
+        if (!r->stock_file[0] && r->st <= RS_CLOUD && ev->file &&
+            strcmp(ev->file, FLASH_NAME_FINAL) != 0)
+            snprintf(r->stock_file, sizeof r->stock_file, "%s", ev->file);
+        if (r->st < RS_CLOUD)
+            run_set_state(r, RS_CLOUD);
+        ui_download(&r->ui, "start", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        break;
+    case SRV_EV_DOWNLOAD_PROGRESS:
+        ui_download(&r->ui, "progress", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        break;
+    case SRV_EV_DOWNLOAD_DONE:
+        ui_download(&r->ui, "done", ev->file, ev->peer, ev->total, ev->total, ev->paced);
+        on_done(r, ev->file);
+        break;
+    case SRV_EV_DOWNLOAD_ABORT:
+        ui_download(&r->ui, "abort", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        break;
+    case SRV_EV_REJECTED:
+        ui_warn(&r->ui, "rejected", "refused a request from %s: %s", ev->peer ? ev->peer : "?",
+                ev->detail ? ev->detail : "?");
+        break;
+    case SRV_EV_ERROR:
+        ui_warn(&r->ui, "server", "%s", ev->detail ? ev->detail : "server error");
+        break;
+    case SRV_EV_DIY_RESULT: /* DIY devices only (§6); not part of the stock path */
+        ui_detail(&r->ui, "  DIY result from %s: %s", ev->peer ? ev->peer : "?",
+                  ev->detail ? ev->detail : "");
+        break;
+    }
+}
+

@@ -1,0 +1,195 @@
+/* flash_net.c - `sonota flash` and the networks it moves through (PROTOCOL.md §10.1, §8):
+ * address scans, the servers bound to the addresses each stage needs, the record of the
+ * stage reached (flash_state.h) and the firewall check (fwcheck.h). */
+#include "sonota/flash_run.h"
+
+#include "io/log.h"
+#include "sonota/cmds.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int run_scan(struct run *r, struct stage_seen *seen)
+{
+    struct netif_addr a[NETIF_MAX];
+    int n = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
+    if (n < 0) {
+        run_fail(r, EXIT_NETWORK, "address", "cannot list this computer's addresses");
+        return -1;
+    }
+    stage_scan(a, (size_t)n, r->serving_ip[0] ? r->serving_ip : NULL, seen);
+    return 0;
+}
+
+/* ---- servers ---- */
+
+static struct srv *make_srv(struct run *r, const char *bind, int cloud, char *err,
+                            size_t errcap)
+{
+    struct flash_opts *o = r->o;
+    struct srv_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.bind_addr = bind;
+    cfg.serving_ip = r->serving_ip;
+    cfg.http_port = o->http_port;
+    cfg.https_port = o->https_port;
+    cfg.legacy = o->legacy;
+    cfg.plain_port = o->plain_port;
+    cfg.pace = o->pace;
+    cfg.n_files = 3;
+    for (int i = 0; i < 3; i++) {
+        cfg.files[i].name = r->img[i].name;
+        cfg.files[i].data = r->img[i].data;
+        cfg.files[i].len = r->img[i].len;
+        memcpy(cfg.files[i].sha256, r->img[i].sha256, sizeof cfg.files[i].sha256);
+    }
+    if (cloud) { /* without these the server is the file server alone (stage 3) */
+        cfg.user1_name = FLASH_NAME_USER1;
+        cfg.user2_name = FLASH_NAME_USER2;
+    }
+    cfg.upgrade_version = UPGRADE_VERSION;
+    return srv_create(&cfg, run_on_event, r, err, errcap);
+}
+
+/* A server that did not start: fatal unless its address vanished meanwhile (a WiFi
+ * switch between the scan and the bind); then the next scan tries again. */
+static int start_failed(struct run *r, const char *what, const char *addr, const char *err)
+{
+    struct stage_seen now;
+    if (addr && r->watch && run_scan(r, &now) == 0) {
+        int still = !strcmp(addr, STAGE_FINAL_HOST_STR) ? now.final : now.serving;
+        if (!still) {
+            LOG_D("%s on %s: %s (the address went away; retrying)", what, addr, err);
+            return 0;
+        }
+    }
+    run_fail(r, EXIT_NETWORK, "server", "cannot start the %s: %s", what,
+             err[0] ? err : "unknown error");
+    return -1;
+}
+
+int run_servers_update(struct run *r, const struct stage_seen *seen)
+{
+    char err[512] = "";
+    int any = r->o->bind_any || !r->watch;
+    if (!r->srv && (any || seen->serving)) {
+        const char *bind = any ? NULL : r->serving_ip;
+        r->srv = make_srv(r, bind, 1, err, sizeof err);
+        if (!r->srv)
+            return start_failed(r, "servers", bind, err);
+    }
+    /* E2A connects to 192.168.4.2:8080 only (§4): a file server there when FinalStage
+     * gave us that address, unless one listens there already. */
+    if (!any && !r->srv_final && seen->final && strcmp(r->serving_ip, STAGE_FINAL_HOST_STR)) {
+        err[0] = '\0';
+        r->srv_final = make_srv(r, STAGE_FINAL_HOST_STR, 0, err, sizeof err);
+        if (!r->srv_final)
+            return start_failed(r, "file server for FinalStage", STAGE_FINAL_HOST_STR, err);
+    }
+    return 0;
+}
+
+int run_service(struct run *r, int timeout_ms)
+{
+    /* Two lws contexts cannot share one wait: the one the current stage talks through
+     * waits, the other is only polled (it keeps finishing what it had). */
+    struct srv *main_srv = r->srv, *other = r->srv_final;
+    if (r->st >= RS_FINAL && r->srv_final) {
+        main_srv = r->srv_final;
+        other = r->srv;
+    }
+    if (other && srv_run_once(other, 0) != 0)
+        return -1;
+    if (main_srv)
+        return srv_run_once(main_srv, timeout_ms);
+    poll(NULL, 0, timeout_ms); /* no server yet (no address): just wait; signals end it */
+    return 0;
+}
+
+void run_set_paced(struct run *r, const char *peer_ip)
+{
+    if (r->srv)
+        srv_set_paced(r->srv, peer_ip, 1);
+    if (r->srv_final)
+        srv_set_paced(r->srv_final, peer_ip, 1);
+}
+
+/* ---- the record ---- */
+
+void run_record(struct run *r, enum rec_stage st)
+{
+    const char *path = r->o->state_file;
+    if (!r->watch || !path)
+        return;
+    if (st == REC_NONE) {
+        if (flash_record_remove(path) != 0)
+            LOG_W("cannot remove %s", path);
+        memset(&r->rec, 0, sizeof r->rec);
+        return;
+    }
+    if (st < r->rec.stage && st != REC_PROVISIONED)
+        return; /* only forward, except a new POST /ap (re-provisioned) */
+    if (st == r->rec.stage && !strcmp(r->rec.deviceid, r->dev.deviceid) &&
+        !strcmp(r->rec.serving_ip, r->serving_ip))
+        return; /* nothing new (every dispatch and register lands here) */
+    r->rec.stage = st;
+    if (r->dev.deviceid[0])
+        snprintf(r->rec.deviceid, sizeof r->rec.deviceid, "%s", r->dev.deviceid);
+    snprintf(r->rec.serving_ip, sizeof r->rec.serving_ip, "%s", r->serving_ip);
+    r->rec.https_port = r->o->https_port;
+    snprintf(r->rec.ssid, sizeof r->rec.ssid, "%s", r->o->wifi_ssid ? r->o->wifi_ssid
+                                                    : r->rec.ssid);
+    char err[512];
+    if (flash_record_save(path, &r->rec, err, sizeof err) != 0) {
+        if (!r->rec_warned++)
+            ui_warn(&r->ui, "state", "%s: a later run cannot know where this one stopped",
+                    err);
+        return;
+    }
+    ui_detail(&r->ui, "  recorded stage \"%s\" in %s", flash_rec_stage_name(st), path);
+}
+
+/* ---- firewall ---- */
+
+void run_firewall(struct run *r, int final)
+{
+    if (!r->watch)
+        return;
+    struct flash_opts *o = r->o;
+    int ports[FW_PORTS_MAX];
+    size_t n = 0;
+    ports[n++] = o->http_port;
+    if (!final) {
+        ports[n++] = o->https_port;
+        if (o->legacy)
+            ports[n++] = o->plain_port;
+    }
+    struct fw_report rep;
+    fw_check(ports, n, &rep);
+    if (rep.status != FW_CHECKED) {
+        if (!r->fw_note_told++)
+            ui_info(&r->ui, "  %s", rep.note);
+        return;
+    }
+    if (rep.n == 0)
+        ui_detail(&r->ui, "  firewall (%s): nothing drops TCP %d%s", rep.tool, o->http_port,
+                  final ? "" : " or the cloud ports");
+    for (size_t i = 0; i < rep.n; i++) {
+        const struct fw_finding *f = &rep.f[i];
+        char key[FW_TEXT_MAX];
+        snprintf(key, sizeof key, "%.90s|%.200s|%x", f->where, f->rule, f->port_mask);
+        int told = 0;
+        for (size_t k = 0; k < r->n_fw_told; k++)
+            if (!strcmp(r->fw_told[k], key))
+                told = 1;
+        if (told)
+            continue;
+        if (r->n_fw_told < FW_FINDINGS_MAX)
+            snprintf(r->fw_told[r->n_fw_told++], FW_TEXT_MAX, "%s", key);
+        char list[64];
+        fw_ports_text(ports, n, f->port_mask, list, sizeof list);
+        ui_firewall(&r->ui, rep.tool, f->where, f->rule, list, f->fix, f->policy);
+    }
+}

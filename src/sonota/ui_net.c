@@ -1,0 +1,100 @@
+/* ui_net.c - the user-facing side of networks: addresses seen and lost, what a run
+ * detected at its start (stage, earlier run), firewall findings (docs/EVENTS.md). */
+#include "sonota/ui.h"
+
+#include "sonota/ui_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+void ui_address(struct ui *u, const char *kind, const char *ip, const char *ifname)
+{
+    if (u->json) {
+        cJSON *o = ui_ev_new(u, "address");
+        add_str(o, "kind", kind);
+        add_str(o, "ip", ip);
+        add_str(o, "interface", ifname);
+        ui_ev_emit(u, o);
+    } else if (!u->quiet) {
+        char line[UI_LINE_MAX];
+        snprintf(line, sizeof line, "  this computer has %s on %s (%s)", ip,
+                 ifname ? ifname : "?", kind);
+        ui_line(u, 0, 0, line);
+    }
+}
+
+void ui_address_lost(struct ui *u, const char *kind, const char *ip, const char *what_next)
+{
+    if (u->json) {
+        cJSON *o = ui_ev_new(u, "address-lost");
+        add_str(o, "kind", kind);
+        add_str(o, "ip", ip);
+        add_str(o, "message", what_next);
+        ui_ev_emit(u, o);
+    } else if (!u->quiet) {
+        char line[UI_LINE_MAX];
+        snprintf(line, sizeof line, "  %s is gone from this computer: %s", ip, what_next);
+        ui_line(u, 0, 0, line);
+    }
+}
+
+void ui_detected(struct ui *u, const struct ui_detect *d)
+{
+    if (u->json) {
+        cJSON *o = ui_ev_new(u, "detected");
+        add_str(o, "start", d->start);
+        add_str(o, "stage", d->stage);
+        add_str(o, "message", d->message);
+        add_str(o, "stateFile", d->state_file);
+        if (d->rec_stage) {
+            cJSON *r = cJSON_AddObjectToObject(o, "record");
+            if (r) {
+                add_str(r, "stage", d->rec_stage);
+                add_str(r, "deviceid", d->rec_deviceid && *d->rec_deviceid ? d->rec_deviceid
+                                                                           : NULL);
+                add_str(r, "servingIp", d->rec_serving_ip);
+                if (d->rec_age_s >= 0)
+                    cJSON_AddNumberToObject(r, "ageSeconds", (double)d->rec_age_s);
+                else
+                    cJSON_AddNullToObject(r, "ageSeconds");
+            }
+        } else if (o) {
+            cJSON_AddNullToObject(o, "record");
+        }
+        ui_ev_emit(u, o);
+    } else if (!u->quiet) {
+        ui_line(u, 0, 1, d->message);
+    }
+}
+
+void ui_firewall(struct ui *u, const char *tool, const char *where, const char *rule,
+                 const char *ports, const char *fix, int policy)
+{
+    char text[UI_LINE_MAX];
+    snprintf(text, sizeof text, "the firewall (%s, %s) may drop the device's connections to "
+             "TCP %s: %s \"%s\". The device then never reaches this computer. Allow them, "
+             "e.g.: %s", tool, where, ports, policy ? "chain policy" : "rule", rule, fix);
+    if (u->json) {
+        cJSON *o = ui_ev_new(u, "warning");
+        add_str(o, "code", "firewall");
+        add_str(o, "message", text);
+        add_str(o, "tool", tool);
+        add_str(o, "chain", where);
+        add_str(o, "rule", rule);
+        add_str(o, "ports", ports);
+        add_str(o, "fix", fix);
+        ui_ev_emit(u, o);
+        return;
+    }
+    char line[UI_LINE_MAX + 16];
+    snprintf(line, sizeof line, "warning: %s", text);
+    ui_line(u, 1, 0, line);
+}
