@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import blib  # noqa: E402
 import device  # noqa: E402
 import footprint  # noqa: E402
+import mdreport  # noqa: E402
 import scale  # noqa: E402
 import tls  # noqa: E402
 from blib import fmt_pct, fmt_s, log  # noqa: E402
@@ -62,8 +63,8 @@ def machine(build):
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_gb, 1),
             "kernel": platform.release(), "python": platform.python_version(),
-            "openssl": _cmd(["openssl", "version"]),
-            "libwebsockets": _cmd(["pkg-config", "--modversion", "libwebsockets"]),
+            "openssl": " ".join(_cmd(["openssl", "version"]).split()[:2]),
+            "libwebsockets": _cmd(["pkg-config", "--modversion", "libwebsockets"]).rstrip("-"),
             "cc": _cmd(["cc", "--version"]), "buildtype": buildtype}
 
 
@@ -150,7 +151,10 @@ def main():
     with open(out, "w") as f:
         json.dump(res, f, indent=1, default=str)
         f.write("\n")
-    log("figures as JSON: %s" % out)
+    md = os.path.splitext(out)[0] + ".md"
+    with open(md, "w") as f:
+        f.write(mdreport.render(res))
+    log("figures as JSON: %s; as Markdown tables: %s" % (out, md))
     return rc
 
 

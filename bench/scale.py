@@ -56,10 +56,26 @@ def _finish(row, srv, ru, dl_s, reasons, n, ok):
     row["dl_p50_s"] = _pct(dl_s, 0.5)
     row["dl_p95_s"] = _pct(dl_s, 0.95)
     row["dl_max_s"] = max(dl_s) if dl_s else None
+    row["peak_ws"] = _peak_open(srv)
     row["events"] = {k: len(srv.events(k)) for k in (
         "TLS_CLIENT", "DISPATCH", "WS_OPEN", "WS_CLOSED", "UPGRADE_SENT", "UPGRADE_ACK",
         "UPGRADE_STATE", "REJECTED", "ERROR")}
     return row
+
+
+def _peak_open(srv):
+    """Most WebSocket sessions open at one time (WS_OPEN / WS_CLOSED event times)."""
+    marks = []
+    for kind, step in (("WS_OPEN", 1), ("WS_CLOSED", -1)):
+        for line in srv.events(kind):
+            t = line.split()[2]
+            if t.startswith("t="):
+                marks.append((float(t[2:]), -step))   # a close before an open at one time
+    peak = cur = 0
+    for _, neg in sorted(marks):
+        cur -= neg
+        peak = max(peak, cur)
+    return peak
 
 
 def _watch(srv, procs, deadline):
@@ -80,13 +96,14 @@ def level_loadgen(bins, d, imgs, n, timeout_s):
     try:
         c0 = srv.cpu_s()
         t0 = time.monotonic()
-        lg = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__),
-                                                            "loadgen.py"),
-                               "--port", str(srv.https), "--devices", str(n),
-                               "--chunk-delay-ms", str(CHUNK_DELAY_MS), "--timeout",
-                               str(timeout_s), "--out", out],
-                              stdout=subprocess.DEVNULL, stderr=open(out + ".err", "w"),
-                              stdin=subprocess.DEVNULL)
+        with open(out + ".err", "w") as err:
+            lg = subprocess.Popen([sys.executable,
+                                   os.path.join(os.path.dirname(__file__), "loadgen.py"),
+                                   "--port", str(srv.https), "--devices", str(n),
+                                   "--chunk-delay-ms", str(CHUNK_DELAY_MS), "--timeout",
+                                   str(timeout_s), "--out", out],
+                                  stdout=subprocess.DEVNULL, stderr=err,
+                                  stdin=subprocess.DEVNULL)
         row["srv_rss_sampled_peak_kb"], _ = _watch(srv, [lg], t0 + timeout_s + 30)
         _, lru, _ = blib.wait_exit(lg, 5)
         row["wall_s"] = time.monotonic() - t0
@@ -179,17 +196,19 @@ def run(bins, quick, results):
             blib.rm_tree(d)
     results["scale"] = rows
     log("")
-    log("  %-10s %7s %9s %6s %8s %8s %8s %8s %8s %7s %8s %9s" % (
-        "devices by", "N", "completed", "failed", "wall s", "spawn s", "dl p50", "dl p95",
-        "dl max", "srv MB", "srv cpu", "dev cpu s"))
+    log("  %-10s %5s %9s %6s %7s %7s %7s %7s %7s %7s %7s %8s %9s" % (
+        "devices by", "N", "completed", "failed", "peak WS", "wall s", "spawn s", "dl p50",
+        "dl p95", "dl max", "srv MB", "srv cpu", "dev cpu s"))
     for r in rows:
-        log("  %-10s %7d %9d %6d %8s %8s %8s %8s %8s %7.1f %8s %9s" % (
-            r["driver"], r["devices"], r["completed"], r["failed"], fmt_s(r["wall_s"]),
+        log("  %-10s %5d %9d %6d %7d %7s %7s %7s %7s %7s %7.1f %8s %9s" % (
+            r["driver"], r["devices"], r["completed"], r["failed"], r["peak_ws"],
+            fmt_s(r["wall_s"]),
             fmt_s(r["spawn_s"]), fmt_s(r["dl_p50_s"]), fmt_s(r["dl_p95_s"]),
             fmt_s(r["dl_max_s"]), r["srv_peak_kb"] / 1024.0, fmt_s(r["srv_cpu_load_s"]),
             fmt_s(r["devside_cpu_s"])))
-    log("  srv MB = server peak RSS (wait4 ru_maxrss = VmHWM); srv cpu = server user+sys while"
-        " the devices ran; dev cpu = the device side")
+    log("  peak WS = most WebSocket sessions open at once; srv MB = server peak RSS (wait4"
+        " ru_maxrss = VmHWM); srv cpu = server user+sys while the devices ran; dev cpu = the"
+        " device side")
     log("  (load generator or simulators) on the same 2 cores; dl = one device's download,"
         " device-limited minimum %.1f s." % (-(-blib.USER_SIZE // blib.CHUNK) * CHUNK_DELAY_MS
                                             / 1000.0))

@@ -212,8 +212,21 @@ static void add_setting(struct sb *b, int *n, const char *cmd, const char *v, in
     (*n)++;
 }
 
-/* The user's commands: optional leading "Backlog", split at ';', blanks trimmed. */
-static enum so_err add_user(struct sb *b, int *n, const char *s)
+/* A command whose name holds "password" (Password1, MqttPassword, WebPassword, ...). */
+static int secret_cmd(const char *a, const char *z)
+{
+    const char *end = a;
+    while (end < z && *end != ' ' && *end != '\t')
+        end++;
+    for (const char *p = a; p + 8 <= end; p++)
+        if (ieq_prefix(p, "password"))
+            return 1;
+    return 0;
+}
+
+/* The user's commands: optional leading "Backlog", split at ';', blanks trimmed; with mask
+ * the argument of a password command becomes TASMOTA_MASK. */
+static enum so_err add_user(struct sb *b, int *n, const char *s, int mask)
 {
     while (*s == ' ' || *s == '\t')
         s++;
@@ -230,8 +243,20 @@ static enum so_err add_user(struct sb *b, int *n, const char *s)
         for (const char *p = a; p < z; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 return SO_E_ARG;
-        if (z > a)
+        /* A nested Backlog would run apart from the rest; an empty one clears the queue. */
+        if (z - a >= 7 && ieq_prefix(a, "backlog") &&
+            (a + 7 == z || a[7] == ' ' || a[7] == '\t' || a[7] == '0'))
+            return SO_E_ARG;
+        if (z > a && mask && secret_cmd(a, z)) {
+            const char *sp = a;
+            while (sp < z && *sp != ' ' && *sp != '\t')
+                sp++;
+            add_cmd(b, n, a, (size_t)(sp - a));
+            if (sp < z)
+                sb_str(b, " " TASMOTA_MASK);
+        } else if (z > a) {
             add_cmd(b, n, a, (size_t)(z - a));
+        }
         s += len;
         if (*s == ';')
             s++;
@@ -261,7 +286,7 @@ enum so_err tasmota_backlog(const struct tasmota_cfg *c, int mask, char *out, si
         if (set(s[i].v) && (s[i].topic ? tasmota_topic_problem(s[i].v)
                                        : tasmota_value_problem(s[i].v)))
             return SO_E_ARG;
-    if (set(c->backlog) && add_user(&b, &n, c->backlog) != SO_OK) {
+    if (set(c->backlog) && add_user(&b, &n, c->backlog, mask) != SO_OK) {
         out[0] = '\0';
         return SO_E_ARG;
     }

@@ -54,7 +54,8 @@ const char *tasmota_topic_problem(const char *v);
  * cannot undo sonota's settings, and sonota's settings being visible means every command
  * before them has run), then "MqttHost h; MqttUser u; MqttPassword p; Topic t; Hostname n"
  * for each member set. The user's text may start with "Backlog"; empty commands are
- * dropped. *n_cmds gets the number of commands (0: nothing to send, out = "").
+ * dropped; with mask, the argument of any command named *Password* is masked too. A
+ * Backlog inside the user's text is refused (SO_E_ARG): an empty one clears the queue. *n_cmds gets the number of commands (0: nothing to send, out = "").
  * SO_E_ARG when a value has a problem (see above), SO_E_TOOBIG above TASMOTA_BACKLOG_MAX
  * commands, TASMOTA_CMND_MAX bytes or cap. */
 enum so_err tasmota_backlog(const struct tasmota_cfg *c, int mask, char *out, size_t cap,

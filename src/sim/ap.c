@@ -1,5 +1,6 @@
 #include "sim/ap.h"
 
+#include "io/crypto.h"
 #include "io/log.h"
 #include "lib/ewl_msg.h"
 #include "lib/http_head.h"
@@ -102,6 +103,8 @@ static int handle(struct sim_ctx *s, struct sim_conn *c)
              cfg.port > 0;
     if (e == SO_OK && cfg.password[0])
         so_log_add_secret(cfg.password);
+    if (e == SO_OK && cfg.password[0]) /* kept as a digest: the WiFi Tasmota is given later must match (§7) */
+        so_sha256_hex(cfg.password, strlen(cfg.password), s->wifi_psk_sha256);
     explicit_bzero(cfg.password, sizeof cfg.password);
     if (!ok) {
         LOG_W("AP: POST /ap refused (%s); staying in AP mode",

@@ -129,6 +129,9 @@ int main(int argc, char **argv)
     LOG_I("device %s, model %s, romVersion %s, factory apikey %s", o.device_id, o.model,
           o.rom_version, o.apikey);
     int ok = o.diy.enabled ? sim_diy_run(&s, &o.diy) : run(&s);
+    int tas_ok = 1; /* --tasmota: the final image runs Tasmota until it joined the LAN (§7) */
+    if (o.tasmota.enabled && ok)
+        tas_ok = sim_tasmota_run(&s, &o.tasmota);
     struct boot_info bi;
     boot_check(&s.flash, &bi);
     snprintf(s.rep.boot, sizeof s.rep.boot, "%s", bi.what);
@@ -139,6 +142,8 @@ int main(int argc, char **argv)
     }
     if (bi.kind == BOOT_FINAL && !ok)
         s.rep.final_ok = 1; /* e.g. stop-after=final: the flash holds the final image */
+    if (!tas_ok)
+        s.rep.final_ok = 0;
     if (s.rep.final_ok)
         printf("sonoff-sim: OK: %s; device %s\n", bi.what, o.device_id);
     else if (!strcmp(s.rep.reason, bi.what))

@@ -104,6 +104,7 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 the flash boots a valid final image, 1 otherwise (reason printed), 2 usage.\n");
     sim_diy_usage(f);
+    sim_tasmota_usage(f);
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -241,6 +242,7 @@ static const struct option long_opts[] = {
     {"log-file", required_argument, 0, O_LOGFILE},
     {"fault", required_argument, 0, O_FAULT},
     SIM_DIY_LONG_OPTS,
+    SIM_TASMOTA_LONG_OPTS,
     {"verbose", no_argument, 0, 'v'},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
@@ -278,6 +280,7 @@ static void set_defaults(struct sim_opts *o)
     o->faults.drop_at = -1;
     o->faults.corrupt_chunk = -1;
     sim_diy_opts_defaults(&o->diy);
+    sim_tasmota_opts_defaults(&o->tasmota);
 }
 
 #define BAD(...) do { fprintf(stderr, "sonoff-sim: " __VA_ARGS__); goto usage_err; } while (0)
@@ -424,6 +427,11 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             if (idx < 0 || sim_diy_opt(&o->diy, long_opts[idx].name, optarg, derr, sizeof derr))
                 BAD("%s\n", idx < 0 ? "bad option" : derr);
             break;
+        case SIM_TASMOTA_OPT:
+            if (idx < 0 || sim_tasmota_opt(&o->tasmota, long_opts[idx].name, optarg, derr,
+                                           sizeof derr))
+                BAD("%s\n", idx < 0 ? "bad option" : derr);
+            break;
         case O_FAULT:
             if (parse_fault(o, optarg)) BAD("unknown or malformed --fault '%s'\n", optarg);
             break;
@@ -440,6 +448,8 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
         BAD("--server only makes sense with --no-ap\n");
     if (sim_diy_opts_check(&o->diy, derr, sizeof derr))
         BAD("%s\n", derr);
+    if (o->tasmota.enabled && o->diy.enabled)
+        BAD("--tasmota follows the stock path; with --mode diy see --after-flash\n");
     derive_identity(o, have_id, have_key, have_mac);
     return 0;
 usage_err:

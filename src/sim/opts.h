@@ -5,6 +5,7 @@
 #define SIM_OPTS_H
 
 #include "sim/diy_opts.h"
+#include "sim/tasmota.h"
 
 #include <stddef.h>
 
@@ -80,6 +81,7 @@ struct sim_opts {
     int verbosity;              /* 0 info, 1 debug, 2 trace, -1 warn */
     struct sim_faults faults;
     struct sim_diy_opts diy;    /* --mode diy and its options (diy_opts.h) */
+    struct sim_tasmota_opts tasmota; /* --tasmota and its options (tasmota.h) */
 };
 
 /* Parses argv into o (defaults first). Returns 0 to run, 1 when --help/--version was

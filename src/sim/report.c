@@ -145,6 +145,7 @@ int sim_report_write(const struct sim_ctx *s, const char *path)
     }
     if (r->reason[0])
         cJSON_AddStringToObject(root, "reason", r->reason);
+    sim_tasmota_report(&r->tasmota, root);
     char *txt = cJSON_Print(root);
     cJSON_Delete(root);
     if (!txt)

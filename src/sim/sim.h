@@ -5,6 +5,7 @@
 
 #include "sim/flash.h"
 #include "sim/opts.h"
+#include "sim/tasmota.h"
 
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ struct sim_report {
     char reason[SIM_TEXT * 2]; /* why the run ended unsuccessfully */
     int sessions;
     int boots;
+    struct sim_tasmota_state tasmota; /* --tasmota (tasmota.h) */
 };
 
 struct sim_ctx {
@@ -55,6 +57,7 @@ struct sim_ctx {
     char server_host[64];   /* provisioned serverName and port (§1.2) */
     int server_port;
     char ssid[33];
+    char wifi_psk_sha256[65]; /* of the provisioned WiFi password (never the password) */
     int stop;               /* a stop-after stage was reached */
     int drop_fired;         /* --fault drop-at fires once per run */
 };

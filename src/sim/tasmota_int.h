@@ -43,6 +43,7 @@ struct tas_dev {
     struct sim_tas_secret new_pw;
     char new_host[SIM_TAS_TEXT];
     long long last_lan_req;      /* linger counts from the last LAN request */
+    long long booted;            /* now_ms() at the last boot (Uptime) */
 };
 
 /* tasmota_state.c */
@@ -64,6 +65,8 @@ char *tas_status_json(struct tas_dev *d, int n);
 
 /* tasmota_web.c: reads one request from fd and answers it; closes fd. */
 void tas_serve(struct tas_dev *d, int fd, const char *peer);
+/* The manager-mode WiFi test of /wi is over: save and restart, or keep the AP. */
+void tas_wifi_test_done(struct tas_dev *d);
 
 /* tasmota.c */
 void tas_schedule_restart(struct tas_dev *d, long delay_ms); /* unscaled */

@@ -534,6 +534,8 @@ static int on_adopt(struct lws *wsi, struct cconn *c)
     if (!c->srv)
         return -1;
     srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
+    /* admitted at LWS_CALLBACK_FILTER_NETWORK_CONNECTION; the slot follows the wsi */
+    srv_conn_bind(c->srv, wsi);
     int one = 1; /* one frame, one packet (§1.4) */
     setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->st = CC_HEAD;
@@ -590,7 +592,7 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_WSI_DESTROY:
         /* Always delivered, also when RAW_CLOSE is not (a failed TLS accept);
          * without per-connection data, so only the slot is given back here. */
-        srv_conn_release(srv_of(wsi), lws_get_socket_fd(wsi));
+        srv_conn_release(wsi);
         return 0;
     default:
         return 0;

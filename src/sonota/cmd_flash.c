@@ -1,8 +1,9 @@
 /* cmd_flash.c - `sonota flash`: the stock-firmware OTA path, stage by stage (PROTOCOL.md
- * §1, §4, §10): load and check the images, choose the serving IP, provision the device on
- * its pairing AP (prov), run the fake cloud and file server (server.h) until the
- * intermediate firmware is downloaded, then serve the final image on FinalStage.
- * One loop: srv_run_once() plus a per-state step; every wait is bounded. */
+ * §1, §4, §10): load and check the images, choose the serving IP, find where to start
+ * (addresses + the record of an earlier run, flash_state.h), then the loop (flash_run.c):
+ * provision the device on its pairing AP (prov), run the fake cloud and file server
+ * (server.h) until the intermediate firmware is downloaded, then serve the final image on
+ * FinalStage. Every wait is bounded. */
 #include "sonota/cmds.h"
 
 #include "io/crypto.h"
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define IMAGE_FILE_MAX (16u << 20) /* read cap; espimg_check applies the real limits */
 
@@ -94,71 +96,175 @@ static int load_images(struct run *r)
 
 /* ---- step 2: serving IP ---- */
 
-static int choose_serving_ip(struct run *r, int resume_final)
+static int addr_present(const struct netif_addr *a, size_t n, const char *ip)
+{
+    uint32_t v;
+    if (netif_parse_ipv4(ip, &v) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i].addr == v)
+            return 1;
+    return 0;
+}
+
+static int in_final_net(uint32_t addr)
+{
+    return (addr & STAGE_NET24_MASK) == STAGE_FINAL_NET;
+}
+
+/* Addresses a device on the home network could call: the candidates (no loopback, no
+ * 10.10.7.x, no link-local), FinalStage addresses only when there is nothing else. */
+static size_t home_candidates(const struct netif_addr *a, size_t n, size_t *idx, size_t cap)
+{
+    size_t all[NETIF_MAX];
+    size_t k = stage_serving_candidates(a, n, all, NETIF_MAX), m = 0;
+    for (size_t i = 0; i < k && m < cap; i++)
+        if (!in_final_net(a[all[i]].addr))
+            idx[m++] = all[i];
+    if (m == 0)
+        for (size_t i = 0; i < k && m < cap; i++)
+            idx[m++] = all[i];
+    return m;
+}
+
+static void list_addrs(const struct netif_addr *a, const size_t *idx, size_t k, char *out,
+                       size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < k && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s on %s", i ? ", " : "",
+                                a[idx[i]].ip, a[idx[i]].ifname);
+}
+
+/* A serving IP inside a device network: an error when addresses are watched (§10.1),
+ * a warning with --no-check-ip (the user switches networks when told). */
+static int check_clash(struct run *r, int fatal)
+{
+    unsigned clash = stage_serving_clash(r->serving_ip);
+    if (!clash)
+        return 0;
+    const char *text = clash & STAGE_CLASH_AP ? CLASH_AP_TEXT : CLASH_FINAL_TEXT;
+    if (fatal) {
+        run_fail(r, EXIT_NETWORK, "address-clash", "the serving IP %s is a problem: %s",
+                 r->serving_ip, text);
+        return -1;
+    }
+    ui_warn(&r->ui, "address-clash", "the serving IP %s: %s", r->serving_ip, text);
+    return 0;
+}
+
+/* No home address at all, only 10.10.7.x: the pairing WiFi (a Sonoff answers at
+ * 10.10.7.1) or a home network that uses the pairing network's numbers. */
+static void fail_only_ap(struct run *r, const struct stage_seen *seen)
+{
+    struct ewl_device_info dev;
+    char err[512];
+    if (prov_get_device(r->o->device_url, PROV_ATTEMPT_MS, &dev, err, sizeof err) == PROV_OK) {
+        run_fail(r, EXIT_NETWORK, "address", "this computer is on the pairing WiFi of device "
+                 "%s (it has %s) but has no address on your home network to give the device. "
+                 "Connect it to your home WiFi, start sonota there (it says when to switch), "
+                 "or pass --serving-host with this computer's home address", dev.deviceid,
+                 seen->ap_ip);
+        return;
+    }
+    run_fail(r, EXIT_NETWORK, "address-clash", "this computer's only address is %s, and no "
+             "Sonoff answers at %s. %s. (If this is the device's ITEAD-<deviceid> WiFi, put "
+             "the device in pairing mode - LED blinking fast - and run again.)", seen->ap_ip,
+             r->o->device_url, CLASH_AP_TEXT);
+}
+
+static int choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
+                             const struct stage_seen *seen)
 {
     struct flash_opts *o = r->o;
+    size_t idx[NETIF_MAX];
+    size_t k = home_candidates(a, n, idx, NETIF_MAX);
+    char list[512];
     if (o->serving_host) {
         snprintf(r->serving_ip, sizeof r->serving_ip, "%s", o->serving_host);
-    } else if (resume_final) {
-        /* Only the file server matters on FinalStage; E2A asks 192.168.4.2 (§4). */
-        snprintf(r->serving_ip, sizeof r->serving_ip, "%s", STAGE_FINAL_HOST_STR);
-        return 0;
-    } else {
-        struct netif_addr a[NETIF_MAX];
-        int n = netif_list(a, NETIF_MAX, 0);
-        size_t idx[NETIF_MAX];
-        size_t k = n > 0 ? stage_serving_candidates(a, (size_t)n, idx, NETIF_MAX) : 0;
-        if (k == 0) {
-            run_fail(r, EXIT_NETWORK, "address", "this computer has no address on a home network "
-                 "to offer the device; connect it to your WiFi (or LAN) and run again, or "
-                 "pass --serving-host IP");
+        if (!r->watch)
+            return check_clash(r, 0);
+        if (check_clash(r, 1) != 0)
+            return -1;
+        if (!addr_present(a, n, r->serving_ip) && k > 0 && !seen->ap && !seen->final) {
+            list_addrs(a, idx, k, list, sizeof list);
+            run_fail(r, EXIT_USAGE, "address", "--serving-host %s is not an address of this "
+                     "computer (it has %s): the device would call an address nobody answers, "
+                     "and sonota listens on %s only. Pass one of this computer's addresses, "
+                     "or connect it to the network that gives it %s", r->serving_ip, list,
+                     r->serving_ip, r->serving_ip);
             return -1;
         }
-        size_t pick = 0;
-        if (k > 1) {
-            char list[1024] = "";
-            size_t len = 0;
-            for (size_t i = 0; i < k && len < sizeof list; i++)
-                len += (size_t)snprintf(list + len, sizeof list - len, "%s  %zu) %s on %s%s",
-                                        i ? "\n" : "", i + 1, a[idx[i]].ip, a[idx[i]].ifname,
-                                        a[idx[i]].is_default ? " (default route)" : "");
-            if (!prompt_available()) {
-                run_fail(r, EXIT_USAGE, "address", "this computer has several addresses; pass "
-                     "--serving-host with the one on the WiFi the device will join:\n%s", list);
-                return -1;
-            }
-            char q[1200], ans[16];
-            snprintf(q, sizeof q, "This computer has several addresses:\n%s\nWhich one is on "
-                     "the WiFi the device will join? [1] ", list);
-            if (prompt_line(q, ans, sizeof ans) != 0) {
-                run_fail(r, EXIT_USAGE, "address", "no answer; pass --serving-host IP");
-                return -1;
-            }
-            long v = ans[0] ? strtol(ans, NULL, 10) : 1;
-            if (v < 1 || (size_t)v > k) {
-                run_fail(r, EXIT_USAGE, "address", "'%s' is not one of 1-%zu", ans, k);
-                return -1;
-            }
-            pick = (size_t)v - 1;
-        }
-        snprintf(r->serving_ip, sizeof r->serving_ip, "%s", a[idx[pick]].ip);
+        return 0;
     }
-    unsigned clash = stage_serving_clash(r->serving_ip);
-    if (clash & STAGE_CLASH_AP)
-        ui_warn(&r->ui, "address-clash", "the serving IP %s is inside 10.10.7.0/24, the "
-                "device's pairing network: stage detection cannot tell them apart; use "
-                "--no-check-ip and switch networks when told", r->serving_ip);
-    if (clash & STAGE_CLASH_FINAL)
-        ui_warn(&r->ui, "address-clash", "the serving IP %s is inside 192.168.4.0/24, the "
-                "FinalStage network: stage 3 needs this computer at 192.168.4.2 on FinalStage; "
-                "a home network with the same numbers confuses both (PROTOCOL.md §8)",
-                r->serving_ip);
-    return 0;
+    if (r->rec.stage >= REC_PROVISIONED) {
+        /* The device was given rec.serving_ip: keep it while this computer has no other
+         * home address (it is on the pairing WiFi, on FinalStage or between networks). */
+        int other = 0;
+        for (size_t i = 0; i < k; i++)
+            other |= !in_final_net(a[idx[i]].addr);
+        if (addr_present(a, n, r->rec.serving_ip) || !other || r->rec.stage == REC_FINAL) {
+            snprintf(r->serving_ip, sizeof r->serving_ip, "%s", r->rec.serving_ip);
+            return 0;
+        }
+        list_addrs(a, idx, k, list, sizeof list);
+        ui_info(&r->ui, "an earlier run gave device %s the address %s to call, but this "
+                "computer has %s now: starting over with stage 1 (the device needs the new "
+                "address)", r->rec.deviceid[0] ? r->rec.deviceid : "?", r->rec.serving_ip,
+                list);
+        memset(&r->rec, 0, sizeof r->rec);
+    }
+    if (k == 0) {
+        if (seen->final) { /* FinalStage needs no home address (§4) */
+            snprintf(r->serving_ip, sizeof r->serving_ip, "%s", STAGE_FINAL_HOST_STR);
+            return 0;
+        }
+        if (seen->ap && r->watch) {
+            fail_only_ap(r, seen);
+            return -1;
+        }
+        run_fail(r, EXIT_NETWORK, "address", "this computer has no address on a home network "
+                 "to offer the device; connect it to your WiFi (or LAN) and run again, or "
+                 "pass --serving-host IP");
+        return -1;
+    }
+    size_t pick = 0;
+    if (k > 1) {
+        char menu[1024] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < k && len < sizeof menu; i++)
+            len += (size_t)snprintf(menu + len, sizeof menu - len, "%s  %zu) %s on %s%s",
+                                    i ? "\n" : "", i + 1, a[idx[i]].ip, a[idx[i]].ifname,
+                                    a[idx[i]].is_default ? " (default route)" : "");
+        if (!prompt_available()) {
+            run_fail(r, EXIT_USAGE, "address", "this computer has several addresses; pass "
+                     "--serving-host with the one on the WiFi the device will join:\n%s", menu);
+            return -1;
+        }
+        char q[1200], ans[16];
+        snprintf(q, sizeof q, "This computer has several addresses:\n%s\nWhich one is on "
+                 "the WiFi the device will join? [1] ", menu);
+        if (prompt_line(q, ans, sizeof ans) != 0) {
+            run_fail(r, EXIT_USAGE, "address", "no answer; pass --serving-host IP");
+            return -1;
+        }
+        long v = ans[0] ? strtol(ans, NULL, 10) : 1;
+        if (v < 1 || (size_t)v > k) {
+            run_fail(r, EXIT_USAGE, "address", "'%s' is not one of 1-%zu", ans, k);
+            return -1;
+        }
+        pick = (size_t)v - 1;
+    }
+    snprintf(r->serving_ip, sizeof r->serving_ip, "%s", a[idx[pick]].ip);
+    if (seen->final && !strcmp(r->serving_ip, STAGE_FINAL_HOST_STR))
+        return 0; /* on FinalStage (the message says what if it is home) */
+    return check_clash(r, r->watch);
 }
 
 /* ---- credentials ---- */
 
-static int ask_credentials(struct run *r)
+int run_credentials(struct run *r)
 {
     struct flash_opts *o = r->o;
     if (!o->wifi_ssid) {
@@ -192,40 +298,8 @@ static int ask_credentials(struct run *r)
         ui_warn(&r->ui, "password-visible", "--wifi-password was visible in the process list "
                 "until now; prefer " FLASH_ENV_PASSWORD " or the prompt");
     }
-    return 0;
-}
-
-/* ---- the command ---- */
-
-static int start_server(struct run *r)
-{
-    struct flash_opts *o = r->o;
-    struct srv_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.bind_addr = NULL; /* all interfaces: the computer changes networks during the run */
-    cfg.serving_ip = r->serving_ip;
-    cfg.http_port = o->http_port;
-    cfg.https_port = o->https_port;
-    cfg.legacy = o->legacy;
-    cfg.plain_port = o->plain_port;
-    cfg.pace = o->pace;
-    cfg.n_files = 3;
-    for (int i = 0; i < 3; i++) {
-        cfg.files[i].name = r->img[i].name;
-        cfg.files[i].data = r->img[i].data;
-        cfg.files[i].len = r->img[i].len;
-        memcpy(cfg.files[i].sha256, r->img[i].sha256, sizeof cfg.files[i].sha256);
-    }
-    cfg.user1_name = FLASH_NAME_USER1;
-    cfg.user2_name = FLASH_NAME_USER2;
-    cfg.upgrade_version = UPGRADE_VERSION;
-    char err[512] = "";
-    r->srv = srv_create(&cfg, run_on_event, r, err, sizeof err);
-    if (!r->srv) {
-        run_fail(r, EXIT_NETWORK, "server", "cannot start the servers: %s",
-                 err[0] ? err : "unknown error");
-        return -1;
-    }
+    r->ctx.ssid = o->wifi_ssid;
+    r->creds_ok = 1;
     return 0;
 }
 
@@ -265,47 +339,72 @@ static void flash(struct run *r)
     struct flash_opts *o = r->o;
     if (load_images(r) != 0)
         return;
-    /* Where are we? (§10.1) FinalStage means a previous run got the device that far. */
+    r->watch = !o->no_check_ip;
+    run_load_record(r);
+    /* Where are we? (§10.1) The addresses now, plus what an earlier run recorded. */
     struct netif_addr a[NETIF_MAX];
+    size_t n = 0;
     struct stage_seen seen;
     memset(&seen, 0, sizeof seen);
-    if (!o->no_check_ip) {
-        int n = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
-        stage_scan(a, n > 0 ? (size_t)n : 0, o->serving_host, &seen);
+    if (r->watch) {
+        int got = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
+        n = got > 0 ? (size_t)got : 0;
+        stage_scan(a, n, NULL, &seen);
     }
-    enum flash_stage at = stage_guess(&seen);
-    if (choose_serving_ip(r, at == STAGE_FINAL) != 0)
+    if (choose_serving_ip(r, a, n, &seen) != 0)
         return;
-    r->ctx = (struct ui_ctx){o->wifi_ssid, r->serving_ip, o->device_url, NULL, o->http_port,
-                             o->https_port, o->plain_port, o->legacy, !o->no_check_ip};
+    if (r->watch)
+        stage_scan(a, n, r->serving_ip, &seen);
+    enum flash_stage reached = r->watch ? run_recorded_stage(r) : STAGE_NONE;
+    int from_record = reached != STAGE_NONE;
+    if (o->no_prov && reached < STAGE_CLOUD)
+        reached = STAGE_CLOUD;
+    enum stage_start plan = !r->watch ? (o->no_prov ? START_CLOUD : START_WAIT_AP)
+                            : stage_plan(&seen, reached);
+    if (o->no_prov && plan == START_RECHECK)
+        plan = START_WAIT_HOME; /* --no-prov: never provision */
+    if (from_record && r->rec.deviceid[0])
+        snprintf(r->dev.deviceid, sizeof r->dev.deviceid, "%s", r->rec.deviceid);
+    r->ctx = (struct ui_ctx){o->wifi_ssid ? o->wifi_ssid : r->rec.ssid[0] ? r->rec.ssid : NULL,
+                             r->serving_ip, o->device_url, r->dev.deviceid[0] ? r->dev.deviceid
+                             : NULL, o->http_port, o->https_port, o->plain_port, o->legacy,
+                             r->watch};
     ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_pace_name(o->pace));
-    if (!o->no_check_ip && o->http_port != 8080)
+    run_tell_detected(r, plan, &seen, from_record);
+    if (r->watch && o->http_port != 8080)
         ui_warn(&r->ui, "http-port", "the intermediate firmware fetches the final image from "
                 "192.168.4.2:8080 only (PROTOCOL.md §4); with --http-port %d stage 3 needs a "
                 "port forward from 8080", o->http_port);
-    if (!o->no_prov && at != STAGE_FINAL && ask_credentials(r) != 0)
+    if (!o->no_prov && (plan == START_WAIT_AP || plan == START_PROVISION) &&
+        run_credentials(r) != 0)
         return;
-    r->ctx.ssid = o->wifi_ssid;
-    if (start_server(r) != 0)
+    if (run_servers_update(r, &seen) != 0)
         return;
-
-    if (at == STAGE_FINAL) {
-        ui_info(&r->ui, "this computer is on FinalStage (192.168.4.2): continuing with stage 3");
-        ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen.final_if);
-        r->final_ip_seen = 1;
+    run_firewall(r, plan == START_FINAL);
+    r->serving_up = seen.serving;
+    r->ap_up = seen.ap;
+    r->final_up = seen.final;
+    switch (plan) {
+    case START_FINAL:
+        if (seen.final)
+            ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen.final_if);
         run_set_state(r, RS_FINAL);
-    } else if (o->no_prov) {
-        if (!o->no_check_ip) { /* again, now that the serving IP is known */
-            int n = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
-            stage_scan(a, n > 0 ? (size_t)n : 0, r->serving_ip, &seen);
-        }
-        run_set_state(r, o->no_check_ip || seen.serving ? RS_CLOUD : RS_WAIT_HOME);
-    } else if (o->no_check_ip || at == STAGE_PROVISION) {
-        if (at == STAGE_PROVISION)
-            ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
+        break;
+    case START_CLOUD:
+        run_set_state(r, RS_CLOUD);
+        break;
+    case START_WAIT_HOME:
+        run_set_state(r, RS_WAIT_HOME);
+        break;
+    case START_RECHECK:
+    case START_PROVISION:
+        r->recheck = plan == START_RECHECK;
+        ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
         run_set_state(r, RS_GET_DEVICE);
-    } else {
-        run_set_state(r, RS_WAIT_AP);
+        break;
+    case START_WAIT_AP:
+        run_set_state(r, r->watch ? RS_WAIT_AP : RS_GET_DEVICE);
+        break;
     }
     run_loop(r);
     if (r->exit_code == EXIT_OK)
@@ -374,6 +473,7 @@ int cmd_flash(int argc, char **argv)
     }
 
     int code = r->exit_code < 0 ? EXIT_FAIL : r->exit_code;
+    srv_destroy(r->srv_final);
     srv_destroy(r->srv);
     for (int i = 0; i < 3; i++)
         free(r->img[i].data);

@@ -6,6 +6,7 @@
 int cmd_image(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
 int cmd_diy(int argc, char **argv);
+int cmd_configure(int argc, char **argv);
 
 /* Documented exit codes. */
 enum sonota_exit {

@@ -560,7 +560,8 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         int one = 1; /* each paced write is its own segment */
         setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
-        if (srv_conn_admit(c->srv, lws_get_socket_fd(wsi), c->ip, c->peer)) {
+        if (srv_conn_admit(c->srv, lws_get_socket_fd(wsi), c->ip, c->peer) ||
+            srv_conn_bind(c->srv, wsi)) {
             /* Over a limit: a short 503 and close (not counted; the REJECTED event
              * came from srv_conn_admit, rate-limited). */
             static const char busy[] = "too many connections\n";
@@ -651,7 +652,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         return 0;
     case LWS_CALLBACK_WSI_DESTROY:
         /* always delivered (user data already gone): give back the limit slot */
-        srv_conn_release(srv_of(wsi), lws_get_socket_fd(wsi));
+        srv_conn_release(wsi);
         return 0;
     default:
         return 0;

@@ -93,6 +93,30 @@ void run_loop(struct run *r);
 /* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
 int run_credentials(struct run *r);
 
+/* Why a serving IP in a device network cannot work (PROTOCOL.md §10.1, §4, §8). */
+#define CLASH_AP_TEXT                                                                       \
+    "10.10.7.0/24 is the network of the device's pairing WiFi (ITEAD-<deviceid>, the "      \
+    "device at 10.10.7.1): a home network with the same numbers cannot be told apart from " \
+    "it, by sonota or by the device (PROTOCOL.md §10.1). Change your router's LAN to "      \
+    "another subnet (e.g. 192.168.1.0/24), or connect this computer and the device to "     \
+    "another WiFi for the flash"
+#define CLASH_FINAL_TEXT                                                                    \
+    "192.168.4.0/24 is FinalStage's network (the intermediate firmware is 192.168.4.1 "    \
+    "and fetches from 192.168.4.2 only, PROTOCOL.md §4, §8). If this is your home "        \
+    "network, it clashes with FinalStage: change your router's LAN to another subnet (e.g. " \
+    "192.168.1.0/24). If this computer is on FinalStage already, another device took "     \
+    "192.168.4.2: disconnect that one, reconnect this computer and run again"
+
+/* flash_start.c */
+/* Loads the record of an earlier run into r->rec (none with --fresh or without watching). */
+void run_load_record(struct run *r);
+/* How far the recorded run got when the record fits this run (STAGE_NONE otherwise; a
+ * record that does not fit is dropped with a note). */
+enum flash_stage run_recorded_stage(struct run *r);
+/* The "detected" event/message: what was found and where the run starts. */
+void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_seen *seen,
+                       int from_record);
+
 /* flash_net.c */
 /* Lists the addresses and scans them against the serving IP. 0, or -1 (run failed). */
 int run_scan(struct run *r, struct stage_seen *seen);

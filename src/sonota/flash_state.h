@@ -8,6 +8,7 @@
 #define SONOTA_FLASH_STATE_H
 
 #include "io/netif.h"
+#include "lib/ewl_msg.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +28,7 @@ enum rec_stage {
 
 struct flash_record {
     enum rec_stage stage;
-    char deviceid[16];              /* 10 hex chars (§1.2); "" when unknown */
+    char deviceid[EWL_DEVICEID_MAX];     /* 10 hex chars (§1.2); "" when unknown */
     char serving_ip[NETIF_IP_MAX];  /* the serverName the device was given */
     int https_port;                 /* the port it was given */
     char ssid[33];                  /* the WiFi it was sent to (for messages only) */

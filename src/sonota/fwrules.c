@@ -342,7 +342,7 @@ static void ipt_rule(char **tok, size_t n, struct rule *r)
             for (const char *p = arg; *p && m + 1 < sizeof low; p++)
                 low[m++] = (char)tolower((unsigned char)*p);
             low[m] = '\0';
-            if (!strstr(low, "new") != neg)
+            if ((strstr(low, "new") == NULL) != neg)
                 r->ct_not_new = 1;
             i++;
         } else if (!strcmp(t, "-i") || !strcmp(t, "-s") || !strcmp(t, "-d") ||

@@ -14,13 +14,14 @@ static const struct command commands[] = {
     {"flash", cmd_flash, "walk a stock device through OTA to new firmware (default)"},
     {"diy", cmd_diy, "discover and flash stock 3.x devices in DIY mode over their LAN API"},
     {"image", cmd_image, "inspect, validate, build and generate ESP8266 firmware images"},
+    {"configure", cmd_configure, "give a freshly flashed Tasmota its MQTT settings and WiFi"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sonota [COMMAND] [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'sonota COMMAND --help' describes each command; "
                "without a command sonota runs 'flash'.\n");
 }

@@ -192,13 +192,33 @@ static int fd_map_set(struct srv *s, int fd, int v)
     return 0;
 }
 
+static void release_slot(struct srv *s, int slot)
+{
+    if (slot < 1 || slot > s->max_conns)
+        return;
+    struct srv_peer *p = &s->peers[slot - 1];
+    if (p->n)
+        p->n--;
+    if (s->n_conns)
+        s->n_conns--;
+}
+
+/* Gives back the slot noted for a descriptor (0 if none). */
+static void release_fd(struct srv *s, int fd)
+{
+    if (fd < 0 || (size_t)fd >= s->fd_cap || !s->fd_slot[fd])
+        return;
+    release_slot(s, s->fd_slot[fd]);
+    s->fd_slot[fd] = 0;
+}
+
 int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
 {
     if (!s || !s->peers || fd < 0)
         return -1;
     /* A descriptor number comes back only after its socket closed: an entry still
-     * there means a release was missed (lws freed a wsi without telling us). */
-    srv_conn_release(s, fd);
+     * there belongs to a connection lws dropped before it was bound. */
+    release_fd(s, fd);
     char why[120];
     if (s->n_conns >= s->max_conns) {
         snprintf(why, sizeof why, "too many connections: %d open, the limit in total",
@@ -235,16 +255,28 @@ int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
     return 0;
 }
 
-void srv_conn_release(struct srv *s, int fd)
+int srv_conn_bind(struct srv *s, struct lws *wsi)
 {
-    if (!s || !s->peers || fd < 0 || (size_t)fd >= s->fd_cap || !s->fd_slot[fd])
-        return;
-    struct srv_peer *p = &s->peers[s->fd_slot[fd] - 1];
+    int fd = lws_get_socket_fd(wsi);
+    if (!s || fd < 0 || (size_t)fd >= s->fd_cap || !s->fd_slot[fd])
+        return -1;
+    lws_set_opaque_user_data(wsi, (void *)(uintptr_t)s->fd_slot[fd]);
     s->fd_slot[fd] = 0;
-    if (p->n)
-        p->n--;
-    if (s->n_conns)
-        s->n_conns--;
+    return 0;
+}
+
+void srv_conn_release(struct lws *wsi)
+{
+    struct srv *s = srv_of(wsi);
+    if (!s || !s->peers)
+        return;
+    uintptr_t v = (uintptr_t)lws_get_opaque_user_data(wsi);
+    if (v) {
+        lws_set_opaque_user_data(wsi, NULL);
+        release_slot(s, (int)v);
+        return;
+    }
+    release_fd(s, lws_get_socket_fd(wsi));
 }
 
 int srv_conn_filter(struct lws *wsi, void *in)

@@ -115,12 +115,15 @@ uint64_t srv_wall_ms(void);
 uint64_t srv_mono_ms(void);
 
 /* Counts a new connection (socket fd) from ip against the limits. Returns 0 when
- * admitted (srv_conn_release at LWS_CALLBACK_WSI_DESTROY gives the slot back), or -1
- * when over a limit: a REJECTED event (rate-limited) has been emitted. */
+ * admitted, or -1 when over a limit: a REJECTED event (rate-limited) was emitted.
+ * The slot is noted by descriptor until srv_conn_bind ties it to the wsi. */
 int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer);
-/* Gives back the slot of an admitted descriptor; safe for any fd. lws still reports
- * the descriptor number (lws_get_socket_fd) at WSI_DESTROY. */
-void srv_conn_release(struct srv *s, int fd);
+/* Moves the slot noted for the wsi's descriptor to the wsi itself (lws opaque
+ * user data): lws does not always report the descriptor at WSI_DESTROY. 0, or -1. */
+int srv_conn_bind(struct srv *s, struct lws *wsi);
+/* At LWS_CALLBACK_WSI_DESTROY (always delivered, also for connections lws gave up
+ * before adopting them): gives back the wsi's slot, or its descriptor's. */
+void srv_conn_release(struct lws *wsi);
 /* LWS_CALLBACK_FILTER_NETWORK_CONNECTION (in = the accepted fd): srv_conn_admit
  * before lws does anything with the socket, so a refused TLS client costs no
  * handshake. Nonzero: lws closes it. */

@@ -37,6 +37,12 @@ void stage_scan(const struct netif_addr *a, size_t n, const char *serving_ip,
                 snprintf(out->ap_ip, sizeof out->ap_ip, "%s", a[i].ip);
                 snprintf(out->ap_if, sizeof out->ap_if, "%s", a[i].ifname);
             }
+        } else if (a[i].is_default && (a[i].addr & 0xFFFF0000u) != 0xA9FE0000u &&
+                   !out->home_other) {
+            /* On the default-route interface (not docker0 and the like), not link-local. */
+            out->home_other = 1;
+            snprintf(out->home_other_ip, sizeof out->home_other_ip, "%s", a[i].ip);
+            snprintf(out->home_other_if, sizeof out->home_other_if, "%s", a[i].ifname);
         }
     }
 }

@@ -33,6 +33,10 @@ struct stage_seen {
     char final_if[NETIF_NAME_MAX];
     int final_other;                    /* another 192.168.4.x (someone else got .2) */
     char final_other_ip[NETIF_IP_MAX];
+    int home_other;                     /* another address on the default-route interface,
+                                           outside the device networks (a home network
+                                           without the serving IP) */
+    char home_other_ip[NETIF_IP_MAX], home_other_if[NETIF_NAME_MAX];
 };
 
 /* serving_ip may be NULL. */

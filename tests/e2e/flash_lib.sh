@@ -10,6 +10,8 @@ ERR="$E2E_TMP/sonota.err"
 SLOG="$E2E_TMP/sonota.log"
 SIM_OUT="$E2E_TMP/sim.out"
 SECRET="e2e-pw-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+# Runs that watch addresses remember their stage (flash_state.h): never in the user's home.
+export XDG_STATE_HOME="$E2E_TMP/state"
 
 # flash_require_sonota: skips unless sonota offers the scripted flash run.
 flash_require_sonota() {

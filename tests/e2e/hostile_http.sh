@@ -314,6 +314,7 @@ python3 -c "import sys; d=float(sys.argv[2])-float(sys.argv[1]); print('stalled 
     || fail "the stalled reader was not closed ~30 s after its last progress"
 pass "events: REJECTED 408/411/431/503, DOWNLOAD_ABORT of the stalled reader ~30 s after its request"
 
+hl_slots_free
 hl_healthy "the hostile HTTP clients"
 sleep 1
 fd1=$(hl_fds)

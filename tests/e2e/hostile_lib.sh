@@ -71,6 +71,17 @@ hl_wait_ev() {
     wait_for "${3:-5}" grep -q -- "$2" "$T/$1.ev" || { tail -30 "$T/$1.ev" >&2; fail "no event matching '$2'"; }
 }
 
+# hl_slots_free: every address the hostile clients used can open 16 connections again.
+hl_slots_free() {
+    python3 - "$T" "$H" "$S" "$L" <<'PY' || fail "connection slots leaked"
+import sys
+sys.path.insert(0, sys.argv[1])
+from hl import slots_free
+slots_free([int(p) for p in sys.argv[2:5]])
+PY
+    pass "no connection slot leaked: 16 connections from each hostile address admitted on every port"
+}
+
 # hl_healthy WHAT: a well-behaved client is still served: a curl Range download
 # compared byte for byte, a whole-body download, and a TLS handshake.
 hl_healthy() {
@@ -224,6 +235,20 @@ def in_thread(fn, *args):
             if "e" in res:
                 raise res["e"]
     return J()
+
+def slots_free(ports, srcs=("127.0.0.2", "127.0.0.3"), n=16):
+    """n connections from each src to each port are all admitted: no slot of the
+    many earlier (refused, timed out, reset) connections from there leaked."""
+    for port in ports:
+        for src in srcs:
+            socks = [conn(port, src) for _ in range(n)]
+            time.sleep(0.3)
+            for s in socks:
+                r, end = rx(s, 0.05)
+                assert end == "OPEN" and r == b"", "%s -> :%d refused: %r %s" % (src, port, r[:40], end)
+            for s in socks:
+                s.close()
+    time.sleep(0.3)
 
 # ---- WebSocket (the device's way: fixed key, mask 00 00 00 00, PROTOCOL.md §1.4) ----
 def ws_open(port, use_tls=True, src="127.0.0.2"):

@@ -156,6 +156,7 @@ hl_wait_ev main 'REJECTED.*error=503 .*too many connections from 127.0.0.8'
 grep -q 'TLS_CLIENT.*error=0 ' "$T/main.ev" || fail "no successful handshake was reported"
 pass "events: TLS_CLIENT with the alert we sent, 408 over TLS, 503 for the 17th connection"
 
+hl_slots_free
 hl_healthy "the hostile TLS clients"
 sleep 1
 fd1=$(hl_fds)

@@ -251,6 +251,7 @@ assert rx(s, 2, done=frame_done)[0] == b"\x8a\x00"
 s.close()
 print("a well-behaved device: register, update, upgrade command, pong")
 PY
+hl_slots_free
 hl_healthy "the hostile WebSocket clients"
 sleep 1
 fd1=$(hl_fds)

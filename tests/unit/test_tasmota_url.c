@@ -162,9 +162,20 @@ static void backlog_user_first(void **state)
     assert_int_equal(tasmota_backlog(&c, 0, out, sizeof out, &n), SO_OK);
     assert_int_equal(n, 0);
     assert_string_equal(out, "");
+    c.backlog = "Power 1; Backlog";
+    assert_int_equal(tasmota_backlog(&c, 0, out, sizeof out, &n), SO_E_ARG);
+    c.backlog = "Power 1; backlog0 Power 0";
+    assert_int_equal(tasmota_backlog(&c, 0, out, sizeof out, &n), SO_E_ARG);
     c.backlog = "BacklogX 1"; /* not the Backlog keyword */
     assert_int_equal(tasmota_backlog(&c, 0, out, sizeof out, &n), SO_OK);
     assert_string_equal(out, "Backlog BacklogX 1");
+    c.backlog = "SSID1 Home; Password1 hunter22; mqttpassword  x y;WebPassword";
+    assert_int_equal(tasmota_backlog(&c, 1, out, sizeof out, &n), SO_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(out, "Backlog SSID1 Home; Password1 ***; mqttpassword ***; WebPassword");
+    assert_int_equal(tasmota_backlog(&c, 0, out, sizeof out, &n), SO_OK);
+    assert_string_equal(out, "Backlog SSID1 Home; Password1 hunter22; mqttpassword  x y; "
+                             "WebPassword");
     c.backlog = "Power 1\x01";
     assert_int_equal(tasmota_backlog(&c, 0, out, sizeof out, &n), SO_E_ARG);
     struct tasmota_cfg none = {0};
