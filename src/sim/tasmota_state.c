@@ -43,7 +43,7 @@ void tas_default_hostname(const struct tas_dev *d, char *out, size_t cap)
     for (char *p = topic; *p; p++)
         if (*p == '_')
             *p = '-';
-    snprintf(out, cap, "%s-%04u", topic, d->chip4);
+    snprintf(out, cap, "%.*s-%04u", SIM_TAS_TEXT - 6, topic, d->chip4 & 0x1FFFu);
 }
 
 void tas_defaults(struct tas_dev *d)

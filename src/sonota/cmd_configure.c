@@ -393,7 +393,8 @@ int cmd_configure(int argc, char **argv)
 
     if (ask(&o, err, sizeof err) != 0) {
         ui_error(&u, g_stop ? "interrupted" : "usage", g_stop ? EXIT_INTERRUPTED : EXIT_USAGE,
-                 "%s", g_stop ? "interrupted" : err);
+                 "%s", g_stop ? "interrupted at the question; nothing was sent to the device"
+                              : err);
         code = g_stop ? EXIT_INTERRUPTED : EXIT_USAGE;
     } else {
         t.cfg.ssid = o.ssid;

@@ -150,6 +150,12 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
         ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
         r->final_lost_told = 0;
     }
+    /* A network (re)joined may come with other firewall rules (firewalld zones, a
+     * "public" FinalStage): check again for the ports that network needs. */
+    if (seen->serving && !r->serving_up && r->st >= RS_WAIT_HOME && r->st <= RS_CLOUD)
+        run_firewall(r, 0);
+    if (seen->final && !r->final_up && r->st == RS_FINAL)
+        run_firewall(r, 1);
     r->serving_up = seen->serving;
     r->ap_up = seen->ap;
     r->final_up = seen->final;

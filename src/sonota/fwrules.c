@@ -111,7 +111,7 @@ static int applies(const struct rule *r, int port)
 static int is_other_proto(const char *t)
 {
     static const char *const other[] = {"udp", "udplite", "icmp", "icmpv6", "sctp", "dccp",
-                                        "esp", "ah", "igmp", "ip6", "gre", "ipv6-icmp"};
+                                        "esp", "ah", "igmp", "gre", "ipv6-icmp"};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
         if (!strcmp(t, other[i]))
             return 1;
@@ -131,9 +131,10 @@ static int mentions(char **tok, size_t n, const char *word)
 static void nft_rule(char **tok, size_t n, struct rule *r)
 {
     memset(r, 0, sizeof *r);
-    int tcp = 0, other = 0;
+    int tcp = 0, other = 0, ip6 = 0;
     for (size_t i = 0; i < n; i++) {
         const char *t = tok[i];
+        ip6 |= !strcmp(t, "ip6"); /* an IPv6-only match in an inet table */
         if (!strcmp(t, "comment"))
             break; /* the rest is free text */
         if (!strcmp(t, "accept")) {
@@ -196,7 +197,7 @@ static void nft_rule(char **tok, size_t n, struct rule *r)
             !strcmp(t, "fib"))
             r->qualified = 1;
     }
-    r->other_proto = other && !tcp;
+    r->other_proto = ip6 || (other && !tcp);
 }
 
 struct nft_chain {

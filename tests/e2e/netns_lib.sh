@@ -54,11 +54,15 @@ lap_leave() {
 }
 
 # lap_join NET [GAP] [ADDR/24]: WiFi switch: leave, GAP seconds without any network
-# (default 2), then associate and get the network's address (or ADDR) and default route.
+# (default 2), then associate and get the network's address (or ADDR, gateway .1) and
+# default route.
 lap_join() {
     local a gw
     read -r a gw <<<"$(net_addr lap "$1")"
-    [ -n "${3:-}" ] && a=$3
+    if [ -n "${3:-}" ]; then # another address: its network's .1 is the gateway
+        a=$3
+        gw="${3%.*}.1"
+    fi
     lap_leave
     sleep "${2:-2}"
     ip -n "$LAP" link set wlan0 up

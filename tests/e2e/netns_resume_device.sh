@@ -9,9 +9,11 @@
 flash_require --dispatch-tries --max-sessions --no-ap --fault --slot
 netns_setup
 flash_images 60000 90000
-power_cut() { # power_cut WHAT: the sim stopped by itself at the stop-after stage
-    sim_exit 60
-    [ "$SIM_RC" -eq 124 ] && ffail "the sim did not stop after $1"
+power_cut() { # power_cut STAGE WHAT: the sim stopped by itself at the stop-after stage
+    sim_exit 90
+    [ "$SIM_RC" -eq 124 ] && ffail "the sim did not stop after $2"
+    grep -q "stage reached: $1" "$E2E_TMP/sim$SIM_N.log" || ffail "the sim did not reach $1"
+    shift
     grep -q "sonoff-sim: OK" "$SIM_OUT" && ffail "the sim reports the final image after $1 already"
     kill -0 "$SONOTA_PID" 2>/dev/null || ffail "sonota exited when the device stopped after $1"
     echo "# device stopped after $1 (exit $SIM_RC)"
@@ -23,20 +25,19 @@ run_sonota
 wait_event 20 '"join-ap"' "no pairing guidance"
 lap_join ap 1
 wait_event 30 '"provisioned"' "not provisioned"
-power_cut "POST /ap"
+power_cut ap "POST /ap"
 dev_join home
 lap_join home 1
 start_sim --no-ap --fault stop-after=register
-wait_event 60 '"source":"register"' "the device did not register"
-power_cut "register"
+power_cut register "registering with the fake cloud"
 start_sim --no-ap --fault stop-after=download
 wait_event 90 '"stage":"final"' "the intermediate firmware was not delivered"
-power_cut "writing the intermediate firmware"
+power_cut download "writing the intermediate firmware"
 dev_join final
 lap_join final 1
 start_sim --fault stop-after=rom2
 wait_event 60 '"file":"image_user2-0x81000.bin"' "the intermediate firmware did not fetch user2"
-power_cut "rom2 (user2 written by the intermediate firmware)"
+power_cut rom2 "rom2 (user2 written by the intermediate firmware)"
 start_sim
 sonota_exit 120
 flash_success

@@ -130,6 +130,66 @@ static void candidates_exclude_ap_loopback_linklocal(void **state)
     assert_int_equal(stage_serving_candidates(a, 2, idx, 8), 0);
 }
 
+/* Where a run starts: addresses now plus how far an earlier run got (stage_plan). */
+static void plan_from_addresses_and_record(void **state)
+{
+    (void)state;
+    struct stage_seen none, ap, home, fin, ap_home;
+    struct netif_addr h[] = {mk("wlan0", "192.168.1.23", 0)};
+    struct netif_addr p[] = {mk("wlan0", "10.10.7.2", 0)};
+    struct netif_addr f[] = {mk("wlan0", "192.168.4.2", 0)};
+    struct netif_addr two[] = {mk("eth0", "192.168.1.23", 0), mk("wlan0", "10.10.7.2", 0)};
+    stage_scan(NULL, 0, "192.168.1.23", &none);
+    stage_scan(p, 1, "192.168.1.23", &ap);
+    stage_scan(h, 1, "192.168.1.23", &home);
+    stage_scan(f, 1, "192.168.1.23", &fin);
+    stage_scan(two, 2, "192.168.1.23", &ap_home);
+    /* Nothing recorded: stage 1 (wait or provision), or FinalStage by its address. */
+    assert_int_equal(stage_plan(&none, STAGE_NONE), START_WAIT_AP);
+    assert_int_equal(stage_plan(&home, STAGE_NONE), START_WAIT_AP);
+    assert_int_equal(stage_plan(&ap, STAGE_NONE), START_PROVISION);
+    assert_int_equal(stage_plan(&fin, STAGE_NONE), START_FINAL);
+    /* Provisioned earlier: stage 2 at home, waiting elsewhere, recheck on a pairing AP. */
+    assert_int_equal(stage_plan(&home, STAGE_CLOUD), START_CLOUD);
+    assert_int_equal(stage_plan(&none, STAGE_CLOUD), START_WAIT_HOME);
+    assert_int_equal(stage_plan(&ap, STAGE_CLOUD), START_RECHECK);
+    assert_int_equal(stage_plan(&ap_home, STAGE_CLOUD), START_RECHECK);
+    assert_int_equal(stage_plan(&fin, STAGE_CLOUD), START_FINAL);
+    /* The intermediate firmware was delivered: stage 3 wherever the computer is, except
+     * on a pairing AP (that is a device in pairing mode: provision it). */
+    assert_int_equal(stage_plan(&home, STAGE_FINAL), START_FINAL);
+    assert_int_equal(stage_plan(&none, STAGE_FINAL), START_FINAL);
+    assert_int_equal(stage_plan(&ap, STAGE_FINAL), START_PROVISION);
+    assert_string_equal(stage_start_name(START_RECHECK), "recheck");
+    assert_string_equal(stage_start_name(START_WAIT_HOME), "wait-home");
+}
+
+/* Another address on the default-route interface: a home network without the serving IP
+ * (a new DHCP lease); docker0 and the like do not count. */
+static void home_other_address(void **state)
+{
+    (void)state;
+    struct netif_addr a[] = {mk("wlan0", "192.168.1.24", 0), mk("docker0", "172.17.0.1", 0),
+                             mk("lo", "127.0.0.1", 1)};
+    a[0].is_default = 1;
+    struct stage_seen s;
+    stage_scan(a, 3, "192.168.1.23", &s);
+    assert_false(s.serving);
+    assert_true(s.home_other);
+    assert_string_equal(s.home_other_ip, "192.168.1.24");
+    assert_string_equal(s.home_other_if, "wlan0");
+    stage_scan(a + 1, 2, "192.168.1.23", &s);
+    assert_false(s.home_other);
+    a[0].is_default = 0;
+    stage_scan(a, 3, "192.168.1.23", &s);
+    assert_false(s.home_other);
+    /* The pairing AP and FinalStage are never "home". */
+    struct netif_addr b[] = {mk("wlan0", "10.10.7.2", 0), mk("wlan1", "192.168.4.3", 0)};
+    b[0].is_default = b[1].is_default = 1;
+    stage_scan(b, 2, "192.168.1.23", &s);
+    assert_false(s.home_other);
+}
+
 static void version_compare_is_numeric(void **state)
 {
     (void)state;
@@ -171,6 +231,8 @@ int main(void)
         cmocka_unit_test(serving_ip_inside_device_networks),
         cmocka_unit_test(loopback_only_counts_as_serving),
         cmocka_unit_test(candidates_exclude_ap_loopback_linklocal),
+        cmocka_unit_test(plan_from_addresses_and_record),
+        cmocka_unit_test(home_other_address),
         cmocka_unit_test(version_compare_is_numeric),
         cmocka_unit_test(rom_verdicts_follow_the_compatibility_table),
     };
