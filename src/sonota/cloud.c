@@ -314,6 +314,7 @@ static int process(struct lws *wsi, struct cconn *c)
 
 static int on_rx(struct lws *wsi, struct cconn *c, const char *in, size_t len)
 {
+    c->rx_since_write = 1;
     uint64_t now = srv_mono_ms();
     if (c->st == CC_CLOSING)
         return 0;
@@ -359,12 +360,19 @@ static int flush_then_close(struct lws *wsi, struct cconn *c)
     return 0;
 }
 
+/* Only frames written back to back can share a TCP packet: once the device has sent
+ * something after our last write (it answered it), the next frame goes out at once. */
+static int needs_gap(const struct cconn *c)
+{
+    return c->last_write_ms && !c->rx_since_write;
+}
+
 static int on_writable(struct lws *wsi, struct cconn *c)
 {
     if (!c->qn)
         return c->close_after ? flush_then_close(wsi, c) : 0;
     uint64_t now = srv_mono_ms();
-    if (c->last_write_ms && now < c->last_write_ms + CLOUD_WS_FRAME_GAP_MS) {
+    if (needs_gap(c) && now < c->last_write_ms + CLOUD_WS_FRAME_GAP_MS) {
         cc_arm_timer(wsi, c);
         return 0;
     }
@@ -380,6 +388,7 @@ static int on_writable(struct lws *wsi, struct cconn *c)
     if (wr < (int)o.len)
         return -1;
     c->last_write_ms = now;
+    c->rx_since_write = 0;
     c->progress_ms = now;
     if (c->qn) {
         cc_arm_timer(wsi, c);
@@ -417,7 +426,7 @@ void cc_arm_timer(struct lws *wsi, struct cconn *c)
         CONSIDER(cws_next_deadline(c));
     if (c->qn) {
         CONSIDER(c->progress_ms + SRV_SEND_STALL_MS);
-        if (c->last_write_ms)
+        if (needs_gap(c))
             CONSIDER(c->last_write_ms + CLOUD_WS_FRAME_GAP_MS);
     }
     if (c->close_after && !c->qn)

@@ -58,6 +58,7 @@ struct cconn {
     struct cc_out q[CLOUD_WS_QUEUE_MAX + 2]; /* + a close frame, + a pong */
     size_t qh, qn;
     uint64_t last_write_ms;         /* monotonic */
+    int rx_since_write;             /* the device sent bytes after our last write */
     uint64_t progress_ms;           /* monotonic: last write, or when the queue filled */
     struct ws_conn *ws;
 };
