@@ -220,7 +220,8 @@ static void step_get_device(struct run *r, int64_t now)
     }
     if (r->get_attempts == 1 || r->get_attempts % 5 == 0)
         ui_info(&r->ui, "  no answer yet (attempt %d): %s", r->get_attempts, err);
-    if (r->get_attempts < GET_DEVICE_ATTEMPTS)
+    int64_t after = ui_now_ms();
+    if (r->get_attempts < GET_DEVICE_ATTEMPTS && after + PROV_ATTEMPT_MS <= r->deadline)
         return;
     if (r->recheck) {
         ui_info(&r->ui, "  no device answers on the pairing WiFi: device %s has probably "

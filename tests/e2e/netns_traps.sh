@@ -41,6 +41,15 @@ trap_run "serving IP not local" 2 --serving-host 192.168.1.99
 flash_expect 'e["event"] == "error" and e["code"] == "address" and "192.168.1.99" in e["message"] and "192.168.1.23" in e["message"]'
 pass "--serving-host that is not on any interface: refused, naming the real address"
 
+# --bind-any: the old way, every interface (for NAT / port forwards).
+run_sonota --bind-any
+wait_event 20 '"https 0.0.0.0:8443"' "--bind-any does not listen on 0.0.0.0"
+lap_listeners | grep -q '^0\.0\.0\.0:8080$' || ffail "--bind-any: no file server on 0.0.0.0"
+kill -INT "$SONOTA_PID"
+sonota_exit 15
+[ "$SONOTA_RC" -eq 130 ] || ffail "--bind-any run: SIGINT gave $SONOTA_RC"
+pass "--bind-any listens on 0.0.0.0"
+
 dev_join ap                                 # a device in pairing mode...
 start_sim
 wait_for 15 dev_listening 80 || ffail "the sim's AP did not open"

@@ -96,6 +96,23 @@ static void defaults(void **state)
     assert_string_equal(g_o.final, "fw/" FLASH_NAME_FINAL);
 }
 
+static void state_file_from_environment(void **state)
+{
+    (void)state;
+    const char *argv[] = {"flash", "--firmware-dir", "fw", NULL};
+    setenv("XDG_STATE_HOME", "/x/state", 1);
+    assert_int_equal(parse(argv), 0);
+    assert_string_equal(g_o.state_file, "/x/state/sonota/flash-state.json");
+    assert_false(g_o.fresh || g_o.bind_any);
+    unsetenv("XDG_STATE_HOME");
+    setenv("HOME", "/home/u", 1);
+    assert_int_equal(parse(argv), 0);
+    assert_string_equal(g_o.state_file, "/home/u/.local/state/sonota/flash-state.json");
+    const char *bad[] = {"flash", "--firmware-dir", "fw", "--state", "", NULL};
+    assert_int_equal(parse(bad), -1);
+    assert_non_null(strstr(g_err, "--state"));
+}
+
 static void every_option(void **state)
 {
     (void)state;
@@ -105,7 +122,8 @@ static void every_option(void **state)
                           "--https-port", "18443", "--plain-port", "18081", "--legacy",
                           "--user1", "a.bin", "--user2", "b.bin", "--final", "c.bin",
                           "--pace", "slow", "--force", "--log", "run.log", "--json",
-                          "--timeout", "60", "--no-color", "-v", "--verbose", NULL};
+                          "--timeout", "60", "--no-color", "-v", "--verbose",
+                          "--state", "/tmp/st.json", "--fresh", "--bind-any", NULL};
     assert_int_equal(parse(argv), 0);
     assert_string_equal(g_o.serving_host, "192.168.1.20");
     assert_string_equal(g_o.wifi_ssid, "Home");
@@ -124,6 +142,8 @@ static void every_option(void **state)
     assert_string_equal(g_o.log_file, "run.log");
     assert_int_equal(g_o.timeout_s, 60);
     assert_int_equal(g_o.verbose, 2);
+    assert_string_equal(g_o.state_file, "/tmp/st.json");
+    assert_true(g_o.fresh && g_o.bind_any);
     /* The password no longer shows in argv (the process list). */
     assert_null(strstr(g_a.argv[6], "s3cret"));
     assert_string_equal(g_a.argv[6], "***********");
@@ -321,7 +341,8 @@ static void usage_mentions_every_option(void **state)
         "--serving-host", "--wifi-ssid", "--wifi-password", "--no-prov", "--no-check-ip",
         "--device", "--http-port", "--https-port", "--plain-port", "--legacy", "--user1",
         "--user2", "--final", "--firmware-dir", "--pace", "--force", "--log", "--json",
-        "--timeout", "--no-color", "--quiet", "--verbose", "--help", FLASH_ENV_PASSWORD};
+        "--timeout", "--no-color", "--quiet", "--verbose", "--help", "--state", "--fresh",
+        "--bind-any", FLASH_ENV_PASSWORD};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strstr(text, names[i]))
             fail_msg("usage lacks %s", names[i]);
@@ -333,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(every_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(state_file_from_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(legacy_moves_https_to_443, setup, teardown),
         cmocka_unit_test_setup_teardown(help_needs_nothing_else, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_values, setup, teardown),
