@@ -41,8 +41,7 @@ void cc_emit(struct cconn *c, enum srv_event_type t, const struct dev_session *s
     srv_emit(c->srv, &ev);
 }
 
-/* The address we tell the device: the configured one, else the one it reached. */
-static void our_ip(struct lws *wsi, const struct srv *s, char *ip, size_t cap)
+void cc_our_ip(struct lws *wsi, const struct srv *s, char *ip, size_t cap)
 {
     if (s->serving_ip[0] || srv_local_ip(wsi, ip, cap) != 0)
         snprintf(ip, cap, "%s", s->serving_ip[0] ? s->serving_ip : "0.0.0.0");
@@ -157,7 +156,7 @@ static int dispatch_reply(struct lws *wsi, struct cconn *c, const char *body, si
     }
     struct ewl_dispatch_reply r;
     memset(&r, 0, sizeof r);
-    our_ip(wsi, s, r.ip, sizeof r.ip);
+    cc_our_ip(wsi, s, r.ip, sizeof r.ip);
     r.port = lws_get_vhost_listen_port(lws_get_vhost(wsi));
     char *json = ewl_build_dispatch_reply(&r);
     if (!json)

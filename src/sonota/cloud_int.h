@@ -78,6 +78,8 @@ void cc_arm_timer(struct lws *wsi, struct cconn *c);
 void cc_begin_close(struct cconn *c);
 /* Drops the first n bytes of c->in. */
 void cc_consume(struct cconn *c, size_t n);
+/* The address we tell the device: the configured one, else the one it reached. */
+void cc_our_ip(struct lws *wsi, const struct srv *s, char *ip, size_t cap);
 /* Emits a server event for this connection. */
 void cc_emit(struct cconn *c, enum srv_event_type t, const struct dev_session *sess,
              int error, int paced, const char *detail);

@@ -102,9 +102,7 @@ int cws_handshake(struct lws *wsi, struct cconn *c, const struct so_http_head *h
     struct ws_conn *w = c->ws;
     w->opened_ms = w->last_rx_ms = srv_mono_ms();
     char host[SRV_IP_MAX];
-    if (c->srv->serving_ip[0] || srv_local_ip(wsi, host, sizeof host) != 0)
-        snprintf(host, sizeof host, "%s", c->srv->serving_ip[0] ? c->srv->serving_ip
-                                                                : "0.0.0.0");
+    cc_our_ip(wsi, c->srv, host, sizeof host);
     session_init(&w->sess, &c->srv->cloud, c->ip, host);
     c->st = CC_WS;
     c->req_deadline = c->idle_deadline = 0;

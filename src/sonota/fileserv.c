@@ -23,8 +23,6 @@
 /* No request byte (between requests) or no progress writing a reply for this long:
  * close silently (srv_priv.h: SRV_IDLE_TIMEOUT_MS, SRV_SEND_STALL_MS). */
 #define FS_IDLE_TIMEOUT_S (SRV_IDLE_TIMEOUT_MS / 1000)
-#define FS_PROGRESS_MIN 4096
-#define FS_PROGRESS_MAX 65536
 /* While a written reply is still unacknowledged in the kernel, look again this often
  * (a new request from the peer also triggers a look: it carries the ACK). */
 #define FS_DRAIN_POLL_MS SRV_DRAIN_POLL_MS
@@ -88,80 +86,21 @@ static void emit_dl(struct srv *s, enum srv_event_type t, const struct fconn *c,
     srv_emit(s, &ev);
 }
 
-static void track_reset(struct fs_track *t)
-{
-    if (t->bits)
-        memset(t->bits, 0, (t->nchunks + 7) / 8);
-    t->chunks_done = 0;
-    t->covered = 0;
-    t->progress_mark = 0;
-    t->active = 0;
-}
-
-/* The (ip, file) track, created (evicting the least recently used) if needed. */
-static int track_get(struct srv *s, const char *ip, int file)
-{
-    struct fileserv *fs = &s->fs;
-    int victim = 0;
-    for (int i = 0; i < FS_TRACK_MAX; i++) {
-        struct fs_track *t = &fs->tracks[i];
-        if (t->used && t->file == file && !strcmp(t->ip, ip)) {
-            t->last_use_ms = srv_mono_ms();
-            return i;
-        }
-        if (!t->used)
-            victim = i;
-        else if (fs->tracks[victim].used && t->last_use_ms < fs->tracks[victim].last_use_ms)
-            victim = i;
-    }
-    struct fs_track *t = &fs->tracks[victim];
-    free(t->bits);
-    memset(t, 0, sizeof *t);
-    size_t size = s->cfg.files[file].len;
-    t->nchunks = (size + FS_COVER_CHUNK - 1) / FS_COVER_CHUNK;
-    t->bits = calloc((t->nchunks + 7) / 8 + 1, 1);
-    if (!t->bits)
-        return -1;
-    t->used = 1;
-    t->file = file;
-    snprintf(t->ip, sizeof t->ip, "%s", ip);
-    t->last_use_ms = srv_mono_ms();
-    return victim;
-}
-
 /* Marks the chunks wholly inside [from, to) as sent and reports progress/done. */
 static void track_mark(struct srv *s, struct fconn *c, uint64_t from, uint64_t to)
 {
     if (c->track < 0)
         return;
-    struct fs_track *t = &s->fs.tracks[c->track];
-    if (!t->used || t->file != c->file || strcmp(t->ip, c->ip))
-        return; /* the track was recycled for another download */
-    uint64_t size = s->cfg.files[c->file].len;
-    for (uint64_t k = (from + FS_COVER_CHUNK - 1) / FS_COVER_CHUNK; k < t->nchunks; k++) {
-        uint64_t lo = k * FS_COVER_CHUNK, hi = lo + FS_COVER_CHUNK;
-        if (hi > size)
-            hi = size;
-        if (hi > to)
-            break;
-        if (t->bits[k / 8] & (1u << (k % 8)))
-            continue;
-        t->bits[k / 8] |= (uint8_t)(1u << (k % 8));
-        t->chunks_done++;
-        t->covered += hi - lo;
-    }
-    if (!t->active)
+    switch (fs_track_mark(s, c->track, c->file, c->ip, from, to)) {
+    case FS_MARK_NONE:
         return;
-    if (t->chunks_done == t->nchunks) {
-        /* reported once the peer acknowledged the bytes (on_flushed) */
+    case FS_MARK_DONE: /* reported once the peer acknowledged the bytes (on_flushed) */
         c->done_pending = 1;
         return;
-    }
-    uint64_t step = size / 10;
-    step = step < FS_PROGRESS_MIN ? FS_PROGRESS_MIN : step > FS_PROGRESS_MAX ? FS_PROGRESS_MAX : step;
-    if (t->covered >= t->progress_mark + step) {
-        t->progress_mark = t->covered;
-        emit_dl(s, SRV_EV_DOWNLOAD_PROGRESS, c, c->file, t->covered, c->paced, NULL);
+    case FS_MARK_PROGRESS:
+        emit_dl(s, SRV_EV_DOWNLOAD_PROGRESS, c, c->file, s->fs.tracks[c->track].covered,
+                c->paced, NULL);
+        return;
     }
 }
 
@@ -306,12 +245,12 @@ static void serve_file(struct lws *wsi, struct fconn *c, int file,
     c->head_len = n > 0 && (size_t)n < sizeof c->head ? (size_t)n : 0;
     c->track = -1;
     if (!c->head_only && size) {
-        c->track = track_get(s, c->ip, file);
+        c->track = fs_track_get(s, c->ip, file);
         if (c->track >= 0) {
             struct fs_track *t = &s->fs.tracks[c->track];
             /* A whole-body GET, a Range from 0 or one after DONE starts a download. */
             if (c->whole || !t->active || (c->first == 0 && t->covered)) {
-                track_reset(t);
+                fs_track_reset(t);
                 t->active = 1;
                 char detail[200];
                 snprintf(detail, sizeof detail, "%.*s%s", (int)(target.n > 150 ? 150 : target.n),
@@ -656,14 +595,5 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         return 0;
     default:
         return 0;
-    }
-}
-
-void fileserv_free(struct fileserv *fs)
-{
-    for (int i = 0; i < FS_TRACK_MAX; i++) {
-        free(fs->tracks[i].bits);
-        fs->tracks[i].bits = NULL;
-        fs->tracks[i].used = 0;
     }
 }

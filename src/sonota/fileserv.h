@@ -53,12 +53,28 @@ struct fileserv {
     struct fs_track tracks[FS_TRACK_MAX];
 };
 
+struct srv;
+
+/* ---- fileserv_track.c ---- */
+enum fs_mark { FS_MARK_NONE, FS_MARK_PROGRESS, FS_MARK_DONE };
+/* The (ip, file) track, created (replacing the least recently used) if needed; -1 on
+ * out of memory. */
+int fs_track_get(struct srv *s, const char *ip, int file);
+/* Forgets what the track's peer was sent (a new download of the file begins). */
+void fs_track_reset(struct fs_track *t);
+/* Notes that the file bytes [from, to) went to ip: whole 4 KiB chunks count. DONE when
+ * every chunk has been sent, PROGRESS when another ~10 % (4..64 KiB) has (tracks[track]
+ * .covered says how much); NONE otherwise, or when the track went to another peer. */
+enum fs_mark fs_track_mark(struct srv *s, int track, int file, const char *ip, uint64_t from,
+                           uint64_t to);
+
+/* ---- fileserv.c ---- */
 /* Size of the per-connection data lws allocates for this protocol. */
 size_t fileserv_pss_size(void);
 /* The lws protocol callback (raw-skt role). */
 int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                       void *in, size_t len);
-/* Frees the coverage bitmaps. */
+/* Frees the coverage bitmaps (fileserv_track.c). */
 void fileserv_free(struct fileserv *fs);
 
 #endif

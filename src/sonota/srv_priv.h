@@ -12,6 +12,7 @@
 #include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define SRV_NAME_MAX 64         /* file names and option strings we copy */
 /* Peer addresses marked paced: as many as devices the cloud remembers, so a fleet
@@ -128,6 +129,13 @@ void srv_conn_release(struct lws *wsi);
  * before lws does anything with the socket, so a refused TLS client costs no
  * handshake. Nonzero: lws closes it. */
 int srv_conn_filter(struct lws *wsi, void *in);
+/* Raises RLIMIT_NOFILE for max_conns (lowering max_conns if the hard limit is too
+ * low, with a warning). Before lws_create_context. */
+void srv_fit_fd_limit(struct srv *s);
+/* Reports refusals counted since the last REJECTED once SRV_REFUSE_REPORT_MS passed. */
+void srv_flush_refusals(struct srv *s);
+/* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */
+void srv_sockaddr_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap, int *port);
 /* Bytes written to the socket that the peer's TCP has not acknowledged (Linux
  * SIOCOUTQ; counts TLS records too). 0 where unknown. */
 size_t srv_unacked(struct lws *wsi);

@@ -60,7 +60,8 @@ hl_stop() {
     [ "$rc" -eq 0 ] || { tail -20 "$T/$1.log" >&2; fail "srvtest $1 exited with $rc"; }
     grep -q '^STOPPED' "$T/$1.ev" || fail "srvtest $1 did not stop cleanly"
     if [ -n "$HL_VG" ]; then
-        grep -h 'ERROR SUMMARY' "$T"/valgrind.*.log | tail -1
+        grep -h 'in use at exit\|definitely lost\|indirectly lost\|possibly lost\|still reachable\|ERROR SUMMARY' \
+            "$T"/valgrind.*.log | sed 's/^==[0-9]*== */valgrind: /' 
         grep -q 'ERROR SUMMARY: 0 errors' "$T"/valgrind.*.log || { cat "$T"/valgrind.*.log >&2; fail "valgrind errors"; }
         rm -f "$T"/valgrind.*.log
     fi

@@ -209,10 +209,12 @@ s.close()
 say("tolerated and answered: query/update with non-object params, a numeric sequence, unknown fields")
 
 # 200 devices at once, each on its own session: all answered (no cross-talk)
-socks = [ws_open(S, src="127.0.2.%d" % (1 + i // 10)) for i in range(200)]
-for i, s in enumerate(socks):
+socks = []
+for i in range(200):      # each registers at once (a session must within 30 s)
+    s = ws_open(S, src="127.0.2.%d" % (1 + i // 10))
     send(s, frame(json.dumps({"userAgent": "device", "apikey": FACTORY, "deviceid": "10001%05d" % i,
                               "action": "register", "model": MODEL, "romVersion": "1.5.5"})))
+    socks.append(s)
 for i, s in enumerate(socks):
     r = json_reply(s, 5)
     assert r and r["deviceid"] == "10001%05d" % i and r["error"] == 0, r
