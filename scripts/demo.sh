@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: the whole stock-firmware flow against the built-in simulator, on loopback.
-# Exits 0 only if the simulator's emulated flash ends holding the final image.
+# `make demo`: the whole job against the built-in simulator, on loopback: the stock-firmware
+# flow, then Tasmota's first boot configured with the home WiFi and MQTT.
+# Exits 0 only if the simulator's emulated flash ends holding the final image and the
+# simulated Tasmota joined the home WiFi with the settings.
 # usage: scripts/demo.sh BUILD_DIR
 set -u
 build=${1:-build}
@@ -16,10 +18,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # Free loopback ports, so the demo never collides with something already listening.
-read -r ap_port http_port https_port < <(python3 - <<'PY'
+read -r ap_port http_port https_port tas_port lan_port < <(python3 - <<'PY'
 import socket
 socks = []
-for _ in range(3):
+for _ in range(5):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(*(s.getsockname()[1] for s in socks))
 PY
@@ -38,6 +40,8 @@ say "2. Starting the simulated Sonoff (stock firmware 1.5.5, AP mode on 127.0.0.
 "$sim" --ap-addr 127.0.0.1 --ap-port "$ap_port" \
        --final-host 127.0.0.1 --final-port "$http_port" \
        --flash "$work/flash.bin" --time-scale 0.05 --timeout 120 \
+       --tasmota --tasmota-addr 127.0.0.1 --tasmota-port "$tas_port" \
+       --tasmota-lan-addr 127.0.0.1 --tasmota-lan-port "$lan_port" --linger 1 \
        --report "$work/sim-report.json" >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
 
@@ -45,7 +49,9 @@ say "3. Running sonota flash against it (what a user sees)"
 export SONOTA_WIFI_PASSWORD="demo-password-not-shown"
 "$sonota" flash --device "http://127.0.0.1:$ap_port" --serving-host 127.0.0.1 --no-check-ip \
     --http-port "$http_port" --https-port "$https_port" --wifi-ssid DemoHome \
-    --firmware-dir "$work/fw" --timeout 120
+    --firmware-dir "$work/fw" --timeout 120 \
+    --configure-device "127.0.0.1:$tas_port" --mqtt-host broker.demo --topic demo-plug \
+    --lan-check "127.0.0.1:$lan_port"
 sonota_rc=$?
 
 wait "$sim_pid"
@@ -54,7 +60,7 @@ sim_pid=""
 say "4. What the simulated device's flash holds now"
 cat "$work/sim.out"
 if [ "$sonota_rc" -eq 0 ] && [ "$sim_rc" -eq 0 ]; then
-    say "Demo succeeded: the emulated flash boots the final image."
+    say "Demo succeeded: the emulated flash boots the final image, and Tasmota is on the home WiFi."
     exit 0
 fi
 echo "demo FAILED: sonota exit $sonota_rc, simulator exit $sim_rc" >&2

@@ -17,6 +17,7 @@
 #include "sonota/flash_run.h"
 #include "sonota/prov.h"
 #include "sonota/stage.h"
+#include "sonota/tasmota_cfg.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -303,10 +304,12 @@ int run_credentials(struct run *r)
     return 0;
 }
 
-static void summary(struct run *r)
+static void summary(struct run *r, const struct ui_configured *conf, double configure_s)
 {
     struct ui_summary s;
     memset(&s, 0, sizeof s);
+    s.configured = conf;
+    s.configure_s = configure_s;
     s.deviceid = r->dev.deviceid[0] ? r->dev.deviceid : NULL;
     s.model = r->model[0] ? r->model : NULL;
     s.rom_version = r->rom[0] ? r->rom : NULL;
@@ -330,7 +333,63 @@ static void summary(struct run *r)
             last = end;
     }
     s.total_s = first ? (double)(last - first) / 1000.0 : 0;
+    if (conf)
+        s.total_s += configure_s;
     ui_done(&r->ui, &s);
+}
+
+/* ---- after the final image: the new firmware gets the same WiFi (§7) ---- */
+
+/* Runs tasmota_cfg with the run's WiFi; fills conf (pointing into r->o and res). Returns
+ * an exit status (EXIT_OK: configured). */
+static int configure(struct run *r, struct tcfg_result *res, struct ui_configured *conf)
+{
+    struct flash_opts *o = r->o;
+    struct tcfg_opts t;
+    memset(&t, 0, sizeof t);
+    memcpy(t.device_url, o->configure_url, sizeof t.device_url);
+    memcpy(t.lan_url, o->lan_url, sizeof t.lan_url);
+    t.request_ms = TCFG_REQUEST_MS;
+    t.poll_ms = TCFG_POLL_MS;
+    t.cfg = (struct tasmota_cfg){.ssid = o->wifi_ssid, .wifi_password = o->wifi_password,
+                                 .hostname = o->hostname, .mqtt_host = o->mqtt_host,
+                                 .mqtt_user = o->mqtt_user, .mqtt_password = o->mqtt_password,
+                                 .topic = o->topic, .backlog = o->backlog};
+    tcfg_add_secrets(&t.cfg); /* the URL-encoded forms as well */
+    if (o->mqtt_pw_flag)
+        ui_warn(&r->ui, "password-visible", "--mqtt-password was visible in the process list "
+                "until now; prefer " TCFG_ENV_MQTT_PASSWORD);
+    ui_stage(&r->ui, "configure");
+    int code = tcfg_run(&t, &r->ui, r->deadline, r->stop, res);
+    explicit_bzero(&t, sizeof t);
+    if (code != EXIT_OK)
+        return code;
+    *conf = (struct ui_configured){res->version, res->legacy, res->wifi_sent, o->wifi_ssid,
+                                   o->mqtt_host, o->hostname,
+                                   res->lan_ok ? o->lan_url : NULL,
+                                   res->lan_ip[0] ? res->lan_ip : NULL};
+    return EXIT_OK;
+}
+
+/* The end of a run that sent the final image. */
+static void finish_run(struct run *r)
+{
+    if (!r->o->configure) {
+        summary(r, NULL, -1);
+        return;
+    }
+    struct tcfg_result res;
+    struct ui_configured conf;
+    int64_t t0 = ui_now_ms();
+    int code = configure(r, &res, &conf);
+    if (code == EXIT_OK) {
+        summary(r, &conf, (double)(ui_now_ms() - t0) / 1000.0);
+        return;
+    }
+    summary(r, NULL, -1);
+    ui_info(&r->ui, "The final image is on the device; only its settings are missing: join "
+            "its WiFi and run `sonota configure` with the same settings.");
+    r->exit_code = code;
 }
 
 /* Everything between option parsing and cleanup. */
@@ -375,8 +434,9 @@ static void flash(struct run *r)
         ui_warn(&r->ui, "http-port", "the intermediate firmware fetches the final image from "
                 "192.168.4.2:8080 only (PROTOCOL.md §4); with --http-port %d stage 3 needs a "
                 "port forward from 8080", o->http_port);
-    if (!o->no_prov && (plan == START_WAIT_AP || plan == START_PROVISION) &&
-        run_credentials(r) != 0)
+    /* Stage 1 and --configure need the WiFi: ask now, not when the device waits. */
+    if (((!o->no_prov && (plan == START_WAIT_AP || plan == START_PROVISION)) ||
+         o->configure) && run_credentials(r) != 0)
         return;
     if (run_servers_update(r, &seen) != 0)
         return;
@@ -408,7 +468,7 @@ static void flash(struct run *r)
     }
     run_loop(r);
     if (r->exit_code == EXIT_OK)
-        summary(r);
+        finish_run(r);
 }
 
 static const char *prog_name(const char *argv0)

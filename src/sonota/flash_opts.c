@@ -14,7 +14,9 @@ enum {
     OPT_SERVING_HOST = 256, OPT_WIFI_SSID, OPT_WIFI_PASSWORD, OPT_NO_PROV, OPT_NO_CHECK_IP,
     OPT_DEVICE, OPT_HTTP_PORT, OPT_HTTPS_PORT, OPT_PLAIN_PORT, OPT_LEGACY, OPT_USER1,
     OPT_USER2, OPT_FINAL, OPT_FIRMWARE_DIR, OPT_PACE, OPT_FORCE, OPT_LOG, OPT_JSON,
-    OPT_TIMEOUT, OPT_NO_COLOR, OPT_STATE, OPT_FRESH, OPT_BIND_ANY,
+    OPT_TIMEOUT, OPT_NO_COLOR, OPT_STATE, OPT_FRESH, OPT_BIND_ANY, OPT_CONFIGURE,
+    OPT_CONFIGURE_DEVICE, OPT_LAN_CHECK, OPT_MQTT_HOST, OPT_MQTT_USER, OPT_MQTT_PASSWORD,
+    OPT_TOPIC, OPT_HOSTNAME, OPT_BACKLOG, OPT_FLEET, OPT_FLEET_SIZE,
 };
 
 static const struct option long_opts[] = {
@@ -41,6 +43,17 @@ static const struct option long_opts[] = {
     {"state", required_argument, NULL, OPT_STATE},
     {"fresh", no_argument, NULL, OPT_FRESH},
     {"bind-any", no_argument, NULL, OPT_BIND_ANY},
+    {"configure", no_argument, NULL, OPT_CONFIGURE},
+    {"configure-device", required_argument, NULL, OPT_CONFIGURE_DEVICE},
+    {"lan-check", required_argument, NULL, OPT_LAN_CHECK},
+    {"mqtt-host", required_argument, NULL, OPT_MQTT_HOST},
+    {"mqtt-user", required_argument, NULL, OPT_MQTT_USER},
+    {"mqtt-password", required_argument, NULL, OPT_MQTT_PASSWORD},
+    {"topic", required_argument, NULL, OPT_TOPIC},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"tasmota-backlog", required_argument, NULL, OPT_BACKLOG},
+    {"fleet", no_argument, NULL, OPT_FLEET},
+    {"fleet-size", required_argument, NULL, OPT_FLEET_SIZE},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -97,6 +110,25 @@ void flash_opts_usage(FILE *f, const char *prog)
 "  --force               serve images that fail validation (dangerous)\n"
 "  --pace auto|fast|slow whole-file downloads: paced after a failed download (auto),\n"
 "                        never paced (fast), always paced (slow)\n"
+"\n"
+"After the final image (Tasmota, PROTOCOL.md §7):\n"
+"  --configure           wait for the new firmware's WiFi (tasmota_XXXXXX-####), and\n"
+"                        give it your WiFi (the same SSID and password) and the\n"
+"                        settings below; any of them implies --configure\n"
+"  --mqtt-host HOST      MQTT broker\n"
+"  --mqtt-user USER\n"
+"  --mqtt-password PW    visible in the process list: prefer " TCFG_ENV_MQTT_PASSWORD "\n"
+"  --topic TOPIC         MQTT topic\n"
+"  --hostname NAME       the device's host name on your network\n"
+"  --tasmota-backlog CMDS  more Tasmota commands, ';'-separated, sent first\n"
+"  --lan-check ADDR      then wait until the device answers at ADDR on your network\n"
+"  --configure-device URL  Tasmota on its own WiFi (default " TCFG_DEVICE_URL ")\n"
+"\n"
+"Many devices:\n"
+"  --fleet               keep the servers up and flash one device after another (and\n"
+"                        several at once in stages 2 and 3); ends with a table of\n"
+"                        every device at Ctrl-C, --timeout or --fleet-size\n"
+"  --fleet-size N        stop once N devices have their final image\n"
 "\n"
 "Output:\n"
 "  --json                one JSON object per line on stdout (see docs/EVENTS.md)\n"
@@ -209,6 +241,43 @@ static int check_device_url(struct flash_opts *o, const char *url, char *err, si
     return 0;
 }
 
+static int set_mqtt_password(struct flash_opts *o, const char *pw)
+{
+    if (o->mqtt_password) {
+        explicit_bzero(o->mqtt_password, strlen(o->mqtt_password));
+        free(o->mqtt_password);
+    }
+    o->mqtt_password = strdup(pw);
+    if (!o->mqtt_password)
+        return -1;
+    so_log_add_secret(o->mqtt_password);
+    return 0;
+}
+
+/* The Tasmota settings: implied --configure, the environment, tasmota_cfg's checks. */
+static int finish_configure(struct flash_opts *o, char *err, size_t cap)
+{
+    if (o->mqtt_host || o->mqtt_user || o->mqtt_password || o->topic || o->hostname ||
+        o->backlog || o->lan_url[0])
+        o->configure = 1;
+    if (!o->configure)
+        return 0;
+    if (o->fleet)
+        return fail(err, cap, "--fleet does not configure the devices (each needs this "
+                    "computer on its own Tasmota WiFi): flash them with --fleet, then run "
+                    "`sonota configure` for each");
+    const char *env = getenv(TCFG_ENV_MQTT_PASSWORD);
+    if (!o->mqtt_password && env && *env && set_mqtt_password(o, env) != 0)
+        return fail(err, cap, "out of memory");
+    struct tasmota_cfg c = {.ssid = "x", .hostname = o->hostname, .mqtt_host = o->mqtt_host,
+                            .mqtt_user = o->mqtt_user, .mqtt_password = o->mqtt_password,
+                            .topic = o->topic, .backlog = o->backlog};
+    char why[400];
+    if (tcfg_check(&c, why, sizeof why))
+        return fail(err, cap, "%s", why);
+    return 0;
+}
+
 static int finish(struct flash_opts *o, char *err, size_t cap)
 {
     if (o->firmware_dir) {
@@ -249,6 +318,10 @@ static int finish(struct flash_opts *o, char *err, size_t cap)
     }
     if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
         o->no_color = 1;
+    if (finish_configure(o, err, cap) != 0)
+        return -1;
+    if (o->fleet_size && !o->fleet)
+        return fail(err, cap, "--fleet-size needs --fleet");
     if (!o->state_file) {
         char path[4096];
         if (flash_state_default_path(getenv("XDG_STATE_HOME"), getenv("HOME"), path,
@@ -362,6 +435,36 @@ int flash_opts_parse(int argc, char **argv, struct flash_opts *o, char *err, siz
             break;
         case OPT_FRESH: o->fresh = 1; break;
         case OPT_BIND_ANY: o->bind_any = 1; break;
+        case OPT_CONFIGURE: o->configure = 1; break;
+        case OPT_CONFIGURE_DEVICE:
+        case OPT_LAN_CHECK: {
+            char why[300];
+            int dev = c == OPT_CONFIGURE_DEVICE;
+            if (tcfg_base_url(arg, dev ? o->configure_url : o->lan_url, TCFG_URL_MAX + 1, why,
+                              sizeof why) != 0)
+                return fail(err, errcap, "%s: %s", dev ? "--configure-device" : "--lan-check",
+                            why);
+            if (dev)
+                o->configure = 1;
+            break;
+        }
+        case OPT_MQTT_HOST: o->mqtt_host = arg; break;
+        case OPT_MQTT_USER: o->mqtt_user = arg; break;
+        case OPT_TOPIC: o->topic = arg; break;
+        case OPT_HOSTNAME: o->hostname = arg; break;
+        case OPT_BACKLOG: o->backlog = arg; break;
+        case OPT_MQTT_PASSWORD:
+            if (set_mqtt_password(o, arg) != 0)
+                return fail(err, errcap, "out of memory");
+            o->mqtt_pw_flag = 1;
+            memset(optarg, '*', strlen(optarg)); /* hide it from `ps` from now on */
+            break;
+        case OPT_FLEET: o->fleet = 1; break;
+        case OPT_FLEET_SIZE:
+            if (parse_int(arg, 1, 10000, &o->fleet_size) != 0)
+                return fail(err, errcap, "--fleet-size needs a number of devices (1-10000), "
+                            "not '%s'", arg);
+            break;
         case 'q': o->quiet++; break;
         case 'v': o->verbose++; break;
         case 'h': o->help = 1; break;
@@ -389,6 +492,10 @@ void flash_opts_free(struct flash_opts *o)
     if (!o)
         return;
     flash_opts_set_password(o, NULL, FLASH_PW_NONE);
+    if (o->mqtt_password)
+        explicit_bzero(o->mqtt_password, strlen(o->mqtt_password));
+    free(o->mqtt_password);
+    o->mqtt_password = NULL;
     free(o->user1);
     free(o->user2);
     free(o->final);

@@ -4,6 +4,7 @@
 #define SONOTA_FLASH_OPTS_H
 
 #include "sonota/server.h"
+#include "sonota/tasmota_cfg.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -48,6 +49,17 @@ struct flash_opts {
                                       (flash_state.h); NULL: nowhere */
     int fresh;                     /* forget what an earlier run recorded */
     int bind_any;                  /* listen on 0.0.0.0 instead of the needed addresses */
+    /* After the final image: configure the new firmware (tasmota_cfg.h) with the same
+     * WiFi. On with --configure or any of the options below it implies. */
+    int configure;
+    char configure_url[TCFG_URL_MAX + 1]; /* Tasmota on its own AP (default 192.168.4.1) */
+    char lan_url[TCFG_URL_MAX + 1];       /* --lan-check; "" = none */
+    const char *mqtt_host, *mqtt_user, *topic, *hostname, *backlog; /* borrowed */
+    char *mqtt_password;           /* owned, registered as a secret; NULL = none */
+    int mqtt_pw_flag;              /* it came from the command line (warn) */
+    /* --fleet: the servers stay up for one device after another (flash_fleet.c). */
+    int fleet;
+    int fleet_size;                /* stop once this many are done; 0 = until Ctrl-C */
     int help;
 };
 
@@ -55,10 +67,11 @@ struct flash_opts {
     {                                                                                       \
         .device_url = "http://10.10.7.1", .http_port = 8080, .https_port = 8443,            \
         .plain_port = 8081, .pace = SRV_PACE_AUTO, .timeout_s = 1800,                       \
+        .configure_url = TCFG_DEVICE_URL,                                                   \
     }
 
 /* Parses argv (argv[0] is the command name) and the environment (SONOTA_WIFI_PASSWORD,
- * NO_COLOR, XDG_STATE_HOME / HOME for the default --state file). A password given on the command line is copied, registered with the log's
+ * SONOTA_MQTT_PASSWORD, NO_COLOR, XDG_STATE_HOME / HOME for the default --state file). A password given on the command line is copied, registered with the log's
  * redaction, and overwritten in argv so the process list stops showing it. Returns 0, or
  * -1 with a sentence in err; *o must start as FLASH_OPTS_DEFAULT and be released with
  * flash_opts_free in both cases. */

@@ -10,18 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UI_TEXT_MAX 1024
 #define UI_REDRAW_MS 200      /* terminal progress redraw interval */
 #define UI_JSON_EVERY_MS 1000 /* at most one JSON progress line per second per file... */
 #define UI_JSON_STEP 10       /* ...unless another 10 % was sent */
 #define UI_PLAIN_STEP 25      /* non-terminal progress lines every 25 % */
 
-#define C_BOLD "\033[1m"
-#define C_CYAN "\033[1;36m"
-#define C_YELLOW "\033[1;33m"
-#define C_RED "\033[1;31m"
-#define C_GREEN "\033[1;32m"
-#define C_OFF "\033[0m"
 
 int64_t ui_now_ms(void)
 {
@@ -46,7 +39,7 @@ void ui_init(struct ui *u, FILE *out, FILE *err, int json, int quiet, int verbos
 
 /* ---- JSON ---- */
 
-static cJSON *ev(struct ui *u, const char *name)
+cJSON *ui_ev_new(struct ui *u, const char *name)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -56,7 +49,7 @@ static cJSON *ev(struct ui *u, const char *name)
     return o;
 }
 
-static void add_str(cJSON *o, const char *k, const char *v)
+void ui_add_str(cJSON *o, const char *k, const char *v)
 {
     if (!o)
         return;
@@ -66,19 +59,19 @@ static void add_str(cJSON *o, const char *k, const char *v)
         cJSON_AddNullToObject(o, k);
 }
 
-static void add_num(cJSON *o, const char *k, double v)
+void ui_add_num(cJSON *o, const char *k, double v)
 {
     if (o)
         cJSON_AddNumberToObject(o, k, v);
 }
 
-static void add_bool(cJSON *o, const char *k, int v)
+void ui_add_bool(cJSON *o, const char *k, int v)
 {
     if (o)
         cJSON_AddBoolToObject(o, k, v != 0);
 }
 
-static void emit(struct ui *u, cJSON *o)
+void ui_ev_emit(struct ui *u, cJSON *o)
 {
     if (!o)
         return;
@@ -103,7 +96,7 @@ static void close_line(struct ui *u)
 }
 
 /* One or more lines to f, coloured as a whole when colour is on. */
-static void say(struct ui *u, FILE *f, const char *color, const char *text)
+void ui_say(struct ui *u, FILE *f, const char *color, const char *text)
 {
     close_line(u);
     int use = color && u->color && (f == u->out || isatty(fileno(f)));
@@ -112,19 +105,9 @@ static void say(struct ui *u, FILE *f, const char *color, const char *text)
     LOG_T("ui %s", text);
 }
 
-cJSON *ui_ev_new(struct ui *u, const char *name)
-{
-    return ev(u, name);
-}
-
-void ui_ev_emit(struct ui *u, cJSON *o)
-{
-    emit(u, o);
-}
-
 void ui_line(struct ui *u, int to_err, int bold, const char *text)
 {
-    say(u, to_err ? u->err : u->out, to_err ? C_YELLOW : bold ? C_BOLD : NULL, text);
+    ui_say(u, to_err ? u->err : u->out, to_err ? C_YELLOW : bold ? C_BOLD : NULL, text);
 }
 
 /* Formats the caller's variadic arguments into text (a char array). */
@@ -141,11 +124,11 @@ void ui_info(struct ui *u, const char *fmt, ...)
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->json) {
-        cJSON *o = ev(u, "info");
-        add_str(o, "message", text);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "info");
+        ui_add_str(o, "message", text);
+        ui_ev_emit(u, o);
     } else if (!u->quiet) {
-        say(u, u->out, NULL, text);
+        ui_say(u, u->out, NULL, text);
     } else {
         LOG_T("ui %s", text);
     }
@@ -156,12 +139,12 @@ void ui_detail(struct ui *u, const char *fmt, ...)
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->verbose && u->json) {
-        cJSON *o = ev(u, "info");
-        add_str(o, "message", text);
-        add_bool(o, "verbose", 1);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "info");
+        ui_add_str(o, "message", text);
+        ui_add_bool(o, "verbose", 1);
+        ui_ev_emit(u, o);
     } else if (u->verbose && !u->quiet) {
-        say(u, u->out, NULL, text);
+        ui_say(u, u->out, NULL, text);
     } else {
         LOG_D("%s", text);
     }
@@ -172,15 +155,15 @@ void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->json) {
-        cJSON *o = ev(u, "warning");
-        add_str(o, "code", code);
-        add_str(o, "message", text);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "warning");
+        ui_add_str(o, "code", code);
+        ui_add_str(o, "message", text);
+        ui_ev_emit(u, o);
         return;
     }
     char line[UI_TEXT_MAX + 16];
     snprintf(line, sizeof line, "warning: %s", text);
-    say(u, u->err, C_YELLOW, line);
+    ui_say(u, u->err, C_YELLOW, line);
 }
 
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
@@ -188,16 +171,16 @@ void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, 
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->json) {
-        cJSON *o = ev(u, "error");
-        add_str(o, "code", code);
-        add_str(o, "message", text);
-        add_num(o, "exit", exit_status);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "error");
+        ui_add_str(o, "code", code);
+        ui_add_str(o, "message", text);
+        ui_add_num(o, "exit", exit_status);
+        ui_ev_emit(u, o);
         return;
     }
     char line[UI_TEXT_MAX + 16];
     snprintf(line, sizeof line, "error: %s", text);
-    say(u, u->err, C_RED, line);
+    ui_say(u, u->err, C_RED, line);
 }
 
 /* ---- structured events ---- */
@@ -205,16 +188,16 @@ void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, 
 void ui_start(struct ui *u, const char *version, const struct ui_ctx *c, const char *pace)
 {
     if (u->json) {
-        cJSON *o = ev(u, "start");
-        add_str(o, "version", version);
-        add_str(o, "servingIp", c->serving_ip);
-        add_num(o, "httpPort", c->http_port);
-        add_num(o, "httpsPort", c->https_port);
-        add_bool(o, "legacy", c->legacy);
+        cJSON *o = ui_ev_new(u, "start");
+        ui_add_str(o, "version", version);
+        ui_add_str(o, "servingIp", c->serving_ip);
+        ui_add_num(o, "httpPort", c->http_port);
+        ui_add_num(o, "httpsPort", c->https_port);
+        ui_add_bool(o, "legacy", c->legacy);
         if (c->legacy)
-            add_num(o, "plainPort", c->plain_port);
-        add_str(o, "pace", pace);
-        emit(u, o);
+            ui_add_num(o, "plainPort", c->plain_port);
+        ui_add_str(o, "pace", pace);
+        ui_ev_emit(u, o);
         return;
     }
     if (u->quiet)
@@ -223,24 +206,24 @@ void ui_start(struct ui *u, const char *version, const struct ui_ctx *c, const c
     snprintf(line, sizeof line, "sonota %s: serving on %s (firmware http %d, cloud https %d%s)",
              version, c->serving_ip ? c->serving_ip : "(none)", c->http_port, c->https_port,
              c->legacy ? ", plain legacy port too" : "");
-    say(u, u->out, C_BOLD, line);
+    ui_say(u, u->out, C_BOLD, line);
 }
 
 void ui_image(struct ui *u, const struct ui_image *img, const char *problem, int forced)
 {
     if (u->json) {
-        cJSON *o = ev(u, "image");
-        add_str(o, "role", img->role);
-        add_str(o, "file", img->name);
-        add_str(o, "path", img->path);
-        add_num(o, "size", (double)img->size);
-        add_str(o, "sha256", img->sha256);
-        add_bool(o, "valid", img->valid);
+        cJSON *o = ui_ev_new(u, "image");
+        ui_add_str(o, "role", img->role);
+        ui_add_str(o, "file", img->name);
+        ui_add_str(o, "path", img->path);
+        ui_add_num(o, "size", (double)img->size);
+        ui_add_str(o, "sha256", img->sha256);
+        ui_add_bool(o, "valid", img->valid);
         if (problem)
-            add_str(o, "problem", problem);
+            ui_add_str(o, "problem", problem);
         if (forced)
-            add_bool(o, "forced", 1);
-        emit(u, o);
+            ui_add_bool(o, "forced", 1);
+        ui_ev_emit(u, o);
         return;
     }
     if (u->quiet)
@@ -248,15 +231,15 @@ void ui_image(struct ui *u, const struct ui_image *img, const char *problem, int
     char line[UI_TEXT_MAX];
     snprintf(line, sizeof line, "  %-5s %s (%zu B, sha256 %.12s…)%s", img->role, img->path,
              img->size, img->sha256 ? img->sha256 : "?", img->valid ? " ok" : " INVALID");
-    say(u, u->out, NULL, line);
+    ui_say(u, u->out, NULL, line);
 }
 
 void ui_stage(struct ui *u, const char *stage)
 {
     if (u->json) {
-        cJSON *o = ev(u, "stage");
-        add_str(o, "stage", stage);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "stage");
+        ui_add_str(o, "stage", stage);
+        ui_ev_emit(u, o);
         return;
     }
     if (u->quiet)
@@ -264,10 +247,11 @@ void ui_stage(struct ui *u, const char *stage)
     const char *title = !strcmp(stage, "provision") ? "Stage 1/3: give the device your WiFi"
                         : !strcmp(stage, "cloud")   ? "Stage 2/3: fake eWeLink cloud"
                         : !strcmp(stage, "final")   ? "Stage 3/3: final image"
+                        : !strcmp(stage, "configure") ? "After the flash: configure Tasmota"
                                                     : stage;
     char line[UI_TEXT_MAX];
     snprintf(line, sizeof line, "\n== %s ==", title);
-    say(u, u->out, C_CYAN, line);
+    ui_say(u, u->out, C_CYAN, line);
 }
 
 static void action_text(enum ui_action a, const struct ui_ctx *c, char *t, size_t cap)
@@ -335,18 +319,18 @@ void ui_action(struct ui *u, enum ui_action a, const struct ui_ctx *c)
     char text[UI_TEXT_MAX];
     action_text(a, c, text, sizeof text);
     if (u->json) {
-        cJSON *o = ev(u, "action");
-        add_str(o, "action", action_name(a));
-        add_str(o, "message", text);
+        cJSON *o = ui_ev_new(u, "action");
+        ui_add_str(o, "action", action_name(a));
+        ui_add_str(o, "message", text);
         if (a == UI_ACT_RECONNECT_HOME)
-            add_str(o, "ssid", c->ssid);
+            ui_add_str(o, "ssid", c->ssid);
         if (a == UI_ACT_JOIN_FINAL)
-            add_str(o, "ssid", "FinalStage");
+            ui_add_str(o, "ssid", "FinalStage");
         if (a == UI_ACT_JOIN_AP)
-            add_str(o, "password", "12345678"); /* the device's fixed AP password (§1.2) */
-        emit(u, o);
+            ui_add_str(o, "password", "12345678"); /* the device's fixed AP password (§1.2) */
+        ui_ev_emit(u, o);
     } else if (!u->quiet) {
-        say(u, u->out, C_BOLD, text);
+        ui_say(u, u->out, C_BOLD, text);
     }
 }
 
@@ -354,12 +338,12 @@ void ui_device(struct ui *u, const char *source, const char *deviceid, const cha
                const char *rom_version)
 {
     if (u->json) {
-        cJSON *o = ev(u, "device");
-        add_str(o, "source", source);
-        add_str(o, "deviceid", deviceid);
-        add_str(o, "model", model);
-        add_str(o, "romVersion", rom_version);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "device");
+        ui_add_str(o, "source", source);
+        ui_add_str(o, "deviceid", deviceid);
+        ui_add_str(o, "model", model);
+        ui_add_str(o, "romVersion", rom_version);
+        ui_ev_emit(u, o);
     } else if (!u->quiet) {
         char line[UI_TEXT_MAX];
         if (model || rom_version)
@@ -369,79 +353,95 @@ void ui_device(struct ui *u, const char *source, const char *deviceid, const cha
         else
             snprintf(line, sizeof line, "  device %s answered%s", deviceid ? deviceid : "?",
                      !strcmp(source, "ap") ? " on its pairing WiFi" : "");
-        say(u, u->out, C_BOLD, line);
+        ui_say(u, u->out, C_BOLD, line);
     }
 }
 
 void ui_provisioned(struct ui *u, const char *ssid, const char *server, int port)
 {
     if (u->json) {
-        cJSON *o = ev(u, "provisioned");
-        add_str(o, "ssid", ssid);
-        add_str(o, "serverName", server);
-        add_num(o, "port", port);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "provisioned");
+        ui_add_str(o, "ssid", ssid);
+        ui_add_str(o, "serverName", server);
+        ui_add_num(o, "port", port);
+        ui_ev_emit(u, o);
     } else if (!u->quiet) {
         char line[UI_TEXT_MAX];
         snprintf(line, sizeof line, "  the device accepted WiFi \"%s\" and server %s:%d", ssid,
                  server, port);
-        say(u, u->out, C_GREEN, line);
+        ui_say(u, u->out, C_GREEN, line);
     }
 }
 
 void ui_listening(struct ui *u, const char *detail)
 {
     if (u->json) {
-        cJSON *o = ev(u, "listening");
-        add_str(o, "detail", detail);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "listening");
+        ui_add_str(o, "detail", detail);
+        ui_ev_emit(u, o);
     } else if (u->verbose && !u->quiet) {
         char line[UI_TEXT_MAX];
         snprintf(line, sizeof line, "  listening: %s", detail);
-        say(u, u->out, NULL, line);
+        ui_say(u, u->out, NULL, line);
     }
 }
 
 void ui_upgrade(struct ui *u, const char *deviceid, int paced)
 {
     if (u->json) {
-        cJSON *o = ev(u, "upgrade");
-        add_str(o, "deviceid", deviceid);
-        add_bool(o, "paced", paced);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "upgrade");
+        ui_add_str(o, "deviceid", deviceid);
+        ui_add_bool(o, "paced", paced);
+        ui_ev_emit(u, o);
     } else if (!u->quiet) {
         char line[UI_TEXT_MAX];
         snprintf(line, sizeof line, "  upgrade command sent to %s%s", deviceid ? deviceid : "?",
                  paced ? " (whole-file downloads will be paced)" : "");
-        say(u, u->out, NULL, line);
+        ui_say(u, u->out, NULL, line);
     }
 }
 
 void ui_ack(struct ui *u, const char *kind, const char *deviceid, int error, const char *meaning)
 {
     if (u->json) {
-        cJSON *o = ev(u, "ack");
-        add_str(o, "kind", kind);
-        add_str(o, "deviceid", deviceid);
-        add_num(o, "error", error);
-        add_str(o, "meaning", meaning);
-        emit(u, o);
+        cJSON *o = ui_ev_new(u, "ack");
+        ui_add_str(o, "kind", kind);
+        ui_add_str(o, "deviceid", deviceid);
+        ui_add_num(o, "error", error);
+        ui_add_str(o, "meaning", meaning);
+        ui_ev_emit(u, o);
     } else if (!u->quiet) {
         char line[UI_TEXT_MAX];
         snprintf(line, sizeof line, "  device %s %s %d: %s", deviceid ? deviceid : "?",
                  !strcmp(kind, "state") ? "reported upgrade state" : "answered the upgrade with",
                  error, meaning);
-        say(u, u->out, error ? NULL : C_GREEN, line);
+        ui_say(u, u->out, error ? NULL : C_GREEN, line);
     }
 }
 
 /* ---- downloads ---- */
 
-static struct ui_dl *dl_slot(struct ui *u, const char *file)
+/* The length of the address part of "ip:port" (the port changes per connection). */
+static size_t peer_ip_len(const char *peer)
+{
+    const char *colon = strrchr(peer, ':');
+    return colon ? (size_t)(colon - peer) : strlen(peer);
+}
+
+static int same_device(const struct ui_dl *d, const char *peer)
+{
+    if (!peer || !d->peer[0])
+        return 1;
+    size_t n = peer_ip_len(peer);
+    return n == peer_ip_len(d->peer) && !strncmp(d->peer, peer, n);
+}
+
+/* A download is one file to one device address (several devices at once in --fleet). */
+static struct ui_dl *dl_slot(struct ui *u, const char *file, const char *peer)
 {
     struct ui_dl *free_slot = NULL, *oldest = &u->dl[0];
     for (int i = 0; i < UI_DL_MAX; i++) {
-        if (u->dl[i].active && !strcmp(u->dl[i].file, file))
+        if (u->dl[i].active && !strcmp(u->dl[i].file, file) && same_device(&u->dl[i], peer))
             return &u->dl[i];
         if (!u->dl[i].active && !free_slot)
             free_slot = &u->dl[i];
@@ -465,15 +465,15 @@ static double rate_kbs(const struct ui_dl *d, int64_t now)
 
 static void dl_json(struct ui *u, const char *state, const struct ui_dl *d, int64_t now)
 {
-    cJSON *o = ev(u, "download");
-    add_str(o, "state", state);
-    add_str(o, "file", d->file);
-    add_str(o, "peer", d->peer);
-    add_num(o, "offset", (double)d->offset);
-    add_num(o, "total", (double)d->total);
-    add_bool(o, "paced", d->paced);
-    add_num(o, "rateKiBs", (double)(int64_t)(rate_kbs(d, now) * 10.0) / 10.0);
-    emit(u, o);
+    cJSON *o = ui_ev_new(u, "download");
+    ui_add_str(o, "state", state);
+    ui_add_str(o, "file", d->file);
+    ui_add_str(o, "peer", d->peer);
+    ui_add_num(o, "offset", (double)d->offset);
+    ui_add_num(o, "total", (double)d->total);
+    ui_add_bool(o, "paced", d->paced);
+    ui_add_num(o, "rateKiBs", (double)(int64_t)(rate_kbs(d, now) * 10.0) / 10.0);
+    ui_ev_emit(u, o);
 }
 
 void ui_download(struct ui *u, const char *state, const char *file, const char *peer,
@@ -481,7 +481,7 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
 {
     int64_t now = ui_now_ms();
     int start = !strcmp(state, "start");
-    struct ui_dl *d = dl_slot(u, file ? file : "?");
+    struct ui_dl *d = dl_slot(u, file ? file : "?", peer);
     if (start) {
         d->start_ms = now;
         d->last_step = -1;
@@ -507,7 +507,7 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
         if (start) {
             snprintf(line, sizeof line, "  %s: sending %s (%llu B%s)", d->peer, d->file,
                      (unsigned long long)d->total, d->paced ? ", paced" : "");
-            say(u, u->out, NULL, line);
+            ui_say(u, u->out, NULL, line);
             d->last_step = 0;
             d->last_ms = now;
         } else if (end) {
@@ -520,7 +520,7 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
                 snprintf(line, sizeof line, "  %s: the device dropped %s at %llu/%llu B "
                          "(it retries by itself)", d->peer, d->file,
                          (unsigned long long)d->offset, (unsigned long long)d->total);
-            say(u, u->out, !strcmp(state, "done") ? C_GREEN : NULL, line);
+            ui_say(u, u->out, !strcmp(state, "done") ? C_GREEN : NULL, line);
         } else if (u->tty ? now - d->last_ms >= UI_REDRAW_MS
                           : pct / UI_PLAIN_STEP > d->last_step / UI_PLAIN_STEP) {
             snprintf(line, sizeof line, "  %s %3d%%  %llu/%llu B  %.1f KiB/s", d->file, pct,
@@ -531,7 +531,7 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
                 fflush(u->out);
                 u->line_open = 1;
             } else {
-                say(u, u->out, NULL, line);
+                ui_say(u, u->out, NULL, line);
             }
             d->last_step = pct;
             d->last_ms = now;
@@ -539,69 +539,4 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
     }
     if (end)
         d->active = 0;
-}
-
-/* ---- summary ---- */
-
-static void fmt_secs(double s, char *out, size_t cap)
-{
-    if (s < 0)
-        snprintf(out, cap, "skipped");
-    else
-        snprintf(out, cap, "%d:%02d", (int)s / 60, (int)s % 60);
-}
-
-void ui_done(struct ui *u, const struct ui_summary *s)
-{
-    static const char *const names[3] = {"provision", "cloud", "final"};
-    if (u->json) {
-        cJSON *o = ev(u, "done");
-        add_str(o, "deviceid", s->deviceid);
-        add_str(o, "model", s->model);
-        add_str(o, "romVersion", s->rom_version);
-        cJSON *imgs = cJSON_AddArrayToObject(o, "images");
-        for (size_t i = 0; imgs && i < s->n_images; i++) {
-            cJSON *im = cJSON_CreateObject();
-            add_str(im, "role", s->images[i].role);
-            add_str(im, "file", s->images[i].name);
-            add_num(im, "size", (double)s->images[i].size);
-            add_str(im, "sha256", s->images[i].sha256);
-            add_bool(im, "valid", s->images[i].valid);
-            cJSON_AddItemToArray(imgs, im);
-        }
-        cJSON *st = cJSON_AddObjectToObject(o, "stages");
-        for (int i = 0; st && i < 3; i++) {
-            if (s->stage_s[i] < 0)
-                cJSON_AddNullToObject(st, names[i]);
-            else
-                add_num(st, names[i], (double)(int64_t)(s->stage_s[i] * 10.0) / 10.0);
-        }
-        add_num(o, "elapsed", (double)(int64_t)(s->total_s * 10.0) / 10.0);
-        emit(u, o);
-        return;
-    }
-    char text[UI_TEXT_MAX * 2];
-    size_t n = 0;
-    n += (size_t)snprintf(text + n, sizeof text - n,
-        "\n== Done ==\n"
-        "  The final image was sent completely. The device now writes it and restarts\n"
-        "  (about a minute); then the new firmware's WiFi appears (Tasmota: tasmota_XXXXXX-####\n"
-        "  or sonoff-####, web page at http://192.168.4.1).\n"
-        "  device %s  model %s  firmware %s\n",
-        s->deviceid ? s->deviceid : "?", s->model ? s->model : "?",
-        s->rom_version ? s->rom_version : "?");
-    for (size_t i = 0; i < s->n_images && n < sizeof text; i++)
-        n += (size_t)snprintf(text + n, sizeof text - n, "  %-5s %s  %zu B  sha256 %.16s%s\n",
-                              s->images[i].role, s->images[i].name, s->images[i].size,
-                              s->images[i].sha256 ? s->images[i].sha256 : "?",
-                              s->images[i].valid ? "" : "  (failed validation, forced)");
-    char a[16], b[16], c[16], t[16];
-    fmt_secs(s->stage_s[0], a, sizeof a);
-    fmt_secs(s->stage_s[1], b, sizeof b);
-    fmt_secs(s->stage_s[2], c, sizeof c);
-    fmt_secs(s->total_s, t, sizeof t);
-    if (n < sizeof text)
-        snprintf(text + n, sizeof text - n, "  time: provision %s, cloud %s, final %s, total %s",
-                 a, b, c, t);
-    say(u, u->out, C_GREEN, text);
 }

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define UI_DL_MAX 4     /* downloads tracked at once (one per file name) */
+#define UI_DL_MAX 16    /* downloads tracked at once (one per file and device address) */
 
 struct ui_dl {
     char file[64];
@@ -65,6 +65,28 @@ struct ui_summary {
     size_t n_images;
     double stage_s[3];     /* provision, cloud, final; < 0 = skipped */
     double total_s;
+    const struct ui_configured *configured; /* NULL: the new firmware was not configured */
+    double configure_s;
+};
+
+/* What `flash --configure` set in the new firmware (tasmota_cfg.h). */
+struct ui_configured {
+    const char *tasmota;   /* its version */
+    int legacy;            /* 5.x forms */
+    int wifi;              /* the WiFi was sent */
+    const char *ssid, *mqtt_host, *hostname;
+    const char *lan;       /* where it answered on the home LAN; NULL: not checked */
+    const char *ip;        /* its LAN address as it reported it; NULL: unknown */
+};
+
+/* One device of a `flash --fleet` run, for the closing table. */
+struct ui_fleet_row {
+    const char *deviceid, *model, *rom_version;
+    const char *slot;      /* intermediate image it took: "user1", "user2"; NULL unknown */
+    const char *result;    /* "done", "failed", "incomplete" */
+    const char *stage;     /* furthest: "provisioned", "cloud", "intermediate", "final" */
+    const char *detail;    /* why it failed or where it stopped; NULL */
+    double seconds;        /* first contact to the end */
 };
 
 /* Monotonic milliseconds. */
@@ -121,6 +143,9 @@ void ui_ack(struct ui *u, const char *kind, const char *deviceid, int error, con
 void ui_download(struct ui *u, const char *state, const char *file, const char *peer,
                  uint64_t offset, uint64_t total, int paced);
 
+/* (ui_summary.c) The end of a successful run. */
 void ui_done(struct ui *u, const struct ui_summary *s);
+/* The end of a --fleet run: one row per device (JSON "fleet-done"). */
+void ui_fleet_done(struct ui *u, const struct ui_fleet_row *rows, size_t n, double total_s);
 
 #endif

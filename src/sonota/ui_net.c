@@ -7,21 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 void ui_address(struct ui *u, const char *kind, const char *ip, const char *ifname)
 {
     if (u->json) {
         cJSON *o = ui_ev_new(u, "address");
-        add_str(o, "kind", kind);
-        add_str(o, "ip", ip);
-        add_str(o, "interface", ifname);
+        ui_add_str(o, "kind", kind);
+        ui_add_str(o, "ip", ip);
+        ui_add_str(o, "interface", ifname);
         ui_ev_emit(u, o);
     } else if (!u->quiet) {
         char line[UI_LINE_MAX];
@@ -35,9 +27,9 @@ void ui_address_lost(struct ui *u, const char *kind, const char *ip, const char 
 {
     if (u->json) {
         cJSON *o = ui_ev_new(u, "address-lost");
-        add_str(o, "kind", kind);
-        add_str(o, "ip", ip);
-        add_str(o, "message", what_next);
+        ui_add_str(o, "kind", kind);
+        ui_add_str(o, "ip", ip);
+        ui_add_str(o, "message", what_next);
         ui_ev_emit(u, o);
     } else if (!u->quiet) {
         char line[UI_LINE_MAX];
@@ -50,17 +42,17 @@ void ui_detected(struct ui *u, const struct ui_detect *d)
 {
     if (u->json) {
         cJSON *o = ui_ev_new(u, "detected");
-        add_str(o, "start", d->start);
-        add_str(o, "stage", d->stage);
-        add_str(o, "message", d->message);
-        add_str(o, "stateFile", d->state_file);
+        ui_add_str(o, "start", d->start);
+        ui_add_str(o, "stage", d->stage);
+        ui_add_str(o, "message", d->message);
+        ui_add_str(o, "stateFile", d->state_file);
         if (d->rec_stage) {
             cJSON *r = cJSON_AddObjectToObject(o, "record");
             if (r) {
-                add_str(r, "stage", d->rec_stage);
-                add_str(r, "deviceid", d->rec_deviceid && *d->rec_deviceid ? d->rec_deviceid
+                ui_add_str(r, "stage", d->rec_stage);
+                ui_add_str(r, "deviceid", d->rec_deviceid && *d->rec_deviceid ? d->rec_deviceid
                                                                            : NULL);
-                add_str(r, "servingIp", d->rec_serving_ip);
+                ui_add_str(r, "servingIp", d->rec_serving_ip);
                 if (d->rec_age_s >= 0)
                     cJSON_AddNumberToObject(r, "ageSeconds", (double)d->rec_age_s);
                 else
@@ -84,13 +76,13 @@ void ui_firewall(struct ui *u, const char *tool, const char *where, const char *
              "e.g.: %s", tool, where, ports, policy ? "chain policy" : "rule", rule, fix);
     if (u->json) {
         cJSON *o = ui_ev_new(u, "warning");
-        add_str(o, "code", "firewall");
-        add_str(o, "message", text);
-        add_str(o, "tool", tool);
-        add_str(o, "chain", where);
-        add_str(o, "rule", rule);
-        add_str(o, "ports", ports);
-        add_str(o, "fix", fix);
+        ui_add_str(o, "code", "firewall");
+        ui_add_str(o, "message", text);
+        ui_add_str(o, "tool", tool);
+        ui_add_str(o, "chain", where);
+        ui_add_str(o, "rule", rule);
+        ui_add_str(o, "ports", ports);
+        ui_add_str(o, "fix", fix);
         ui_ev_emit(u, o);
         return;
     }
