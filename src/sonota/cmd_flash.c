@@ -399,7 +399,8 @@ static void flash(struct run *r)
     if (load_images(r) != 0)
         return;
     r->watch = !o->no_check_ip;
-    run_load_record(r);
+    if (!o->fleet)
+        run_load_record(r); /* a fleet has no single device to resume */
     /* Where are we? (§10.1) The addresses now, plus what an earlier run recorded. */
     struct netif_addr a[NETIF_MAX];
     size_t n = 0;
@@ -414,6 +415,10 @@ static void flash(struct run *r)
         return;
     if (r->watch)
         stage_scan(a, n, r->serving_ip, &seen);
+    if (o->fleet) {
+        fleet_run(r, &seen);
+        return;
+    }
     enum flash_stage reached = r->watch ? run_recorded_stage(r) : STAGE_NONE;
     int from_record = reached != STAGE_NONE;
     if (o->no_prov && reached < STAGE_CLOUD)

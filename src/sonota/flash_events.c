@@ -9,9 +9,28 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_404 4                   /* failed downloads (ack 404) before giving up */
 
 /* ---- server events ---- */
+
+void run_rom_warning(struct ui *u, const char *rom)
+{
+    switch (stage_rom_verdict(rom)) {
+    case ROM_PINNED:
+        ui_warn(u, "rom-version", "firmware %s: stock firmware 1.6 and later (and 2.6 and "
+                "later) is known to refuse this path: it pins the eWeLink certificate "
+                "(PROTOCOL.md §2/§3). Trying anyway; if no download starts, this device needs "
+                "a serial adapter.", rom);
+        break;
+    case ROM_DIY:
+        ui_warn(u, "rom-version", "firmware %s is 3.x: the stock OTA path is closed for it "
+                "(PROTOCOL.md §3); use DIY mode (`sonota diy`, §6) if the model supports it. "
+                "Trying anyway.", rom);
+        break;
+    case ROM_OK:
+    case ROM_UNKNOWN:
+        break;
+    }
+}
 
 static void note_device(struct run *r, const struct srv_event *ev, const char *source)
 {
@@ -38,29 +57,66 @@ static void note_device(struct run *r, const struct srv_event *ev, const char *s
                   r->rom[0] ? r->rom : NULL);
     if (r->rom[0] && !r->rom_warned) {
         r->rom_warned = 1;
-        switch (stage_rom_verdict(r->rom)) {
-        case ROM_PINNED:
-            ui_warn(&r->ui, "rom-version", "firmware %s: stock firmware 1.6 and later (and "
-                    "2.6 and later) is known to refuse this path: it pins the eWeLink "
-                    "certificate (PROTOCOL.md §2/§3). Trying anyway; if no download starts, "
-                    "this device needs a serial adapter.", r->rom);
-            break;
-        case ROM_DIY:
-            ui_warn(&r->ui, "rom-version", "firmware %s is 3.x: the stock OTA path is closed "
-                    "for it (PROTOCOL.md §3); use DIY mode (`sonota diy`, §6) if the model "
-                    "supports it. Trying anyway.", r->rom);
-            break;
-        case ROM_OK:
-        case ROM_UNKNOWN:
-            break;
-        }
+        run_rom_warning(&r->ui, r->rom);
     }
     run_record(r, REC_CLOUD);
     if (r->st < RS_CLOUD)
         run_set_state(r, RS_CLOUD); /* the device reached us: stage 1 is over */
 }
 
-static void peer_ip(const char *peer, char *out, size_t cap)
+int run_code_text(const struct flash_opts *o, int e, const char *kind, const char *model,
+                  const char *rom, int n404, char *m, size_t cap)
+{
+    int fatal = 1;
+    switch (e) {
+    case 0:
+        snprintf(m, cap, !strcmp(kind, "ack")
+                 ? "accepted: the device is downloading the intermediate firmware"
+                 : "the device reports the upgrade finished");
+        fatal = 0;
+        break;
+    case 404:
+        fatal = n404 > RUN_MAX_404;
+        if (o->pace == SRV_PACE_AUTO)
+            snprintf(m, cap, "the download failed (404). Nothing to do: sonota now serves "
+                     "this device slowly (paced, §1.5) and it reconnects by itself and retries");
+        else if (o->pace == SRV_PACE_FAST)
+            snprintf(m, cap, "the download failed (404) and --pace fast keeps serving at "
+                     "full speed; if this repeats, rerun with --pace auto or --pace slow");
+        else
+            snprintf(m, cap, "the download failed (404) although paced; check the WiFi "
+                     "signal near the device and that nothing blocks TCP %d", o->http_port);
+        if (fatal)
+            snprintf(m + strlen(m), cap - strlen(m), "; giving up after %d failed "
+                     "downloads", n404);
+        break;
+    case 400:
+        snprintf(m, cap, "the device calls the upgrade command malformed (400): its "
+                 "firmware expects fields sonota does not send; please report its model and "
+                 "firmware version");
+        break;
+    case 406:
+        snprintf(m, cap, "model mismatch (406): the device refused an upgrade for another "
+                 "model than its own (%s); nothing was written", model && *model ? model : "?");
+        break;
+    case 409:
+        snprintf(m, cap, "digest mismatch (409): what the device downloaded does not match "
+                 "the sha256 sonota announced; the device keeps its firmware. Something "
+                 "altered the data on the way (or the file changed): run again");
+        break;
+    case 410:
+        snprintf(m, cap, "version not newer (410): the firmware (%s) refuses this upgrade; "
+                 "it is too new for the stock OTA path (use DIY mode for 3.x, §6)",
+                 rom && *rom ? rom : "?");
+        break;
+    default:
+        snprintf(m, cap, "unknown error %d from the device", e);
+        break;
+    }
+    return fatal;
+}
+
+void run_peer_ip(const char *peer, char *out, size_t cap)
 {
     snprintf(out, cap, "%s", peer ? peer : "");
     char *colon = strrchr(out, ':');
@@ -70,64 +126,19 @@ static void peer_ip(const char *peer, char *out, size_t cap)
 
 static void on_code(struct run *r, const struct srv_event *ev, const char *kind)
 {
-    const char *id = ev->deviceid;
-    int e = ev->error;
     char m[512];
-    int fatal = 1;
-    switch (e) {
-    case 0:
-        snprintf(m, sizeof m, !strcmp(kind, "ack")
-                 ? "accepted: the device is downloading the intermediate firmware"
-                 : "the device reports the upgrade finished");
-        fatal = 0;
-        break;
-    case 404:
-        fatal = ++r->n404 > MAX_404;
-        if (r->o->pace == SRV_PACE_AUTO) {
-            char ip[64];
-            peer_ip(ev->peer, ip, sizeof ip);
-            if (ip[0])
-                run_set_paced(r, ip);
-            snprintf(m, sizeof m, "the download failed (404). Nothing to do: sonota now serves "
-                     "this device slowly (paced, §1.5) and it reconnects by itself and retries");
-        } else if (r->o->pace == SRV_PACE_FAST) {
-            snprintf(m, sizeof m, "the download failed (404) and --pace fast keeps serving at "
-                     "full speed; if this repeats, rerun with --pace auto or --pace slow");
-        } else {
-            snprintf(m, sizeof m, "the download failed (404) although paced; check the WiFi "
-                     "signal near the device and that nothing blocks TCP %d", r->o->http_port);
-        }
-        if (fatal)
-            snprintf(m + strlen(m), sizeof m - strlen(m), "; giving up after %d failed "
-                     "downloads", r->n404);
-        break;
-    case 400:
-        snprintf(m, sizeof m, "the device calls the upgrade command malformed (400): its "
-                 "firmware expects fields sonota does not send; please report its model and "
-                 "firmware version");
-        break;
-    case 406:
-        snprintf(m, sizeof m, "model mismatch (406): the device refused an upgrade for another "
-                 "model than its own (%s); nothing was written", r->model[0] ? r->model : "?");
-        break;
-    case 409:
-        snprintf(m, sizeof m, "digest mismatch (409): what the device downloaded does not match "
-                 "the sha256 sonota announced; the device keeps its firmware. Something "
-                 "altered the data on the way (or the file changed): run again");
-        break;
-    case 410:
-        snprintf(m, sizeof m, "version not newer (410): the firmware (%s) refuses this upgrade; "
-                 "it is too new for the stock OTA path (use DIY mode for 3.x, §6)",
-                 r->rom[0] ? r->rom : "?");
-        break;
-    default:
-        snprintf(m, sizeof m, "unknown error %d from the device", e);
-        break;
+    if (ev->error == 404) {
+        r->n404++;
+        char ip[64];
+        run_peer_ip(ev->peer, ip, sizeof ip);
+        if (r->o->pace == SRV_PACE_AUTO && ip[0])
+            run_set_paced(r, ip);
     }
-    ui_ack(&r->ui, kind, id, e, m);
+    int fatal = run_code_text(r->o, ev->error, kind, r->model, r->rom, r->n404, m, sizeof m);
+    ui_ack(&r->ui, kind, ev->deviceid, ev->error, m);
     if (fatal)
         run_fail(r, EXIT_DEVICE, "device-refused", "the device refused the upgrade: %s", m);
-    else if (e == 0 && !strcmp(kind, "state") && r->st < RS_FINAL)
+    else if (ev->error == 0 && !strcmp(kind, "state") && r->st < RS_FINAL)
         run_set_state(r, RS_FINAL); /* written and verified: it reboots into E2A (§1.5, §4) */
 }
 
@@ -150,9 +161,39 @@ static void on_done(struct run *r, const char *file)
     }
 }
 
+/* The device went away in the middle of a download: a power cut, a reset or lost WiFi.
+ * Says what the device does next and what to do (PROTOCOL.md §1.5, §4). */
+static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t total)
+{
+    char where[64] = "";
+    if (total)
+        snprintf(where, sizeof where, " at %llu of %llu B", (unsigned long long)at,
+                 (unsigned long long)total);
+    if (r->st <= RS_CLOUD)
+        ui_info(&r->ui, "  the device stopped downloading %s%s (power cut, reset or WiFi "
+                "loss?). Nothing to do but wait: the stock firmware retries by itself, and "
+                "after a power cut it boots its old firmware again (it switches slots only "
+                "after a complete, verified download, PROTOCOL.md §1.5) and calls this computer "
+                "again. Keep sonota running; if the device is off, power it up. If you stop "
+                "sonota, it says how to continue.", file ? file : "the firmware", where);
+    else
+        ui_info(&r->ui, "  the device stopped downloading %s%s (power cut, reset or WiFi "
+                "loss?). The intermediate firmware does not resume: it hangs or restarts. If it "
+                "does not ask for the file again within a minute, power-cycle the device "
+                "(unplug, plug in): it starts the intermediate firmware again (FinalStage), "
+                "which downloads the image again. Keep sonota running; if you stop it, it says "
+                "how to continue. No FinalStage WiFi after a power-up means the power went while "
+                "it rewrote its bootloader: a serial adapter is needed then (PROTOCOL.md §4).",
+                file ? file : "the firmware", where);
+}
+
 void run_on_event(const struct srv_event *ev, void *user)
 {
     struct run *r = user;
+    if (r->fleet) {
+        fleet_on_event(r, ev);
+        return;
+    }
     if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
         r->last_hint = ui_now_ms(); /* a (paced) download is under way: no "nothing yet" */
     switch (ev->type) {
@@ -191,6 +232,9 @@ void run_on_event(const struct srv_event *ev, void *user)
         break;
     case SRV_EV_WS_CLOSED:
         ui_detail(&r->ui, "  WebSocket of %s closed", ev->deviceid ? ev->deviceid : "?");
+        /* Range downloads stop between chunks, so no abort event tells it (§1.5). */
+        if (r->st == RS_CLOUD && ev->detail && !strcmp(ev->detail, "downloading"))
+            on_vanished(r, r->stock_file[0] ? r->stock_file : NULL, 0, 0);
         break;
     case SRV_EV_DOWNLOAD_START:
         r->downloads_seen++;
@@ -210,6 +254,7 @@ void run_on_event(const struct srv_event *ev, void *user)
         break;
     case SRV_EV_DOWNLOAD_ABORT:
         ui_download(&r->ui, "abort", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        on_vanished(r, ev->file, ev->offset, ev->total);
         break;
     case SRV_EV_REJECTED:
         ui_warn(&r->ui, "rejected", "refused a request from %s: %s", ev->peer ? ev->peer : "?",

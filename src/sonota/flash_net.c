@@ -121,8 +121,8 @@ void run_set_paced(struct run *r, const char *peer_ip)
 void run_record(struct run *r, enum rec_stage st)
 {
     const char *path = r->o->state_file;
-    if (!r->watch || !path)
-        return;
+    if (!r->watch || !path || r->fleet)
+        return; /* a fleet has no single device to resume */
     if (st == REC_NONE) {
         if (flash_record_remove(path) != 0)
             LOG_W("cannot remove %s", path);

@@ -19,6 +19,9 @@
 #include <stdint.h>
 
 #define UPGRADE_VERSION "99.99.99"  /* §1.5: newer than anything, by strcmp and numerically */
+#define RUN_MAX_404 4               /* failed downloads (ack 404) before giving up */
+
+struct fleet;
 
 enum rstate {
     RS_WAIT_AP,     /* stage 1: waiting for a 10.10.7.x address */
@@ -78,6 +81,7 @@ struct run {
     int rom_warned, tls_warned, n404, post_tries, downloads_seen, final_ip_seen;
     char final_other_warned[NETIF_IP_MAX];
     char stock_file[64];            /* what the stock firmware downloaded (user1/user2) */
+    struct fleet *fleet;            /* --fleet: the devices (flash_fleet.c); NULL otherwise */
 };
 
 /* Ends the run with an error event/line and an exit status. */
@@ -88,6 +92,14 @@ void run_stage_enter(struct run *r, int which, const char *name);
 void run_set_state(struct run *r, enum rstate st);
 /* The server's event callback (user = struct run *). */
 void run_on_event(const struct srv_event *ev, void *user);
+/* The sentence for an upgrade ack/state code (kind "ack" or "state"); returns 1 when the
+ * device gave up for good (n404: its failed downloads so far, this one included). */
+int run_code_text(const struct flash_opts *o, int e, const char *kind, const char *model,
+                  const char *rom, int n404, char *m, size_t cap);
+/* Warns when a romVersion is known to refuse the stock path (pinning, 3.x). */
+void run_rom_warning(struct ui *u, const char *rom);
+/* "ip:port" -> "ip". */
+void run_peer_ip(const char *peer, char *out, size_t cap);
 /* Runs until done, failed, interrupted or timed out; sets r->exit_code. */
 void run_loop(struct run *r);
 /* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
@@ -116,6 +128,10 @@ enum flash_stage run_recorded_stage(struct run *r);
 /* The "detected" event/message: what was found and where the run starts. */
 void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_seen *seen,
                        int from_record);
+
+/* flash_fleet.c: --fleet, from the point the servers may start (seen: the addresses now) */
+void fleet_run(struct run *r, const struct stage_seen *seen);
+void fleet_on_event(struct run *r, const struct srv_event *ev);
 
 /* flash_net.c */
 /* Lists the addresses and scans them against the serving IP. 0, or -1 (run failed). */

@@ -248,6 +248,7 @@ void ui_stage(struct ui *u, const char *stage)
                         : !strcmp(stage, "cloud")   ? "Stage 2/3: fake eWeLink cloud"
                         : !strcmp(stage, "final")   ? "Stage 3/3: final image"
                         : !strcmp(stage, "configure") ? "After the flash: configure Tasmota"
+                        : !strcmp(stage, "fleet") ? "Fleet: one device after another"
                                                     : stage;
     char line[UI_TEXT_MAX];
     snprintf(line, sizeof line, "\n== %s ==", title);

@@ -145,6 +145,9 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
 
 /* (ui_summary.c) The end of a successful run. */
 void ui_done(struct ui *u, const struct ui_summary *s);
+/* A --fleet device reached a state (row->stage; JSON "fleet-device"); n_done of want
+ * (0: open-ended) devices are done. */
+void ui_fleet_device(struct ui *u, const struct ui_fleet_row *row, size_t n_done, int want);
 /* The end of a --fleet run: one row per device (JSON "fleet-done"). */
 void ui_fleet_done(struct ui *u, const struct ui_fleet_row *rows, size_t n, double total_s);
 

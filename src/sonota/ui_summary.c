@@ -121,6 +121,30 @@ void ui_done(struct ui *u, const struct ui_summary *s)
     ui_say(u, u->out, C_GREEN, text);
 }
 
+void ui_fleet_device(struct ui *u, const struct ui_fleet_row *row, size_t n_done, int want)
+{
+    if (u->json) {
+        cJSON *o = ui_ev_new(u, "fleet-device");
+        ui_add_str(o, "deviceid", row->deviceid);
+        ui_add_str(o, "state", row->stage);
+        ui_add_str(o, "model", row->model);
+        ui_add_str(o, "romVersion", row->rom_version);
+        ui_add_str(o, "slot", row->slot);
+        ui_add_str(o, "detail", row->detail);
+        ui_add_num(o, "done", (double)n_done);
+        ui_ev_emit(u, o);
+        return;
+    }
+    if (u->quiet)
+        return;
+    char line[UI_TEXT_MAX], of[32] = "";
+    if (want > 0)
+        snprintf(of, sizeof of, " of %d", want);
+    snprintf(line, sizeof line, "  [fleet] device %s: %s (%zu%s done)", row->deviceid,
+             row->stage, n_done, of);
+    ui_say(u, u->out, C_BOLD, line);
+}
+
 static void fleet_json(struct ui *u, const struct ui_fleet_row *rows, size_t n, double total_s,
                        size_t n_done)
 {

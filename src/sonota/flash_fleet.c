@@ -1,0 +1,504 @@
+/* flash_fleet.c - `sonota flash --fleet`: the servers stay up and every device that shows
+ * up goes through the three stages on its own (PROTOCOL.md §1, §4): stage 1 whenever a
+ * device answers on the pairing AP, stages 2 and 3 for as many devices at once as call.
+ * Each device has its own record here (id, model, the slot it took, its 404 count and
+ * pacing, its result); the run ends at --fleet-size, Ctrl-C or --timeout with a table.
+ *
+ * Who is who: the cloud messages carry the deviceid; a download only has the peer
+ * address. A download from an address a device used in stage 2 is that device's; the
+ * final image comes from 192.168.4.1 whichever device it is (every FinalStage has that
+ * address, §4), so it goes to the device that finished its intermediate download first
+ * (one FinalStage is joined at a time). */
+#include "sonota/flash_run.h"
+
+#include "io/log.h"
+#include "sonota/cmds.h"
+#include "sonota/prov.h"
+#include "sonota/stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLEET_MAX 64                /* devices in one run */
+#define FLEET_LOOP_MS 150
+#define FLEET_POLL_IP_MS 2000       /* address rescans, as in a single run (§10.1) */
+#define FLEET_GET_EVERY_MS 3000     /* GET /device while looking for the next device */
+#define FLEET_GET_MS 1000           /* short: the servers wait while it runs */
+#define FLEET_POST_AP_MS 5000
+#define FLEET_REPROV_MS (60 * 1000) /* the same device in pairing mode again after this:
+                                       it could not join the WiFi; provision it again */
+#define FLEET_DRAIN_MS 600
+
+enum fd_state { FD_PROVISIONED, FD_CLOUD, FD_INTERMEDIATE, FD_DONE, FD_FAILED };
+
+struct fleet_dev {
+    char deviceid[EWL_DEVICEID_MAX], model[EWL_MODEL_MAX], rom[EWL_VERSION_MAX];
+    char ip[NETIF_IP_MAX];          /* where it called from in stage 2 */
+    const char *slot;               /* "user1"/"user2": the stock firmware's download */
+    enum fd_state st;
+    int n404;
+    int64_t first_ms, provisioned_ms, inter_ms, end_ms;
+    char detail[240];
+};
+
+struct fleet {
+    struct fleet_dev dev[FLEET_MAX];
+    size_t n, n_done;
+    int64_t next_get, next_poll;
+    int ap_up, serving_up, final_up;
+    int full_told, tls_told, final_told;
+};
+
+static const char *const state_names[] = {"provisioned", "cloud", "intermediate", "done",
+                                          "failed"};
+
+static struct fleet_dev *find_id(struct fleet *f, const char *id)
+{
+    for (size_t i = 0; id && i < f->n; i++)
+        if (!strcmp(f->dev[i].deviceid, id))
+            return &f->dev[i];
+    return NULL;
+}
+
+static struct fleet_dev *add_dev(struct run *r, const char *id)
+{
+    struct fleet *f = r->fleet;
+    if (f->n == FLEET_MAX) {
+        if (!f->full_told++)
+            ui_warn(&r->ui, "fleet-full", "this run tracks %d devices; device %s and later "
+                    "ones are served but not listed: start another run for more",
+                    FLEET_MAX, id);
+        return NULL;
+    }
+    struct fleet_dev *d = &f->dev[f->n++];
+    memset(d, 0, sizeof *d);
+    snprintf(d->deviceid, sizeof d->deviceid, "%s", id);
+    d->first_ms = ui_now_ms();
+    return d;
+}
+
+static void row_of(const struct fleet_dev *d, struct ui_fleet_row *row, int64_t now)
+{
+    int done = d->st == FD_DONE, failed = d->st == FD_FAILED;
+    int64_t end = d->end_ms ? d->end_ms : now;
+    *row = (struct ui_fleet_row){d->deviceid, d->model[0] ? d->model : NULL,
+                                 d->rom[0] ? d->rom : NULL, d->slot,
+                                 done ? "done" : failed ? "failed" : "incomplete",
+                                 state_names[d->st], d->detail[0] ? d->detail : NULL,
+                                 (double)(end - d->first_ms) / 1000.0};
+}
+
+static void tell(struct run *r, const struct fleet_dev *d)
+{
+    struct ui_fleet_row row;
+    row_of(d, &row, ui_now_ms());
+    ui_fleet_device(&r->ui, &row, r->fleet->n_done, r->o->fleet_size);
+}
+
+static void set_state(struct run *r, struct fleet_dev *d, enum fd_state st)
+{
+    if (d->st == st || d->st == FD_DONE)
+        return;
+    d->st = st;
+    if (st == FD_INTERMEDIATE)
+        d->inter_ms = ui_now_ms();
+    if (st == FD_DONE || st == FD_FAILED)
+        d->end_ms = ui_now_ms();
+    if (st == FD_DONE)
+        r->fleet->n_done++;
+    tell(r, d);
+}
+
+/* ---- the devices' messages ---- */
+
+static struct fleet_dev *note(struct run *r, const struct srv_event *ev, const char *ip,
+                              const char *source)
+{
+    struct fleet *f = r->fleet;
+    if (!ev->deviceid || !*ev->deviceid)
+        return NULL;
+    struct fleet_dev *d = find_id(f, ev->deviceid);
+    if (!d && !(d = add_dev(r, ev->deviceid)))
+        return NULL;
+    int changed = 0;
+    if (ev->model && *ev->model && strcmp(d->model, ev->model)) {
+        snprintf(d->model, sizeof d->model, "%s", ev->model);
+        changed = 1;
+    }
+    if (ev->rom_version && *ev->rom_version && strcmp(d->rom, ev->rom_version)) {
+        snprintf(d->rom, sizeof d->rom, "%s", ev->rom_version);
+        changed = 1;
+        run_rom_warning(&r->ui, d->rom);
+    }
+    if (ip[0])
+        snprintf(d->ip, sizeof d->ip, "%s", ip);
+    if (changed)
+        ui_device(&r->ui, source, d->deviceid, d->model[0] ? d->model : NULL,
+                  d->rom[0] ? d->rom : NULL);
+    if (d->st < FD_CLOUD || d->st == FD_FAILED) {
+        d->detail[0] = '\0';
+        set_state(r, d, FD_CLOUD);
+    }
+    return d;
+}
+
+static void fail_dev(struct run *r, struct fleet_dev *d, const char *why)
+{
+    snprintf(d->detail, sizeof d->detail, "%s", why);
+    ui_error(&r->ui, "device-refused", EXIT_DEVICE, "device %s: %s; the other devices go on",
+             d->deviceid, why);
+    set_state(r, d, FD_FAILED);
+}
+
+static void on_code(struct run *r, const struct srv_event *ev, const char *ip,
+                    const char *kind)
+{
+    struct fleet_dev *d = find_id(r->fleet, ev->deviceid);
+    int n404 = 0;
+    if (ev->error == 404) {
+        n404 = d ? ++d->n404 : 1;
+        if (r->o->pace == SRV_PACE_AUTO && ip[0])
+            run_set_paced(r, ip);
+    }
+    char m[512];
+    int fatal = run_code_text(r->o, ev->error, kind, d ? d->model : NULL, d ? d->rom : NULL,
+                              n404, m, sizeof m);
+    ui_ack(&r->ui, kind, ev->deviceid, ev->error, m);
+    if (!d)
+        return;
+    if (fatal)
+        fail_dev(r, d, m);
+    else if (ev->error == 0 && !strcmp(kind, "state") && d->st < FD_INTERMEDIATE)
+        set_state(r, d, FD_INTERMEDIATE); /* written and verified: it reboots into E2A */
+}
+
+/* A download's device: the one that called from that address in stage 2; else, for
+ * the images E2A fetches (from 192.168.4.1), the first to finish stage 2. */
+static struct fleet_dev *download_dev(struct fleet *f, const char *ip, const char *file)
+{
+    struct fleet_dev *best = NULL;
+    for (size_t i = 0; i < f->n; i++) {
+        struct fleet_dev *d = &f->dev[i];
+        if (d->st <= FD_INTERMEDIATE && ip[0] && !strcmp(d->ip, ip))
+            return d;
+    }
+    int final = file && !strcmp(file, FLASH_NAME_FINAL);
+    for (size_t i = 0; i < f->n; i++) {
+        struct fleet_dev *d = &f->dev[i];
+        if (final || d->slot) {
+            if (d->st == FD_INTERMEDIATE && (!best || d->inter_ms < best->inter_ms))
+                best = d;
+        } else if (d->st == FD_CLOUD && !best) {
+            best = d; /* a stock download from an address never seen: the first waiting */
+        }
+    }
+    return best;
+}
+
+static void on_download_done(struct run *r, const char *ip, const char *file)
+{
+    struct fleet *f = r->fleet;
+    struct fleet_dev *d = download_dev(f, ip, file);
+    if (!d || !file)
+        return;
+    if (!strcmp(file, FLASH_NAME_FINAL)) {
+        set_state(r, d, FD_DONE);
+        ui_info(&r->ui, "  device %s has the final image and restarts into it (%zu done%s)",
+                d->deviceid, f->n_done, r->o->fleet_size ? " so far" : "");
+        return;
+    }
+    if (!d->slot) {
+        d->slot = !strcmp(file, FLASH_NAME_USER1) ? "user1" : "user2";
+        ui_info(&r->ui, "  device %s has the intermediate firmware (%s) and reboots into it: "
+                "it opens the WiFi \"FinalStage\" next", d->deviceid, file);
+        set_state(r, d, FD_INTERMEDIATE);
+        if (!f->final_told++) /* the full instructions once; they are the same each time */
+            ui_action(&r->ui, UI_ACT_JOIN_FINAL, &r->ctx);
+        else
+            ui_info(&r->ui, "  join its FinalStage as before (192.168.4.2, TCP %d open); one "
+                    "FinalStage at a time", r->o->http_port);
+    } else {
+        ui_info(&r->ui, "  device %s: the intermediate firmware moved itself to slot 2 (%s); "
+                "next it fetches the final image", d->deviceid, file);
+    }
+}
+
+void fleet_on_event(struct run *r, const struct srv_event *ev)
+{
+    char ip[NETIF_IP_MAX];
+    run_peer_ip(ev->peer, ip, sizeof ip);
+    const char *peer = ev->peer ? ev->peer : "?";
+    switch (ev->type) {
+    case SRV_EV_LISTENING:
+        ui_listening(&r->ui, ev->detail ? ev->detail : "?");
+        break;
+    case SRV_EV_TLS_CLIENT:
+        if (ev->error && !r->fleet->tls_told++)
+            ui_warn(&r->ui, "tls", "TLS from %s: %s. Firmware 1.6 and later drops the "
+                    "connection here (certificate pinning, PROTOCOL.md §2/§3)", peer,
+                    ev->detail ? ev->detail : "");
+        else
+            ui_detail(&r->ui, "  TLS from %s: %s", peer, ev->detail ? ev->detail : "");
+        break;
+    case SRV_EV_DISPATCH:
+        note(r, ev, ip, "dispatch");
+        break;
+    case SRV_EV_REGISTER:
+        note(r, ev, ip, "register");
+        break;
+    case SRV_EV_WS_OPEN:
+        ui_detail(&r->ui, "  WebSocket from %s", peer);
+        break;
+    case SRV_EV_UPGRADE_SENT:
+        ui_upgrade(&r->ui, ev->deviceid, ev->paced);
+        break;
+    case SRV_EV_UPGRADE_ACK:
+        on_code(r, ev, ip, "ack");
+        break;
+    case SRV_EV_UPGRADE_STATE:
+        on_code(r, ev, ip, "state");
+        break;
+    case SRV_EV_WS_CLOSED:
+        ui_detail(&r->ui, "  WebSocket of %s closed", ev->deviceid ? ev->deviceid : "?");
+        break;
+    case SRV_EV_DOWNLOAD_START:
+        ui_download(&r->ui, "start", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        break;
+    case SRV_EV_DOWNLOAD_PROGRESS:
+        ui_download(&r->ui, "progress", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        break;
+    case SRV_EV_DOWNLOAD_DONE:
+        ui_download(&r->ui, "done", ev->file, ev->peer, ev->total, ev->total, ev->paced);
+        on_download_done(r, ip, ev->file);
+        break;
+    case SRV_EV_DOWNLOAD_ABORT:
+        ui_download(&r->ui, "abort", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        break;
+    case SRV_EV_REJECTED:
+        ui_warn(&r->ui, "rejected", "refused a request from %s: %s", peer,
+                ev->detail ? ev->detail : "?");
+        break;
+    case SRV_EV_ERROR:
+        ui_warn(&r->ui, "server", "%s", ev->detail ? ev->detail : "server error");
+        break;
+    case SRV_EV_DIY_RESULT:
+        ui_detail(&r->ui, "  DIY result from %s: %s", peer, ev->detail ? ev->detail : "");
+        break;
+    }
+}
+
+/* ---- stage 1: the next device on the pairing AP ---- */
+
+static void post_ap(struct run *r, struct fleet_dev *d)
+{
+    struct ewl_ap_config ap;
+    memset(&ap, 0, sizeof ap);
+    ap.version = 4; /* §1.2 */
+    snprintf(ap.ssid, sizeof ap.ssid, "%s", r->o->wifi_ssid);
+    snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
+    snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
+    ap.port = r->o->https_port;
+    char err[512];
+    int dev_error = -1;
+    enum prov_fail e = prov_post_ap(r->o->device_url, &ap, FLEET_POST_AP_MS, &dev_error, err,
+                                    sizeof err);
+    explicit_bzero(&ap, sizeof ap);
+    switch (e) {
+    case PROV_OK:
+        break;
+    case PROV_TIMEOUT:
+    case PROV_NO_REPLY: /* it often leaves its AP before answering */
+        ui_warn(&r->ui, "device-reply", "%s; device %s may have taken the settings already: "
+                "going on", err, d->deviceid);
+        break;
+    case PROV_UNREACHABLE:
+        ui_info(&r->ui, "  %s; trying again", err);
+        return;
+    case PROV_REFUSED:
+    case PROV_BAD_REPLY:
+    case PROV_HTTP_STATUS:
+        fail_dev(r, d, err);
+        return;
+    }
+    d->provisioned_ms = ui_now_ms();
+    d->detail[0] = '\0';
+    d->st = FD_PROVISIONED;
+    ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
+    tell(r, d);
+    r->ctx.deviceid = d->deviceid;
+    ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
+    ui_info(&r->ui, "  Meanwhile the next device can go into pairing mode: sonota keeps "
+            "serving the ones that call, and provisions each new one it finds on its "
+            "pairing WiFi.");
+}
+
+static void look_for_device(struct run *r, int64_t now)
+{
+    struct fleet *f = r->fleet;
+    if (r->o->no_prov || now < f->next_get || (r->watch && !f->ap_up))
+        return;
+    f->next_get = now + FLEET_GET_EVERY_MS;
+    struct ewl_device_info dev;
+    memset(&dev, 0, sizeof dev);
+    char err[512];
+    enum prov_fail e = prov_get_device(r->o->device_url, FLEET_GET_MS, &dev, err, sizeof err);
+    if (e != PROV_OK) {
+        if (r->watch)
+            ui_detail(&r->ui, "  no device answers on the pairing WiFi yet: %s", err);
+        return;
+    }
+    struct fleet_dev *d = find_id(f, dev.deviceid);
+    if (d && (d->st == FD_DONE || (d->st != FD_FAILED && d->provisioned_ms &&
+                                    now - d->provisioned_ms < FLEET_REPROV_MS)))
+        return; /* still leaving its AP (or a done device in pairing mode: nothing to do) */
+    if (d && d->st != FD_FAILED)
+        ui_info(&r->ui, "  device %s is in pairing mode again (it could not join \"%s\"? "
+                "check the password): giving it the WiFi settings again", d->deviceid,
+                r->o->wifi_ssid);
+    if (!d && !(d = add_dev(r, dev.deviceid)))
+        return;
+    ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);
+    post_ap(r, d);
+}
+
+/* ---- addresses (when watched) ---- */
+
+static int watch(struct run *r, int64_t now)
+{
+    struct fleet *f = r->fleet;
+    if (!r->watch || now < f->next_poll)
+        return 0;
+    f->next_poll = now + FLEET_POLL_IP_MS;
+    struct stage_seen seen;
+    if (run_scan(r, &seen) != 0 || run_servers_update(r, &seen) != 0)
+        return -1;
+    if (seen.ap && !f->ap_up) {
+        ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
+        f->next_get = 0;
+    }
+    if (seen.serving && !f->serving_up)
+        ui_address(&r->ui, "serving", r->serving_ip, NULL);
+    if (seen.final && !f->final_up)
+        ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen.final_if);
+    f->ap_up = seen.ap;
+    f->serving_up = seen.serving;
+    f->final_up = seen.final;
+    r->st = seen.final ? RS_FINAL : RS_CLOUD; /* which server waits (run_service) */
+    return 0;
+}
+
+/* ---- the loop and the table ---- */
+
+static int fleet_exit(struct run *r, int interrupted)
+{
+    struct fleet *f = r->fleet;
+    size_t failed = 0, open = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        failed += f->dev[i].st == FD_FAILED;
+        open += f->dev[i].st < FD_DONE;
+    }
+    if (f->n && !open && !failed)
+        return EXIT_OK;
+    if (open || !f->n)
+        return interrupted ? EXIT_INTERRUPTED : EXIT_FAIL;
+    return EXIT_DEVICE;
+}
+
+static void table(struct run *r, int64_t t0)
+{
+    struct fleet *f = r->fleet;
+    int64_t now = ui_now_ms();
+    struct ui_fleet_row *rows = calloc(f->n ? f->n : 1, sizeof *rows);
+    if (!rows)
+        return;
+    for (size_t i = 0; i < f->n; i++)
+        row_of(&f->dev[i], &rows[i], now);
+    ui_fleet_done(&r->ui, rows, f->n, (double)(now - t0) / 1000.0);
+    free(rows);
+}
+
+static void loop(struct run *r)
+{
+    struct fleet *f = r->fleet;
+    int interrupted = 0, timed_out = 0;
+    while (r->exit_code < 0) {
+        if (*r->stop) {
+            interrupted = 1;
+            break;
+        }
+        int64_t now = ui_now_ms();
+        if (now >= r->deadline) {
+            timed_out = 1;
+            break;
+        }
+        if (r->o->fleet_size && f->n_done >= (size_t)r->o->fleet_size)
+            break;
+        if (watch(r, now) != 0)
+            break;
+        look_for_device(r, now);
+        if (*r->stop)
+            continue;
+        if (run_service(r, FLEET_LOOP_MS) != 0)
+            run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
+                     "above)");
+    }
+    if (r->exit_code >= 0)
+        return;
+    int64_t until = ui_now_ms() + FLEET_DRAIN_MS; /* the last replies leave */
+    while (!interrupted && ui_now_ms() < until && run_service(r, 50) == 0)
+        ;
+    int code = fleet_exit(r, interrupted);
+    if (code == EXIT_OK)
+        return;
+    const char *next = "devices that were provisioned keep calling this computer, and those "
+                       "on FinalStage keep asking for the final image: run the same command "
+                       "with --no-prov to finish them";
+    if (interrupted)
+        run_fail(r, code, "interrupted", "interrupted with devices unfinished; %s", next);
+    else if (timed_out)
+        run_fail(r, code, "timeout", "gave up after %d s (--timeout) with devices "
+                 "unfinished; %s", r->o->timeout_s, next);
+    else
+        run_fail(r, code, "device-refused", "%s", f->n ? "some devices refused the upgrade "
+                 "(see the table)" : "no device called");
+}
+
+void fleet_run(struct run *r, const struct stage_seen *seen)
+{
+    struct flash_opts *o = r->o;
+    struct fleet *f = calloc(1, sizeof *f);
+    if (!f) {
+        run_fail(r, EXIT_FAIL, "memory", "out of memory");
+        return;
+    }
+    r->fleet = f;
+    int64_t t0 = ui_now_ms();
+    r->ctx = (struct ui_ctx){o->wifi_ssid, r->serving_ip, o->device_url, NULL, o->http_port,
+                             o->https_port, o->plain_port, o->legacy, r->watch};
+    ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_pace_name(o->pace));
+    if (!o->no_prov && run_credentials(r) != 0)
+        goto out;
+    if (run_servers_update(r, seen) != 0)
+        goto out;
+    run_firewall(r, 0);
+    f->ap_up = seen->ap;
+    f->serving_up = seen->serving;
+    f->final_up = seen->final;
+    r->st = seen->final ? RS_FINAL : RS_CLOUD;
+    ui_stage(&r->ui, "fleet");
+    ui_info(&r->ui, "  sonota serves every device that calls until %s. For each device: "
+            "pairing mode and its ITEAD-<deviceid> WiFi (stage 1), your WiFi while it fetches "
+            "the intermediate firmware (stage 2), FinalStage for the final image (stage 3). "
+            "Devices in stages 2 and 3 may overlap.", o->fleet_size ? "enough devices are "
+            "done (--fleet-size)" : "Ctrl-C (or --timeout)");
+    if (!o->no_prov)
+        ui_action(&r->ui, r->watch ? UI_ACT_JOIN_AP : UI_ACT_TALK_DEVICE, &r->ctx);
+    loop(r);
+    table(r, t0);
+    if (r->exit_code < 0)
+        r->exit_code = EXIT_OK;
+out:
+    r->fleet = NULL;
+    free(f);
+}
