@@ -212,6 +212,15 @@ static void bad_values(void **state)
         {{"-q", "-v"}, "contradict"},
         {{"--user1", ""}, "empty"},
         {{"--log", ""}, "--log"},
+        {{"--topic", "a/b"}, "--topic"},
+        {{"--topic", "a b"}, "--topic"},
+        {{"--mqtt-host", "bad;host"}, "--mqtt-host"},
+        {{"--lan-check", "ftp://x"}, "--lan-check"},
+        {{"--configure-device", ""}, "--configure-device"},
+        {{"--fleet-size", "3"}, "--fleet-size needs --fleet"},
+        {{"--fleet", "--fleet-size", "0"}, "--fleet-size"},
+        {{"--fleet", "--mqtt-host", "b"}, "--fleet does not configure"},
+        {{"--fleet", "--configure"}, "--fleet does not configure"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *argv[16] = {"flash", "--firmware-dir", "fw"};
@@ -328,6 +337,50 @@ static void password_is_redacted_in_the_log(void **state)
     assert_int_equal(g_o.pw_source, FLASH_PW_NONE);
 }
 
+/* Any Tasmota setting turns the configure step on; the defaults and the MQTT password's
+ * sources (flag: hidden from argv; environment) are as documented. */
+static void configure_options(void **state)
+{
+    (void)state;
+    const char *plain[] = {"flash", "--firmware-dir", "fw", NULL};
+    assert_int_equal(parse(plain), 0);
+    assert_false(g_o.configure);
+    assert_string_equal(g_o.configure_url, TCFG_DEVICE_URL);
+    assert_null(g_o.mqtt_password);
+
+    const char *implied[] = {"flash", "--firmware-dir", "fw", "--hostname", "lamp", NULL};
+    assert_int_equal(parse(implied), 0);
+    assert_true(g_o.configure);
+    assert_string_equal(g_o.hostname, "lamp");
+
+    const char *all[] = {"flash", "--firmware-dir", "fw", "--configure-device", "127.0.0.1:81",
+                         "--lan-check", "lamp.lan", "--mqtt-host", "broker", "--mqtt-user", "u",
+                         "--mqtt-password", "mqtt-secret", "--topic", "t1",
+                         "--tasmota-backlog", "SetOption19 1", NULL};
+    assert_int_equal(parse(all), 0);
+    assert_true(g_o.configure);
+    assert_string_equal(g_o.configure_url, "http://127.0.0.1:81");
+    assert_string_equal(g_o.lan_url, "http://lamp.lan");
+    assert_string_equal(g_o.mqtt_password, "mqtt-secret");
+    assert_true(g_o.mqtt_pw_flag);
+    for (int i = 0; i < g_a.argc; i++)
+        assert_null(strstr(g_a.argv[i], "mqtt-secret")); /* gone from the process list */
+
+    setenv(TCFG_ENV_MQTT_PASSWORD, "env-secret", 1);
+    const char *env[] = {"flash", "--firmware-dir", "fw", "--configure", NULL};
+    assert_int_equal(parse(env), 0);
+    unsetenv(TCFG_ENV_MQTT_PASSWORD);
+    assert_string_equal(g_o.mqtt_password, "env-secret");
+    assert_false(g_o.mqtt_pw_flag);
+
+    const char *fleet[] = {"flash", "--firmware-dir", "fw", "--fleet", "--fleet-size", "12",
+                           NULL};
+    assert_int_equal(parse(fleet), 0);
+    assert_true(g_o.fleet);
+    assert_int_equal(g_o.fleet_size, 12);
+    assert_false(g_o.configure);
+}
+
 static void usage_mentions_every_option(void **state)
 {
     (void)state;
@@ -342,7 +395,9 @@ static void usage_mentions_every_option(void **state)
         "--device", "--http-port", "--https-port", "--plain-port", "--legacy", "--user1",
         "--user2", "--final", "--firmware-dir", "--pace", "--force", "--log", "--json",
         "--timeout", "--no-color", "--quiet", "--verbose", "--help", "--state", "--fresh",
-        "--bind-any", FLASH_ENV_PASSWORD};
+        "--bind-any", FLASH_ENV_PASSWORD, "--configure", "--configure-device", "--lan-check",
+        "--mqtt-host", "--mqtt-user", "--mqtt-password", "--topic", "--hostname",
+        "--tasmota-backlog", TCFG_ENV_MQTT_PASSWORD, "--fleet", "--fleet-size"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strstr(text, names[i]))
             fail_msg("usage lacks %s", names[i]);
@@ -362,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(password_from_env, setup, teardown),
         cmocka_unit_test_setup_teardown(no_color_from_env, setup, teardown),
         cmocka_unit_test_setup_teardown(password_is_redacted_in_the_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(configure_options, setup, teardown),
         cmocka_unit_test_setup_teardown(usage_mentions_every_option, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
