@@ -7,6 +7,7 @@
 #include "io/log.h"
 #include "io/prompt.h"
 #include "sonota/tasmota_cfg.h"
+#include "sonota/ui_int.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -279,9 +280,9 @@ static void start_event(struct ui *u, const struct cfg_opts *o)
                     o->device_url);
         return;
     }
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "event", "configure");
-    cJSON_AddNumberToObject(e, "t", (double)(ui_now_ms() - u->t0_ms) / 1000.0);
+    cJSON *e = ui_ev_new(u, "configure");
+    if (!e)
+        return;
     cJSON_AddStringToObject(e, "version", SONOTA_VERSION);
     cJSON_AddStringToObject(e, "device", o->device_url);
     cJSON_AddStringToObject(e, "ssid", o->ssid);
@@ -298,12 +299,7 @@ static void start_event(struct ui *u, const struct cfg_opts *o)
         cJSON_AddStringToObject(e, "lanCheck", o->lan_url);
     else
         cJSON_AddNullToObject(e, "lanCheck");
-    char *s = cJSON_PrintUnformatted(e);
-    if (s)
-        fprintf(u->out, "%s\n", s);
-    fflush(u->out);
-    free(s);
-    cJSON_Delete(e);
+    ui_ev_emit(u, e);
 }
 
 static void done_event(struct ui *u, const struct cfg_opts *o, const struct tcfg_result *r)
@@ -317,9 +313,9 @@ static void done_event(struct ui *u, const struct cfg_opts *o, const struct tcfg
         fflush(u->out);
         return;
     }
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "event", "done");
-    cJSON_AddNumberToObject(e, "t", el);
+    cJSON *e = ui_ev_new(u, "done");
+    if (!e)
+        return;
     cJSON_AddStringToObject(e, "tasmota", r->version);
     cJSON_AddBoolToObject(e, "legacy", r->legacy);
     cJSON_AddNumberToObject(e, "backlogCommands", r->backlog_cmds);
@@ -331,12 +327,7 @@ static void done_event(struct ui *u, const struct cfg_opts *o, const struct tcfg
     if (r->lan_ip[0])
         cJSON_AddStringToObject(e, "ip", r->lan_ip);
     cJSON_AddNumberToObject(e, "elapsed", el);
-    char *s = cJSON_PrintUnformatted(e);
-    if (s)
-        fprintf(u->out, "%s\n", s);
-    fflush(u->out);
-    free(s);
-    cJSON_Delete(e);
+    ui_ev_emit(u, e);
 }
 
 int cmd_configure(int argc, char **argv)

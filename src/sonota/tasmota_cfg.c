@@ -1,5 +1,7 @@
 #include "sonota/tasmota_cfg.h"
 
+#include "sonota/ui_int.h"
+
 #include "io/log.h"
 #include "lib/tasmota_msg.h"
 #include "sonota/cmds.h"
@@ -108,30 +110,10 @@ static int nap(int ms, int64_t deadline, volatile sig_atomic_t *stop)
     return (stop && *stop) || ui_now_ms() >= deadline ? -1 : 0;
 }
 
+/* A JSON event when --json is on, else NULL (the caller then writes a human line). */
 static cJSON *ev(struct ui *u, const char *name)
 {
-    if (!u->json)
-        return NULL;
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "event", name);
-    cJSON_AddNumberToObject(o, "t", (double)(ui_now_ms() - u->t0_ms) / 1000.0);
-    return o;
-}
-
-static void emit(struct ui *u, cJSON *o)
-{
-    if (!o)
-        return;
-    char *s = cJSON_PrintUnformatted(o);
-    if (s) {
-        fprintf(u->out, "%s\n", s);
-        fflush(u->out);
-        LOG_T("event %s", s);
-        free(s);
-    }
-    cJSON_Delete(o);
+    return u->json ? ui_ev_new(u, name) : NULL;
 }
 
 /* An "action" the user must take: JSON event, or the text as a human line. */
@@ -143,7 +125,7 @@ static void action(struct ui *u, const char *what, const char *ssid, const char 
         cJSON_AddStringToObject(o, "message", text);
         if (ssid)
             cJSON_AddStringToObject(o, "ssid", ssid);
-        emit(u, o);
+        ui_ev_emit(u, o);
     } else {
         ui_info(u, "%s", text);
     }
@@ -290,7 +272,7 @@ static int detect(struct run *x)
         cJSON_AddStringToObject(o, "version", res->version);
         cJSON_AddBoolToObject(o, "legacy", res->legacy);
         cJSON_AddStringToObject(o, "device", x->o->device_url);
-        emit(x->u, o);
+        ui_ev_emit(x->u, o);
     } else {
         ui_info(x->u, "Tasmota %s answers at %s%s", res->version, x->o->device_url,
                 res->legacy ? " (5.x: settings go through its /sv forms)" : "");
@@ -306,7 +288,7 @@ static void configured(struct ui *u, const char *what, int n, const char *text)
         if (n >= 0)
             cJSON_AddNumberToObject(o, "commands", n);
         cJSON_AddStringToObject(o, "message", text);
-        emit(u, o);
+        ui_ev_emit(u, o);
     } else {
         ui_info(u, "%s", text);
     }
@@ -526,7 +508,7 @@ static int lan_check(struct run *x)
             cJSON_AddStringToObject(o, "ip", st.ip);
         if (st.have & TASMOTA_ST_HOSTNAME)
             cJSON_AddStringToObject(o, "hostname", st.hostname);
-        emit(x->u, o);
+        ui_ev_emit(x->u, o);
     } else {
         ui_info(x->u, "Tasmota answers on your LAN at %s%s%s%s", x->o->lan_url,
                 st.have & TASMOTA_ST_HOSTNAME ? " (" : "", st.hostname,
