@@ -464,6 +464,29 @@ static double rate_kbs(const struct ui_dl *d, int64_t now)
     return (double)d->offset / 1024.0 / (secs > 0.001 ? secs : 0.001);
 }
 
+/* Seconds left at the rate so far; -1 when unknown (nothing sent yet). */
+static double eta_secs(const struct ui_dl *d, int64_t now)
+{
+    double rate = rate_kbs(d, now) * 1024.0;
+    if (!d->offset || !d->total || rate <= 0 || d->offset > d->total)
+        return -1;
+    return (double)(d->total - d->offset) / rate;
+}
+
+/* "[#######.............]" for pct (0..100). */
+static void bar(int pct, char *out, size_t cap)
+{
+    enum { W = 20 };
+    if (cap < W + 3)
+        return;
+    int full = pct * W / 100;
+    out[0] = '[';
+    for (int i = 0; i < W; i++)
+        out[1 + i] = i < full ? '#' : '.';
+    out[W + 1] = ']';
+    out[W + 2] = '\0';
+}
+
 static void dl_json(struct ui *u, const char *state, const struct ui_dl *d, int64_t now)
 {
     cJSON *o = ui_ev_new(u, "download");
@@ -474,6 +497,11 @@ static void dl_json(struct ui *u, const char *state, const struct ui_dl *d, int6
     ui_add_num(o, "total", (double)d->total);
     ui_add_bool(o, "paced", d->paced);
     ui_add_num(o, "rateKiBs", (double)(int64_t)(rate_kbs(d, now) * 10.0) / 10.0);
+    double eta = eta_secs(d, now);
+    if (eta >= 0)
+        ui_add_num(o, "etaSeconds", (double)(int64_t)(eta * 10.0) / 10.0);
+    else if (o)
+        cJSON_AddNullToObject(o, "etaSeconds");
     ui_ev_emit(u, o);
 }
 
@@ -524,9 +552,14 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
             ui_say(u, u->out, !strcmp(state, "done") ? C_GREEN : NULL, line);
         } else if (u->tty ? now - d->last_ms >= UI_REDRAW_MS
                           : pct / UI_PLAIN_STEP > d->last_step / UI_PLAIN_STEP) {
-            snprintf(line, sizeof line, "  %s %3d%%  %llu/%llu B  %.1f KiB/s", d->file, pct,
-                     (unsigned long long)d->offset, (unsigned long long)d->total,
-                     rate_kbs(d, now));
+            char b[32], eta[24] = "";
+            bar(pct, b, sizeof b);
+            double left = eta_secs(d, now);
+            if (left >= 0)
+                snprintf(eta, sizeof eta, "  ETA %d:%02d", (int)left / 60, (int)left % 60);
+            snprintf(line, sizeof line, "  %s %s %3d%%  %llu/%llu B  %.1f KiB/s%s", d->file, b,
+                     pct, (unsigned long long)d->offset, (unsigned long long)d->total,
+                     rate_kbs(d, now), eta);
             if (u->tty) {
                 fprintf(u->out, "\r%s\033[K", line);
                 fflush(u->out);

@@ -95,6 +95,7 @@ static void json_lines_and_throttled_progress(void **state)
     /* start + done + at most one line per 10 % (24 progress calls in well under 1 s) */
     assert_true(dl >= 2 && dl <= 12);
     assert_non_null(strstr(c.out_buf, "\"exit\":4"));
+    assert_non_null(strstr(c.out_buf, "\"etaSeconds\":"));
     assert_non_null(strstr(c.out_buf, "Home \\\"quoted\\\""));
     assert_int_equal(c.err_len, 0); /* JSON mode: nothing on stderr from the ui */
     cap_free(&c);
@@ -147,6 +148,8 @@ static void human_progress_off_terminal(void **state)
     for (const char *p = c.out_buf; (p = strstr(p, "f.bin ")) != NULL; p++)
         n++;
     assert_true(n <= 5); /* every 25 %, not every call */
+    assert_non_null(strstr(c.out_buf, "f.bin [#####...............]  25%  250/1000 B"));
+    assert_non_null(strstr(c.out_buf, "ETA 0:")); /* time left at the rate so far */
     assert_null(strchr(c.out_buf, '\r'));
     cap_free(&c);
 }
