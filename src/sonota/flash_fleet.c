@@ -48,6 +48,7 @@ struct fleet {
     int64_t next_get, next_poll;
     int ap_up, serving_up, final_up;
     int full_told, tls_told, final_told;
+    int interrupted, timed_out;     /* how the loop ended */
 };
 
 static const char *const state_names[] = {"provisioned", "cloud", "intermediate", "done",
@@ -390,7 +391,8 @@ static int watch(struct run *r, int64_t now)
 
 /* ---- the loop and the table ---- */
 
-static int fleet_exit(struct run *r, int interrupted)
+/* The exit status and the closing error of a fleet run (none when every device is done). */
+static void fleet_end(struct run *r, int interrupted, int timed_out)
 {
     struct fleet *f = r->fleet;
     size_t failed = 0, open = 0;
@@ -399,10 +401,25 @@ static int fleet_exit(struct run *r, int interrupted)
         open += f->dev[i].st < FD_DONE;
     }
     if (f->n && !open && !failed)
-        return EXIT_OK;
-    if (open || !f->n)
-        return interrupted ? EXIT_INTERRUPTED : EXIT_FAIL;
-    return EXIT_DEVICE;
+        return;
+    const char *next = "devices that were provisioned keep calling this computer, and those "
+                       "on FinalStage keep asking for the final image: run the same command "
+                       "with --no-prov to finish them";
+    if (!f->n)
+        run_fail(r, interrupted ? EXIT_INTERRUPTED : EXIT_FAIL, interrupted ? "interrupted"
+                 : "timeout", "no device called%s", interrupted ? "" : " before --timeout");
+    else if (open && interrupted)
+        run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted with %zu device%s "
+                 "unfinished; %s", open, open == 1 ? "" : "s", next);
+    else if (open && timed_out)
+        run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) with %zu device%s "
+                 "unfinished; %s", r->o->timeout_s, open, open == 1 ? "" : "s", next);
+    else if (open)
+        run_fail(r, EXIT_FAIL, "unfinished", "--fleet-size reached with %zu more device%s "
+                 "unfinished; %s", open, open == 1 ? "" : "s", next);
+    else
+        run_fail(r, EXIT_DEVICE, "device-refused", "%zu device%s refused the upgrade (see "
+                 "the table); the others are done", failed, failed == 1 ? "" : "s");
 }
 
 static void table(struct run *r, int64_t t0)
@@ -448,20 +465,8 @@ static void loop(struct run *r)
     int64_t until = ui_now_ms() + FLEET_DRAIN_MS; /* the last replies leave */
     while (!interrupted && ui_now_ms() < until && run_service(r, 50) == 0)
         ;
-    int code = fleet_exit(r, interrupted);
-    if (code == EXIT_OK)
-        return;
-    const char *next = "devices that were provisioned keep calling this computer, and those "
-                       "on FinalStage keep asking for the final image: run the same command "
-                       "with --no-prov to finish them";
-    if (interrupted)
-        run_fail(r, code, "interrupted", "interrupted with devices unfinished; %s", next);
-    else if (timed_out)
-        run_fail(r, code, "timeout", "gave up after %d s (--timeout) with devices "
-                 "unfinished; %s", r->o->timeout_s, next);
-    else
-        run_fail(r, code, "device-refused", "%s", f->n ? "some devices refused the upgrade "
-                 "(see the table)" : "no device called");
+    f->interrupted = interrupted;
+    f->timed_out = timed_out;
 }
 
 void fleet_run(struct run *r, const struct stage_seen *seen)
@@ -495,7 +500,9 @@ void fleet_run(struct run *r, const struct stage_seen *seen)
     if (!o->no_prov)
         ui_action(&r->ui, r->watch ? UI_ACT_JOIN_AP : UI_ACT_TALK_DEVICE, &r->ctx);
     loop(r);
-    table(r, t0);
+    table(r, t0); /* first: the closing error below refers to it */
+    if (r->exit_code < 0)
+        fleet_end(r, f->interrupted, f->timed_out);
     if (r->exit_code < 0)
         r->exit_code = EXIT_OK;
 out:

@@ -3,9 +3,10 @@
 # each calling from its own address: A is provisioned on the pairing AP; B (slot 2) and C
 # (whole-body downloads with the strict slow reader, so its first download fails with
 # 404 and it is paced) were provisioned before and call at once; D goes into pairing mode
-# after A left its AP, on the same AP address. Stages 2 and 3 overlap. Every emulated
-# flash must boot the final image, the run must end by itself after four devices with a
-# table that lists each with its own slot and result, and nothing leaks the password.
+# after A left its AP, on the same AP address. E refuses the upgrade (model mismatch, 406).
+# Stages 2 and 3 overlap. Every other emulated flash must boot the final image (E's still
+# boots its stock firmware), the run must end by itself after four devices with a table that
+# lists each with its own slot and result, exit 4 for E, and nothing leaks the password.
 . "${E2E_DIR:?E2E_DIR must point at tests/e2e}/flash_lib.sh" || exit 1
 flash_require --source-addr --no-ap --server
 "$SONOTA" flash --help | grep -q -- --fleet || skip "sonota flash lacks --fleet"
@@ -42,6 +43,7 @@ e2e_track "$SONOTA_PID"
 wait_for 15 port_listening "$HTTPS_PORT" || ffail "sonota's servers did not start"
 sim B 127.0.0.12 --slot 2 --no-ap --server "127.0.0.1:$HTTPS_PORT"
 sim C 127.0.0.13 --slot 1 --no-ap --server "127.0.0.1:$HTTPS_PORT" --download whole
+sim E 127.0.0.15 --slot 1 --no-ap --server "127.0.0.1:$HTTPS_PORT" --fault refuse-model
 
 # Device D goes into pairing mode once A has left its AP (the same address and port).
 wait_for 60 grep -q '"fleet-device".*"state":"provisioned"' "$OUT" ||
@@ -52,13 +54,18 @@ sim D 127.0.0.14 --slot 2 --ap-addr 127.0.0.1 --ap-port "$AP_PORT"
 
 rc=0
 wait_pid 200 "$SONOTA_PID" || rc=$?
-[ "$rc" -eq 0 ] || { dump_sims; ffail "sonota --fleet exited $rc"; }
+[ "$rc" -eq 4 ] || { dump_sims; ffail "sonota --fleet exited $rc, not 4 (one device refused)"; }
 for n in A B C D; do
     pid_var="PID_$n"
     src=0
     wait_pid 60 "${!pid_var}" || src=$?
     [ "$src" -eq 0 ] || { dump_sims; ffail "device $n's flash does not boot the final image (sim exit $src)"; }
 done
+src=0
+wait_pid 60 "$PID_E" || src=$?
+[ "$src" -eq 1 ] || ffail "device E's sim exited $src"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if not r["final_ok"] and "stock" in r["boots_into"] else 1)' \
+    "$E2E_TMP/report-E.json" || ffail "device E's flash does not boot its stock firmware"
 SECRET_FILES=("$E2E_TMP"/sim-?.out "$E2E_TMP"/sim-?.log)
 assert_no_secret "$SECRET" "$OUT" "$ERR" "$SLOG" "${SECRET_FILES[@]}"
 
@@ -66,14 +73,17 @@ python3 - "$OUT" "$E2E_TMP" <<'PY' || ffail "the fleet events or table are wrong
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 ids = {}
-for n in "ABCD":
+for n in "ABCDE":
     r = json.load(open("%s/report-%s.json" % (sys.argv[2], n)))
     ids[n] = r.get("deviceid") or r.get("device", {}).get("deviceid")
-assert all(ids.values()) and len(set(ids.values())) == 4, ids
-done = ev[-1]
+assert all(ids.values()) and len(set(ids.values())) == 5, ids
+assert ev[-1]["event"] == "error" and ev[-1]["exit"] == 4, ev[-1]
+done = ev[-2]
 assert done["event"] == "fleet-done", done
 rows = {d["deviceid"]: d for d in done["devices"]}
-assert done["done"] == 4 and done["total"] == 4 and set(rows) == set(ids.values()), done
+assert done["done"] == 4 and done["total"] == 5 and set(rows) == set(ids.values()), done
+e = rows[ids["E"]]
+assert e["result"] == "failed" and "406" in e["detail"] and e["slot"] is None, e
 for n, want in (("A", "user2"), ("B", "user1"), ("C", "user2"), ("D", "user1")):
     d = rows[ids[n]]
     assert d["result"] == "done" and d["slot"] == want and d["model"] == "ITA-GZ1-GL", (n, d)
@@ -97,4 +107,4 @@ for e in ev:
             open_dl.pop(key, None)
 assert overlap, "no two devices downloaded at the same time"
 PY
-pass "four devices flashed in one --fleet run (two provisioned, two at once, one paced)"
+pass "four devices flashed in one --fleet run (two provisioned, two at once, one paced), one refused"
