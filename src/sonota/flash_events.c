@@ -187,42 +187,73 @@ static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t t
                 file ? file : "the firmware", where);
 }
 
-void run_on_event(const struct srv_event *ev, void *user)
+int run_event_shown(struct run *r, const struct srv_event *ev)
 {
-    struct run *r = user;
-    if (r->fleet) {
-        fleet_on_event(r, ev);
-        return;
-    }
-    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
-        r->last_hint = ui_now_ms(); /* a (paced) download is under way: no "nothing yet" */
+    const char *peer = ev->peer ? ev->peer : "?";
     switch (ev->type) {
     case SRV_EV_LISTENING:
         ui_listening(&r->ui, ev->detail ? ev->detail : "?");
-        break;
+        return 1;
     case SRV_EV_TLS_CLIENT:
         if (ev->error && !r->tls_warned++) { /* once: a device retries every few seconds */
             const char *d = ev->detail ? ev->detail : "";
-            ui_warn(&r->ui, "tls", "TLS from %s: %s%s", ev->peer ? ev->peer : "?", d,
+            ui_warn(&r->ui, "tls", "TLS from %s: %s%s", peer, d,
                     strstr(d, "pins") ? "; such a device cannot be freed over the air"
                     : ". Firmware 1.6 and later drops the connection here (certificate "
                       "pinning, PROTOCOL.md §2/§3)");
         } else {
-            ui_detail(&r->ui, "  TLS from %s: %s", ev->peer ? ev->peer : "?",
-                      ev->detail ? ev->detail : "");
+            ui_detail(&r->ui, "  TLS from %s: %s", peer, ev->detail ? ev->detail : "");
         }
+        return 1;
+    case SRV_EV_WS_OPEN:
+        ui_detail(&r->ui, "  WebSocket from %s", peer);
+        return 1;
+    case SRV_EV_UPGRADE_SENT:
+        ui_upgrade(&r->ui, ev->deviceid, ev->paced);
+        return 1;
+    case SRV_EV_DOWNLOAD_PROGRESS:
+        ui_download(&r->ui, "progress", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
+        return 1;
+    case SRV_EV_REJECTED:
+        ui_warn(&r->ui, "rejected", "refused a request from %s: %s", peer,
+                ev->detail ? ev->detail : "?");
+        return 1;
+    case SRV_EV_ERROR:
+        ui_warn(&r->ui, "server", "%s", ev->detail ? ev->detail : "server error");
+        return 1;
+    case SRV_EV_DIY_RESULT: /* DIY devices only (§6); not part of the stock path */
+        ui_detail(&r->ui, "  DIY result from %s: %s", peer, ev->detail ? ev->detail : "");
+        return 1;
+    case SRV_EV_DISPATCH:
+    case SRV_EV_REGISTER:
+    case SRV_EV_UPGRADE_ACK:
+    case SRV_EV_UPGRADE_STATE:
+    case SRV_EV_WS_CLOSED:
+    case SRV_EV_DOWNLOAD_START:
+    case SRV_EV_DOWNLOAD_DONE:
+    case SRV_EV_DOWNLOAD_ABORT:
         break;
+    }
+    return 0;
+}
+
+void run_on_event(const struct srv_event *ev, void *user)
+{
+    struct run *r = user;
+    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
+        r->last_hint = ui_now_ms(); /* a (paced) download is under way: no "nothing yet" */
+    if (r->fleet) {
+        fleet_on_event(r, ev);
+        return;
+    }
+    if (run_event_shown(r, ev))
+        return;
+    switch (ev->type) {
     case SRV_EV_DISPATCH:
         note_device(r, ev, "dispatch");
         break;
     case SRV_EV_REGISTER:
         note_device(r, ev, "register");
-        break;
-    case SRV_EV_WS_OPEN:
-        ui_detail(&r->ui, "  WebSocket from %s", ev->peer ? ev->peer : "?");
-        break;
-    case SRV_EV_UPGRADE_SENT:
-        ui_upgrade(&r->ui, ev->deviceid, ev->paced);
         break;
     case SRV_EV_UPGRADE_ACK:
         on_code(r, ev, "ack");
@@ -245,9 +276,6 @@ void run_on_event(const struct srv_event *ev, void *user)
             run_set_state(r, RS_CLOUD);
         ui_download(&r->ui, "start", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
         break;
-    case SRV_EV_DOWNLOAD_PROGRESS:
-        ui_download(&r->ui, "progress", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
-        break;
     case SRV_EV_DOWNLOAD_DONE:
         ui_download(&r->ui, "done", ev->file, ev->peer, ev->total, ev->total, ev->paced);
         on_done(r, ev->file);
@@ -256,17 +284,7 @@ void run_on_event(const struct srv_event *ev, void *user)
         ui_download(&r->ui, "abort", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
         on_vanished(r, ev->file, ev->offset, ev->total);
         break;
-    case SRV_EV_REJECTED:
-        ui_warn(&r->ui, "rejected", "refused a request from %s: %s", ev->peer ? ev->peer : "?",
-                ev->detail ? ev->detail : "?");
-        break;
-    case SRV_EV_ERROR:
-        ui_warn(&r->ui, "server", "%s", ev->detail ? ev->detail : "server error");
-        break;
-    case SRV_EV_DIY_RESULT: /* DIY devices only (§6); not part of the stock path */
-        ui_detail(&r->ui, "  DIY result from %s: %s", ev->peer ? ev->peer : "?",
-                  ev->detail ? ev->detail : "");
+    default: /* shown above */
         break;
     }
 }
-

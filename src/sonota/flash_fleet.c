@@ -47,7 +47,7 @@ struct fleet {
     size_t n, n_done;
     int64_t next_get, next_poll;
     int ap_up, serving_up, final_up;
-    int full_told, tls_told, final_told;
+    int full_told, final_told;
     int interrupted, timed_out;     /* how the loop ended */
 };
 
@@ -227,32 +227,16 @@ static void on_download_done(struct run *r, const char *ip, const char *file)
 
 void fleet_on_event(struct run *r, const struct srv_event *ev)
 {
+    if (run_event_shown(r, ev))
+        return;
     char ip[NETIF_IP_MAX];
     run_peer_ip(ev->peer, ip, sizeof ip);
-    const char *peer = ev->peer ? ev->peer : "?";
     switch (ev->type) {
-    case SRV_EV_LISTENING:
-        ui_listening(&r->ui, ev->detail ? ev->detail : "?");
-        break;
-    case SRV_EV_TLS_CLIENT:
-        if (ev->error && !r->fleet->tls_told++)
-            ui_warn(&r->ui, "tls", "TLS from %s: %s. Firmware 1.6 and later drops the "
-                    "connection here (certificate pinning, PROTOCOL.md §2/§3)", peer,
-                    ev->detail ? ev->detail : "");
-        else
-            ui_detail(&r->ui, "  TLS from %s: %s", peer, ev->detail ? ev->detail : "");
-        break;
     case SRV_EV_DISPATCH:
         note(r, ev, ip, "dispatch");
         break;
     case SRV_EV_REGISTER:
         note(r, ev, ip, "register");
-        break;
-    case SRV_EV_WS_OPEN:
-        ui_detail(&r->ui, "  WebSocket from %s", peer);
-        break;
-    case SRV_EV_UPGRADE_SENT:
-        ui_upgrade(&r->ui, ev->deviceid, ev->paced);
         break;
     case SRV_EV_UPGRADE_ACK:
         on_code(r, ev, ip, "ack");
@@ -266,9 +250,6 @@ void fleet_on_event(struct run *r, const struct srv_event *ev)
     case SRV_EV_DOWNLOAD_START:
         ui_download(&r->ui, "start", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
         break;
-    case SRV_EV_DOWNLOAD_PROGRESS:
-        ui_download(&r->ui, "progress", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
-        break;
     case SRV_EV_DOWNLOAD_DONE:
         ui_download(&r->ui, "done", ev->file, ev->peer, ev->total, ev->total, ev->paced);
         on_download_done(r, ip, ev->file);
@@ -276,15 +257,7 @@ void fleet_on_event(struct run *r, const struct srv_event *ev)
     case SRV_EV_DOWNLOAD_ABORT:
         ui_download(&r->ui, "abort", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
         break;
-    case SRV_EV_REJECTED:
-        ui_warn(&r->ui, "rejected", "refused a request from %s: %s", peer,
-                ev->detail ? ev->detail : "?");
-        break;
-    case SRV_EV_ERROR:
-        ui_warn(&r->ui, "server", "%s", ev->detail ? ev->detail : "server error");
-        break;
-    case SRV_EV_DIY_RESULT:
-        ui_detail(&r->ui, "  DIY result from %s: %s", peer, ev->detail ? ev->detail : "");
+    default: /* shown by run_event_shown */
         break;
     }
 }
@@ -293,18 +266,8 @@ void fleet_on_event(struct run *r, const struct srv_event *ev)
 
 static void post_ap(struct run *r, struct fleet_dev *d)
 {
-    struct ewl_ap_config ap;
-    memset(&ap, 0, sizeof ap);
-    ap.version = 4; /* §1.2 */
-    snprintf(ap.ssid, sizeof ap.ssid, "%s", r->o->wifi_ssid);
-    snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
-    snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
-    ap.port = r->o->https_port;
     char err[512];
-    int dev_error = -1;
-    enum prov_fail e = prov_post_ap(r->o->device_url, &ap, FLEET_POST_AP_MS, &dev_error, err,
-                                    sizeof err);
-    explicit_bzero(&ap, sizeof ap);
+    enum prov_fail e = run_post_ap(r, FLEET_POST_AP_MS, err, sizeof err);
     switch (e) {
     case PROV_OK:
         break;

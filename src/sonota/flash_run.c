@@ -186,6 +186,21 @@ static void check_serving_absent(struct run *r, int64_t now, const struct stage_
 
 /* ---- stage 1 ---- */
 
+enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap)
+{
+    struct ewl_ap_config ap;
+    memset(&ap, 0, sizeof ap);
+    ap.version = 4; /* §1.2 */
+    snprintf(ap.ssid, sizeof ap.ssid, "%s", r->o->wifi_ssid);
+    snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
+    snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
+    ap.port = r->o->https_port;
+    int dev_error = -1;
+    enum prov_fail f = prov_post_ap(r->o->device_url, &ap, timeout_ms, &dev_error, err, cap);
+    explicit_bzero(&ap, sizeof ap); /* the password */
+    return f;
+}
+
 static void step_get_device(struct run *r, int64_t now)
 {
     if (now < r->next_get)
@@ -239,18 +254,8 @@ static void step_post_ap(struct run *r, int64_t now)
         return; /* space the retries */
     if (!r->creds_ok && run_credentials(r) != 0)
         return;
-    struct ewl_ap_config ap;
-    memset(&ap, 0, sizeof ap);
-    ap.version = 4; /* §1.2 */
-    snprintf(ap.ssid, sizeof ap.ssid, "%s", r->o->wifi_ssid);
-    snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
-    snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
-    ap.port = r->o->https_port;
     char err[512];
-    int dev_error = -1;
-    enum prov_fail f = prov_post_ap(r->o->device_url, &ap, POST_AP_MS, &dev_error, err,
-                                    sizeof err);
-    explicit_bzero(&ap, sizeof ap);
+    enum prov_fail f = run_post_ap(r, POST_AP_MS, err, sizeof err);
     switch (f) {
     case PROV_OK:
         run_record(r, REC_PROVISIONED); /* before telling anyone: a kill may follow */

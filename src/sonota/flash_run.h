@@ -11,6 +11,7 @@
 #include "sonota/flash_opts.h"
 #include "sonota/flash_state.h"
 #include "sonota/fwcheck.h"
+#include "sonota/prov.h"
 #include "sonota/server.h"
 #include "sonota/stage.h"
 #include "sonota/ui.h"
@@ -90,6 +91,9 @@ void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
 /* Records the stage start (first time only, with its banner) and closes the others. */
 void run_stage_enter(struct run *r, int which, const char *name);
 void run_set_state(struct run *r, enum rstate st);
+/* Shows the events that only inform the user (the same in a single run and a fleet);
+ * 1 when ev was one of them. */
+int run_event_shown(struct run *r, const struct srv_event *ev);
 /* The server's event callback (user = struct run *). */
 void run_on_event(const struct srv_event *ev, void *user);
 /* The sentence for an upgrade ack/state code (kind "ack" or "state"); returns 1 when the
@@ -102,6 +106,8 @@ void run_rom_warning(struct ui *u, const char *rom);
 void run_peer_ip(const char *peer, char *out, size_t cap);
 /* Runs until done, failed, interrupted or timed out; sets r->exit_code. */
 void run_loop(struct run *r);
+/* POST /ap with the run's WiFi and serving address (§1.2); err gets the sentence. */
+enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap);
 /* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
 int run_credentials(struct run *r);
 
