@@ -146,7 +146,8 @@ static struct fleet_dev *note(struct run *r, const struct srv_event *ev, const c
 
 static void fail_dev(struct run *r, struct fleet_dev *d, const char *why)
 {
-    snprintf(d->detail, sizeof d->detail, "%s", why);
+    if (snprintf(d->detail, sizeof d->detail, "%s", why) >= (int)sizeof d->detail)
+        LOG_D("fleet: the reason for %s is cut in the table", d->deviceid);
     ui_error(&r->ui, "device-refused", EXIT_DEVICE, "device %s: %s; the other devices go on",
              d->deviceid, why);
     set_state(r, d, FD_FAILED);
