@@ -46,4 +46,4 @@ install: build
 	meson install -C $(BUILD) --destdir "$(DESTDIR)"
 
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD) build-valgrind

@@ -27,6 +27,21 @@ PY
 )
 read -r passed failed skipped <<<"$counts"
 
+# Valgrind: a few end-to-end stories again with every program under memcheck, from a build
+# without sanitizers (scripts/valgrind.sh; CHECK_VALGRIND=0 leaves it out).
+if [ "${CHECK_VALGRIND:-1}" != 0 ]; then
+    out=$(scripts/valgrind.sh "${CHECK_VALGRIND_BUILD:-build-valgrind}")
+    echo "$out"
+    if read -r vp vf vs < <(echo "$out" | tail -n 1 |
+            sed -n 's/^valgrind: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p'); then
+        passed=$((passed + vp))
+        failed=$((failed + vf))
+        skipped=$((skipped + vs))
+    else
+        failed=$((failed + 1))
+    fi
+fi
+
 # Fuzzers: each parser target briefly; a crash is a failure.
 if ninja -C "$fuzz_dir"; then
     out=$(scripts/fuzz.sh "$fuzz_dir" "$fuzz_seconds")

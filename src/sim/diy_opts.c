@@ -2,8 +2,9 @@
 #include "sim/diy_opts.h"
 
 #include "lib/diy_msg.h"
+#include "sim/opt_table.h"
 
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 void sim_diy_opts_defaults(struct sim_diy_opts *d)
@@ -19,16 +20,6 @@ void sim_diy_opts_defaults(struct sim_diy_opts *d)
     d->boot_ms = 3000;
     d->linger_s = 5;
     d->max_fw = DIY_FW_MAX;
-}
-
-static int num(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int version_ok(const char *s)
@@ -47,89 +38,53 @@ static int version_ok(const char *s)
 
 #define FAIL(...) do { snprintf(err, errcap, __VA_ARGS__); return -1; } while (0)
 
+/* Enum fields are set through int (opt_table.h). */
+_Static_assert(sizeof(enum sim_diy_reply) == sizeof(int) &&
+               sizeof(enum sim_diy_host) == sizeof(int) &&
+               sizeof(enum sim_diy_after) == sizeof(int), "enum fields must be int-sized");
+
+#define FLAG(n, f) SIM_OPT_FLAG_ROW(struct sim_diy_opts, n, f)
+#define STR(n, f) SIM_OPT_STR_ROW(struct sim_diy_opts, n, f)
+#define INT(n, f, lo, hi) SIM_OPT_INT_ROW(struct sim_diy_opts, n, f, lo, hi)
+#define CHOICE(n, f, w, ...) SIM_OPT_CHOICE_ROW(struct sim_diy_opts, n, f, w, __VA_ARGS__)
+static const struct sim_opt_def diy_table[] = {
+    CHOICE("mode", enabled, "stock|diy", 0, 1),
+    CHOICE("diy-proto", proto, "1.4|2.0", DIY_PROTO_1_4, DIY_PROTO_2_0),
+    STR("diy-addr", addr),
+    INT("diy-port", port, 1, 65535),
+    STR("diy-interface", ifname),
+    FLAG("no-mdns", no_mdns),
+    FLAG("no-internet", no_internet),
+    FLAG("unlock-refused", unlock_refused),
+    FLAG("unlocked", unlocked),
+    FLAG("encrypt", encrypt),
+    CHOICE("diy-reply", reply, "pre|full", SIM_DIY_REPLY_PRE, SIM_DIY_REPLY_FULL),
+    INT("predownload-ms", predownload_ms, 1, 600000),
+    CHOICE("diy-host-header", host, "auto|itead|url", SIM_DIY_HOST_AUTO, SIM_DIY_HOST_ITEAD,
+           SIM_DIY_HOST_URL),
+    CHOICE("after-flash", after, "lan|ap", SIM_DIY_AFTER_LAN, SIM_DIY_AFTER_AP),
+    STR("tasmota-addr", tasmota_addr),
+    INT("tasmota-port", tasmota_port, 1, 65535),
+    INT("boot-ms", boot_ms, 0, 600000),
+    INT("linger", linger_s, 0, 3600),
+    FLAG("strict-gap", strict_gap),
+};
+#undef FLAG
+#undef STR
+#undef INT
+#undef CHOICE
+
 int sim_diy_opt(struct sim_diy_opts *d, const char *name, const char *arg, char *err,
                 size_t errcap)
 {
-    long v;
-    if (!strcmp(name, "mode")) {
-        if (!strcmp(arg, "diy"))
-            d->enabled = 1;
-        else if (!strcmp(arg, "stock"))
-            d->enabled = 0;
-        else
-            FAIL("--mode is stock or diy");
-    } else if (!strcmp(name, "diy-proto")) {
-        if (!strcmp(arg, "1.4"))
-            d->proto = DIY_PROTO_1_4;
-        else if (!strcmp(arg, "2.0"))
-            d->proto = DIY_PROTO_2_0;
-        else
-            FAIL("--diy-proto is 1.4 or 2.0");
-    } else if (!strcmp(name, "fw-version")) {
+    int r = sim_opt_table_set(diy_table, sizeof diy_table / sizeof diy_table[0], d, name, arg,
+                              err, errcap);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if (!strcmp(name, "fw-version")) {
         if (!version_ok(arg))
             FAIL("--fw-version needs a version like 3.6.0");
         d->fw_version = arg;
-    } else if (!strcmp(name, "diy-addr")) {
-        d->addr = arg;
-    } else if (!strcmp(name, "diy-port")) {
-        if (num(arg, 1, 65535, &v))
-            FAIL("bad --diy-port");
-        d->port = (int)v;
-    } else if (!strcmp(name, "diy-interface")) {
-        d->ifname = arg;
-    } else if (!strcmp(name, "no-mdns")) {
-        d->no_mdns = 1;
-    } else if (!strcmp(name, "no-internet")) {
-        d->no_internet = 1;
-    } else if (!strcmp(name, "unlock-refused")) {
-        d->unlock_refused = 1;
-    } else if (!strcmp(name, "unlocked")) {
-        d->unlocked = 1;
-    } else if (!strcmp(name, "encrypt")) {
-        d->encrypt = 1;
-    } else if (!strcmp(name, "diy-reply")) {
-        if (!strcmp(arg, "pre"))
-            d->reply = SIM_DIY_REPLY_PRE;
-        else if (!strcmp(arg, "full"))
-            d->reply = SIM_DIY_REPLY_FULL;
-        else
-            FAIL("--diy-reply is pre or full");
-    } else if (!strcmp(name, "predownload-ms")) {
-        if (num(arg, 1, 600000, &v))
-            FAIL("bad --predownload-ms");
-        d->predownload_ms = (int)v;
-    } else if (!strcmp(name, "diy-host-header")) {
-        if (!strcmp(arg, "auto"))
-            d->host = SIM_DIY_HOST_AUTO;
-        else if (!strcmp(arg, "itead"))
-            d->host = SIM_DIY_HOST_ITEAD;
-        else if (!strcmp(arg, "url"))
-            d->host = SIM_DIY_HOST_URL;
-        else
-            FAIL("--diy-host-header is auto, itead or url");
-    } else if (!strcmp(name, "after-flash")) {
-        if (!strcmp(arg, "lan"))
-            d->after = SIM_DIY_AFTER_LAN;
-        else if (!strcmp(arg, "ap"))
-            d->after = SIM_DIY_AFTER_AP;
-        else
-            FAIL("--after-flash is lan or ap");
-    } else if (!strcmp(name, "tasmota-addr")) {
-        d->tasmota_addr = arg;
-    } else if (!strcmp(name, "tasmota-port")) {
-        if (num(arg, 1, 65535, &v))
-            FAIL("bad --tasmota-port");
-        d->tasmota_port = (int)v;
-    } else if (!strcmp(name, "boot-ms")) {
-        if (num(arg, 0, 600000, &v))
-            FAIL("bad --boot-ms");
-        d->boot_ms = (int)v;
-    } else if (!strcmp(name, "linger")) {
-        if (num(arg, 0, 3600, &v))
-            FAIL("bad --linger");
-        d->linger_s = (int)v;
-    } else if (!strcmp(name, "strict-gap")) {
-        d->strict_gap = 1;
     } else {
         FAIL("unknown DIY option --%s", name);
     }
@@ -146,13 +101,13 @@ int sim_diy_fault(struct sim_diy_opts *d, const char *arg)
         if (!colon || (size_t)(colon - p) + 10 >= sizeof path || d->n_faults >= SIM_DIY_FAULTS_MAX)
             return -1;
         snprintf(path, sizeof path, "/zeroconf/%.*s", (int)(colon - p), p);
-        if (diy_cmd_from_path(path, strlen(path), &cmd) || num(colon + 1, 1, 999, &v))
+        if (diy_cmd_from_path(path, strlen(path), &cmd) || sim_opt_long(colon + 1, 1, 999, &v))
             return -1;
         d->faults[d->n_faults].cmd = (int)cmd;
         d->faults[d->n_faults].code = (int)v;
         d->n_faults++;
     } else if (!strncmp(arg, "diy-limit=", 10)) {
-        if (num(arg + 10, 1, 1L << 20, &v))
+        if (sim_opt_long(arg + 10, 1, 1L << 20, &v))
             return -1;
         d->max_fw = v;
     } else if (!strcmp(arg, "empty-reply")) {

@@ -3,6 +3,7 @@
 #include "io/log.h"
 #include "sim/httpc.h"
 #include "sim/netio.h"
+#include "sim/powerloss.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct rom_job {
     uint32_t start, end;     /* write window */
     unsigned erase_from, erase_to; /* sectors [from, to) */
     const char *kind;        /* report */
+    enum sim_pl pl;          /* --fault power-loss name of this download */
 };
 
 /* determineUpgradeRom(): the magic byte at 0x1000 and the running slot (§4). */
@@ -224,6 +226,8 @@ static enum attempt download_rom(struct sim_ctx *s, const struct rom_job *j, int
                      "wraps and the firmware spins forever (power cycle needed)");
             return ATT_HANG;
         }
+        if (addr + cnt <= j->end)
+            powerloss_write(s, j->pl, addr - j->start, addr, buf, cnt);
         if (addr + cnt > j->end || flash_write(&s->flash, addr, buf, cnt) != SO_OK) {
             conn_close(&c);
             sim_fail(s, "E2A: flash write outside the window");
@@ -235,7 +239,9 @@ static enum attempt download_rom(struct sim_ctx *s, const struct rom_job *j, int
     }
     conn_close(&c);
     if (j->bootloader) {
+        /* Written last, after erasing sector 0: a cut here leaves no bootloader (§4). */
         flash_erase_sector(&s->flash, 0);
+        powerloss_write(s, j->pl, 0, 0, bootrom, FLASH_SECTOR);
         flash_write(&s->flash, 0, bootrom, FLASH_SECTOR);
     }
     rec->ok = 1;
@@ -280,7 +286,7 @@ enum e2a_result e2a_run(struct sim_ctx *s, int rom)
     }
     if (mode == MODE_FLASH_ROM2) {
         struct rom_job j = {o->final_path_user2, 0, MAGIC_V2, FLASH_USER2, FLASH_SIZE, 128, 256,
-                            "e2a-rom2"};
+                            "e2a-rom2", SIM_PL_ROM2};
         flash_set_boot_slot(&s->flash, rom, UPGRADE_FLAG_START);
         enum attempt a = download_retry(s, &j);
         if (a == ATT_HANG)
@@ -292,7 +298,8 @@ enum e2a_result e2a_run(struct sim_ctx *s, int rom)
         LOG_I("E2A: user2 written; system_upgrade_reboot() into user2");
         return sim_reached(s, SIM_STAGE_ROM2) ? E2A_END : E2A_REBOOT;
     }
-    struct rom_job j = {o->final_path_final, 1, MAGIC_V1, 0, 0x80000, 0, 128, "e2a-final"};
+    struct rom_job j = {o->final_path_final, 1, MAGIC_V1, 0, 0x80000, 0, 128, "e2a-final",
+                        SIM_PL_FINAL};
     enum attempt a = download_retry(s, &j);
     if (a == ATT_HANG)
         return E2A_END;

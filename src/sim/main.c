@@ -95,6 +95,7 @@ static int run(struct sim_ctx *s)
 int main(int argc, char **argv)
 {
     struct sim_opts o;
+    char err0[SIM_TEXT];
     int pr = sim_opts_parse(&o, argc, argv);
     if (pr == 1)
         return 0;
@@ -108,6 +109,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "sonoff-sim: cannot open log file %s\n", o.log_file);
         return 2;
     }
+    if (netio_set_source(o.source_addr, err0, sizeof err0) != 0) {
+        fprintf(stderr, "sonoff-sim: --source-addr: %s\n", err0);
+        so_log_close_file();
+        return 2;
+    }
+    if (o.source_addr)
+        LOG_I("outgoing connections from %s (--source-addr)", o.source_addr);
     static struct sim_ctx s;
     s.o = &o;
     s.deadline = now_ms() + o.timeout * 1000LL;

@@ -46,6 +46,46 @@ static int remaining(long long deadline)
     return r < 0 ? 0 : (int)r;
 }
 
+/* The one source address of all outgoing connections (netio_set_source). */
+static struct sockaddr_in source_sa;
+static int have_source;
+
+int netio_set_source(const char *addr, char *err, size_t errcap)
+{
+    if (!addr) {
+        have_source = 0;
+        return 0;
+    }
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+        snprintf(err, errcap, "not an IPv4 address: %s", addr);
+        return -1;
+    }
+    source_sa = sa;
+    have_source = 1;
+    return 0;
+}
+
+/* Binds fd to the --source-addr address (port chosen at connect time). 0 or -1 with err. */
+static int bind_source(int fd, char *err, size_t errcap)
+{
+    if (!have_source)
+        return 0;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    /* the ephemeral port is picked by connect(), per destination: no early port use */
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+    if (bind(fd, (const struct sockaddr *)&source_sa, sizeof source_sa) != 0) {
+        char ip[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &source_sa.sin_addr, ip, sizeof ip);
+        snprintf(err, errcap, "cannot bind the source address %s: %s", ip, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The only connect() of the sim: every outgoing TCP connection comes through here. */
 static int tcp_connect(const char *host, int port, int rcvbuf, long long deadline, char *err,
                        size_t errcap)
 {
@@ -60,6 +100,11 @@ static int tcp_connect(const char *host, int port, int rcvbuf, long long deadlin
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errcap, "socket: %s", strerror(errno));
+        freeaddrinfo(ai);
+        return -1;
+    }
+    if (bind_source(fd, err, errcap) != 0) {
+        close(fd);
         freeaddrinfo(ai);
         return -1;
     }

@@ -26,7 +26,13 @@ struct conn_params {
     int timeout_ms;       /* connect + handshake */
 };
 
-/* Connects to host:port (IPv4 literal or name). SO_OK, SO_E_TIMEOUT, SO_E_TLS or SO_E_IO
+/* --source-addr: every outgoing TCP connection of the sim (conn_open) binds to this IPv4
+ * address before connecting, so several sims on loopback are told apart by their peer
+ * address (e.g. 127.0.0.5). NULL restores the kernel's choice. 0, or -1 with err when addr
+ * is not an IPv4 literal. Process-wide: set once by main() before any connection. */
+int netio_set_source(const char *addr, char *err, size_t errcap);
+
+/* Connects to host:port (IPv4 literal or name), from the --source-addr address if set. SO_OK, SO_E_TIMEOUT, SO_E_TLS or SO_E_IO
  * with a sentence in err. On failure c is closed. */
 enum so_err conn_open(struct sim_conn *c, const char *host, int port,
                       const struct conn_params *p, char *err, size_t errcap);

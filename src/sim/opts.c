@@ -3,6 +3,7 @@
 #include "io/crypto.h"
 #include "lib/ewl_msg.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -85,11 +86,20 @@ static void usage(FILE *f)
 "  --timeout S             whole run (default 900)\n"
 "  --report FILE           JSON report\n"
 "  --log-file FILE         copy of the log, 0600\n"
+"  --source-addr ADDR      bind every outgoing TCP connection (dispatch, WebSocket, downloads,\n"
+"                          E2A polls, DIY OTA) to this IPv4 address, e.g. 127.0.0.5, so\n"
+"                          several sims on loopback have their own peer address (default:\n"
+"                          the kernel's choice)\n"
 "  -v, --verbose           more log (repeat for trace); -q, --quiet: warnings only\n"
 "  --fault NAME[=ARG]      repeatable: drop-at=N (close the download after N file bytes,\n"
 "                          once), corrupt-chunk=K (flip a byte of chunk K: digest 409),\n"
 "                          refuse-model (ack 406), stop-after=STAGE (ap, dispatch, register,\n"
-"                          upgrade, download, rom2, final)\n"
+"                          upgrade, download, rom2, final),\n"
+"                          power-loss=WHICH:N (power cut while writing file byte N of the\n"
+"                          stock OTA download (stock), E2A's user2 self-copy (rom2) or the\n"
+"                          final image (final): the words written so far stay in the flash\n"
+"                          file, a sector erased but not yet written stays 0xFF; no report;\n"
+"                          exit 3. Rerun on the same --flash to power the device up again)\n"
 "  -h, --help, -V, --version\n"
 "\n"
 "Uncertain behaviour in the reference ([?]) and what the sim does:\n"
@@ -102,7 +112,8 @@ static void usage(FILE *f)
 "    'power cycle needed' and the flash file keeps the state for a re-run\n"
 "  - any valid v2 image other than the stock one is run as the intermediate firmware\n"
 "\n"
-"Exit status: 0 the flash boots a valid final image, 1 otherwise (reason printed), 2 usage.\n");
+"Exit status: 0 the flash boots a valid final image, 1 otherwise (reason printed), 2 usage,\n"
+"3 power cut by --fault power-loss.\n");
     sim_diy_usage(f);
     sim_tasmota_usage(f);
 }
@@ -127,6 +138,24 @@ static int parse_stage(const char *s, enum sim_stage *out)
     return -1;
 }
 
+/* power-loss=WHICH:N, WHICH stock | rom2 | final, N a file byte offset (powerloss.h). */
+static int parse_power_loss(struct sim_faults *f, const char *v)
+{
+    static const char *const names[] = {"stock", "rom2", "final"};
+    const char *colon = strchr(v, ':');
+    long x;
+    if (!colon || parse_int(colon + 1, 0, 1L << 30, &x))
+        return -1;
+    size_t wn = (size_t)(colon - v);
+    for (int i = 0; i < 3; i++)
+        if (strlen(names[i]) == wn && !strncmp(v, names[i], wn)) {
+            f->power_loss = (enum sim_pl)(SIM_PL_STOCK + i);
+            f->power_loss_at = x;
+            return 0;
+        }
+    return -1;
+}
+
 static int parse_fault(struct sim_opts *o, const char *arg)
 {
     const char *eq = strchr(arg, '=');
@@ -139,6 +168,8 @@ static int parse_fault(struct sim_opts *o, const char *arg)
         o->faults.corrupt_chunk = x;
     else if (n == 12 && !strncmp(arg, "refuse-model", n) && !v)
         o->faults.refuse_model = 1;
+    else if (n == 10 && !strncmp(arg, "power-loss", n) && v && !parse_power_loss(&o->faults, v))
+        ;
     else if (n == 10 && !strncmp(arg, "stop-after", n) && v &&
              !parse_stage(v, &o->faults.stop_after))
         ;
@@ -202,6 +233,7 @@ enum {
     O_NOAP, O_SERVER, O_TLS, O_NONSSL, O_PINNING, O_HB, O_VARIANT, O_DTRIES, O_MAXSESS,
     O_WAITUP, O_STRICTPK, O_DOWNLOAD, O_RCHUNK, O_RINT, O_RMAX, O_RBUF, O_CDELAY, O_FHOST,
     O_FPORT, O_FP2, O_FPF, O_MAXBOOT, O_TSCALE, O_TIMEOUT, O_REPORT, O_LOGFILE, O_FAULT,
+    O_SRCADDR,
 };
 
 static const struct option long_opts[] = {
@@ -240,6 +272,7 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, 0, O_TIMEOUT},
     {"report", required_argument, 0, O_REPORT},
     {"log-file", required_argument, 0, O_LOGFILE},
+    {"source-addr", required_argument, 0, O_SRCADDR},
     {"fault", required_argument, 0, O_FAULT},
     SIM_DIY_LONG_OPTS,
     SIM_TASMOTA_LONG_OPTS,
@@ -423,6 +456,13 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             break;
         case O_REPORT: o->report_path = optarg; break;
         case O_LOGFILE: o->log_file = optarg; break;
+        case O_SRCADDR: {
+            struct in_addr ia;
+            if (inet_pton(AF_INET, optarg, &ia) != 1)
+                BAD("--source-addr needs an IPv4 address (e.g. 127.0.0.5), not '%s'\n", optarg);
+            o->source_addr = optarg;
+            break;
+        }
         case SIM_DIY_OPT:
             if (idx < 0 || sim_diy_opt(&o->diy, long_opts[idx].name, optarg, derr, sizeof derr))
                 BAD("%s\n", idx < 0 ? "bad option" : derr);

@@ -29,11 +29,16 @@ enum sim_stage {
 #define SIM_HOST_MAX 64
 #define SIM_PATH_MAX 256
 
+/* Downloads --fault power-loss can cut (powerloss.h). */
+enum sim_pl { SIM_PL_OFF, SIM_PL_STOCK, SIM_PL_ROM2, SIM_PL_FINAL };
+
 struct sim_faults {
     long drop_at;           /* -1 = off: close the download connection after N file bytes, once */
     long corrupt_chunk;     /* -1 = off: flip a byte of 4 KiB chunk K as written */
     int refuse_model;       /* answer every upgrade with 406 */
     enum sim_stage stop_after;
+    enum sim_pl power_loss;  /* power cut while writing file byte power_loss_at of it */
+    long power_loss_at;
 };
 
 struct sim_opts {
@@ -79,6 +84,7 @@ struct sim_opts {
     const char *report_path;
     const char *log_file;
     int verbosity;              /* 0 info, 1 debug, 2 trace, -1 warn */
+    const char *source_addr;    /* --source-addr: IPv4 bound before every connect; NULL = kernel */
     struct sim_faults faults;
     struct sim_diy_opts diy;    /* --mode diy and its options (diy_opts.h) */
     struct sim_tasmota_opts tasmota; /* --tasmota and its options (tasmota.h) */

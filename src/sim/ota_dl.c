@@ -5,6 +5,7 @@
 #include "lib/http_range.h"
 #include "sim/httpc.h"
 #include "sim/netio.h"
+#include "sim/powerloss.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,8 @@ static enum so_err write_sector(struct sim_ctx *s, uint32_t addr, const uint8_t 
               (unsigned)(addr + n / 2));
     }
     enum so_err e = flash_erase_sector(&s->flash, addr / FLASH_SECTOR);
+    if (e == SO_OK)
+        powerloss_write(s, SIM_PL_STOCK, chunk_no * FLASH_SECTOR, addr, sec, n);
     return e ? e : flash_write(&s->flash, addr, sec, sizeof sec);
 }
 

@@ -2,8 +2,9 @@
 #include "sim/tasmota.h"
 
 #include "lib/tasmota_msg.h"
+#include "sim/opt_table.h"
 
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 void sim_tasmota_opts_defaults(struct sim_tasmota_opts *t)
@@ -13,16 +14,6 @@ void sim_tasmota_opts_defaults(struct sim_tasmota_opts *t)
     t->restart_ms = 3000;
     t->wifi_test_ms = 9000;
     t->backlog_ms = 200;
-}
-
-static int num(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int version_ok(const char *s)
@@ -47,44 +38,38 @@ static int hex64(const char *s)
 
 #define FAIL(...) do { snprintf(err, errcap, __VA_ARGS__); return -1; } while (0)
 
+#define FLAG(n, f) SIM_OPT_FLAG_ROW(struct sim_tasmota_opts, n, f)
+#define STR(n, f) SIM_OPT_STR_ROW(struct sim_tasmota_opts, n, f)
+#define INT(n, f, lo, hi) SIM_OPT_INT_ROW(struct sim_tasmota_opts, n, f, lo, hi)
+#define CHOICE(n, f, w, ...) SIM_OPT_CHOICE_ROW(struct sim_tasmota_opts, n, f, w, __VA_ARGS__)
+static const struct sim_opt_def tasmota_table[] = {
+    FLAG("tasmota", enabled),
+    CHOICE("after-final", enabled, "tasmota|none", 1, 0),
+    STR("tasmota-lan-addr", lan_addr),
+    INT("tasmota-lan-port", lan_port, 1, 65535),
+    INT("tasmota-restart-ms", restart_ms, 0, 600000),
+    INT("tasmota-wifi-test-ms", wifi_test_ms, 0, 600000),
+    INT("tasmota-backlog-ms", backlog_ms, 0, 60000),
+};
+#undef FLAG
+#undef STR
+#undef INT
+#undef CHOICE
+
 int sim_tasmota_opt(struct sim_tasmota_opts *t, const char *name, const char *arg, char *err,
                     size_t errcap)
 {
-    long v;
-    if (!strcmp(name, "tasmota")) {
-        t->enabled = 1;
-    } else if (!strcmp(name, "after-final")) {
-        if (!strcmp(arg, "tasmota"))
-            t->enabled = 1;
-        else if (!strcmp(arg, "none"))
-            t->enabled = 0;
-        else
-            FAIL("--after-final is tasmota or none");
-    } else if (!strcmp(name, "tasmota-version")) {
+    int r = sim_opt_table_set(tasmota_table, sizeof tasmota_table / sizeof tasmota_table[0], t,
+                              name, arg, err, errcap);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if (!strcmp(name, "tasmota-version")) {
         if (!version_ok(arg))
             FAIL("--tasmota-version needs a version like 9.2.0 or 5.x");
         if (tasmota_version_major(arg) < 5)
             FAIL("--tasmota-version: Tasmota before 5.x is not simulated");
         t->version = arg;
         t->legacy = tasmota_version_major(arg) == 5;
-    } else if (!strcmp(name, "tasmota-lan-addr")) {
-        t->lan_addr = arg;
-    } else if (!strcmp(name, "tasmota-lan-port")) {
-        if (num(arg, 1, 65535, &v))
-            FAIL("bad --tasmota-lan-port");
-        t->lan_port = (int)v;
-    } else if (!strcmp(name, "tasmota-restart-ms")) {
-        if (num(arg, 0, 600000, &v))
-            FAIL("bad --tasmota-restart-ms");
-        t->restart_ms = (int)v;
-    } else if (!strcmp(name, "tasmota-wifi-test-ms")) {
-        if (num(arg, 0, 600000, &v))
-            FAIL("bad --tasmota-wifi-test-ms");
-        t->wifi_test_ms = (int)v;
-    } else if (!strcmp(name, "tasmota-backlog-ms")) {
-        if (num(arg, 0, 60000, &v))
-            FAIL("bad --tasmota-backlog-ms");
-        t->backlog_ms = (int)v;
     } else if (!strcmp(name, "tasmota-home-ssid")) {
         if (!*arg || strlen(arg) > 32)
             FAIL("--tasmota-home-ssid needs 1..32 bytes");

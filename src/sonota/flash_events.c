@@ -151,8 +151,8 @@ static void on_done(struct run *r, const char *file)
     } else if (!r->stock_file[0] || !strcmp(file, r->stock_file)) {
         /* The stock firmware's download (§1.5); upgradeState 0 may have come first. */
         if (r->st < RS_FINAL) {
-            ui_info(&r->ui, "  the device has the intermediate firmware (%s) and reboots "
-                    "into it", file);
+            ui_info(&r->ui, "  the device received the intermediate firmware (%s); it "
+                    "checks it and reboots into it", file);
             run_set_state(r, RS_FINAL);
         }
     } else {

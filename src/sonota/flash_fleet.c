@@ -212,8 +212,8 @@ static void on_download_done(struct run *r, const char *ip, const char *file)
     }
     if (!d->slot) {
         d->slot = !strcmp(file, FLASH_NAME_USER1) ? "user1" : "user2";
-        ui_info(&r->ui, "  device %s has the intermediate firmware (%s) and reboots into it: "
-                "it opens the WiFi \"FinalStage\" next", d->deviceid, file);
+        ui_info(&r->ui, "  device %s received the intermediate firmware (%s); it checks it "
+                "and reboots into it, then opens the WiFi \"FinalStage\"", d->deviceid, file);
         set_state(r, d, FD_INTERMEDIATE);
         if (!f->final_told++) /* the full instructions once; they are the same each time */
             ui_action(&r->ui, UI_ACT_JOIN_FINAL, &r->ctx);

@@ -91,7 +91,9 @@ static void refresh(struct browse *b)
             f->have_a = 1;
         } else if (strcmp(e->asked_a, f->host)) {
             mdnsd_query(b->d, f->host, QTYPE_A, on_answer, NULL);
-            snprintf(e->asked_a, sizeof e->asked_a, "%s", f->host);
+            size_t n = strnlen(f->host, sizeof e->asked_a - 1); /* (-O0 -Wrestrict: no snprintf) */
+            memcpy(e->asked_a, f->host, n);
+            e->asked_a[n] = '\0';
         }
     }
 }

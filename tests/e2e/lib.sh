@@ -22,6 +22,33 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# VALGRIND_WRAP=1 (scripts/valgrind.sh): sonota, sonoff-sim and srvtest run under valgrind
+# memcheck through small wrappers that replace $SONOTA, $SONOFF_SIM and $SRVTEST, so no
+# story needs changing. Each process logs to
+# $VALGRIND_LOG_DIR/vg.<story>.<program>.<pid>.log (the caller checks them; an error also
+# makes the program exit 99). Valgrind slows programs ~20x: every bounded wait (wait_for,
+# wait_pid) is multiplied by E2E_SLOW.
+E2E_SLOW=1
+if [ -n "${VALGRIND_WRAP:-}" ]; then
+    command -v valgrind >/dev/null || { echo "VALGRIND_WRAP set but valgrind is missing" >&2; exit 1; }
+    E2E_SLOW=${E2E_SLOW_VALGRIND:-6}
+    E2E_VG_LOGS=${VALGRIND_LOG_DIR:-$E2E_TMP/vg}
+    mkdir -p "$E2E_TMP/vg" "$E2E_VG_LOGS"
+    e2e_vg_wrap() { # e2e_vg_wrap VAR: $VAR becomes a wrapper running it under valgrind
+        local real=${!1:-} wrapper
+        [ -n "$real" ] && [ -x "$real" ] || return 0
+        wrapper="$E2E_TMP/vg/$(basename "$real")"
+        printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --log-file="%s" "%s" "$@"\n' \
+            "$E2E_VG_LOGS/vg.$(basename "$0" .sh).$(basename "$real").%p.log" "$real" >"$wrapper"
+        chmod +x "$wrapper"
+        export "$1=$wrapper"
+    }
+    e2e_vg_wrap SONOTA
+    e2e_vg_wrap SONOFF_SIM
+    # hostile_lib.sh has its own SONOTA_VALGRIND=1 mode for srvtest
+    [ "${SONOTA_VALGRIND:-0}" = 1 ] || e2e_vg_wrap SRVTEST
+fi
+
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
@@ -56,7 +83,7 @@ PY
 
 # wait_for SECONDS COMMAND...: retries COMMAND every 0.1 s until it succeeds or time runs out.
 wait_for() {
-    local deadline=$(( $(date +%s) + $1 ))
+    local deadline=$(( $(date +%s) + $1 * E2E_SLOW ))
     shift
     while ! "$@" 2>/dev/null; do
         [ "$(date +%s)" -ge "$deadline" ] && return 1
@@ -66,7 +93,7 @@ wait_for() {
 
 # wait_pid SECONDS PID: waits for PID to exit; returns its status, or 124 (and kills it) on timeout.
 wait_pid() {
-    local deadline=$(( $(date +%s) + $1 )) pid=$2
+    local deadline=$(( $(date +%s) + $1 * E2E_SLOW )) pid=$2
     while kill -0 "$pid" 2>/dev/null; do
         if [ "$(date +%s)" -ge "$deadline" ]; then
             kill "$pid" 2>/dev/null

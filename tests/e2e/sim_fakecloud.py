@@ -6,7 +6,8 @@ Listens:
   --tls-port   TLS (or plain with --plain): POST /dispatch/device and GET /api/ws
   --http-port  plain HTTP: /ota/<file> with Range (206), whole body (200, fast or paced),
                and Espressif2Arduino's HTTP/1.0 GETs.
-Writes one JSON object per line to --events (what happened), and the file --ready once
+Writes one JSON object per line to --events (what happened; "accept" events and the
+request events carry the peer IP, to check --source-addr), and the file --ready once
 listening. Runs until killed or --lifetime seconds.
 """
 import argparse
@@ -131,6 +132,13 @@ def evil(sock, dev, apikey):
     event(ev="evil_sent", kind=kind)
 
 
+def peer_ip(sock):
+    try:
+        return sock.getpeername()[0]
+    except OSError:
+        return None
+
+
 def ws_session(sock, rest):
     r = WsReader(sock, rest)
     dev = model = None
@@ -154,7 +162,7 @@ def ws_session(sock, rest):
         if act == "register":
             dev, model = m["deviceid"], m["model"]
             event(ev="register", deviceid=dev, model=model, romVersion=m.get("romVersion"),
-                  apikey=m.get("apikey"))
+                  apikey=m.get("apikey"), peer=peer_ip(sock))
             key = m["apikey"] if ARGS.bad_apikey else apikey
             send_json(sock, {"error": 0, "deviceid": dev, "apikey": key,
                              "config": {"hb": 1, "hbInterval": ARGS.hb}})
@@ -208,7 +216,7 @@ def cloud_conn(sock):
                     return
                 rest += d
             body = json.loads(rest[:n])
-            event(ev="dispatch", host=hdrs.get("host"), body=body)
+            event(ev="dispatch", host=hdrs.get("host"), body=body, peer=peer_ip(sock))
             if ARGS.dispatch_status:
                 sock.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\n{}")
                 return
@@ -221,7 +229,7 @@ def cloud_conn(sock):
             key = hdrs.get("sec-websocket-key", "")
             acc = base64.b64encode(hashlib.sha1(
                 (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-            event(ev="ws_open", host=hdrs.get("host"), key=key)
+            event(ev="ws_open", host=hdrs.get("host"), key=key, peer=peer_ip(sock))
             sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % acc)
                          .encode())
@@ -263,7 +271,7 @@ def file_conn(sock):
                 a, b = int(a), min(int(b), len(data) - 1)
                 body = data[a:b + 1]
                 event(ev="range", file=name, first=a, last=b, host=hdrs.get("host"),
-                      ua=hdrs.get("user-agent"), query="?" in target)
+                      ua=hdrs.get("user-agent"), query="?" in target, peer=peer_ip(sock))
                 sock.sendall(b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d"
                              b"\r\nContent-Length: %d\r\n\r\n" % (a, b, len(data), len(body))
                              + body)
@@ -275,7 +283,8 @@ def file_conn(sock):
             paced = ver == "HTTP/1.1" and (ARGS.whole == "paced" or
                                            (ARGS.whole == "auto" and dev in PACED_DEVICES))
             event(ev="whole", file=name, version=ver, paced=paced, host=hdrs.get("host"),
-                  ua=hdrs.get("user-agent"), connection=hdrs.get("connection"))
+                  ua=hdrs.get("user-agent"), connection=hdrs.get("connection"),
+                  peer=peer_ip(sock))
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
                          b"Content-Type: application/octet-stream\r\n\r\n" % len(data))
             try:
@@ -299,12 +308,13 @@ def file_conn(sock):
         sock.close()
 
 
-def serve(lsock, handler, ctx=None):
+def serve(lsock, handler, ctx=None, name=""):
     while True:
         try:
-            c, _ = lsock.accept()
+            c, addr = lsock.accept()
         except OSError:
             return
+        event(ev="accept", listener=name, peer=addr[0])
         if ctx is not None:
             def wrap(c=c):
                 try:
@@ -360,12 +370,13 @@ def main():
     ctx.minimum_version = ssl.TLSVersion.TLSv1
     ctx.set_ciphers("ALL:@SECLEVEL=0")
     ctx.load_cert_chain(ARGS.cert, ARGS.key)
-    threading.Thread(target=serve, args=(listen(ARGS.tls_port), cloud_conn, ctx),
+    threading.Thread(target=serve, args=(listen(ARGS.tls_port), cloud_conn, ctx, "tls"),
                      daemon=True).start()
     if ARGS.plain_ws_port:
-        threading.Thread(target=serve, args=(listen(ARGS.plain_ws_port), cloud_conn),
+        threading.Thread(target=serve,
+                         args=(listen(ARGS.plain_ws_port), cloud_conn, None, "plain"),
                          daemon=True).start()
-    threading.Thread(target=serve, args=(listen(ARGS.http_port), file_conn),
+    threading.Thread(target=serve, args=(listen(ARGS.http_port), file_conn, None, "http"),
                      daemon=True).start()
     with open(ARGS.ready, "w") as f:
         f.write("ok\n")

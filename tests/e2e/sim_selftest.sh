@@ -281,3 +281,107 @@ rep r["boots_into"].startswith("BRICKED") and any("not valid for slot 2" in n fo
 CHECKS
 stop_fake
 pass "wrong-slot image: the firmware boots it and bricks"
+
+# 14. --source-addr: every outgoing connection (dispatch, WebSocket, Range download, E2A's
+#     polls and downloads) comes from the given loopback address; the fake cloud records the
+#     peer of each accepted connection. Without it the kernel picks 127.0.0.1 (test 1 above
+#     is checked again here as the control).
+start_fake
+run_sim "$E2E_TMP/f14.bin" --slot 2 --source-addr 127.0.0.5
+expect_rc 0 "source-addr run"
+expect_out "outgoing connections from 127.0.0.5" "source-addr run"
+verify <<CHECKS
+ev e["ev"] == "accept" and e["listener"] == "tls" and e["peer"] == "127.0.0.5" :: TLS connections from 127.0.0.5
+ev e["ev"] == "accept" and e["listener"] == "http" and e["peer"] == "127.0.0.5" :: file connections from 127.0.0.5
+ev e["ev"] == "dispatch" and e["peer"] == "127.0.0.5" :: dispatch from 127.0.0.5
+ev e["ev"] == "ws_open" and e["peer"] == "127.0.0.5" :: WebSocket from 127.0.0.5
+ev e["ev"] == "range" and e["peer"] == "127.0.0.5" :: Range download from 127.0.0.5
+ev e["ev"] == "whole" and e["file"] == "image_arduino.bin" and e["peer"] == "127.0.0.5" :: E2A download from 127.0.0.5
+noev e["ev"] == "accept" and e["peer"] != "127.0.0.5" :: some connection did not come from 127.0.0.5
+rep r["final_ok"] :: final image with --source-addr
+CHECKS
+run_sim "$E2E_TMP/f14b.bin" --fault stop-after=register
+verify <<<'ev e["ev"] == "accept" and e["peer"] == "127.0.0.1" :: without --source-addr the kernel picks 127.0.0.1'
+run_sim "$E2E_TMP/f14c.bin" --tls none --fault stop-after=register --source-addr 127.0.0.6
+verify <<<'ev e["ev"] == "accept" and e["listener"] == "plain" and e["peer"] == "127.0.0.6" :: plain (non-SSL) session from 127.0.0.6'
+run_sim "$E2E_TMP/f14d.bin" --source-addr 203.0.113.9 --max-sessions 1 --dispatch-tries 1
+expect_rc 1 "non-local source address"
+expect_out "cannot bind the source address 203.0.113.9" "non-local source address"
+for bad in 127.0.0 ::1 localhost 127.0.0.1:80; do
+    "$SONOFF_SIM" --source-addr "$bad" --flash "$E2E_TMP/unused.bin" >"$OUT" 2>&1
+    RC=$?
+    expect_rc 2 "--source-addr $bad"
+    expect_out "needs an IPv4 address" "--source-addr $bad"
+done
+[ ! -e "$E2E_TMP/unused.bin" ] || fail "a usage error created the flash file"
+stop_fake
+pass "--source-addr: every connection from the given address; clear errors"
+
+# 15. Two devices at once, as in a fleet: both pair on the same AP address and port, one
+#     after the other (the AP closes once provisioned, while the first device flashes on),
+#     then both flash concurrently against one cloud, each from its own source address.
+start_fake
+read -r APP <<<"$(free_ports 1)"
+ap_listening() { ss -ltnH "sport = :$APP" 2>/dev/null | grep -q .; }
+provision() {
+    python3 - "$APP" "$TP" <<'PY'
+import json, sys, urllib.request
+body = json.dumps({"version": 4, "ssid": "Home", "password": "fleet-pw-1",
+                   "serverName": "127.0.0.1", "port": int(sys.argv[2])}).encode()
+r = urllib.request.urlopen("http://127.0.0.1:%s/ap" % sys.argv[1], body, timeout=5).read()
+sys.exit(0 if json.loads(r) == {"error": 0} else 1)
+PY
+}
+# fleet_sim N ID ADDR: one device on the shared AP port, in the background (PID in SIMPID).
+fleet_sim() {
+    timeout -k 5 150 "$SONOFF_SIM" --flash "$E2E_TMP/fleet$1.bin" --device-id "$2" \
+        --source-addr "$3" --ap-addr 127.0.0.1 --ap-port "$APP" --nonssl-port "$PP" \
+        --final-host 127.0.0.1 --final-port "$HP" --time-scale 0.05 --timeout 120 \
+        --chunk-delay-ms 40 --report "$E2E_TMP/fleet$1.json" >"$E2E_TMP/fleet$1.out" 2>&1 &
+    SIMPID=$!
+    e2e_track "$SIMPID"
+}
+fdump() { tail -n 20 "$E2E_TMP"/fleet*.out >&2; fail "$@"; }
+fleet_sim 1 10000f1ee1 127.0.0.11
+P1=$SIMPID
+wait_for 15 ap_listening || fdump "device 1: the AP did not open"
+provision || fdump "device 1: POST /ap"
+wait_for 10 sh -c "! ss -ltnH 'sport = :$APP' | grep -q ." || fdump "device 1 kept its AP open"
+kill -0 "$P1" 2>/dev/null || fdump "device 1 ended right after pairing"
+fleet_sim 2 10000f1ee2 127.0.0.12
+P2=$SIMPID
+wait_for 15 ap_listening || fdump "device 2 could not open the AP on the same address and port"
+kill -0 "$P1" 2>/dev/null || fdump "device 1 ended before device 2 paired: no overlap to test"
+provision || fdump "device 2: POST /ap"
+rc1=0; rc2=0
+wait_pid 140 "$P1" || rc1=$?
+wait_pid 140 "$P2" || rc2=$?
+[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] || fdump "fleet: device 1 exited $rc1, device 2 exited $rc2"
+OUT="$E2E_TMP/fleet2.out"
+REP="$E2E_TMP/fleet1.json"
+verify <<CHECKS
+ev e["ev"] == "dispatch" and e["body"]["deviceid"] == "10000f1ee1" and e["peer"] == "127.0.0.11" :: device 1 dispatch from 127.0.0.11
+ev e["ev"] == "dispatch" and e["body"]["deviceid"] == "10000f1ee2" and e["peer"] == "127.0.0.12" :: device 2 dispatch from 127.0.0.12
+noev e["ev"] == "dispatch" and {"10000f1ee1": "127.0.0.11", "10000f1ee2": "127.0.0.12"}[e["body"]["deviceid"]] != e["peer"] :: a dispatch came from the other device's address
+ev e["ev"] == "range" and e["peer"] == "127.0.0.11" :: device 1 downloads
+ev e["ev"] == "range" and e["peer"] == "127.0.0.12" :: device 2 downloads
+noev e["ev"] == "accept" and e["peer"] not in ("127.0.0.11", "127.0.0.12") :: a connection from another address
+rep r["final_ok"] and r["final_sha256"] == "$FINAL_SHA" and r["deviceid"] == "10000f1ee1" :: device 1 report
+CHECKS
+REP="$E2E_TMP/fleet2.json"
+verify <<<"rep r['final_ok'] and r['final_sha256'] == '$FINAL_SHA' and r['deviceid'] == '10000f1ee2' :: device 2 report"
+# The two devices' connections really overlapped in time (else this proves nothing about
+# running at once).
+python3 - "$EV" <<'PY' || fdump "the two devices' connections did not overlap in time"
+import json, sys
+t = {}
+for e in map(json.loads, open(sys.argv[1])):
+    if e["ev"] == "accept":
+        a, b = t.get(e["peer"], (e["t"], e["t"]))
+        t[e["peer"]] = (min(a, e["t"]), max(b, e["t"]))
+(a1, b1), (a2, b2) = t["127.0.0.11"], t["127.0.0.12"]
+sys.exit(0 if a1 < b2 and a2 < b1 else 1)
+PY
+assert_no_secret fleet-pw-1 "$E2E_TMP"/fleet*.out "$E2E_TMP"/fleet*.json
+stop_fake
+pass "two devices: same AP port one after the other, concurrent flashing, own source addresses"

@@ -1,6 +1,7 @@
 /* cloud_fsm: the VP capture's message order (PROTOCOL.md §1.4) replayed against the
  * session FSM, the upgrade command's fields (§1.5), acks 0/404/406 and the paced
- * re-issue, malformed and oversize input. Inputs are copied to exact-length heap
+ * re-issue, malformed and oversize input, and the apikey rules (a foreign key is ignored,
+ * a second register for another device id on a session is ignored; table-driven). Inputs are copied to exact-length heap
  * buffers so ASan catches any read past the end. */
 #include "lib/cloud_fsm.h"
 
@@ -531,6 +532,162 @@ static void config_without_upgrade(void **state)
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
+/* §1.4 rule a, one session replayed step by step: after register a message carrying a
+ * key that is neither the owner key we gave nor the factory key is someone else's and is
+ * ignored whatever its action (no reply, no upgrade, no state change); the owner and the
+ * factory key are answered. */
+enum key_kind { KEY_OWNER, KEY_FACTORY, KEY_FOREIGN };
+
+struct key_step {
+    const char *what;
+    enum key_kind key;
+    const char *action;         /* NULL: an ack of our upgrade's sequence, error 0 */
+    const char *extra;
+    int ignored;                /* 1: dropped with one warning about the key */
+    size_t sends;               /* frames expected */
+    enum dev_state state;       /* state afterwards */
+    int event;                  /* enum cloud_ev expected, or -1 for none */
+};
+
+#define FOREIGN_KEY "0badc0de-1111-4222-8333-444455556666"
+
+static const struct key_step key_steps[] = {
+    {"date, foreign key", KEY_FOREIGN, "date", "", 1, 0, DEV_READY, -1},
+    {"date, factory key (tolerated)", KEY_FACTORY, "date", "", 0, 1, DEV_READY, -1},
+    {"update, foreign key: no upgrade", KEY_FOREIGN, "update",
+     ",\"params\":{\"switch\":\"off\"}", 1, 0, DEV_READY, -1},
+    {"update, owner key: reply + upgrade", KEY_OWNER, "update",
+     ",\"params\":{\"switch\":\"off\"}", 0, 2, DEV_UPGRADE_SENT, CLOUD_EV_UPGRADE_SENT},
+    {"query, foreign key", KEY_FOREIGN, "query", ",\"params\":[\"timers\"]", 1, 0,
+     DEV_UPGRADE_SENT, -1},
+    {"ack 0, foreign key", KEY_FOREIGN, NULL, "", 1, 0, DEV_UPGRADE_SENT, -1},
+    {"ack 0, owner key", KEY_OWNER, NULL, "", 0, 0, DEV_DOWNLOADING, CLOUD_EV_UPGRADE_ACK},
+    {"upgradeState 0, foreign key", KEY_FOREIGN, "update",
+     ",\"params\":{\"upgradeState\":0}", 1, 0, DEV_DOWNLOADING, -1},
+    {"upgradeState 0, owner key", KEY_OWNER, "update", ",\"params\":{\"upgradeState\":0}", 0,
+     1, DEV_DONE, CLOUD_EV_UPGRADE_STATE},
+};
+
+static size_t count_events(const struct cloud_actions *a)
+{
+    return count(a, CLOUD_ACT_EVENT);
+}
+
+static void foreign_apikey_ignored(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    session_init(&s, &g_cloud, PEER, HOST);
+    feed(&s, REGISTER, T0, 30, &a);
+    assert_int_equal(s.state, DEV_READY);
+    char owner[EWL_UUID_LEN + 1];
+    memcpy(owner, s.apikey, sizeof owner);
+    for (size_t i = 0; i < sizeof key_steps / sizeof key_steps[0]; i++) {
+        const struct key_step *k = &key_steps[i];
+        const char *key = k->key == KEY_OWNER ? owner : k->key == KEY_FACTORY ? FACTORY
+                                                                           : FOREIGN_KEY;
+        char buf[512], seq[EWL_SEQ_MAX];
+        memcpy(seq, s.sequence, sizeof seq);
+        if (k->action)
+            msg_with_key(buf, sizeof buf, key, k->action, k->extra);
+        else
+            ack(buf, sizeof buf, key, s.sequence, 0);
+        feed(&s, buf, T0 + 10 * (i + 1), (uint8_t)(31 + i), &a);
+        print_message("step %zu: %s\n", i, k->what);
+        assert_int_equal(count(&a, CLOUD_ACT_SEND), k->sends);
+        assert_int_equal(s.state, k->state);
+        assert_string_equal(s.apikey, owner);          /* the owner key never changes */
+        if (k->event < 0) {
+            assert_int_equal(count_events(&a), 0);
+        } else {
+            assert_int_equal(count_events(&a), 1);
+            assert_non_null(find_event(&a, (enum cloud_ev)k->event));
+        }
+        if (k->ignored) {
+            assert_int_equal(count(&a, CLOUD_ACT_LOG), 1);
+            assert_non_null(strstr(nth(&a, CLOUD_ACT_LOG, 0)->msg, "apikey"));
+            assert_string_equal(s.sequence, seq);
+        }
+        for (size_t j = 0; j < k->sends; j++) {   /* replies carry the owner key */
+            struct ewl_msg m;
+            parse_sent(&a, j, &m);
+            assert_string_equal(m.apikey, owner);
+        }
+    }
+    cloud_actions_clear(&a);
+    session_end(&s);
+    assert_int_equal(g_cloud.live_sessions, 0);
+}
+
+/* One session, one device: a second register for ANOTHER device id is ignored (no reply,
+ * no owner key for it, the session keeps its device, key and upgrade); the same id may
+ * register again (a device that restarts its handshake). */
+struct reg_case {
+    const char *what;
+    const char *deviceid;
+    int mid_upgrade;            /* the first device's upgrade is already out */
+    int accepted;
+};
+
+static const struct reg_case reg_cases[] = {
+    {"another device id", "1000ffffff", 0, 0},
+    {"another device id during the upgrade", "10000bad11", 1, 0},
+    {"the same device id again", DEVID, 0, 1},
+};
+
+static void second_register_other_id_ignored(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof reg_cases / sizeof reg_cases[0]; i++) {
+        const struct reg_case *c = &reg_cases[i];
+        print_message("case %zu: %s\n", i, c->what);
+        make_cloud(CLOUD_PACE_AUTO);
+        struct dev_session s;
+        struct cloud_actions a = {0};
+        char buf[512];
+        session_init(&s, &g_cloud, PEER, HOST);
+        feed(&s, REGISTER, T0, 40, &a);
+        char owner[EWL_UUID_LEN + 1], seq[EWL_SEQ_MAX];
+        memcpy(owner, s.apikey, sizeof owner);
+        if (c->mid_upgrade) {
+            msg_with_key(buf, sizeof buf, owner, "update", ",\"params\":{\"switch\":\"on\"}");
+            feed(&s, buf, T0 + 1, 41, &a);
+            assert_int_equal(s.state, DEV_UPGRADE_SENT);
+        }
+        enum dev_state before = s.state;
+        memcpy(seq, s.sequence, sizeof seq);
+        char *reg = ewl_build_register(c->deviceid, FACTORY, MODEL, "1.5.5", 42);
+        assert_non_null(reg);
+        feed(&s, reg, T0 + 2, 42, &a);
+        free(reg);
+        if (c->accepted) {
+            assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
+            assert_non_null(find_event(&a, CLOUD_EV_REGISTER));
+            assert_string_equal(s.deviceid, c->deviceid);
+            assert_int_equal(s.state, DEV_READY);
+        } else {
+            assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
+            assert_int_equal(count_events(&a), 0);
+            assert_int_equal(count(&a, CLOUD_ACT_LOG), 1);
+            assert_non_null(strstr(nth(&a, CLOUD_ACT_LOG, 0)->msg, c->deviceid));
+            assert_string_equal(s.deviceid, DEVID);
+            assert_string_equal(s.apikey, owner);
+            assert_string_equal(s.sequence, seq);
+            assert_int_equal(s.state, before);
+            assert_null(cloud_find_device(&g_cloud, c->deviceid));
+            /* ...and the session still serves its own device. */
+            msg_with_key(buf, sizeof buf, owner, "date", "");
+            feed(&s, buf, T0 + 3, 43, &a);
+            assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
+        }
+        cloud_actions_clear(&a);
+        session_end(&s);
+        assert_int_equal(g_cloud.live_sessions, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +701,8 @@ int main(void)
         cmocka_unit_test(known_device_without_register),
         cmocka_unit_test(device_memory_is_bounded),
         cmocka_unit_test(config_without_upgrade),
+        cmocka_unit_test(foreign_apikey_ignored),
+        cmocka_unit_test(second_register_other_id_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
