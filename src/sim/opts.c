@@ -1,5 +1,7 @@
 #include "sim/opts.h"
 
+#include "sim/opt_table.h"
+
 #include "io/crypto.h"
 #include "lib/ewl_msg.h"
 
@@ -118,16 +120,6 @@ static void usage(FILE *f)
     sim_tasmota_usage(f);
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_stage(const char *s, enum sim_stage *out)
 {
     for (int i = SIM_STAGE_AP; i < SIM_STAGE__COUNT; i++)
@@ -144,7 +136,7 @@ static int parse_power_loss(struct sim_faults *f, const char *v)
     static const char *const names[] = {"stock", "rom2", "final"};
     const char *colon = strchr(v, ':');
     long x;
-    if (!colon || parse_int(colon + 1, 0, 1L << 30, &x))
+    if (!colon || sim_opt_long(colon + 1, 0, 1L << 30, &x))
         return -1;
     size_t wn = (size_t)(colon - v);
     for (int i = 0; i < 3; i++)
@@ -162,9 +154,9 @@ static int parse_fault(struct sim_opts *o, const char *arg)
     size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
     const char *v = eq ? eq + 1 : NULL;
     long x;
-    if (n == 7 && !strncmp(arg, "drop-at", n) && v && !parse_int(v, 1, 1L << 30, &x))
+    if (n == 7 && !strncmp(arg, "drop-at", n) && v && !sim_opt_long(v, 1, 1L << 30, &x))
         o->faults.drop_at = x;
-    else if (n == 13 && !strncmp(arg, "corrupt-chunk", n) && v && !parse_int(v, 0, 1 << 20, &x))
+    else if (n == 13 && !strncmp(arg, "corrupt-chunk", n) && v && !sim_opt_long(v, 0, 1 << 20, &x))
         o->faults.corrupt_chunk = x;
     else if (n == 12 && !strncmp(arg, "refuse-model", n) && !v)
         o->faults.refuse_model = 1;
@@ -184,7 +176,7 @@ static int parse_hostport(const char *s, char *host, size_t cap, int *port)
 {
     const char *c = strrchr(s, ':');
     long p;
-    if (!c || c == s || (size_t)(c - s) >= cap || parse_int(c + 1, 1, 65535, &p))
+    if (!c || c == s || (size_t)(c - s) >= cap || sim_opt_long(c + 1, 1, 65535, &p))
         return -1;
     memcpy(host, s, (size_t)(c - s));
     host[c - s] = '\0';
@@ -330,7 +322,7 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
         switch (c) {
         case O_FLASH: o->flash_path = optarg; break;
         case O_SLOT:
-            if (parse_int(optarg, 1, 2, &v)) BAD("--slot must be 1 or 2\n");
+            if (sim_opt_long(optarg, 1, 2, &v)) BAD("--slot must be 1 or 2\n");
             o->slot = (int)v;
             break;
         case O_DEVID:
@@ -358,7 +350,7 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             break;
         case O_APADDR: o->ap_addr = optarg; break;
         case O_APPORT:
-            if (parse_int(optarg, 1, 65535, &v)) BAD("bad --ap-port\n");
+            if (sim_opt_long(optarg, 1, 65535, &v)) BAD("bad --ap-port\n");
             o->ap_port = (int)v;
             break;
         case O_NOAP: o->no_ap = 1; break;
@@ -375,12 +367,12 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             else BAD("--tls is tls1.0, tls1.1, tls1.2 or none\n");
             break;
         case O_NONSSL:
-            if (parse_int(optarg, 1, 65535, &v)) BAD("bad --nonssl-port\n");
+            if (sim_opt_long(optarg, 1, 65535, &v)) BAD("bad --nonssl-port\n");
             o->nonssl_port = (int)v;
             break;
         case O_PINNING: o->pinning = 1; break;
         case O_HB:
-            if (parse_int(optarg, 1, 86400, &v)) BAD("bad --hb-interval\n");
+            if (sim_opt_long(optarg, 1, 86400, &v)) BAD("bad --hb-interval\n");
             o->hb_interval = (int)v;
             break;
         case O_VARIANT:
@@ -389,15 +381,15 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             else BAD("--fw-variant is ig or old\n");
             break;
         case O_DTRIES:
-            if (parse_int(optarg, 1, 100, &v)) BAD("bad --dispatch-tries\n");
+            if (sim_opt_long(optarg, 1, 100, &v)) BAD("bad --dispatch-tries\n");
             o->dispatch_tries = (int)v;
             break;
         case O_MAXSESS:
-            if (parse_int(optarg, 1, 100, &v)) BAD("bad --max-sessions\n");
+            if (sim_opt_long(optarg, 1, 100, &v)) BAD("bad --max-sessions\n");
             o->max_sessions = (int)v;
             break;
         case O_WAITUP:
-            if (parse_int(optarg, 1, 86400, &v)) BAD("bad --wait-upgrade\n");
+            if (sim_opt_long(optarg, 1, 86400, &v)) BAD("bad --wait-upgrade\n");
             o->wait_upgrade = (int)v;
             break;
         case O_STRICTPK: o->strict_packets = 1; break;
@@ -407,28 +399,28 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             else BAD("--download is range or whole\n");
             break;
         case O_RCHUNK:
-            if (parse_int(optarg, 1, 65536, &v)) BAD("bad --reader-chunk\n");
+            if (sim_opt_long(optarg, 1, 65536, &v)) BAD("bad --reader-chunk\n");
             o->reader_chunk = (int)v;
             break;
         case O_RINT:
-            if (parse_int(optarg, 1, 10000, &v)) BAD("bad --reader-interval-ms\n");
+            if (sim_opt_long(optarg, 1, 10000, &v)) BAD("bad --reader-interval-ms\n");
             o->reader_interval_ms = (int)v;
             break;
         case O_RMAX:
-            if (parse_int(optarg, 1, 1 << 24, &v)) BAD("bad --reader-max-pending\n");
+            if (sim_opt_long(optarg, 1, 1 << 24, &v)) BAD("bad --reader-max-pending\n");
             o->reader_max_pending = (int)v;
             break;
         case O_RBUF:
-            if (parse_int(optarg, 256, 1 << 24, &v)) BAD("bad --reader-rcvbuf\n");
+            if (sim_opt_long(optarg, 256, 1 << 24, &v)) BAD("bad --reader-rcvbuf\n");
             o->reader_rcvbuf = (int)v;
             break;
         case O_CDELAY:
-            if (parse_int(optarg, 0, 60000, &v)) BAD("bad --chunk-delay-ms\n");
+            if (sim_opt_long(optarg, 0, 60000, &v)) BAD("bad --chunk-delay-ms\n");
             o->chunk_delay_ms = (int)v;
             break;
         case O_FHOST: o->final_host = optarg; break;
         case O_FPORT:
-            if (parse_int(optarg, 1, 65535, &v)) BAD("bad --final-port\n");
+            if (sim_opt_long(optarg, 1, 65535, &v)) BAD("bad --final-port\n");
             o->final_port = (int)v;
             break;
         case O_FP2:
@@ -440,7 +432,7 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             o->final_path_final = optarg;
             break;
         case O_MAXBOOT:
-            if (parse_int(optarg, 1, 100, &v)) BAD("bad --max-boots\n");
+            if (sim_opt_long(optarg, 1, 100, &v)) BAD("bad --max-boots\n");
             o->max_boots = (int)v;
             break;
         case O_TSCALE: {
@@ -451,7 +443,7 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             break;
         }
         case O_TIMEOUT:
-            if (parse_int(optarg, 1, 86400, &v)) BAD("bad --timeout\n");
+            if (sim_opt_long(optarg, 1, 86400, &v)) BAD("bad --timeout\n");
             o->timeout = (int)v;
             break;
         case O_REPORT: o->report_path = optarg; break;
