@@ -1,6 +1,7 @@
 #include "sonota/prov.h"
 
 #include "io/log.h"
+#include "sonota/http_body.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -10,23 +11,8 @@
 
 struct reply {
     char buf[PROV_REPLY_MAX + 1];
-    size_t len;
-    int overflow;
+    struct http_body body;      /* collects into buf */
 };
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
-{
-    struct reply *r = user;
-    size_t n = size * nmemb;
-    if (r->len + n > PROV_REPLY_MAX) {
-        r->overflow = 1;
-        return 0; /* aborts the transfer: the device never sends this much */
-    }
-    memcpy(r->buf + r->len, data, n);
-    r->len += n;
-    r->buf[r->len] = '\0';
-    return n;
-}
 
 int prov_global_init(void)
 {
@@ -77,6 +63,7 @@ static enum prov_fail request(const char *base, const char *path, const char *bo
     char url[512];
     snprintf(url, sizeof url, "%s%s", base, path);
     memset(r, 0, sizeof *r);
+    r->body = (struct http_body){.buf = r->buf, .cap = PROV_REPLY_MAX};
     CURL *c = curl_easy_init();
     if (!c) {
         snprintf(err, cap, "cannot start an HTTP client (out of memory)");
@@ -90,8 +77,8 @@ static enum prov_fail request(const char *base, const char *path, const char *bo
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sonota/" SONOTA_VERSION);
     if (body) {
         /* MS/wget send application/json; SonOTA none: the device accepts both (§1.2). */
@@ -108,9 +95,9 @@ static enum prov_fail request(const char *base, const char *path, const char *bo
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
     if (rc != CURLE_OK)
-        return transport_fail(r->overflow ? CURLE_WRITE_ERROR : rc, what, url, timeout_ms,
+        return transport_fail(r->body.overflow ? CURLE_WRITE_ERROR : rc, what, url, timeout_ms,
                               err, cap);
-    LOG_D("%s %s -> %ld, %zu B", what, url, status, r->len);
+    LOG_D("%s %s -> %ld, %zu B", what, url, status, r->body.len);
     if (status != 200) {
         snprintf(err, cap, "%s %s: HTTP status %ld instead of 200: this is not a Sonoff in "
                  "pairing mode, or its firmware does not offer the compatible pairing AP",
@@ -124,7 +111,7 @@ static enum prov_fail request(const char *base, const char *path, const char *bo
 static void excerpt(const struct reply *r, char *out, size_t cap)
 {
     size_t k = 0;
-    for (size_t i = 0; i < r->len && k + 1 < cap && i < 60; i++)
+    for (size_t i = 0; i < r->body.len && k + 1 < cap && i < 60; i++)
         out[k++] = (r->buf[i] >= 32 && r->buf[i] < 127) ? r->buf[i] : '.';
     out[k] = '\0';
 }
@@ -139,7 +126,7 @@ enum prov_fail prov_get_device(const char *base_url, int timeout_ms,
     }
     enum prov_fail f = request(base_url, "/device", NULL, timeout_ms, r, err, errcap);
     if (f == PROV_OK) {
-        enum so_err e = ewl_parse_device_info(r->buf, r->len, out);
+        enum so_err e = ewl_parse_device_info(r->buf, r->body.len, out);
         if (e != SO_OK) {
             char ex[64];
             excerpt(r, ex, sizeof ex);
@@ -211,7 +198,7 @@ enum prov_fail prov_post_ap(const char *base_url, const struct ewl_ap_config *cf
     free(body);
     if (f == PROV_OK) {
         int e = 0;
-        enum so_err pe = ewl_parse_error_reply(r->buf, r->len, &e);
+        enum so_err pe = ewl_parse_error_reply(r->buf, r->body.len, &e);
         if (pe != SO_OK) {
             char ex[64];
             excerpt(r, ex, sizeof ex);

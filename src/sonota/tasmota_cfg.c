@@ -3,6 +3,7 @@
 #include "sonota/ui_int.h"
 
 #include "io/log.h"
+#include "sonota/http_body.h"
 #include "lib/tasmota_msg.h"
 #include "sonota/cmds.h"
 
@@ -25,24 +26,9 @@ enum tget {
 
 struct treply {
     char buf[TASMOTA_REPLY_MAX + 1];
-    size_t len;
-    int overflow;
+    struct http_body body;      /* collects into buf */
     long status;
 };
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
-{
-    struct treply *r = user;
-    size_t n = size * nmemb;
-    if (r->len + n > TASMOTA_REPLY_MAX) {
-        r->overflow = 1;
-        return 0;
-    }
-    memcpy(r->buf + r->len, data, n);
-    r->len += n;
-    r->buf[r->len] = '\0';
-    return n;
-}
 
 /* GET base+target. `shown` is the target with passwords masked: the only form that is
  * logged or put into err. */
@@ -51,6 +37,7 @@ static enum tget get(const char *base, const char *target, const char *shown, in
 {
     char url[TCFG_URL_MAX + TASMOTA_TARGET_MAX + 1];
     memset(r, 0, sizeof *r);
+    r->body = (struct http_body){.buf = r->buf, .cap = TASMOTA_REPLY_MAX};
     snprintf(url, sizeof url, "%s%s", base, target);
     CURL *c = curl_easy_init();
     if (!c) {
@@ -65,15 +52,15 @@ static enum tget get(const char *base, const char *target, const char *shown, in
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sonota/" SONOTA_VERSION);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_cleanup(c);
     explicit_bzero(url, sizeof url);
     LOG_D("GET %s%s -> %s %ld, %zu B", base, shown, rc == CURLE_OK ? "HTTP" : "failed",
-          r->status, r->len);
+          r->status, r->body.len);
     switch (rc) {
     case CURLE_OK:
         return TG_OK;
@@ -87,7 +74,8 @@ static enum tget get(const char *base, const char *target, const char *shown, in
         return TG_TIMEOUT;
     default:
         snprintf(err, cap, "GET %s%s: %s", base, shown,
-                 r->overflow ? "the answer is too large for Tasmota" : curl_easy_strerror(rc));
+                 r->body.overflow ? "the answer is too large for Tasmota"
+                                  : curl_easy_strerror(rc));
         return TG_BROKEN;
     }
 }
@@ -222,7 +210,7 @@ static int status(struct run *x, const char *base, int n, struct tasmota_status 
         *code = EXIT_OK; /* no /cm: Tasmota 5.x */
         return 1;
     }
-    if (x->r.status != 200 || tasmota_status_parse(x->r.buf, x->r.len, st) != SO_OK) {
+    if (x->r.status != 200 || tasmota_status_parse(x->r.buf, x->r.body.len, st) != SO_OK) {
         snprintf(x->err, sizeof x->err, "%s/cm?cmnd=Status%%20%d answers HTTP %ld%s: not "
                  "Tasmota's command API", base, n, x->r.status,
                  x->r.status == 200 ? " without JSON" : "");
@@ -344,7 +332,7 @@ static int send_backlog(struct run *x)
         code = give_up(x, EXIT_NETWORK, "device-unreachable", "sending the Backlog");
         goto out;
     }
-    if (x->r.status != 200 || tasmota_status_parse(x->r.buf, x->r.len, &st) != SO_OK ||
+    if (x->r.status != 200 || tasmota_status_parse(x->r.buf, x->r.body.len, &st) != SO_OK ||
         (st.have & TASMOTA_ST_WARNING && strstr(st.warning, "password"))) {
         snprintf(x->err, sizeof x->err, "the Backlog got HTTP %ld%s", x->r.status,
                  st.have & TASMOTA_ST_WARNING ? " and a refusal (web password set?)" : "");
