@@ -138,6 +138,47 @@ void srv_set_paced(struct srv *s, const char *peer_ip, int paced)
     srv_mark_paced(s, peer_ip, paced);
 }
 
+/* ---- who the log lines are about (io/log.h rate limit, issue 13 item 5) ---- */
+
+/* The connection's peer address; asked by the log only for a line it will write. */
+static const char *wsi_peer_ip(void *ctx, char *buf, size_t cap)
+{
+    int fd = lws_get_socket_fd((struct lws *)ctx);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int port = 0;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return NULL;
+    buf[0] = '\0';
+    srv_sockaddr_text(&ss, buf, cap, &port);
+    return buf[0] ? buf : NULL;
+}
+
+/* Every line logged (and every event shown) while a connection's callback runs is
+ * about that peer, so one peer's flood is limited without touching the call sites. */
+static int peer_scoped(lws_callback_function *cb, struct lws *wsi,
+                       enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    so_log_peer_fn prev_fn;
+    void *prev_ctx;
+    so_log_set_peer(wsi ? wsi_peer_ip : NULL, wsi, &prev_fn, &prev_ctx);
+    int rc = cb(wsi, reason, user, in, len);
+    so_log_set_peer(prev_fn, prev_ctx, NULL, NULL);
+    return rc;
+}
+
+static int files_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                          void *in, size_t len)
+{
+    return peer_scoped(fileserv_callback, wsi, reason, user, in, len);
+}
+
+static int cloud_scoped_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                                 void *user, void *in, size_t len)
+{
+    return peer_scoped(cloud_callback, wsi, reason, user, in, len);
+}
+
 static void lws_log_sink(int level, const char *line)
 {
     size_t n = strlen(line);
@@ -403,13 +444,13 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_sink);
     s->proto_files[0] = (struct lws_protocols){
-        .name = "sonota-files", .callback = fileserv_callback,
+        .name = "sonota-files", .callback = files_callback,
         .per_session_data_size = fileserv_pss_size(), .rx_buffer_size = 0,
         /* lws sends at most this much per write and queues the rest for the next
          * POLLOUT; it must cover head + body so a reply leaves in one send(). */
         .tx_packet_size = FILESERV_WRITE_MAX};
     s->proto_cloud[0] = (struct lws_protocols){
-        .name = "sonota-cloud", .callback = cloud_callback,
+        .name = "sonota-cloud", .callback = cloud_scoped_callback,
         .per_session_data_size = cloud_pss_size(), .rx_buffer_size = 4096,
         .tx_packet_size = CLOUD_WRITE_MAX};
 

@@ -1,6 +1,7 @@
 #include "sonota/ui.h"
 
 #include "io/log.h"
+#include "lib/text_esc.h"
 #include "sonota/ui_int.h"
 
 #include <cjson/cJSON.h>
@@ -76,13 +77,32 @@ void ui_ev_emit(struct ui *u, cJSON *o)
     if (!o)
         return;
     char *s = cJSON_PrintUnformatted(o);
-    if (s) {
-        fprintf(u->out, "%s\n", s);
-        fflush(u->out);
-        LOG_T("event %s", s);
-        free(s);
-    }
     cJSON_Delete(o);
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    char *safe = malloc(TEXT_ESC_CAP(n));
+    if (safe) {
+        text_esc_json(safe, TEXT_ESC_CAP(n), s, n, NULL);
+        fprintf(u->out, "%s\n", safe);
+        fflush(u->out);
+        so_log_nolimit(SO_LOG_TRACE, "event %s", safe);
+        free(safe);
+    }
+    free(s);
+}
+
+int ui_admit(const void *kind, const char *label)
+{
+    return so_log_admit(kind, label);
+}
+
+const char *ui_esc(char *buf, size_t cap, const char *s)
+{
+    if (!s)
+        s = "?";
+    text_esc(buf, cap, s, strlen(s), 0, NULL);
+    return buf;
 }
 
 /* ---- human text ---- */
@@ -95,14 +115,33 @@ static void close_line(struct ui *u)
     }
 }
 
-/* One or more lines to f, coloured as a whole when colour is on. */
-void ui_say(struct ui *u, FILE *f, const char *color, const char *text)
+/* One or more lines to f, coloured as a whole when colour is on; escaped first. */
+static void say(struct ui *u, FILE *f, const char *color, const char *text, unsigned flags)
 {
+    char safe[UI_TEXT_MAX * 2];
+    int cut = 0;
+    text_esc(safe, sizeof safe, text, strlen(text), flags, &cut);
     close_line(u);
     int use = color && u->color && (f == u->out || isatty(fileno(f)));
-    fprintf(f, "%s%s%s\n", use ? color : "", text, use ? C_OFF : "");
+    fprintf(f, "%s%s%s%s\n", use ? color : "", safe, cut ? " [cut]" : "", use ? C_OFF : "");
     fflush(f);
-    LOG_T("ui %s", text);
+    so_log_nolimit(SO_LOG_TRACE, "ui %s", text);
+}
+
+void ui_say(struct ui *u, FILE *f, const char *color, const char *text)
+{
+    say(u, f, color, text, TEXT_ESC_KEEP_NL);
+}
+
+void ui_say_line(struct ui *u, FILE *f, const char *color, const char *text)
+{
+    say(u, f, color, text, 0);
+}
+
+/* Newlines that the format itself has are ours; any other came from an argument. */
+static unsigned fmt_flags(const char *fmt)
+{
+    return fmt && strchr(fmt, '\n') ? TEXT_ESC_KEEP_NL : 0;
 }
 
 void ui_line(struct ui *u, int to_err, int bold, const char *text)
@@ -121,6 +160,9 @@ void ui_line(struct ui *u, int to_err, int bold, const char *text)
 
 void ui_info(struct ui *u, const char *fmt, ...)
 {
+    unsigned flags = fmt_flags(fmt);
+    if (!ui_admit(fmt, fmt))
+        return;
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->json) {
@@ -128,14 +170,17 @@ void ui_info(struct ui *u, const char *fmt, ...)
         ui_add_str(o, "message", text);
         ui_ev_emit(u, o);
     } else if (!u->quiet) {
-        ui_say(u, u->out, NULL, text);
+        say(u, u->out, NULL, text, flags);
     } else {
-        LOG_T("ui %s", text);
+        so_log_nolimit(SO_LOG_TRACE, "ui %s", text);
     }
 }
 
 void ui_detail(struct ui *u, const char *fmt, ...)
 {
+    unsigned flags = fmt_flags(fmt);
+    if (!ui_admit(fmt, fmt))
+        return;
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->verbose && u->json) {
@@ -144,14 +189,17 @@ void ui_detail(struct ui *u, const char *fmt, ...)
         ui_add_bool(o, "verbose", 1);
         ui_ev_emit(u, o);
     } else if (u->verbose && !u->quiet) {
-        ui_say(u, u->out, NULL, text);
+        say(u, u->out, NULL, text, flags);
     } else {
-        LOG_D("%s", text);
+        so_log_nolimit(SO_LOG_DEBUG, "%s", text);
     }
 }
 
 void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
 {
+    unsigned flags = fmt_flags(fmt);
+    if (!ui_admit(fmt, fmt))
+        return;
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->json) {
@@ -163,11 +211,14 @@ void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
     }
     char line[UI_TEXT_MAX + 16];
     snprintf(line, sizeof line, "warning: %s", text);
-    ui_say(u, u->err, C_YELLOW, line);
+    say(u, u->err, C_YELLOW, line, flags);
 }
 
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
 {
+    unsigned flags = fmt_flags(fmt);
+    if (!ui_admit(fmt, fmt))
+        return;
     char text[UI_TEXT_MAX];
     UI_VFMT(text, fmt);
     if (u->json) {
@@ -180,7 +231,7 @@ void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, 
     }
     char line[UI_TEXT_MAX + 16];
     snprintf(line, sizeof line, "error: %s", text);
-    ui_say(u, u->err, C_RED, line);
+    say(u, u->err, C_RED, line, flags);
 }
 
 /* ---- structured events ---- */
@@ -257,6 +308,7 @@ void ui_stage(struct ui *u, const char *stage)
 
 static void action_text(enum ui_action a, const struct ui_ctx *c, char *t, size_t cap)
 {
+    char id[96]; /* the deviceid came from the device (or its record) */
     switch (a) {
     case UI_ACT_JOIN_AP:
         snprintf(t, cap,
@@ -264,7 +316,7 @@ static void action_text(enum ui_action a, const struct ui_ctx *c, char *t, size_
                  "     mode; some firmware needs a second long press).\n"
                  "  2. Connect this computer to the WiFi network ITEAD-%s (password 12345678).\n"
                  "  Waiting for an address in 10.10.7.0/24 (checking every 2 s)...",
-                 c->deviceid ? c->deviceid : "<deviceid>");
+                 c->deviceid ? ui_esc(id, sizeof id, c->deviceid) : "<deviceid>");
         break;
     case UI_ACT_TALK_DEVICE:
         snprintf(t, cap, "  Contacting the device at %s (it must be in pairing mode and this "
@@ -338,6 +390,8 @@ void ui_action(struct ui *u, enum ui_action a, const struct ui_ctx *c)
 void ui_device(struct ui *u, const char *source, const char *deviceid, const char *model,
                const char *rom_version)
 {
+    if (!ui_admit("ui-device", "device"))
+        return;
     if (u->json) {
         cJSON *o = ui_ev_new(u, "device");
         ui_add_str(o, "source", source);
@@ -354,7 +408,7 @@ void ui_device(struct ui *u, const char *source, const char *deviceid, const cha
         else
             snprintf(line, sizeof line, "  device %s answered%s", deviceid ? deviceid : "?",
                      !strcmp(source, "ap") ? " on its pairing WiFi" : "");
-        ui_say(u, u->out, C_BOLD, line);
+        ui_say_line(u, u->out, C_BOLD, line);
     }
 }
 
@@ -370,7 +424,7 @@ void ui_provisioned(struct ui *u, const char *ssid, const char *server, int port
         char line[UI_TEXT_MAX];
         snprintf(line, sizeof line, "  the device accepted WiFi \"%s\" and server %s:%d", ssid,
                  server, port);
-        ui_say(u, u->out, C_GREEN, line);
+        ui_say_line(u, u->out, C_GREEN, line);
     }
 }
 
@@ -389,6 +443,8 @@ void ui_listening(struct ui *u, const char *detail)
 
 void ui_upgrade(struct ui *u, const char *deviceid, int paced)
 {
+    if (!ui_admit("ui-upgrade", "upgrade"))
+        return;
     if (u->json) {
         cJSON *o = ui_ev_new(u, "upgrade");
         ui_add_str(o, "deviceid", deviceid);
@@ -398,12 +454,14 @@ void ui_upgrade(struct ui *u, const char *deviceid, int paced)
         char line[UI_TEXT_MAX];
         snprintf(line, sizeof line, "  upgrade command sent to %s%s", deviceid ? deviceid : "?",
                  paced ? " (whole-file downloads will be paced)" : "");
-        ui_say(u, u->out, NULL, line);
+        ui_say_line(u, u->out, NULL, line);
     }
 }
 
 void ui_ack(struct ui *u, const char *kind, const char *deviceid, int error, const char *meaning)
 {
+    if (!ui_admit("ui-ack", "ack"))
+        return;
     if (u->json) {
         cJSON *o = ui_ev_new(u, "ack");
         ui_add_str(o, "kind", kind);
@@ -416,7 +474,7 @@ void ui_ack(struct ui *u, const char *kind, const char *deviceid, int error, con
         snprintf(line, sizeof line, "  device %s %s %d: %s", deviceid ? deviceid : "?",
                  !strcmp(kind, "state") ? "reported upgrade state" : "answered the upgrade with",
                  error, meaning);
-        ui_say(u, u->out, error ? NULL : C_GREEN, line);
+        ui_say_line(u, u->out, error ? NULL : C_GREEN, line);
     }
 }
 
@@ -510,6 +568,12 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
 {
     int64_t now = ui_now_ms();
     int start = !strcmp(state, "start");
+    /* A peer can start and drop downloads as often as it likes; progress and done
+     * lines are bounded by the bytes it must take. */
+    if (start && !ui_admit("ui-download-start", "download start"))
+        return;
+    if (!strcmp(state, "abort") && !ui_admit("ui-download-abort", "download abort"))
+        return;
     struct ui_dl *d = dl_slot(u, file ? file : "?", peer);
     if (start) {
         d->start_ms = now;
@@ -536,7 +600,7 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
         if (start) {
             snprintf(line, sizeof line, "  %s: sending %s (%llu B%s)", d->peer, d->file,
                      (unsigned long long)d->total, d->paced ? ", paced" : "");
-            ui_say(u, u->out, NULL, line);
+            ui_say_line(u, u->out, NULL, line);
             d->last_step = 0;
             d->last_ms = now;
         } else if (end) {
@@ -549,7 +613,7 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
                 snprintf(line, sizeof line, "  %s: the device dropped %s at %llu/%llu B "
                          "(it retries by itself)", d->peer, d->file,
                          (unsigned long long)d->offset, (unsigned long long)d->total);
-            ui_say(u, u->out, !strcmp(state, "done") ? C_GREEN : NULL, line);
+            ui_say_line(u, u->out, !strcmp(state, "done") ? C_GREEN : NULL, line);
         } else if (u->tty ? now - d->last_ms >= UI_REDRAW_MS
                           : pct / UI_PLAIN_STEP > d->last_step / UI_PLAIN_STEP) {
             char b[32], eta[24] = "";
@@ -561,11 +625,13 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
                      pct, (unsigned long long)d->offset, (unsigned long long)d->total,
                      rate_kbs(d, now), eta);
             if (u->tty) {
-                fprintf(u->out, "\r%s\033[K", line);
+                char safe[UI_TEXT_MAX * 2];
+                text_esc(safe, sizeof safe, line, strlen(line), 0, NULL);
+                fprintf(u->out, "\r%s\033[K", safe);
                 fflush(u->out);
                 u->line_open = 1;
             } else {
-                ui_say(u, u->out, NULL, line);
+                ui_say_line(u, u->out, NULL, line);
             }
             d->last_step = pct;
             d->last_ms = now;

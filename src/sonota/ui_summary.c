@@ -80,18 +80,19 @@ void ui_done(struct ui *u, const struct ui_summary *s)
     const struct ui_configured *c = s->configured;
     char text[UI_TEXT_MAX * 2];
     size_t n = 0;
+    char tas[64], ip[96]; /* Tasmota's own answers */
     if (c)
         n += (size_t)snprintf(text, sizeof text,
             "\n== Done ==\n"
             "  Tasmota %s%s runs on the device and has your settings: WiFi \"%s\"%s%s%s%s.\n"
             "  %s%s%s\n",
-            c->tasmota ? c->tasmota : "?", c->legacy ? " (5.x)" : "",
+            ui_esc(tas, sizeof tas, c->tasmota), c->legacy ? " (5.x)" : "",
             c->ssid ? c->ssid : "?", c->mqtt_host ? ", MQTT broker " : "",
             c->mqtt_host ? c->mqtt_host : "", c->hostname ? ", host name " : "",
             c->hostname ? c->hostname : "",
             c->lan ? "It answers on your network at " : "Reconnect this computer to your WiFi; "
             "the device is on it in a minute",
-            c->lan ? (c->ip ? c->ip : c->lan) : "", c->lan ? "." : ".");
+            c->lan ? (c->ip ? ui_esc(ip, sizeof ip, c->ip) : c->lan) : "", c->lan ? "." : ".");
     else
         n += (size_t)snprintf(text, sizeof text,
             "\n== Done ==\n"
@@ -100,10 +101,13 @@ void ui_done(struct ui *u, const struct ui_summary *s)
             "tasmota_XXXXXX-####\n"
             "  or sonoff-####, web page at http://192.168.4.1). `sonota configure` (or\n"
             "  --configure next time) gives it your WiFi and MQTT settings.\n");
-    if (n < sizeof text)
+    if (n < sizeof text) { /* three strings from the device: no newline of theirs */
+        char id[96], model[96], rom[96];
         n += (size_t)snprintf(text + n, sizeof text - n, "  device %s  model %s  firmware %s\n",
-                              s->deviceid ? s->deviceid : "?", s->model ? s->model : "?",
-                              s->rom_version ? s->rom_version : "?");
+                              ui_esc(id, sizeof id, s->deviceid),
+                              ui_esc(model, sizeof model, s->model),
+                              ui_esc(rom, sizeof rom, s->rom_version));
+    }
     for (size_t i = 0; i < s->n_images && n < sizeof text; i++)
         n += (size_t)snprintf(text + n, sizeof text - n, "  %-5s %s  %zu B  sha256 %.16s%s\n",
                               s->images[i].role, s->images[i].name, s->images[i].size,
@@ -142,7 +146,7 @@ void ui_fleet_device(struct ui *u, const struct ui_fleet_row *row, size_t n_done
         snprintf(of, sizeof of, " of %d", want);
     snprintf(line, sizeof line, "  [fleet] device %s: %s (%zu%s done)", row->deviceid,
              row->stage, n_done, of);
-    ui_say(u, u->out, C_BOLD, line);
+    ui_say_line(u, u->out, C_BOLD, line);
 }
 
 static void fleet_json(struct ui *u, const struct ui_fleet_row *rows, size_t n, double total_s,
@@ -193,7 +197,7 @@ void ui_fleet_done(struct ui *u, const struct ui_fleet_row *rows, size_t n, doub
                  r->rom_version ? r->rom_version : "?", r->slot ? r->slot : "-", r->result,
                  secs, r->stage ? r->stage : "-", r->detail ? ": " : "",
                  r->detail ? r->detail : "");
-        ui_say(u, u->out, !strcmp(r->result, "done") ? NULL : C_YELLOW, line);
+        ui_say_line(u, u->out, !strcmp(r->result, "done") ? NULL : C_YELLOW, line);
     }
     if (!n)
         ui_say(u, u->out, NULL, "  (no device called)");
