@@ -306,11 +306,14 @@ static void done_event(struct ui *u, const struct cfg_opts *o, const struct tcfg
 {
     double el = (double)(ui_now_ms() - u->t0_ms) / 1000.0;
     if (!u->json) {
-        fprintf(u->out, "\n== Done == Tasmota %s configured%s%s%s%s%s (%.1f s)\n", r->version,
+        char ver[64]; /* Tasmota's own answer */
+        char line[512];
+        snprintf(line, sizeof line, "\n== Done == Tasmota %s configured%s%s%s%s%s (%.1f s)",
+                 ui_esc(ver, sizeof ver, r->version),
                 o->mqtt_host ? ": MQTT " : "", o->mqtt_host ? o->mqtt_host : "",
                 r->wifi_sent ? ", WiFi \"" : "", r->wifi_sent ? o->ssid : "",
                 r->wifi_sent ? (r->lan_ok ? "\", seen on the LAN" : "\"") : "", el);
-        fflush(u->out);
+        ui_say(u, u->out, NULL, line);
         return;
     }
     cJSON *e = ui_ev_new(u, "done");

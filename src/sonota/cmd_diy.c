@@ -5,8 +5,10 @@
 
 #include "io/log.h"
 #include "io/netif.h"
+#include "lib/text_esc.h"
 #include "sonota/diy_cli.h"
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include <getopt.h>
@@ -75,24 +77,23 @@ static const char usage_text[] =
 
 /* ---- discover ---- */
 
+/* "key":"value" with cJSON's escaping, then made valid UTF-8 and terminal-safe
+ * (lib/text_esc.h): TXT fields come from any device on the LAN. */
 static void json_str(FILE *f, const char *key, const char *v, int comma)
 {
     fprintf(f, "\"%s\":", key);
-    if (!v || !v[0]) {
-        fputs("null", f);
+    cJSON *s = v && v[0] ? cJSON_CreateString(v) : NULL;
+    char *raw = s ? cJSON_PrintUnformatted(s) : NULL;
+    char *safe = raw ? malloc(TEXT_ESC_CAP(strlen(raw))) : NULL;
+    if (safe) {
+        text_esc_json(safe, TEXT_ESC_CAP(strlen(raw)), raw, strlen(raw), NULL);
+        fputs(safe, f);
     } else {
-        fputc('"', f);
-        for (const char *p = v; *p; p++) {
-            unsigned char ch = (unsigned char)*p;
-            if (ch == '"' || ch == '\\')
-                fprintf(f, "\\%c", ch);
-            else if (ch < 0x20)
-                fprintf(f, "\\u%04x", ch);
-            else
-                fputc(ch, f);
-        }
-        fputc('"', f);
+        fputs("null", f);
     }
+    free(safe);
+    cJSON_free(raw);
+    cJSON_Delete(s);
     if (comma)
         fputc(',', f);
 }

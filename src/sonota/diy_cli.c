@@ -5,6 +5,7 @@
 #include "io/log.h"
 #include "io/netif.h"
 #include "io/prompt.h"
+#include "lib/text_esc.h"
 #include "sonota/cmds.h"
 
 #include <stdarg.h>
@@ -19,6 +20,7 @@ struct mdns_found diy_found[MDNS_BROWSE_MAX];
 
 void diy_say(const struct diy_opts *o, const char *fmt, ...)
 {
+    int keep_nl = strchr(fmt, '\n') != NULL; /* newlines of the format are ours */
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -26,21 +28,34 @@ void diy_say(const struct diy_opts *o, const char *fmt, ...)
     va_end(ap);
     LOG_T("ui: %s", line);
     if (!o->quiet) {
-        fputs(line, stdout);
+        diy_print(stdout, line, keep_nl);
         fputc('\n', stdout);
         fflush(stdout);
     }
 }
 
+void diy_print(FILE *f, const char *text, int keep_nl)
+{
+    /* Names, TXT fields and replies come from devices on the LAN (issue 13 item 4). */
+    char safe[TEXT_ESC_CAP(1536)];
+    size_t n = strlen(text);
+    text_esc(safe, sizeof safe, text, n < 1536 ? n : 1536, keep_nl ? TEXT_ESC_KEEP_NL : 0,
+             NULL);
+    fputs(safe, f);
+}
+
 void diy_fail(const char *fmt, ...)
 {
+    int keep_nl = strchr(fmt, '\n') != NULL;
     char line[1536];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     LOG_T("ui: error: %s", line);
-    fprintf(stderr, "sonota diy: %s\n", line);
+    fputs("sonota diy: ", stderr);
+    diy_print(stderr, line, keep_nl);
+    fputc('\n', stderr);
     fflush(stderr);
 }
 
@@ -158,8 +173,13 @@ int diy_resolve(const struct diy_opts *o, struct diy_target *t)
     }
     diy_fail("%d DIY devices answered; choose one with --device ID:", count);
     for (int i = 0; i < n; i++)
-        if (mdns_found_complete(&diy_found[i]))
-            fprintf(stderr, "  %s  %s:%d\n", diy_found[i].txt.id, diy_found[i].ip, diy_found[i].port);
+        if (mdns_found_complete(&diy_found[i])) {
+            char line[160];
+            snprintf(line, sizeof line, "  %s  %s:%d", diy_found[i].txt.id, diy_found[i].ip,
+                     diy_found[i].port);
+            diy_print(stderr, line, 0);
+            fputc('\n', stderr);
+        }
     return EXIT_USAGE;
 }
 

@@ -8,6 +8,7 @@
 #include "sonota/mdns_browse.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct diy_opts {
     const char *sub;            /* discover | info | unlock | flash */
@@ -56,6 +57,9 @@ struct diy_target {
  * log file. */
 void diy_say(const struct diy_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diy_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* text to f with control characters, ESC and invalid UTF-8 escaped (lib/text_esc.h);
+ * keep_nl: its newlines are ours. Both functions above print through it. */
+void diy_print(FILE *f, const char *text, int keep_nl);
 /* "the device answered CMD with error N (name). <sentence>" on stderr. */
 void diy_explain(enum diy_cmd cmd, int code);
 
