@@ -138,15 +138,47 @@ void ui_say_line(struct ui *u, FILE *f, const char *color, const char *text)
     say(u, f, color, text, 0);
 }
 
-/* Newlines that the format itself has are ours; any other came from an argument. */
-static unsigned fmt_flags(const char *fmt)
-{
-    return fmt && strchr(fmt, '\n') ? TEXT_ESC_KEEP_NL : 0;
-}
-
 void ui_line(struct ui *u, int to_err, int bold, const char *text)
 {
     ui_say(u, to_err ? u->err : u->out, to_err ? C_YELLOW : bold ? C_BOLD : NULL, text);
+}
+
+/* Formats into text (cap bytes). A newline that an argument brought (not the format)
+ * becomes the two characters \n, so that say() can keep the others: the text is
+ * formatted again with each newline of the format replaced by 0x01, and a newline that
+ * is still there came from an argument (issue 13, item 4). */
+__attribute__((format(printf, 3, 0), nonnull(1, 3)))
+static void ui_vfmt(char *text, size_t cap, const char *fmt, va_list ap)
+{
+    int ours = strchr(fmt, '\n') != NULL;
+    va_list ap2;
+    va_copy(ap2, ap);
+    vsnprintf(text, cap, fmt, ap);
+    if (!ours) {
+        va_end(ap2);
+        return;
+    }
+    char fmt2[UI_TEXT_MAX], marked[UI_TEXT_MAX], out[UI_TEXT_MAX];
+    size_t fn = strlen(fmt);
+    if (fn >= sizeof fmt2 || cap > sizeof out) {
+        va_end(ap2);
+        return;
+    }
+    for (size_t i = 0; i <= fn; i++)
+        fmt2[i] = fmt[i] == '\n' ? '\x01' : fmt[i];
+    vsnprintf(marked, sizeof marked, fmt2, ap2);
+    va_end(ap2);
+    size_t o = 0;
+    for (size_t i = 0; text[i] && o + 3 < cap; i++) {
+        if (text[i] == '\n' && marked[i] != '\x01') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else {
+            out[o++] = text[i];
+        }
+    }
+    out[o] = '\0';
+    memcpy(text, out, o + 1);
 }
 
 /* Formats the caller's variadic arguments into text (a char array). */
@@ -154,13 +186,12 @@ void ui_line(struct ui *u, int to_err, int bold, const char *text)
     do {                                                                                    \
         va_list ap_;                                                                        \
         va_start(ap_, fmt);                                                                 \
-        vsnprintf(text, sizeof text, fmt, ap_);                                             \
+        ui_vfmt(text, sizeof text, fmt, ap_);                                               \
         va_end(ap_);                                                                        \
     } while (0)
 
 void ui_info(struct ui *u, const char *fmt, ...)
 {
-    unsigned flags = fmt_flags(fmt);
     if (!ui_admit(fmt, fmt))
         return;
     char text[UI_TEXT_MAX];
@@ -170,7 +201,7 @@ void ui_info(struct ui *u, const char *fmt, ...)
         ui_add_str(o, "message", text);
         ui_ev_emit(u, o);
     } else if (!u->quiet) {
-        say(u, u->out, NULL, text, flags);
+        say(u, u->out, NULL, text, TEXT_ESC_KEEP_NL);
     } else {
         so_log_nolimit(SO_LOG_TRACE, "ui %s", text);
     }
@@ -178,7 +209,6 @@ void ui_info(struct ui *u, const char *fmt, ...)
 
 void ui_detail(struct ui *u, const char *fmt, ...)
 {
-    unsigned flags = fmt_flags(fmt);
     if (!ui_admit(fmt, fmt))
         return;
     char text[UI_TEXT_MAX];
@@ -189,7 +219,7 @@ void ui_detail(struct ui *u, const char *fmt, ...)
         ui_add_bool(o, "verbose", 1);
         ui_ev_emit(u, o);
     } else if (u->verbose && !u->quiet) {
-        say(u, u->out, NULL, text, flags);
+        say(u, u->out, NULL, text, TEXT_ESC_KEEP_NL);
     } else {
         so_log_nolimit(SO_LOG_DEBUG, "%s", text);
     }
@@ -197,7 +227,6 @@ void ui_detail(struct ui *u, const char *fmt, ...)
 
 void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
 {
-    unsigned flags = fmt_flags(fmt);
     if (!ui_admit(fmt, fmt))
         return;
     char text[UI_TEXT_MAX];
@@ -211,12 +240,11 @@ void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
     }
     char line[UI_TEXT_MAX + 16];
     snprintf(line, sizeof line, "warning: %s", text);
-    say(u, u->err, C_YELLOW, line, flags);
+    say(u, u->err, C_YELLOW, line, TEXT_ESC_KEEP_NL);
 }
 
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
 {
-    unsigned flags = fmt_flags(fmt);
     if (!ui_admit(fmt, fmt))
         return;
     char text[UI_TEXT_MAX];
@@ -231,7 +259,7 @@ void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, 
     }
     char line[UI_TEXT_MAX + 16];
     snprintf(line, sizeof line, "error: %s", text);
-    say(u, u->err, C_RED, line, flags);
+    say(u, u->err, C_RED, line, TEXT_ESC_KEEP_NL);
 }
 
 /* ---- structured events ---- */

@@ -1,6 +1,9 @@
 /* ui: --json lines are single JSON objects with a stable "event"; progress is throttled;
- * quiet mode keeps warnings and the summary; no colour off a terminal. */
+ * quiet mode keeps warnings and the summary; no colour off a terminal; text from the
+ * network is escaped and one peer's lines are rate-limited (issue 13, items 4 and 5). */
 #include "sonota/ui.h"
+
+#include "io/log.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct cap {
     char *out_buf, *err_buf;
@@ -154,12 +158,136 @@ static void human_progress_off_terminal(void **state)
     cap_free(&c);
 }
 
+
+/* ---- issue 13: escaping and rate limits ---- */
+
+static const char EVIL_ID[] = "\x1b]0;pwned\x07", EVIL_MODEL[] = "\x1b[2J\n fake line\xff";
+
+static void no_control_bytes(const char *text, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        assert_true((unsigned char)text[i] >= 0x20 || text[i] == '\n');
+    assert_null(memchr(text, 0x1b, n));
+}
+
+static void peer_text_is_escaped(void **state)
+{
+    (void)state;
+    struct cap c;
+    cap_open(&c, 0, 0, 1);
+    ui_device(&c.ui, "register", EVIL_ID, EVIL_MODEL, "1.5.5");
+    ui_warn(&c.ui, "x", "message from %s ignored", EVIL_ID);
+    ui_info(&c.ui, "two lines of ours:\n  model %s", EVIL_MODEL);
+    cap_close(&c);
+    no_control_bytes(c.out_buf, c.out_len);
+    no_control_bytes(c.err_buf, c.err_len);
+    assert_non_null(strstr(c.out_buf, "device \\x1b]0;pwned\\x07: model \\x1b[2J\\n fake "
+                                      "line\\xff, firmware 1.5.5"));
+    assert_non_null(strstr(c.err_buf, "message from \\x1b]0;pwned\\x07 ignored"));
+    /* the format's newline stays; the peer's does not */
+    assert_non_null(strstr(c.out_buf, "two lines of ours:\n  model \\x1b[2J\\n fake"));
+    cap_free(&c);
+
+    cap_open(&c, 1, 0, 0);
+    ui_device(&c.ui, "register", EVIL_ID, EVIL_MODEL, "1.5.5\xc2\x9b");
+    cap_close(&c);
+    no_control_bytes(c.out_buf, c.out_len);
+    assert_null(strstr(c.out_buf, "\xc2\x9b"));
+    int lines = 0;
+    assert_int_equal(count_events(c.out_buf, "device", &lines), 1);
+    cJSON *o = cJSON_Parse(c.out_buf);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "deviceid")->valuestring, EVIL_ID);
+    assert_string_equal(cJSON_GetObjectItem(o, "romVersion")->valuestring, "1.5.5\xc2\x9b");
+    assert_string_equal(cJSON_GetObjectItem(o, "model")->valuestring,
+                        "\x1b[2J\n fake line\\xff"); /* not UTF-8: shown as text */
+    cJSON_Delete(o);
+    cap_free(&c);
+}
+
+static const char *peer_2(void *ctx, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", (const char *)ctx);
+    return buf;
+}
+
+static size_t count_lines(const char *path, const char *needle, unsigned long long *sum)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    size_t n = 0;
+    *sum = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = needle ? strstr(line, needle) : line;
+        if (!p)
+            continue;
+        n++;
+        if (needle && p > line + 1 && p[-1] == ' ') { /* "N similar messages from" */
+            const char *q = p - 1;
+            while (q > line && q[-1] >= '0' && q[-1] <= '9')
+                q--;
+            *sum += strtoull(q, NULL, 10);
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+/* 10,000 warnings caused by one peer: a bounded number of lines in the log file and on
+ * the terminal, the rest counted in a summary; lines without a peer are never dropped. */
+static void one_peer_is_rate_limited(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_ui_log.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(so_log_open_file(path), 0);
+    enum so_log_level old = so_log_get_level();
+    so_log_set_level(SO_LOG_ERROR); /* the file gets every level, stderr stays quiet */
+    struct cap c;
+    cap_open(&c, 0, 0, 1);
+    unsigned long long before = so_log_suppressed_total();
+    so_log_set_peer(peer_2, (void *)"127.0.0.2", NULL, NULL);
+    for (int i = 0; i < 10000; i++) {
+        LOG_D("cloud %s: <- %s", "127.0.0.2:5000", "{}");
+        ui_warn(&c.ui, "ignored", "cloud %s: a message without action ignored", "127.0.0.2");
+    }
+    so_log_set_peer(NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 100; i++)
+        LOG_D("no peer: line %d", i);
+    cap_close(&c);
+    assert_true(so_log_suppressed_total() - before >= 2 * (10000 - 2 * LOG_LIMIT_BURST));
+    so_log_close_file(); /* writes the pending summaries */
+    so_log_set_level(old);
+    unsigned long long sum = 0, unused;
+    size_t total = count_lines(path, NULL, &unused);
+    size_t reports = count_lines(path, "similar messages from 127.0.0.2 suppressed", &sum);
+    assert_true(total < 200);
+    assert_true(reports >= 2);
+    assert_int_equal(count_lines(path, "no peer: line", &unused), 100);
+    /* every line a peer caused was written or counted: 10,000 of each kind */
+    size_t written = count_lines(path, "<- {}", &unused) +
+                     count_lines(path, "ui warning: cloud 127.0.0.2", &unused);
+    assert_int_equal(written + sum, 20000);
+    /* the terminal: as many warnings as the log let through */
+    size_t term = 0;
+    for (const char *p = c.err_buf; (p = strstr(p, "warning: cloud")) != NULL; p++)
+        term++;
+    assert_true(term <= LOG_LIMIT_BURST + 5);
+    cap_free(&c);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_lines_and_throttled_progress),
         cmocka_unit_test(human_quiet_and_plain),
         cmocka_unit_test(human_progress_off_terminal),
+        cmocka_unit_test(peer_text_is_escaped),
+        cmocka_unit_test(one_peer_is_rate_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
