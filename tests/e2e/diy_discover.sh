@@ -59,6 +59,59 @@ stop_sim
 grep -qE "mdns: goodbye .*[1-9][0-9]* malformed dropped" "$T/v20.log" ||
     { grep goodbye "$T/v20.log"; fail "the sim did not count the malformed packets"; }
 
+# ---- a hostile announcement (issue 13, item 4): escape sequences in the TXT fields ----
+# A fake device in the device namespace announces itself every 0.1 s while sonota browses;
+# its id, type and firmware carry ESC sequences, C1 and a byte that is not UTF-8.
+evil_announce() {
+    ip netns exec "$DEV" python3 - "$DEV_IP" <<'PY' &
+import socket, struct, sys, time
+ip = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ip))
+name = lambda n: b"".join(bytes([len(l)]) + l for l in n.encode().split(b".")) + b"\0"
+rr = lambda n, t, c, rd: n + struct.pack(">HHIH", t, c, 120, len(rd)) + rd
+inst = name("eWeLink_1000bbbbbb._ewelink._tcp.local")
+host = name("evil.local")
+txt = b"".join(bytes([len(x)]) + x for x in [
+    b"txtvers=1", b"id=\x1b]0;pwned\x07", b"type=diy_plug\x1b[2J", b"apivers=1", b"seq=1",
+    b'data1={"switch":"off\xc2\x9b","startup":"off","pulse":"off","sledOnline":"on",'
+    b'"pulseWidth":500,"rssi":-61,"fwVersion":"3.6.0\x1b[2J\xff","otaUnlock":false}'])
+pkt = struct.pack(">HHHHHH", 0, 0x8400, 0, 4, 0, 0) + \
+    rr(name("_ewelink._tcp.local"), 12, 1, inst) + \
+    rr(inst, 33, 0x8001, struct.pack(">HHH", 0, 0, 8081) + host) + \
+    rr(inst, 16, 0x8001, txt) + rr(host, 1, 0x8001, socket.inet_aton(ip))
+end = time.time() + 8
+while time.time() < end:
+    s.sendto(pkt, ("224.0.0.251", 5353))
+    time.sleep(0.1)
+PY
+    EVIL_PID=$!
+    e2e_track "$EVIL_PID"
+}
+evil_announce
+diy discover
+wait "$EVIL_PID" 2>/dev/null
+if LC_ALL=C grep -q $'\x1b' "$OUT" "$ERR"; then
+    LC_ALL=C grep -n $'\x1b' "$OUT" "$ERR" | cat -v >&2
+    fail "discover: an ESC byte from the announcement reached the terminal"
+fi
+grep -qF '\x1b]0;pwned\x07' "$OUT" || { cat "$OUT"; fail "discover: the hostile id is not shown escaped"; }
+evil_announce
+diy discover --json
+wait "$EVIL_PID" 2>/dev/null
+python3 - "$OUT" <<'PY' || fail "discover --json with a hostile announcement: $(cat -v "$OUT")"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+raw.decode("utf-8")                                   # valid UTF-8
+devs = [json.loads(l) for l in raw.decode().splitlines() if l.strip()]
+evil = [d for d in devs if d["id"] == "\x1b]0;pwned\x07"]
+assert evil, devs                                     # lossless once decoded
+assert evil[0]["type"] == "diy_plug\x1b[2J", evil[0]
+assert b"\xc2\x9b" not in raw and b"\x1b" not in raw
+PY
+LC_ALL=C grep -q $'\x1b' "$ERR" && fail "discover --json: an ESC byte reached stderr"
+pass "a hostile mDNS announcement: TXT fields shown escaped, --json valid UTF-8 and lossless"
+
 # ---- a v1.4 device (fw 3.3.0): TXT without fwVersion; --info asks /zeroconf/info ----
 start_sim v14 --diy-proto 1.4 --device-id 1000aa0002 --unlocked
 diy discover
