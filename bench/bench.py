@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sonota benchmarks: prints every figure of docs/BENCHMARKS.md in one run.
 
-usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,device,scale] [--json FILE]
+usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,idle,device,scale] [--json FILE]
 
 Figures only: nothing here fails on a slow result (the summary says which goals are met).
 Exit status: 0 when every section produced its figures, 1 when one could not run.
@@ -21,14 +21,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import blib  # noqa: E402
 import device  # noqa: E402
 import footprint  # noqa: E402
+import idle  # noqa: E402
 import mdreport  # noqa: E402
 import scale  # noqa: E402
 import tls  # noqa: E402
 from blib import fmt_pct, fmt_s, log  # noqa: E402
 
 SECTIONS = {"footprint": footprint.run, "tls": tls.run, "device": device.run,
-            "scale": scale.run}
-ORDER = ["footprint", "tls", "device", "scale"]
+            "scale": scale.run, "idle": idle.run}
+ORDER = ["footprint", "tls", "idle", "device", "scale"]
 
 
 def _cmd(args):

@@ -23,9 +23,6 @@
 /* No request byte (between requests) or no progress writing a reply for this long:
  * close silently (srv_priv.h: SRV_IDLE_TIMEOUT_MS, SRV_SEND_STALL_MS). */
 #define FS_IDLE_TIMEOUT_S (SRV_IDLE_TIMEOUT_MS / 1000)
-/* While a written reply is still unacknowledged in the kernel, look again this often
- * (a new request from the peer also triggers a look: it carries the ACK). */
-#define FS_DRAIN_POLL_MS SRV_DRAIN_POLL_MS
 
 enum fc_state {
     FC_HEAD,    /* reading a request head */
@@ -62,6 +59,7 @@ struct fconn {
     uint64_t reply_start;       /* tx_total when this reply's head was written */
     size_t head_sent;           /* head bytes of this reply */
     uint64_t unacked;           /* reply bytes the peer had not acknowledged at the last look */
+    unsigned drain_checks;      /* looks at unacked so far for this reply */
 };
 
 size_t fileserv_pss_size(void)
@@ -121,6 +119,7 @@ static void begin_reply(struct fconn *c)
     c->unacked = 0;
     c->reply_start = c->tx_total;
     c->head_sent = c->head_len;
+    c->drain_checks = 0;
 }
 
 /* A small complete reply (errors, the DIY result answer); extra: more header lines. */
@@ -386,6 +385,8 @@ static int process_input(struct lws *wsi, struct fconn *c)
     return 0;
 }
 
+static int on_flushed(struct lws *wsi, struct fconn *c);
+
 /* One write: the head (if not yet sent) plus as much body as this turn allows. */
 static int write_turn(struct lws *wsi, struct fconn *c)
 {
@@ -419,7 +420,10 @@ static int write_turn(struct lws *wsi, struct fconn *c)
         track_mark(s, c, c->first, c->pos);
     if (c->pos >= c->end) {
         c->st = FC_FLUSH;
-        lws_callback_on_writable(wsi);
+        if (lws_partial_buffered(wsi)) /* lws sends the rest at the next POLLOUT */
+            lws_callback_on_writable(wsi);
+        else
+            return on_flushed(wsi, c);
     } else if (c->paced) {
         lws_set_timer_usecs(wsi, (lws_usec_t)(c->lead_done ? FS_PACE_INTERVAL_MS
                                                            : FS_PACE_LEAD_MS) * 1000);
@@ -466,7 +470,10 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
 {
     c->unacked = unacked(wsi, c);
     if (c->unacked) {
-        lws_set_timer_usecs(wsi, (lws_usec_t)FS_DRAIN_POLL_MS * 1000);
+        /* look again after about a round trip, then less often (srv_priv.h); a new
+         * request from the peer also makes us look: it carries the ACK */
+        lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi, c->drain_checks++) *
+                                     1000);
         return 0;
     }
     if (c->done_pending)
@@ -546,8 +553,10 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_TIMER:
         if (!c || !c->srv)
             return 0;
-        if (c->st == FC_SEND || c->st == FC_FLUSH) {
-            lws_callback_on_writable(wsi);
+        if (c->st == FC_FLUSH && !lws_partial_buffered(wsi)) {
+            return on_flushed(wsi, c);
+        } else if (c->st == FC_SEND || c->st == FC_FLUSH) {
+            lws_callback_on_writable(wsi); /* pacing: the next write is due */
         } else if (c->req_deadline) {
             uint64_t now = srv_mono_ms();
             if (now < c->req_deadline) { /* an earlier timer (pacing) fired late */

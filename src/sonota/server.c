@@ -473,14 +473,49 @@ static void wake_cb(lws_sorted_usec_list_t *sul)
     (void)sul; /* only ends the poll wait */
 }
 
+/* Waits us microseconds (< 1 s); a signal cuts it short, which is harmless here. */
+static void srv_sleep_us(unsigned us)
+{
+    struct timespec ts = {0, (long)us * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The time to lws's earliest scheduled event (connection timers and timeouts, our
+ * wake-up), in us; -1 when none. The wake-up sits in the same sorted list as the
+ * others (lws-timeout-timer.h: lws_sorted_usec_list_t), so its owner's head is the
+ * earliest of them. */
+static lws_usec_t next_event_in(struct srv *s)
+{
+    lws_usec_t now = lws_now_usecs(), best = -1, t;
+    const lws_dll2_owner_t *own = s->wake.list.owner;
+    if (own && own->head) {
+        const lws_sorted_usec_list_t *first =
+            lws_container_of(own->head, lws_sorted_usec_list_t, list);
+        best = first->us;
+    }
+    if (!lws_sul_earliest_wakeable_event(s->ctx, &t) && (best < 0 || t < best))
+        best = t;
+    if (best < 0)
+        return -1;
+    return best > now ? best - now : 0;
+}
+
 int srv_run_once(struct srv *s, int timeout_ms)
 {
     if (!s || !s->ctx)
         return -1;
     /* lws 4.x ignores the service timeout and sleeps until its next scheduled
      * event, so a scheduled no-op bounds the wait. */
-    if (timeout_ms > 0)
+    if (timeout_ms > 0) {
         lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, (lws_usec_t)timeout_ms * 1000);
+        /* lws hands poll() the time to its next event rounded down to whole ms, so
+         * an event due in under 1 ms becomes poll(..., 0) calls until it is due: a
+         * busy loop of up to 1 ms per timer (thousands of polls per paced download,
+         * issue 13). Such a short wait is done here, to the microsecond, instead. */
+        lws_usec_t left = next_event_in(s);
+        if (left > 0 && left < 1000)
+            srv_sleep_us((unsigned)left);
+    }
     int n = lws_service(s->ctx, timeout_ms > 0 ? 0 : -1);
     lws_sul_cancel(&s->wake);
     srv_flush_refusals(s);

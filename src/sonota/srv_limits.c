@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>        /* TCP_INFO: the round trip for drain looks */
 #include <sys/socket.h>
 #if defined(__linux__)
 #include <linux/sockios.h>      /* SIOCOUTQ */
@@ -194,6 +196,24 @@ size_t srv_unacked(struct lws *wsi)
     (void)wsi;
 #endif
     return 0;
+}
+
+unsigned srv_drain_delay_ms(struct lws *wsi, unsigned attempt)
+{
+    unsigned rtt_ms = 1;
+#if defined(TCP_INFO)
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    int fd = lws_get_socket_fd(wsi);
+    if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+        ti.tcpi_rtt / 1000 > rtt_ms)
+        rtt_ms = ti.tcpi_rtt / 1000;
+#else
+    (void)wsi;
+#endif
+    uint64_t d = (uint64_t)rtt_ms << (attempt > 16 ? 16 : attempt);
+    return d > SRV_DRAIN_MAX_MS ? SRV_DRAIN_MAX_MS : (unsigned)d;
 }
 
 /* Makes room for max_conns descriptors (the default soft limit is often 1024, the

@@ -48,8 +48,10 @@
 /* Closing after an error reply: how long to wait for the peer's TCP to
  * acknowledge it before closing anyway (closing earlier could reset it away). */
 #define SRV_CLOSE_LINGER_MS 2000
-/* While waiting for acknowledgements, look again this often. */
-#define SRV_DRAIN_POLL_MS 10
+/* While waiting for acknowledgements, look again after about one round trip, then
+ * twice as long each time up to this (srv_drain_delay_ms): a few wake-ups per
+ * reply, where a fixed 10 ms look cost one wake-up per 10 ms (issue 13). */
+#define SRV_DRAIN_MAX_MS 200
 
 /* Open connections per peer address (the limit's bookkeeping). */
 struct srv_peer {
@@ -139,5 +141,9 @@ void srv_sockaddr_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap
 /* Bytes written to the socket that the peer's TCP has not acknowledged (Linux
  * SIOCOUTQ; counts TLS records too). 0 where unknown. */
 size_t srv_unacked(struct lws *wsi);
+/* How long to wait before the attempt-th look (0, 1, ...) at srv_unacked: the
+ * connection's smoothed round trip (at least 1 ms) doubled per attempt, at most
+ * SRV_DRAIN_MAX_MS. */
+unsigned srv_drain_delay_ms(struct lws *wsi, unsigned attempt);
 
 #endif
