@@ -29,6 +29,8 @@ enum fc_state {
     FC_BODY,    /* reading a POST body */
     FC_SEND,    /* writing a reply */
     FC_FLUSH,   /* reply written; waiting until the peer's TCP acknowledged it all */
+    FC_LINGER,  /* closing reply delivered, our side shut down: reading and dropping
+                   what the peer still sends, then close (SRV_CLOSE_LINGER_MS) */
 };
 
 struct fconn {
@@ -39,6 +41,7 @@ struct fconn {
     char in[SO_HTTP_HEAD_MAX];
     size_t in_len;
     int keep_alive;
+    int discard;                /* a closing reply is under way: input is dropped */
     uint64_t req_deadline;      /* monotonic: the head (or body) must be complete; 0 = idle */
     /* POST body */
     uint64_t body_left;
@@ -129,6 +132,8 @@ static void reply_simple(struct lws *wsi, struct fconn *c, int code, const char 
 {
     if (close_after)
         c->keep_alive = 0;
+    if (!c->keep_alive)
+        c->discard = 1;
     size_t blen = strlen(body);
     int n = snprintf(c->head, sizeof c->head,
                      "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -464,6 +469,21 @@ static void emit_done(struct fconn *c)
     }
 }
 
+/* A refused request may still be arriving (a 413's body): closing now, with unread
+ * bytes, would send a reset that can destroy our reply before the peer reads it. So
+ * our side shuts down (the peer sees the end of the reply), what still comes is read
+ * and dropped, and the connection closes at the peer's EOF or after
+ * SRV_CLOSE_LINGER_MS (RFC 9112 §9.6). */
+static int linger(struct lws *wsi, struct fconn *c)
+{
+    if (shutdown(lws_get_socket_fd(wsi), SHUT_WR) != 0)
+        return -1;
+    c->st = FC_LINGER;
+    c->in_len = 0;
+    lws_set_timer_usecs(wsi, (lws_usec_t)SRV_CLOSE_LINGER_MS * 1000);
+    return 0;
+}
+
 /* The reply is with lws's socket; DONE only once the peer's TCP has it all, so an
  * image is not "done" while most of it still sits in our send buffer. */
 static int on_flushed(struct lws *wsi, struct fconn *c)
@@ -479,7 +499,7 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
     if (c->done_pending)
         emit_done(c);
     if (!c->keep_alive)
-        return -1;
+        return c->discard ? linger(wsi, c) : -1;
     c->st = FC_HEAD;
     c->file = -1;
     c->track = -1;
@@ -513,6 +533,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             static const char busy[] = "too many connections\n";
             reply_simple(wsi, c, 503, "Service Unavailable", "text/plain", busy, 1,
                          "Retry-After: 1\r\n");
+            c->discard = 0; /* no lingering: the descriptor is wanted back at once */
             return 0;
         }
         start_head_clock(wsi, c);
@@ -522,6 +543,11 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_RAW_RX:
         if (!c || !c->srv)
             return -1;
+        if (c->discard) { /* a closing reply is on its way: nothing more is read */
+            if (c->st == FC_FLUSH)
+                return on_flushed(wsi, c);
+            return 0;
+        }
         if (len > sizeof c->in - c->in_len) {
             if (c->st == FC_HEAD) {
                 /* Take what fits; the parser reports an oversized head. */
@@ -553,6 +579,8 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_TIMER:
         if (!c || !c->srv)
             return 0;
+        if (c->st == FC_LINGER)
+            return -1;
         if (c->st == FC_FLUSH && !lws_partial_buffered(wsi)) {
             return on_flushed(wsi, c);
         } else if (c->st == FC_SEND || c->st == FC_FLUSH) {

@@ -101,7 +101,8 @@ struct srv_config {
  * - REJECTED: error = the HTTP status we answered (400, 404, 405, 408 head or body
  *   too slow, 411, 413, 416, 426, 431, 503 connection limit, or 404 for a WebSocket
  *   upgrade outside /api/ws), or the WebSocket close code we sent (1002 protocol
- *   error, 1003 binary frame, 1008 flooding, 1009 message over 2 KiB);
+ *   error, also a received close code no peer may send, 1003 binary frame, 1007
+ *   text or close reason not valid UTF-8, 1008 flooding, 1009 message over 2 KiB);
  *   detail = "<code> <request line or reason>". Connection-limit refusals are
  *   reported at most once a second (detail counts the ones in between).
  * - ERROR: detail = a sentence (e.g. a device ran out of upgrade attempts).
