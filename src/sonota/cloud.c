@@ -584,7 +584,7 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     }
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         /* The connection limits, before lws starts TLS on the socket. */
-        return srv_conn_filter(wsi, in) ? -1 : 0;
+        return srv_conn_filter(wsi, in, 0) ? -1 : 0;
     case LWS_CALLBACK_SSL_INFO:
         on_ssl_info(wsi, in);
         return 0;

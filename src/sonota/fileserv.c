@@ -526,8 +526,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         int one = 1; /* each paced write is its own segment */
         setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
-        if (srv_conn_admit(c->srv, lws_get_socket_fd(wsi), c->ip, c->peer) ||
-            srv_conn_bind(c->srv, wsi)) {
+        if (srv_conn_bind(c->srv, wsi)) { /* admitted or not at the filter below */
             /* Over a limit: a short 503 and close (not counted; the REJECTED event
              * came from srv_conn_admit, rate-limited). */
             static const char busy[] = "too many connections\n";
@@ -540,6 +539,10 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         LOG_D("http %s: connected", c->peer);
         return 0;
     }
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* The limits at accept (srv_limits.c): over them, a few get a 503, the
+         * rest are closed at once so refusals cannot use up descriptors. */
+        return srv_conn_filter(wsi, in, 1) ? -1 : 0;
     case LWS_CALLBACK_RAW_RX:
         if (!c || !c->srv)
             return -1;

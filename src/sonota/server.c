@@ -138,8 +138,17 @@ void srv_set_paced(struct srv *s, const char *peer_ip, int paced)
     srv_mark_paced(s, peer_ip, paced);
 }
 
+/* Accepts lws could not make (EMFILE, ENFILE): counted here, where lws reports
+ * them, and handled by srv_run_once (srv_fd_exhausted): one lws error line per
+ * failed accept would otherwise flood the log while poll() spins (issue 13). */
+static unsigned g_accept_failures;
+
 static void lws_log_sink(int level, const char *line)
 {
+    if (level == LLL_ERR && (!strncmp(line, "accept:", 7) || strstr(line, "Too many fds"))) {
+        g_accept_failures++;
+        return;
+    }
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
@@ -374,6 +383,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     }
     s->cb = cb;
     s->user = user;
+    s->spare_fd = -1;
     if (check_config(s, cfg, err, errcap))
         goto fail;
     s->max_conns = cfg->max_conns ? cfg->max_conns : SRV_CONN_MAX_DEFAULT;
@@ -456,6 +466,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         if (setup_cloud(s, err, errcap))
             goto fail;
     }
+    srv_fd_guard_init(s);
     listening(s, "http", s->http_port);
     if (s->vh_https)
         listening(s, "https", s->https_port);
@@ -518,6 +529,11 @@ int srv_run_once(struct srv *s, int timeout_ms)
     }
     int n = lws_service(s->ctx, timeout_ms > 0 ? 0 : -1);
     lws_sul_cancel(&s->wake);
+    if (g_accept_failures) {
+        unsigned failed = g_accept_failures;
+        g_accept_failures = 0;
+        srv_fd_exhausted(s, failed);
+    }
     srv_flush_refusals(s);
     return n < 0 ? -1 : 0;
 }
@@ -544,6 +560,7 @@ void srv_destroy(struct srv *s)
         lws_context_destroy(s->ctx);
     s->ctx = NULL;
     fileserv_free(&s->fs);
+    srv_fd_guard_free(s);
     so_tls_cert_free(s->cert);
     free(s->peers);
     free(s->fd_slot);
