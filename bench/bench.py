@@ -105,6 +105,18 @@ def summary(res, quick):
             r["completed"], top, r["failed"], r["srv_peak_kb"] / 1024.0,
             "" if not r["fail_reasons"] else "; " + "; ".join(
                 "%d x %s" % (v, k) for k, v in r["fail_reasons"].items()))))
+    idl = res.get("idle")
+    if idl:
+        it = idl["idle_tls"]
+        goals.append(("idle: %d TLS connections that never send a ClientHello cost ~0 %% CPU "
+                      "(< 1 %% of a core)" % it["connections"],
+                      it["cpu_pct"] is not None and it["cpu_pct"] < 0.01,
+                      "%s of a core, %d poll calls in %.1f s" % (
+                          fmt_pct(it["cpu_pct"]), it["polls"], it["hold_s"])))
+        worst = max(x["polls_per_send"] or 0 for x in idl["downloads"])
+        goals.append(("downloads: every wake-up does work (<= 3 poll calls per send)",
+                      worst <= 3, ", ".join("%s %.1f polls per send" % (
+                          x["mode"], x["polls_per_send"] or 0) for x in idl["downloads"])))
     for label, met, detail in goals:
         log("  [%s] %s: %s" % ("MET" if met else "NOT MET", label, detail))
     res["goals"] = [{"goal": g, "met": m, "detail": d} for g, m, d in goals]
