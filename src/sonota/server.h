@@ -46,8 +46,9 @@ struct srv_config {
      * server sends and DIY devices accept (§6), instead of RFC 9110's "bytes a-b/total". */
     int content_range_equals;
     /* Connection limits over all ports (0 = the default; docs/TESTING.md). A refused
-     * connection gets "503" on the file server and is closed at once on the cloud
-     * ports. Loopback tests that run many simulated devices from one address must
+     * connection gets "503" on the file server (two at a time; more are closed at
+     * accept) and is closed at once on the cloud ports. max_conns is lowered to what
+     * the open-file limit allows (srv_priv.h: SRV_FD_RESERVE). Loopback tests that run many simulated devices from one address must
      * raise max_conns_per_ip (or give each device its own 127.x.y.z source). */
     int max_conns;              /* open connections in total (SRV_CONN_MAX_DEFAULT) */
     int max_conns_per_ip;       /* per peer address (SRV_CONN_PER_IP_DEFAULT); -1 = no limit */
