@@ -534,6 +534,7 @@ int srv_run_once(struct srv *s, int timeout_ms)
         g_accept_failures = 0;
         srv_fd_exhausted(s, failed);
     }
+    srv_fd_report(s);
     srv_flush_refusals(s);
     return n < 0 ? -1 : 0;
 }

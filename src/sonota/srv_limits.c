@@ -312,8 +312,13 @@ void srv_fd_exhausted(struct srv *s, unsigned n)
         }
     }
     s->spare_fd = so_fd_spare_open();
+    srv_fd_report(s);
+}
+
+void srv_fd_report(struct srv *s)
+{
     uint64_t now = srv_mono_ms();
-    if (s->fd_report_ms && now < s->fd_report_ms + SRV_FD_REPORT_MS)
+    if (!s->fd_dropped || (s->fd_report_ms && now < s->fd_report_ms + SRV_FD_REPORT_MS))
         return;
     s->fd_report_ms = now;
     char why[120];

@@ -168,6 +168,9 @@ void srv_fd_guard_init(struct srv *s);
  * closes what waits on our listeners (else poll() reports them again at once, a busy
  * loop), and reports it at most every SRV_FD_REPORT_MS with a count. */
 void srv_fd_exhausted(struct srv *s, unsigned n);
+/* Reports the connections dropped since the last report once SRV_FD_REPORT_MS
+ * passed (srv_run_once calls it, so the last ones of a burst are reported too). */
+void srv_fd_report(struct srv *s);
 /* Closes the spare descriptor. */
 void srv_fd_guard_free(struct srv *s);
 /* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */

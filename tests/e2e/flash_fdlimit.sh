@@ -87,6 +87,15 @@ grep -q 'REJECTED.*out of file descriptors.*connections dropped at accept' "$EV"
 [ "$(grep -c 'out of file descriptors' "$E2E_TMP/fill.log")" -le 4 ] ||
     ffail "EMFILE reported more than once per interval"
 wait_for 10 grep -q '^UNFILLED' "$EV" || ffail "descriptors were not given back"
+dropped_sum() { # every connection made while full was dropped and counted, none lost
+    python3 - "$E2E_TMP/fill.log" <<'PY'
+import re, sys
+n = sum(int(m) for m in re.findall(r"out of file descriptors \(open-file limit \d+\): (\d+) connections dropped",
+                                   open(sys.argv[1]).read()))
+sys.exit(0 if n >= 80 else 1)
+PY
+}
+wait_for 10 dropped_sum || ffail "the reports do not count the 80 dropped connections: $(grep 'out of file' "$E2E_TMP/fill.log")"
 code=$(curl -s -m 10 -o "$E2E_TMP/r.bin" -w '%{http_code}' -r 0-4095 \
     "http://127.0.0.1:$H/ota/image_user1-0x01000.bin")
 [ "$code" = 206 ] && cmp -s "$E2E_TMP/r.bin" <(head -c 4096 "$FW/image_user1-0x01000.bin") ||
