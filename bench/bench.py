@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sonota benchmarks: prints every figure of docs/BENCHMARKS.md in one run.
 
-usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,device,scale] [--json FILE]
+usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,idle,device,scale] [--json FILE]
 
 Figures only: nothing here fails on a slow result (the summary says which goals are met).
 Exit status: 0 when every section produced its figures, 1 when one could not run.
@@ -21,14 +21,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import blib  # noqa: E402
 import device  # noqa: E402
 import footprint  # noqa: E402
+import idle  # noqa: E402
 import mdreport  # noqa: E402
 import scale  # noqa: E402
 import tls  # noqa: E402
 from blib import fmt_pct, fmt_s, log  # noqa: E402
 
 SECTIONS = {"footprint": footprint.run, "tls": tls.run, "device": device.run,
-            "scale": scale.run}
-ORDER = ["footprint", "tls", "device", "scale"]
+            "scale": scale.run, "idle": idle.run}
+ORDER = ["footprint", "tls", "idle", "device", "scale"]
 
 
 def _cmd(args):
@@ -104,6 +105,18 @@ def summary(res, quick):
             r["completed"], top, r["failed"], r["srv_peak_kb"] / 1024.0,
             "" if not r["fail_reasons"] else "; " + "; ".join(
                 "%d x %s" % (v, k) for k, v in r["fail_reasons"].items()))))
+    idl = res.get("idle")
+    if idl:
+        it = idl["idle_tls"]
+        goals.append(("idle: %d TLS connections that never send a ClientHello cost ~0 %% CPU "
+                      "(< 1 %% of a core)" % it["connections"],
+                      it["cpu_pct"] is not None and it["cpu_pct"] < 0.01,
+                      "%s of a core, %d poll calls in %.1f s" % (
+                          fmt_pct(it["cpu_pct"]), it["polls"], it["hold_s"])))
+        worst = max(x["polls_per_send"] or 0 for x in idl["downloads"])
+        goals.append(("downloads: every wake-up does work (<= 3 poll calls per send)",
+                      worst <= 3, ", ".join("%s %.1f polls per send" % (
+                          x["mode"], x["polls_per_send"] or 0) for x in idl["downloads"])))
     for label, met, detail in goals:
         log("  [%s] %s: %s" % ("MET" if met else "NOT MET", label, detail))
     res["goals"] = [{"goal": g, "met": m, "detail": d} for g, m, d in goals]

@@ -94,6 +94,20 @@ def render(r):
         for x in g:
             out.append("| %s | %s | %s |" % (x["goal"], "yes" if x["met"] else "**no**",
                                              x["detail"].replace("|", "/")))
+    idl = r.get("idle")
+    if idl:
+        it = idl["idle_tls"]
+        out += ["", "| idle TLS connections (no ClientHello) | held s | server CPU s | "
+                "of one core | poll calls | per s |", "|---:|---:|---:|---:|---:|---:|",
+                "| %d | %s | %s | %s | %d | %s |" % (
+                    it["connections"], _f(it["hold_s"], 1), _f(it["cpu_s"]),
+                    _p(it["cpu_pct"]), it["polls"], _f(it["polls_per_s"], 0))]
+        out += ["", "| download | bytes | s | poll calls | sends | polls per KiB | "
+                "polls per send |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for x in idl["downloads"]:
+            out.append("| %s | %d | %s | %d | %d | %s | %s |" % (
+                x["mode"], x["bytes"], _f(x["wall_s"]), x["polls"], x["sends"],
+                _f(x["polls_per_kib"]), _f(x["polls_per_send"], 1)))
     return "\n".join(out) + "\n"
 
 

@@ -50,6 +50,12 @@ static void decode_loop(const uint8_t *data, size_t size, size_t max)
             assert(memcmp(twice, plain, n) == 0);
             free(twice);
         }
+        if (f.opcode == SO_WS_CLOSE && n >= 2) {
+            unsigned code = (unsigned)plain[0] << 8 | plain[1];
+            int v = so_ws_close_code_valid(code);
+            assert(v == ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                         (code >= 3000 && code <= 4999)));
+        }
         if (f.fin && n <= 65535) {
             size_t cap = n + 8;
             uint8_t *out = malloc(cap);

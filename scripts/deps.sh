@@ -4,7 +4,7 @@
 set -eu
 need="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libssl-dev openssl
 libwebsockets-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev iproute2
-binutils-xtensa-lx106 valgrind curl python3 libmdnsd-dev nftables"
+binutils-xtensa-lx106 valgrind curl python3 libmdnsd-dev nftables strace"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -119,3 +119,9 @@ size_t so_ws_encode(uint8_t *out, size_t cap, enum so_ws_opcode op, const uint8_
     }
     return i + n;
 }
+
+int so_ws_close_code_valid(unsigned code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}

@@ -56,4 +56,10 @@ void so_ws_unmask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t mask
 size_t so_ws_encode(uint8_t *out, size_t cap, enum so_ws_opcode op, const uint8_t *payload,
                     size_t n, const uint8_t *mask);
 
+/* 1 when a peer may send this status code in a close frame (RFC 6455 §7.4 and the
+ * IANA registry): 1000-1003, 1007-1014 and 3000-4999. 1004-1006 and 1015 are
+ * reserved or must never be sent, the rest of 0-2999 is unassigned; an endpoint
+ * receiving one fails the connection (1002), it does not echo it. */
+int so_ws_close_code_valid(unsigned code);
+
 #endif

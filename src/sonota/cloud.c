@@ -355,7 +355,8 @@ static int flush_then_close(struct lws *wsi, struct cconn *c)
         c->close_deadline = now + SRV_CLOSE_LINGER_MS;
     if (!srv_unacked(wsi) || now >= c->close_deadline)
         return -1;
-    lws_set_timer_usecs(wsi, (lws_usec_t)SRV_DRAIN_POLL_MS * 1000);
+    c->drain_next = now + srv_drain_delay_ms(wsi, c->drain_checks++);
+    cc_arm_timer(wsi, c);
     return 0;
 }
 
@@ -394,8 +395,11 @@ static int on_writable(struct lws *wsi, struct cconn *c)
         return 0;
     }
     if (c->close_after) {
-        lws_callback_on_writable(wsi);
-        return 0;
+        if (lws_partial_buffered(wsi)) { /* lws sends the rest at the next POLLOUT */
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        return flush_then_close(wsi, c);
     }
     if (c->replying && (c->st == CC_HEAD || c->st == CC_BODY)) {
         /* An HTTP reply went out: keep-alive idle, then any pipelined request. */
@@ -429,8 +433,11 @@ void cc_arm_timer(struct lws *wsi, struct cconn *c)
             CONSIDER(c->last_write_ms + CLOUD_WS_FRAME_GAP_MS);
     }
     if (c->close_after && !c->qn)
-        CONSIDER(now + SRV_DRAIN_POLL_MS);
-    if (c->lws_timeout_set)
+        CONSIDER(c->drain_next ? c->drain_next : now + 1);
+    /* Once, right after the handshake: lws armed its own timeout then (on_ssl_info).
+     * Not while the handshake is under way: lws's accept timeout and req_deadline
+     * end a silent peer then, one event each, and it costs nothing till then. */
+    if (c->lws_timeout_set && c->tls_ready)
         CONSIDER(now + 1);
 #undef CONSIDER
     if (!next) {
@@ -504,6 +511,7 @@ static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
             if (c->st == CC_HEAD && !c->in_len)
                 c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
             c->lws_timeout_set = 1;
+            c->tls_ready = 1;
             cc_arm_timer(wsi, c);
         }
         so_tls_describe(ssl, detail, sizeof detail);
@@ -576,7 +584,7 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     }
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         /* The connection limits, before lws starts TLS on the socket. */
-        return srv_conn_filter(wsi, in) ? -1 : 0;
+        return srv_conn_filter(wsi, in, 0) ? -1 : 0;
     case LWS_CALLBACK_SSL_INFO:
         on_ssl_info(wsi, in);
         return 0;

@@ -49,12 +49,15 @@ struct cconn {
     int replying;                   /* an HTTP reply is queued: hold further input */
     int close_after;                /* close once the queue is written and acknowledged */
     int lws_timeout_set;            /* TLS: lws's own timeout to clear after the accept */
+    int tls_ready;                  /* TLS: the handshake is done (clear lws's timeout) */
     char in[CLOUD_IN_MAX];
     size_t in_len;
     size_t body_need;               /* CC_BODY */
     uint64_t req_deadline;          /* monotonic: head or body must be complete */
     uint64_t idle_deadline;         /* monotonic: keep-alive idle (no byte of a request) */
     uint64_t close_deadline;        /* monotonic: CC_CLOSING gives up waiting for ACKs */
+    uint64_t drain_next;            /* monotonic: next look whether the peer ACKed all */
+    unsigned drain_checks;          /* looks so far (the next waits twice as long) */
     struct cc_out q[CLOUD_WS_QUEUE_MAX + 2]; /* + a close frame, + a pong */
     size_t qh, qn;
     uint64_t last_write_ms;         /* monotonic */

@@ -5,6 +5,7 @@
  * error answered with a close frame and a REJECTED event. */
 #include "io/crypto.h"
 #include "io/log.h"
+#include "lib/utf8.h"
 #include "lib/ws_frame.h"
 #include "sonota/cloud_int.h"
 
@@ -214,6 +215,10 @@ static int run_actions(struct lws *wsi, struct cconn *c, struct cloud_actions *a
 
 static int deliver(struct lws *wsi, struct cconn *c, const char *text, size_t n)
 {
+    if (!so_utf8_valid((const uint8_t *)text, n)) { /* RFC 6455 §8.1 */
+        cws_fail(wsi, c, 1007, "text message is not valid UTF-8");
+        return 0;
+    }
     uint8_t rnd[16];
     if (so_random_bytes(rnd, sizeof rnd) != SO_OK)
         return -1;
@@ -264,6 +269,16 @@ static int on_frame(struct lws *wsi, struct cconn *c, const struct so_ws_frame *
     case SO_WS_CLOSE: {
         if (n == 1) {
             cws_fail(wsi, c, 1002, "close frame with a 1-byte payload");
+            return 0;
+        }
+        if (n >= 2 && !so_ws_close_code_valid((unsigned)(p[0] << 8 | p[1]))) {
+            /* RFC 6455 §7.4: a code no peer may send (999, 1005, 1006, ...) is a
+             * protocol error, never echoed */
+            cws_fail(wsi, c, 1002, "close frame with an invalid status code");
+            return 0;
+        }
+        if (n > 2 && !so_utf8_valid(p + 2, n - 2)) {
+            cws_fail(wsi, c, 1007, "close reason is not valid UTF-8");
             return 0;
         }
         /* Echo the status code (RFC 6455 §5.5.1), then close. */

@@ -432,7 +432,7 @@ static void flash(struct run *r)
     r->ctx = (struct ui_ctx){o->wifi_ssid ? o->wifi_ssid : r->rec.ssid[0] ? r->rec.ssid : NULL,
                              r->serving_ip, o->device_url, r->dev.deviceid[0] ? r->dev.deviceid
                              : NULL, o->http_port, o->https_port, o->plain_port, o->legacy,
-                             r->watch};
+                             r->watch, run_bind_addr(r)};
     ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_pace_name(o->pace));
     run_tell_detected(r, plan, &seen, from_record);
     if (r->watch && o->http_port != 8080)

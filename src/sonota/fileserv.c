@@ -23,15 +23,14 @@
 /* No request byte (between requests) or no progress writing a reply for this long:
  * close silently (srv_priv.h: SRV_IDLE_TIMEOUT_MS, SRV_SEND_STALL_MS). */
 #define FS_IDLE_TIMEOUT_S (SRV_IDLE_TIMEOUT_MS / 1000)
-/* While a written reply is still unacknowledged in the kernel, look again this often
- * (a new request from the peer also triggers a look: it carries the ACK). */
-#define FS_DRAIN_POLL_MS SRV_DRAIN_POLL_MS
 
 enum fc_state {
     FC_HEAD,    /* reading a request head */
     FC_BODY,    /* reading a POST body */
     FC_SEND,    /* writing a reply */
     FC_FLUSH,   /* reply written; waiting until the peer's TCP acknowledged it all */
+    FC_LINGER,  /* closing reply delivered, our side shut down: reading and dropping
+                   what the peer still sends, then close (SRV_CLOSE_LINGER_MS) */
 };
 
 struct fconn {
@@ -42,6 +41,7 @@ struct fconn {
     char in[SO_HTTP_HEAD_MAX];
     size_t in_len;
     int keep_alive;
+    int discard;                /* a closing reply is under way: input is dropped */
     uint64_t req_deadline;      /* monotonic: the head (or body) must be complete; 0 = idle */
     /* POST body */
     uint64_t body_left;
@@ -62,6 +62,7 @@ struct fconn {
     uint64_t reply_start;       /* tx_total when this reply's head was written */
     size_t head_sent;           /* head bytes of this reply */
     uint64_t unacked;           /* reply bytes the peer had not acknowledged at the last look */
+    unsigned drain_checks;      /* looks at unacked so far for this reply */
 };
 
 size_t fileserv_pss_size(void)
@@ -121,6 +122,7 @@ static void begin_reply(struct fconn *c)
     c->unacked = 0;
     c->reply_start = c->tx_total;
     c->head_sent = c->head_len;
+    c->drain_checks = 0;
 }
 
 /* A small complete reply (errors, the DIY result answer); extra: more header lines. */
@@ -130,6 +132,8 @@ static void reply_simple(struct lws *wsi, struct fconn *c, int code, const char 
 {
     if (close_after)
         c->keep_alive = 0;
+    if (!c->keep_alive)
+        c->discard = 1;
     size_t blen = strlen(body);
     int n = snprintf(c->head, sizeof c->head,
                      "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -386,6 +390,8 @@ static int process_input(struct lws *wsi, struct fconn *c)
     return 0;
 }
 
+static int on_flushed(struct lws *wsi, struct fconn *c);
+
 /* One write: the head (if not yet sent) plus as much body as this turn allows. */
 static int write_turn(struct lws *wsi, struct fconn *c)
 {
@@ -419,7 +425,10 @@ static int write_turn(struct lws *wsi, struct fconn *c)
         track_mark(s, c, c->first, c->pos);
     if (c->pos >= c->end) {
         c->st = FC_FLUSH;
-        lws_callback_on_writable(wsi);
+        if (lws_partial_buffered(wsi)) /* lws sends the rest at the next POLLOUT */
+            lws_callback_on_writable(wsi);
+        else
+            return on_flushed(wsi, c);
     } else if (c->paced) {
         lws_set_timer_usecs(wsi, (lws_usec_t)(c->lead_done ? FS_PACE_INTERVAL_MS
                                                            : FS_PACE_LEAD_MS) * 1000);
@@ -460,19 +469,37 @@ static void emit_done(struct fconn *c)
     }
 }
 
+/* A refused request may still be arriving (a 413's body): closing now, with unread
+ * bytes, would send a reset that can destroy our reply before the peer reads it. So
+ * our side shuts down (the peer sees the end of the reply), what still comes is read
+ * and dropped, and the connection closes at the peer's EOF or after
+ * SRV_CLOSE_LINGER_MS (RFC 9112 §9.6). */
+static int linger(struct lws *wsi, struct fconn *c)
+{
+    if (shutdown(lws_get_socket_fd(wsi), SHUT_WR) != 0)
+        return -1;
+    c->st = FC_LINGER;
+    c->in_len = 0;
+    lws_set_timer_usecs(wsi, (lws_usec_t)SRV_CLOSE_LINGER_MS * 1000);
+    return 0;
+}
+
 /* The reply is with lws's socket; DONE only once the peer's TCP has it all, so an
  * image is not "done" while most of it still sits in our send buffer. */
 static int on_flushed(struct lws *wsi, struct fconn *c)
 {
     c->unacked = unacked(wsi, c);
     if (c->unacked) {
-        lws_set_timer_usecs(wsi, (lws_usec_t)FS_DRAIN_POLL_MS * 1000);
+        /* look again after about a round trip, then less often (srv_priv.h); a new
+         * request from the peer also makes us look: it carries the ACK */
+        lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi, c->drain_checks++) *
+                                     1000);
         return 0;
     }
     if (c->done_pending)
         emit_done(c);
     if (!c->keep_alive)
-        return -1;
+        return c->discard ? linger(wsi, c) : -1;
     c->st = FC_HEAD;
     c->file = -1;
     c->track = -1;
@@ -499,22 +526,31 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         int one = 1; /* each paced write is its own segment */
         setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
-        if (srv_conn_admit(c->srv, lws_get_socket_fd(wsi), c->ip, c->peer) ||
-            srv_conn_bind(c->srv, wsi)) {
+        if (srv_conn_bind(c->srv, wsi)) { /* admitted or not at the filter below */
             /* Over a limit: a short 503 and close (not counted; the REJECTED event
              * came from srv_conn_admit, rate-limited). */
             static const char busy[] = "too many connections\n";
             reply_simple(wsi, c, 503, "Service Unavailable", "text/plain", busy, 1,
                          "Retry-After: 1\r\n");
+            c->discard = 0; /* no lingering: the descriptor is wanted back at once */
             return 0;
         }
         start_head_clock(wsi, c);
         LOG_D("http %s: connected", c->peer);
         return 0;
     }
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* The limits at accept (srv_limits.c): over them, a few get a 503, the
+         * rest are closed at once so refusals cannot use up descriptors. */
+        return srv_conn_filter(wsi, in, 1) ? -1 : 0;
     case LWS_CALLBACK_RAW_RX:
         if (!c || !c->srv)
             return -1;
+        if (c->discard) { /* a closing reply is on its way: nothing more is read */
+            if (c->st == FC_FLUSH)
+                return on_flushed(wsi, c);
+            return 0;
+        }
         if (len > sizeof c->in - c->in_len) {
             if (c->st == FC_HEAD) {
                 /* Take what fits; the parser reports an oversized head. */
@@ -546,8 +582,12 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_TIMER:
         if (!c || !c->srv)
             return 0;
-        if (c->st == FC_SEND || c->st == FC_FLUSH) {
-            lws_callback_on_writable(wsi);
+        if (c->st == FC_LINGER)
+            return -1;
+        if (c->st == FC_FLUSH && !lws_partial_buffered(wsi)) {
+            return on_flushed(wsi, c);
+        } else if (c->st == FC_SEND || c->st == FC_FLUSH) {
+            lws_callback_on_writable(wsi); /* pacing: the next write is due */
         } else if (c->req_deadline) {
             uint64_t now = srv_mono_ms();
             if (now < c->req_deadline) { /* an earlier timer (pacing) fired late */

@@ -444,7 +444,8 @@ void fleet_run(struct run *r, const struct stage_seen *seen)
     r->fleet = f;
     int64_t t0 = ui_now_ms();
     r->ctx = (struct ui_ctx){o->wifi_ssid, r->serving_ip, o->device_url, NULL, o->http_port,
-                             o->https_port, o->plain_port, o->legacy, r->watch};
+                             o->https_port, o->plain_port, o->legacy, r->watch,
+                             run_bind_addr(r)};
     ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_pace_name(o->pace));
     if (!o->no_prov && run_credentials(r) != 0)
         goto out;

@@ -70,12 +70,21 @@ static int start_failed(struct run *r, const char *what, const char *addr, const
     return -1;
 }
 
+const char *run_bind_addr(const struct run *r)
+{
+    /* --no-check-ip does not watch addresses, so it binds what the user stated
+     * (--serving-host: it must exist now), else every interface (issue 13). */
+    if (r->o->bind_any || (!r->watch && !r->o->serving_host))
+        return NULL;
+    return r->serving_ip;
+}
+
 int run_servers_update(struct run *r, const struct stage_seen *seen)
 {
     char err[512] = "";
-    int any = r->o->bind_any || !r->watch;
+    const char *bind = run_bind_addr(r);
+    int any = !bind || !r->watch;
     if (!r->srv && (any || seen->serving)) {
-        const char *bind = any ? NULL : r->serving_ip;
         r->srv = make_srv(r, bind, 1, err, sizeof err);
         if (!r->srv)
             return start_failed(r, "servers", bind, err);

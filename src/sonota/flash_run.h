@@ -145,6 +145,9 @@ int run_scan(struct run *r, struct stage_seen *seen);
 /* Creates the servers whose address has appeared (or all at once without watching).
  * 0, or -1 when one cannot start for another reason than a vanished address. */
 int run_servers_update(struct run *r, const struct stage_seen *seen);
+/* The address the cloud + file server binds: the serving IP, or NULL for every
+ * interface (--bind-any, or --no-check-ip without --serving-host). */
+const char *run_bind_addr(const struct run *r);
 /* One loop slice over the servers (at most timeout_ms). 0, or -1 (a server failed). */
 int run_service(struct run *r, int timeout_ms);
 /* Marks a device address paced on both servers. */

@@ -179,8 +179,17 @@ static int cloud_scoped_callback(struct lws *wsi, enum lws_callback_reasons reas
     return peer_scoped(cloud_callback, wsi, reason, user, in, len);
 }
 
+/* Accepts lws could not make (EMFILE, ENFILE): counted here, where lws reports
+ * them, and handled by srv_run_once (srv_fd_exhausted): one lws error line per
+ * failed accept would otherwise flood the log while poll() spins (issue 13). */
+static unsigned g_accept_failures;
+
 static void lws_log_sink(int level, const char *line)
 {
+    if (level == LLL_ERR && (!strncmp(line, "accept:", 7) || strstr(line, "Too many fds"))) {
+        g_accept_failures++;
+        return;
+    }
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
@@ -415,6 +424,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     }
     s->cb = cb;
     s->user = user;
+    s->spare_fd = -1;
     if (check_config(s, cfg, err, errcap))
         goto fail;
     s->max_conns = cfg->max_conns ? cfg->max_conns : SRV_CONN_MAX_DEFAULT;
@@ -497,6 +507,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         if (setup_cloud(s, err, errcap))
             goto fail;
     }
+    srv_fd_guard_init(s);
     listening(s, "http", s->http_port);
     if (s->vh_https)
         listening(s, "https", s->https_port);
@@ -514,16 +525,57 @@ static void wake_cb(lws_sorted_usec_list_t *sul)
     (void)sul; /* only ends the poll wait */
 }
 
+/* Waits us microseconds (< 1 s); a signal cuts it short, which is harmless here. */
+static void srv_sleep_us(unsigned us)
+{
+    struct timespec ts = {0, (long)us * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The time to lws's earliest scheduled event (connection timers and timeouts, our
+ * wake-up), in us; -1 when none. The wake-up sits in the same sorted list as the
+ * others (lws-timeout-timer.h: lws_sorted_usec_list_t), so its owner's head is the
+ * earliest of them. */
+static lws_usec_t next_event_in(struct srv *s)
+{
+    lws_usec_t now = lws_now_usecs(), best = -1, t;
+    const lws_dll2_owner_t *own = s->wake.list.owner;
+    if (own && own->head) {
+        const lws_sorted_usec_list_t *first =
+            lws_container_of(own->head, lws_sorted_usec_list_t, list);
+        best = first->us;
+    }
+    if (!lws_sul_earliest_wakeable_event(s->ctx, &t) && (best < 0 || t < best))
+        best = t;
+    if (best < 0)
+        return -1;
+    return best > now ? best - now : 0;
+}
+
 int srv_run_once(struct srv *s, int timeout_ms)
 {
     if (!s || !s->ctx)
         return -1;
     /* lws 4.x ignores the service timeout and sleeps until its next scheduled
      * event, so a scheduled no-op bounds the wait. */
-    if (timeout_ms > 0)
+    if (timeout_ms > 0) {
         lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, (lws_usec_t)timeout_ms * 1000);
+        /* lws hands poll() the time to its next event rounded down to whole ms, so
+         * an event due in under 1 ms becomes poll(..., 0) calls until it is due: a
+         * busy loop of up to 1 ms per timer (thousands of polls per paced download,
+         * issue 13). Such a short wait is done here, to the microsecond, instead. */
+        lws_usec_t left = next_event_in(s);
+        if (left > 0 && left < 1000)
+            srv_sleep_us((unsigned)left);
+    }
     int n = lws_service(s->ctx, timeout_ms > 0 ? 0 : -1);
     lws_sul_cancel(&s->wake);
+    if (g_accept_failures) {
+        unsigned failed = g_accept_failures;
+        g_accept_failures = 0;
+        srv_fd_exhausted(s, failed);
+    }
+    srv_fd_report(s);
     srv_flush_refusals(s);
     return n < 0 ? -1 : 0;
 }
@@ -550,6 +602,7 @@ void srv_destroy(struct srv *s)
         lws_context_destroy(s->ctx);
     s->ctx = NULL;
     fileserv_free(&s->fs);
+    srv_fd_guard_free(s);
     so_tls_cert_free(s->cert);
     free(s->peers);
     free(s->fd_slot);

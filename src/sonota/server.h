@@ -46,8 +46,9 @@ struct srv_config {
      * server sends and DIY devices accept (§6), instead of RFC 9110's "bytes a-b/total". */
     int content_range_equals;
     /* Connection limits over all ports (0 = the default; docs/TESTING.md). A refused
-     * connection gets "503" on the file server and is closed at once on the cloud
-     * ports. Loopback tests that run many simulated devices from one address must
+     * connection gets "503" on the file server (two at a time; more are closed at
+     * accept) and is closed at once on the cloud ports. max_conns is lowered to what
+     * the open-file limit allows (srv_priv.h: SRV_FD_RESERVE). Loopback tests that run many simulated devices from one address must
      * raise max_conns_per_ip (or give each device its own 127.x.y.z source). */
     int max_conns;              /* open connections in total (SRV_CONN_MAX_DEFAULT) */
     int max_conns_per_ip;       /* per peer address (SRV_CONN_PER_IP_DEFAULT); -1 = no limit */
@@ -101,7 +102,8 @@ struct srv_config {
  * - REJECTED: error = the HTTP status we answered (400, 404, 405, 408 head or body
  *   too slow, 411, 413, 416, 426, 431, 503 connection limit, or 404 for a WebSocket
  *   upgrade outside /api/ws), or the WebSocket close code we sent (1002 protocol
- *   error, 1003 binary frame, 1008 flooding, 1009 message over 2 KiB);
+ *   error, also a received close code no peer may send, 1003 binary frame, 1007
+ *   text or close reason not valid UTF-8, 1008 flooding, 1009 message over 2 KiB);
  *   detail = "<code> <request line or reason>". Connection-limit refusals are
  *   reported at most once a second (detail counts the ones in between).
  * - ERROR: detail = a sentence (e.g. a device ran out of upgrade attempts).

@@ -5,13 +5,19 @@
  * lws's LWS_CALLBACK_WSI_DESTROY. */
 #include "sonota/srv_priv.h"
 
+#include "io/fdlimit.h"
 #include "io/log.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>        /* TCP_INFO: the round trip for drain looks */
 #include <sys/socket.h>
 #if defined(__linux__)
 #include <linux/sockios.h>      /* SIOCOUTQ */
@@ -58,6 +64,9 @@ static void report_refusal(struct srv *s, const char *peer, const char *why)
     flush_refusals(s, now);
 }
 
+/* fd_slot value of a file-server connection let through for its 503 */
+#define FD_REFUSING (-1)
+
 /* Remembers which peer slot the descriptor fd holds (0 = none). */
 static int fd_map_set(struct srv *s, int fd, int v)
 {
@@ -94,7 +103,12 @@ static void release_fd(struct srv *s, int fd)
 {
     if (fd < 0 || (size_t)fd >= s->fd_cap || !s->fd_slot[fd])
         return;
-    release_slot(s, s->fd_slot[fd]);
+    if (s->fd_slot[fd] == FD_REFUSING) {
+        if (s->n_refusing)
+            s->n_refusing--;
+    } else {
+        release_slot(s, s->fd_slot[fd]);
+    }
     s->fd_slot[fd] = 0;
 }
 
@@ -144,8 +158,8 @@ int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
 int srv_conn_bind(struct srv *s, struct lws *wsi)
 {
     int fd = lws_get_socket_fd(wsi);
-    if (!s || fd < 0 || (size_t)fd >= s->fd_cap || !s->fd_slot[fd])
-        return -1;
+    if (!s || fd < 0 || (size_t)fd >= s->fd_cap || s->fd_slot[fd] <= 0)
+        return -1; /* not admitted, or let through for its 503 (released by fd) */
     lws_set_opaque_user_data(wsi, (void *)(uintptr_t)s->fd_slot[fd]);
     s->fd_slot[fd] = 0;
     return 0;
@@ -165,7 +179,7 @@ void srv_conn_release(struct lws *wsi)
     release_fd(s, lws_get_socket_fd(wsi));
 }
 
-int srv_conn_filter(struct lws *wsi, void *in)
+int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later)
 {
     struct srv *s = srv_of(wsi);
     int fd = (int)(intptr_t)in;
@@ -180,7 +194,13 @@ int srv_conn_filter(struct lws *wsi, void *in)
     if (!ip[0])
         snprintf(ip, sizeof ip, "?");
     snprintf(peer, sizeof peer, "%s:%d", ip, port);
-    return srv_conn_admit(s, fd, ip, peer);
+    if (srv_conn_admit(s, fd, ip, peer) == 0)
+        return 0;
+    if (!s || !can_refuse_later || s->n_refusing >= SRV_REFUSE_INFLIGHT_MAX ||
+        fd_map_set(s, fd, FD_REFUSING))
+        return -1;
+    s->n_refusing++;
+    return 0;
 }
 
 size_t srv_unacked(struct lws *wsi)
@@ -196,28 +216,115 @@ size_t srv_unacked(struct lws *wsi)
     return 0;
 }
 
-/* Makes room for max_conns descriptors (the default soft limit is often 1024, the
- * hard one much higher); lws sizes its tables from the limit at context creation.
- * If the hard limit is lower, fewer connections are admitted. */
+unsigned srv_drain_delay_ms(struct lws *wsi, unsigned attempt)
+{
+    unsigned rtt_ms = 1;
+#if defined(TCP_INFO)
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    int fd = lws_get_socket_fd(wsi);
+    if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+        ti.tcpi_rtt / 1000 > rtt_ms)
+        rtt_ms = ti.tcpi_rtt / 1000;
+#else
+    (void)wsi;
+#endif
+    uint64_t d = (uint64_t)rtt_ms << (attempt > 16 ? 16 : attempt);
+    return d > SRV_DRAIN_MAX_MS ? SRV_DRAIN_MAX_MS : (unsigned)d;
+}
+
+/* Makes room for max_conns descriptors if the hard limit allows (the default soft
+ * limit is often 1024, the hard one much higher); lws sizes its tables from the
+ * limit at context creation. Otherwise fewer connections are admitted: what fits
+ * beside the descriptors already open and those the program needs later. */
 void srv_fit_fd_limit(struct srv *s)
 {
-    struct rlimit rl;
-    rlim_t need = (rlim_t)s->max_conns + SRV_FD_RESERVE;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+    int open_now = so_fd_open_count();
+    if (open_now < 0)
+        open_now = 8; /* stdio, log, and a little more: the reserve covers the rest */
+    long need = (long)s->max_conns + open_now + SRV_FD_OWN + SRV_FD_RESERVE;
+    long lim = so_fd_limit_raise(need);
+    s->fd_limit = lim;
+    if (lim < 0 || lim >= need)
         return;
-    rlim_t want = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
-    if (want > rl.rlim_cur) {
-        struct rlimit nl = {want, rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
-            rl.rlim_cur = want;
+    long fit = lim - open_now - SRV_FD_OWN - SRV_FD_RESERVE;
+    if (fit < SRV_CONN_MIN)
+        fit = SRV_CONN_MIN;
+    if (fit >= s->max_conns)
+        return;
+    LOG_W("the open-file limit (%ld, %d already open) allows %ld connections, not %d; "
+          "raise it with 'ulimit -n %ld'", lim, open_now, fit, s->max_conns, need);
+    s->max_conns = (int)fit;
+}
+
+void srv_fd_guard_init(struct srv *s)
+{
+    s->n_listen = 0;
+    s->spare_fd = so_fd_spare_open();
+    int ports[3] = {s->http_port, s->https_port, s->plain_port};
+    struct in_addr want;
+    want.s_addr = htonl(INADDR_ANY);
+    if (s->bind_addr[0])
+        inet_pton(AF_INET, s->bind_addr, &want);
+    long lim = s->fd_limit > 0 && s->fd_limit < 65536 ? s->fd_limit : 65536;
+    for (int fd = 0; fd < lim && s->n_listen < SRV_LISTEN_MAX; fd++) {
+        int acc = 0;
+        socklen_t al = sizeof acc;
+        struct sockaddr_in a;
+        socklen_t sl = sizeof a;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0 || !acc ||
+            getsockname(fd, (struct sockaddr *)&a, &sl) != 0 || a.sin_family != AF_INET ||
+            a.sin_addr.s_addr != want.s_addr)
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (ports[k] && ntohs(a.sin_port) == ports[k])
+                s->listen_fd[s->n_listen++] = fd;
     }
-    if (rl.rlim_cur < need) {
-        int fit = rl.rlim_cur > 2 * SRV_FD_RESERVE ? (int)(rl.rlim_cur - SRV_FD_RESERVE)
-                                                    : SRV_FD_RESERVE;
-        LOG_W("the open-file limit (%llu) allows %d connections, not %d; raise it with "
-              "'ulimit -n %llu'", (unsigned long long)rl.rlim_cur, fit, s->max_conns,
-              (unsigned long long)need);
-        if (fit < s->max_conns)
-            s->max_conns = fit;
+}
+
+void srv_fd_guard_free(struct srv *s)
+{
+    if (s->spare_fd >= 0)
+        close(s->spare_fd);
+    s->spare_fd = -1;
+}
+
+void srv_fd_exhausted(struct srv *s, unsigned n)
+{
+    s->fd_dropped += n;
+    if (s->spare_fd >= 0) {
+        close(s->spare_fd);
+        s->spare_fd = -1;
     }
+    /* the freed slot takes one waiting connection at a time, closed at once; a
+     * bounded number per turn, the rest wait for the next */
+    for (int i = 0; i < s->n_listen; i++) {
+        for (int k = 0; k < 64; k++) {
+            struct pollfd p = {s->listen_fd[i], POLLIN, 0};
+            if (poll(&p, 1, 0) != 1)
+                break;
+            int fd = accept(s->listen_fd[i], NULL, NULL);
+            if (fd < 0)
+                break;
+            close(fd);
+            s->fd_dropped++;
+        }
+    }
+    s->spare_fd = so_fd_spare_open();
+    srv_fd_report(s);
+}
+
+void srv_fd_report(struct srv *s)
+{
+    uint64_t now = srv_mono_ms();
+    if (!s->fd_dropped || (s->fd_report_ms && now < s->fd_report_ms + SRV_FD_REPORT_MS))
+        return;
+    s->fd_report_ms = now;
+    char why[120];
+    snprintf(why, sizeof why, "out of file descriptors (open-file limit %ld): %u connections "
+             "dropped at accept", s->fd_limit, s->fd_dropped);
+    LOG_W("%s; raise the limit with 'ulimit -n'", why);
+    s->fd_dropped = 0;
+    report_refusal(s, "?", why);
 }

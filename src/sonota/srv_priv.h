@@ -40,16 +40,32 @@
  * accept timeout on the cloud vhost): covers garbage, half ClientHellos and
  * records announced but never sent. axTLS needs ~1-2 s for RSA-2048. */
 #define SRV_TLS_HANDSHAKE_TIMEOUT_S 10
-/* Descriptors kept free beyond max_conns: listeners, lws's own pipe, files, logs. */
-#define SRV_FD_RESERVE 64
+/* The descriptor budget (srv_fit_fd_limit, issue 13): connections are limited to
+ * the open-file limit minus what is open when the server starts, minus this
+ * server's own (listeners <= 3, lws's event pipe 2, the spare 1, refusals in flight
+ * SRV_REFUSE_INFLIGHT_MAX) and minus SRV_FD_RESERVE for the rest of the program
+ * after start (log and state files, libcurl's sockets, address scans, the
+ * FinalStage file server). Never fewer than SRV_CONN_MIN: one device needs three. */
+#define SRV_FD_OWN 8
+#define SRV_FD_RESERVE 16
+#define SRV_CONN_MIN 4
+/* File-server connections over a limit that still get their 503 at once; more
+ * are closed at accept, so refusals cannot use up descriptors. */
+#define SRV_REFUSE_INFLIGHT_MAX 2
+/* Accepts that failed for want of descriptors (EMFILE/ENFILE) are reported (log
+ * and REJECTED) at most this often, with a count. */
+#define SRV_FD_REPORT_MS 5000
+#define SRV_LISTEN_MAX 3
 /* Connection-limit refusals are reported as REJECTED at most this often (the
  * ones in between are counted into the next report). */
 #define SRV_REFUSE_REPORT_MS 1000
 /* Closing after an error reply: how long to wait for the peer's TCP to
  * acknowledge it before closing anyway (closing earlier could reset it away). */
 #define SRV_CLOSE_LINGER_MS 2000
-/* While waiting for acknowledgements, look again this often. */
-#define SRV_DRAIN_POLL_MS 10
+/* While waiting for acknowledgements, look again after about one round trip, then
+ * twice as long each time up to this (srv_drain_delay_ms): a few wake-ups per
+ * reply, where a fixed 10 ms look cost one wake-up per 10 ms (issue 13). */
+#define SRV_DRAIN_MAX_MS 200
 
 /* Open connections per peer address (the limit's bookkeeping). */
 struct srv_peer {
@@ -98,6 +114,16 @@ struct srv {
     unsigned refused_unreported;
     char refuse_why[120];                       /* of the last refusal */
     char refuse_peer[SRV_PEER_MAX];
+    int n_refusing;                             /* file-server 503s in flight */
+    long fd_limit;                              /* RLIMIT_NOFILE when created */
+
+    /* descriptors exhausted (EMFILE): our listening sockets, and the spare closed
+     * to accept-and-close what lws could not accept */
+    int listen_fd[SRV_LISTEN_MAX];
+    int n_listen;
+    int spare_fd;                               /* -1 if none */
+    unsigned fd_dropped;                        /* connections dropped since the report */
+    uint64_t fd_report_ms;
 };
 
 /* Delivers an event to the caller (dropped while destroying). */
@@ -127,17 +153,34 @@ int srv_conn_bind(struct srv *s, struct lws *wsi);
 void srv_conn_release(struct lws *wsi);
 /* LWS_CALLBACK_FILTER_NETWORK_CONNECTION (in = the accepted fd): srv_conn_admit
  * before lws does anything with the socket, so a refused TLS client costs no
- * handshake. Nonzero: lws closes it. */
-int srv_conn_filter(struct lws *wsi, void *in);
-/* Raises RLIMIT_NOFILE for max_conns (lowering max_conns if the hard limit is too
- * low, with a warning). Before lws_create_context. */
+ * handshake. Nonzero: lws closes it. With can_refuse_later (the file server) a
+ * refused connection is let through, marked, for its 503, while fewer than
+ * SRV_REFUSE_INFLIGHT_MAX are; srv_conn_bind then fails for it. */
+int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later);
+/* Raises RLIMIT_NOFILE for max_conns, or lowers max_conns to the descriptor budget
+ * (SRV_FD_OWN, SRV_FD_RESERVE) with a warning. Before lws_create_context. */
 void srv_fit_fd_limit(struct srv *s);
 /* Reports refusals counted since the last REJECTED once SRV_REFUSE_REPORT_MS passed. */
 void srv_flush_refusals(struct srv *s);
+/* After srv_create made its listeners: notes their descriptors and opens the spare. */
+void srv_fd_guard_init(struct srv *s);
+/* lws failed n accepts for want of descriptors: with the spare closed, accepts and
+ * closes what waits on our listeners (else poll() reports them again at once, a busy
+ * loop), and reports it at most every SRV_FD_REPORT_MS with a count. */
+void srv_fd_exhausted(struct srv *s, unsigned n);
+/* Reports the connections dropped since the last report once SRV_FD_REPORT_MS
+ * passed (srv_run_once calls it, so the last ones of a burst are reported too). */
+void srv_fd_report(struct srv *s);
+/* Closes the spare descriptor. */
+void srv_fd_guard_free(struct srv *s);
 /* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */
 void srv_sockaddr_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap, int *port);
 /* Bytes written to the socket that the peer's TCP has not acknowledged (Linux
  * SIOCOUTQ; counts TLS records too). 0 where unknown. */
 size_t srv_unacked(struct lws *wsi);
+/* How long to wait before the attempt-th look (0, 1, ...) at srv_unacked: the
+ * connection's smoothed round trip (at least 1 ms) doubled per attempt, at most
+ * SRV_DRAIN_MAX_MS. */
+unsigned srv_drain_delay_ms(struct lws *wsi, unsigned attempt);
 
 #endif

@@ -276,15 +276,17 @@ void ui_start(struct ui *u, const char *version, const struct ui_ctx *c, const c
         if (c->legacy)
             ui_add_num(o, "plainPort", c->plain_port);
         ui_add_str(o, "pace", pace);
+        ui_add_str(o, "bindIp", c->bind_ip ? c->bind_ip : "0.0.0.0");
         ui_ev_emit(u, o);
         return;
     }
     if (u->quiet)
         return;
     char line[UI_TEXT_MAX];
-    snprintf(line, sizeof line, "sonota %s: serving on %s (firmware http %d, cloud https %d%s)",
-             version, c->serving_ip ? c->serving_ip : "(none)", c->http_port, c->https_port,
-             c->legacy ? ", plain legacy port too" : "");
+    snprintf(line, sizeof line, "sonota %s: serving on %s (firmware http %d, cloud https %d%s), "
+             "listening on %s", version, c->serving_ip ? c->serving_ip : "(none)", c->http_port,
+             c->https_port, c->legacy ? ", plain legacy port too" : "",
+             c->bind_ip ? c->bind_ip : "0.0.0.0 (every interface)");
     ui_say(u, u->out, C_BOLD, line);
 }
 

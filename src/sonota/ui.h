@@ -48,6 +48,7 @@ struct ui_ctx {
     const char *deviceid;
     int http_port, https_port, plain_port, legacy;
     int check_ip;
+    const char *bind_ip;   /* what the servers listen on; NULL = every interface */
 };
 
 struct ui_image {

@@ -199,6 +199,14 @@ bad = [  # (name, port, bytes, status)
     ("Content-Length over 2 KiB (dispatch)", L, P + b"Content-Length: 99999999999\r\n\r\n" + D, 413),
     ("Content-Length over 4 KiB (DIY result)", H,
      b"POST /api/device/otaFlash HTTP/1.1\r\nHost: x\r\nContent-Length: 4097\r\n\r\n{", 413),
+    # issue 13, item 8: head and body in one write (5000 bytes): the 413 must arrive,
+    # not be destroyed by a reset for the unread body
+    ("5000-byte POST to /api/device/otaFlash in one write", H,
+     b"POST /api/device/otaFlash HTTP/1.1\r\nHost: x\r\nContent-Length: 4931\r\n\r\n" +
+     b'{"error":0,"x":"' + b"a" * 4913 + b'"}', 413),
+    ("64 KiB POST to /api/device/otaFlash in one write", H,
+     b"POST /api/device/otaFlash HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n" +
+     b"a" * 65536, 413),
     ("dispatch without Content-Length", L, P + b"\r\n" + D, 411),
     ("HTTP/0.9 request", H, b"GET /ota/" + U1.encode() + b"\r\n\r\n", 400),
     ("HTTP/2 preface", H, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400),

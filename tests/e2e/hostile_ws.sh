@@ -97,6 +97,19 @@ violation("64-bit length for a register (non-minimal)", [frame(reg, lenform=64)]
 violation("64-bit length with the top bit set", [bytes([0x81, 0xff]) + struct.pack(">Q", 1 << 63) + b"\0" * 4], 1002)
 violation("frame over 2 KiB (3000 bytes)", [frame(b"{" + b" " * 2998 + b"}")], 1009)
 violation("fragments adding up to 2049 bytes", [frame(b"{" + b" " * 1500, fin=False), frame(b" " * 547 + b"}", op=0)], 1009)
+# issue 13, item 8: text must be UTF-8 (RFC 6455 §8.1: 1007); a close code no peer may
+# send (§7.4: 999, 1005, 5000, ...) is a protocol error (1002), never echoed
+violation("invalid UTF-8 in a text frame", [frame(b'{"a":"\xc3\x28"}')], 1007)
+violation("invalid UTF-8 after register", [frame(b"\xff\xfe\x00")], 1007, registered=True)
+violation("invalid UTF-8 cut across fragments",
+          [frame(b'{"a":"\xe2\x82', fin=False), frame(b'\x28"}', op=0)], 1007)
+violation("surrogate U+D800 (CESU) in a text frame", [frame(b'{"a":"\xed\xa0\x80"}')], 1007)
+violation("close code 999", [frame(struct.pack(">H", 999), op=8)], 1002)
+violation("close code 1005 (never sent)", [frame(struct.pack(">H", 1005), op=8)], 1002)
+violation("close code 1006 (never sent)", [frame(struct.pack(">H", 1006), op=8)], 1002)
+violation("close code 2000 (unassigned)", [frame(struct.pack(">H", 2000), op=8)], 1002)
+violation("close code 5000", [frame(struct.pack(">H", 5000), op=8)], 1002)
+violation("close reason not UTF-8", [frame(struct.pack(">H", 1000) + b"\xc0\xaf", op=8)], 1007)
 violation("flood: 200 date requests at once",
           [b"".join(frame(msg(FACTORY, "date")) for _ in range(200))], 1008, registered=True)
 
@@ -130,12 +143,16 @@ assert d and "date" in d, d
 send(s, frame(struct.pack(">H", 1000) + b"bye", op=8))
 fr, end = read_frames(s, 3)
 assert fr == [(8, struct.pack(">H", 1000))] and end != "OPEN", fr
+s = ws_open(S)
+send(s, frame(struct.pack(">H", 4000) + "au revoir é".encode(), op=8))
+fr, end = read_frames(s, 3)
+assert fr == [(8, struct.pack(">H", 4000))] and end != "OPEN", fr
 say("accepted: a fragmented register with a ping between fragments, pong 8A 00, "
-    "a 2048-byte message; a client close is echoed (1000) and closed")
+    "a 2048-byte message; a client close is echoed (1000, 4000 with a UTF-8 reason) and closed")
 
 # ---- bad messages: ignored, no answer, the session goes on ----
 s = ws_open(S)
-ignored = [b"[]", b'"register"', b"5", b"null", b"true", b"{", b"{}}", b"\xff\xfe\x00",
+ignored = [b"[]", b'"register"', b"5", b"null", b"true", b"{", b"{}}", b"\x01\x7f\x00",
            b"[" * 1000 + b"]" * 1000, b'{"a":' * 300 + b"1" + b"}" * 300,
            b'{"action":"register","deviceid":"' + b"1" * 2000 + b'"}',
            json.dumps({"action": "register", "apikey": FACTORY, "deviceid": 7}).encode(),
@@ -222,9 +239,9 @@ for i, s in enumerate(socks):
 say("200 sessions at once: each register answered on its own session")
 timed.join(60 * SLOW)
 PY
-pass "bad handshakes, frame violations (1002/1003/1008/1009), bad messages ignored, register timeout"
+pass "bad handshakes, frame violations (1002/1003/1007/1008/1009), bad messages ignored, register timeout"
 
-for code in 1002 1003 1008 1009 426; do
+for code in 1002 1003 1007 1008 1009 426; do
     hl_wait_ev main "REJECTED.*error=$code "
 done
 n=$(hl_ev_count main 'UPGRADE_ACK')

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FILE_MAX (4u << 20)
 
@@ -84,7 +86,8 @@ static int usage(void)
             "               [--bind IP] [--serving-ip IP] [--pace auto|fast|slow]\n"
             "               [--file NAME=PATH]... [--user1 NAME --user2 NAME] [--version V]\n"
             "               [--paced-ip IP] [--max-conns N] [--max-conns-per-ip N]\n"
-            "               [--ws-idle S] [--max-seconds S] [--debug]\n");
+            "               [--ws-idle S] [--max-seconds S] [--debug]\n"
+            "               [--fill-fds S]   (use up every descriptor for S seconds)\n");
     return 2;
 }
 
@@ -99,7 +102,7 @@ int main(int argc, char **argv)
     cfg.upgrade_version = "99.99.99";
     unsigned char *data[SRV_FILES_MAX] = {0};
     const char *paced_ip = NULL;
-    double max_seconds = 0;
+    double max_seconds = 0, fill_seconds = 0;
     int rc = 2;
     so_log_set_tag("srvtest");
 
@@ -143,6 +146,8 @@ int main(int argc, char **argv)
             cfg.ws_idle_timeout_s = atoi(v);
         else if (!strcmp(a, "--max-seconds"))
             max_seconds = atof(v);
+        else if (!strcmp(a, "--fill-fds"))
+            fill_seconds = atof(v);
         else if (!strcmp(a, "--pace")) {
             if (!strcmp(v, "auto"))
                 cfg.pace = SRV_PACE_AUTO;
@@ -196,6 +201,18 @@ int main(int argc, char **argv)
         srv_set_paced(s, paced_ip, 1);
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* --fill-fds: every free descriptor taken (as a leak elsewhere in a program
+     * would), so the server's accepts fail with EMFILE until they are given back */
+    int fill_first = -1, fill_last = -1;
+    if (fill_seconds > 0) {
+        int fd;
+        while ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+            if (fill_first < 0)
+                fill_first = fd;
+            fill_last = fd;
+        }
+        printf("FILLED %d\n", fill_last - fill_first + 1);
+    }
     rc = 0;
     while (!g_stop) {
         if (srv_run_once(s, 200) < 0) {
@@ -205,6 +222,12 @@ int main(int argc, char **argv)
         }
         clock_gettime(CLOCK_MONOTONIC, &t);
         double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        if (fill_first >= 0 && el >= fill_seconds) {
+            for (int fd = fill_first; fd <= fill_last; fd++)
+                close(fd);
+            fill_first = -1;
+            printf("UNFILLED\n");
+        }
         if (max_seconds > 0 && el >= max_seconds)
             break;
     }

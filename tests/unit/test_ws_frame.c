@@ -361,6 +361,25 @@ static void round_trip(void **state)
     }
 }
 
+/* RFC 6455 §7.4: which received close codes are legal (a table of every edge). */
+static void close_codes(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned code;
+        int valid;
+    } t[] = {
+        {0, 0},     {999, 0},   {1000, 1},  {1001, 1},  {1002, 1},  {1003, 1},
+        {1004, 0},  {1005, 0},  {1006, 0},  {1007, 1},  {1008, 1},  {1009, 1},
+        {1010, 1},  {1011, 1},  {1012, 1},  {1013, 1},  {1014, 1},  {1015, 0},
+        {1016, 0},  {2999, 0},  {3000, 1},  {3999, 1},  {4000, 1},  {4999, 1},
+        {5000, 0},  {65535, 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (so_ws_close_code_valid(t[i].code) != t[i].valid)
+            fail_msg("close code %u: expected %s", t[i].code, t[i].valid ? "valid" : "invalid");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +387,7 @@ int main(void)
         cmocka_unit_test(payload_limit), cmocka_unit_test(byte_by_byte),
         cmocka_unit_test(decode_stream), cmocka_unit_test(unmask),
         cmocka_unit_test(encode),        cmocka_unit_test(round_trip),
+        cmocka_unit_test(close_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
