@@ -17,6 +17,18 @@ static enum so_err fail(char *why, size_t cap, enum so_err code, const char *fmt
     return code;
 }
 
+static const char *slot_why_text(enum espimg_slot_why w)
+{
+    switch (w) {
+    case ESPIMG_SLOT_WHY_NONE: return "";
+    case ESPIMG_SLOT_WHY_ENTRY: return "entry point not in IRAM";
+    case ESPIMG_SLOT_WHY_FEW: return "too few references into either slot's irom";
+    case ESPIMG_SLOT_WHY_START: return "code does not start at 0x40201010 or 0x40281010";
+    case ESPIMG_SLOT_WHY_OUTSIDE: return "references outside the slot's irom";
+    }
+    return "?";
+}
+
 static enum so_err check_user(const struct espimg_info *in, size_t len, int slot, char *why,
                               size_t cap)
 {
@@ -45,13 +57,17 @@ static enum so_err check_user(const struct espimg_info *in, size_t len, int slot
                     "the file is corrupt; download or build it again.",
                     in->checksum_stored, in->checksum_computed);
     if (in->slot == 0) {
-        char ev[320];
-        espimg_slot_evidence(in, ev, sizeof ev);
+        const struct espimg_slot_refs *r = &in->slot_refs[slot - 1];
         return fail(why, cap, SO_E_IMG_SLOT,
-                    "This image is linked for neither OTA slot (slot unknown: %s); a %s image "
-                    "must be linked with irom0 at exactly 0x%08x, or it crashes after the "
-                    "reboot. Use --force only if you built it so.",
-                    ev, use, slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2);
+                    "This image is linked for neither OTA slot (slot unknown: %s; entry "
+                    "0x%08x; %u references into the flash mapping, 0x%08x..0x%08x; %s's "
+                    "window: %u inside, %u in its first 4 KiB, %u below, %u past its end); a "
+                    "%s image must be linked with irom0 at exactly 0x%08x, or it crashes "
+                    "after the reboot. Use --force only if you built it so.",
+                    slot_why_text(in->slot_why), (unsigned)in->entry, (unsigned)in->refs_map,
+                    (unsigned)in->ref_lo, (unsigned)in->ref_hi, use, (unsigned)r->inside,
+                    (unsigned)r->head, (unsigned)r->below, (unsigned)r->above, use,
+                    slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2);
     }
     if (in->slot != slot)
         return fail(why, cap, SO_E_IMG_SLOT,
@@ -248,13 +264,6 @@ void espimg_parse_error(const struct espimg_info *info, enum so_err err, char *w
 
 void espimg_slot_evidence(const struct espimg_info *in, char *out, size_t cap)
 {
-    static const char *const why_text[] = {
-        [ESPIMG_SLOT_WHY_NONE] = "",
-        [ESPIMG_SLOT_WHY_ENTRY] = "entry point not in IRAM",
-        [ESPIMG_SLOT_WHY_FEW] = "too few references into either slot's irom",
-        [ESPIMG_SLOT_WHY_START] = "code does not start at 0x40201010 or 0x40281010",
-        [ESPIMG_SLOT_WHY_OUTSIDE] = "references outside the slot's irom",
-    };
     const struct espimg_slot_refs *r = in->slot_refs;
     int n = snprintf(out, cap, "entry 0x%08x%s; %u reference%s into the flash mapping",
                      (unsigned)in->entry, in->entry_iram ? " (IRAM)" : " (NOT in IRAM)",
@@ -270,9 +279,8 @@ void espimg_slot_evidence(const struct espimg_info *in, char *out, size_t cap)
                       "(%u of them within 256 B), %u elsewhere", s + 1, (unsigned)r[s].inside,
                       (unsigned)r[s].head, (unsigned)r[s].below, (unsigned)r[s].above,
                       (unsigned)r[s].edge, (unsigned)r[s].outside);
-    if (!in->slot && (unsigned)in->slot_why < sizeof why_text / sizeof why_text[0] &&
-        n >= 0 && (size_t)n < cap)
-        snprintf(out + n, cap - (size_t)n, " => %s", why_text[in->slot_why]);
+    if (!in->slot && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, " => %s", slot_why_text(in->slot_why));
 }
 
 enum so_err espimg_check(const struct espimg_info *info, size_t len, enum espimg_use use,

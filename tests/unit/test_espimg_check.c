@@ -128,7 +128,7 @@ static void slot_detection(void **state)
     assert_int_equal(in.slot, 0);
     assert_int_equal(in.slot_why, ESPIMG_SLOT_WHY_ENTRY);
     assert_int_equal(espimg_check(&in, n, ESPIMG_USE_USER2, why, sizeof why), SO_E_IMG_SLOT);
-    assert_non_null(strstr(why, "NOT in IRAM"));
+    assert_non_null(strstr(why, "entry point not in IRAM"));
     free(b);
     /* nothing points anywhere: unknown, refused with a hint */
     b = hand_v2(0x40100004u, 64, 0, &n);
