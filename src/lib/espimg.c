@@ -326,25 +326,18 @@ const char *espimg_chip_name(unsigned chip_id)
     return NULL;
 }
 
-/* Where an ESP8266 segment can load (esptool's ESP8266 memory map): DPORT, DRAM, IRAM,
- * the flash mapping. */
-static int esp8266_addr(uint32_t a)
-{
-    return (a >= 0x3FF00000u && a < 0x3FF00010u) || (a >= 0x3FFE8000u && a < 0x40000000u) ||
-           (a >= ESPIMG_IRAM_START && a < ESPIMG_IRAM_END) ||
-           (a >= ESPIMG_IROM_MAP && a < ESPIMG_IROM_END);
-}
-
 /* ESP32-family image (esptool's firmware image format): the 8-byte header, a 16-byte
  * extended header (wp pin, drive, chip id u16 at 12, revisions, 4 reserved zero bytes at
  * 19, hash_appended 0/1 at 23), then the segments at 24. All of it must hold, including a
- * segment table that fits the file, and bytes 8..11 (wp pin 0xEE and drive settings) must
- * not read as an ESP8266 load address, so an ESP8266 image is not taken for one. */
+ * segment table that fits the file, and bytes 8..11 (wp pin, usually 0xEE, and drive
+ * settings, usually 0) must not read as an ESP8266 segment address: every ESP8266 address
+ * (DPORT, DRAM, IRAM, ROM, flash mapping) has 0x3F or 0x40 as its top byte. So an ESP8266
+ * image is never taken for one. */
 static int is_esp32(const uint8_t *data, size_t len, unsigned *chip)
 {
     if (len < 24 || data[0] != ESPIMG_MAGIC_V1 || data[1] == 0 || data[1] > ESPIMG_MAX_SEGMENTS)
         return 0;
-    if (esp8266_addr(rd32(data + 8)))
+    if (data[11] == 0x3F || data[11] == 0x40)
         return 0;
     unsigned id = (unsigned)data[12] | (unsigned)data[13] << 8;
     if (!espimg_chip_name(id) || (data[19] | data[20] | data[21] | data[22]) != 0 || data[23] > 1)
