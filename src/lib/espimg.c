@@ -90,10 +90,10 @@ static void tally(uint32_t w, uint32_t base, uint32_t ilen, struct espimg_slot_r
             r->head++;
     } else if (v < b && b - v <= ESPIMG_SLOT_EDGE) {
         r->below++;
-        r->edge += b - v <= ESPIMG_SLOT_NEAR;
+        r->edge += b - v <= ESPIMG_SLOT_NEAR && v % 4 == 0;
     } else if (v >= end && v - end < ESPIMG_SLOT_EDGE) {
         r->above++;
-        r->edge += v - end < ESPIMG_SLOT_NEAR;
+        r->edge += v - end < ESPIMG_SLOT_NEAR && v % 4 == 0;
     } else {
         r->outside++;
     }
@@ -124,11 +124,12 @@ static enum espimg_slot_why slot_fits(const struct espimg_slot_refs *r)
         return ESPIMG_SLOT_WHY_FEW;
     if (r->head == 0)
         return ESPIMG_SLOT_WHY_START;
-    /* Just below the base and just past the end nothing can be; in the 4 KiB around them
-     * random data words are tolerated only in proportion to a big image's references;
-     * elsewhere a little noise. */
+    /* Just below the base and just past the end nothing can be; random data words (one
+     * in 4096 falls into the 1 MB mapping) are tolerated only in proportion to a big
+     * image's references: barely at the edge, a little in the 4 KiB around, some
+     * elsewhere. */
     uint32_t edge_noise = r->inside / 256;
-    if (r->edge || r->below > edge_noise || r->above > edge_noise ||
+    if (r->edge > r->inside / 2048 || r->below > edge_noise || r->above > edge_noise ||
         (uint64_t)r->outside * ESPIMG_SLOT_NOISE > r->inside)
         return ESPIMG_SLOT_WHY_OUTSIDE;
     return ESPIMG_SLOT_WHY_NONE;

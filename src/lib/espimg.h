@@ -91,8 +91,9 @@ struct espimg_slot_refs {
     uint32_t head;    /* in [B, B+4 KiB): code starts at B exactly (nothing lies below it) */
     uint32_t below;   /* in [B-4 KiB, B): impossible for code linked at B */
     uint32_t above;   /* in [B+L, B+L+4 KiB): impossible for code of length L at B */
-    uint32_t edge;    /* of below + above, those within 256 bytes of the window: code
-                         linked 16 bytes off (0x40201000, 0x40201020) lands here */
+    uint32_t edge;    /* of below + above, the 4-aligned ones within 256 bytes of the
+                         window: code linked 16 bytes off (0x40201000, 0x40201020) lands
+                         here (function addresses are 4-aligned, random words mostly not) */
     uint32_t outside; /* every other reference into the mapping */
 };
 #define ESPIMG_SLOT_REFS_MIN 8      /* fewer references than this decide nothing */
