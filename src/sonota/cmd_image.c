@@ -30,16 +30,18 @@ static const char usage_main[] =
     "\n"
     "'sonota image COMMAND --help' describes each command.\n"
     "Uses: user1/user2 = stock OTA slots (v2 image linked for that slot, <= 471040 B);\n"
-    "final = FinalStage image (full Arduino image: eboot + app at 0x1000, DOUT, 1MB,\n"
-    "<= 524288 B); diy = DIY-mode image (v1, DOUT, 1MB, <= 520192 B).\n"
+    "final = FinalStage image (complete full Arduino image: eboot + app at 0x1000, DOUT,\n"
+    "1MB, <= 524288 B); diy = DIY-mode image (the same, <= 520192 B). tasmota-minimal is\n"
+    "never a first image; .bin.gz must be unpacked first; ESP32 images are named.\n"
     "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid image.\n";
 
 static const char usage_info[] =
     "usage: sonota image info [--json] [--use user1|user2|final|diy] FILE...\n"
     "\n"
     "Shows format, flash mode/size/frequency, entry, segments, checksum and v2 CRC (stored\n"
-    "and computed), the OTA slot a v2 image is linked for, whether it is a full Arduino\n"
-    "image (eboot + app at 0x1000), SHA-256, and for each use whether the image is fit.\n"
+    "and computed), the OTA slot a v2 image is linked for with the evidence (entry point,\n"
+    "references into each slot's window), whether it is a full Arduino image (eboot + app\n"
+    "at 0x1000) and tasmota-minimal, SHA-256, and for each use whether the image is fit.\n"
     "\n"
     "  --json        one JSON array with an object per FILE, on stdout\n"
     "  --use USE     also exit 3 when an image is unfit for USE\n"
