@@ -25,11 +25,27 @@ static void segs_inside(const struct espimg_segment *s, unsigned n, size_t size)
 static void image(const uint8_t *data, size_t size)
 {
     struct espimg_info in;
+    char why[512];
     enum so_err e = espimg_parse(data, size, &in);
     if (e != SO_OK) {
         assert(e == SO_E_IMG_SHORT || e == SO_E_IMG_MAGIC || e == SO_E_IMG_SEGMENTS);
+        assert(in.foreign == ESPIMG_FOREIGN_NONE || e == SO_E_IMG_MAGIC);
+        espimg_parse_error(&in, e, why, sizeof why);
+        assert(why[0] != '\0');
         return;
     }
+    assert(in.foreign == ESPIMG_FOREIGN_NONE);
+    espimg_slot_evidence(&in, why, sizeof why);
+    if (in.format == ESPIMG_FMT_V2) {
+        assert(in.slot == 0 || (in.entry_iram && in.slot_why == ESPIMG_SLOT_WHY_NONE));
+        assert(in.slot != 0 || in.slot_why != ESPIMG_SLOT_WHY_NONE);
+        assert(in.refs_slot1 + in.refs_slot2 <= in.refs_map);
+    }
+    /* what final/diy accept, the device boots */
+    enum so_err boot = espimg_check_boot(&in, why, sizeof why);
+    if (espimg_check(&in, size, ESPIMG_USE_DIY, NULL, 0) == SO_OK ||
+        espimg_check(&in, size, ESPIMG_USE_FINAL, NULL, 0) == SO_OK)
+        assert(boot == SO_OK && in.full_image && !in.tasmota_minimal);
     assert(in.used_len <= size && in.trailing == size - in.used_len && in.len == size);
     assert(in.format == ESPIMG_FMT_V1 || in.format == ESPIMG_FMT_V2);
     segs_inside(in.seg, in.nsegs, size);
@@ -39,7 +55,6 @@ static void image(const uint8_t *data, size_t size)
         segs_inside(in.app.seg, in.app.nsegs, size);
     assert(in.slot >= 0 && in.slot <= 2);
     for (int u = 0; u < ESPIMG_USE__COUNT; u++) {
-        char why[512];
         e = espimg_check(&in, size, (enum espimg_use)u, why, sizeof why);
         assert(e == SO_OK || e == SO_E_IMG_FORMAT || e == SO_E_IMG_CHECKSUM ||
                e == SO_E_IMG_CRC || e == SO_E_IMG_SLOT || e == SO_E_IMG_FLASH_MODE ||
@@ -62,7 +77,16 @@ static void elf(const uint8_t *data, size_t size, int version)
         return;
     }
     struct espimg_info in;
-    assert(espimg_parse(img, n, &in) == SO_OK);
+    e = espimg_parse(img, n, &in);
+    if (e != SO_OK) {
+        /* Only a v1 image whose first segment lies outside every ESP8266 region (elf2img
+         * notes it; no ESP8266 address has a top byte other than 0x3F/0x40) can look
+         * exactly like an ESP32 header; it is named ESP32, as it could not run anyway. */
+        assert(version == 1 && e == SO_E_IMG_MAGIC && in.foreign == ESPIMG_FOREIGN_ESP32);
+        assert(img[11] != 0x3F && img[11] != 0x40 && strstr(msg, "outside the ESP8266"));
+        free(img);
+        return;
+    }
     assert(in.format == (version == 2 ? ESPIMG_FMT_V2 : ESPIMG_FMT_V1));
     assert(in.used_len == n && in.checksum_ok && in.flash_mode == o.flash_mode);
     assert(version == 1 || in.crc_ok);

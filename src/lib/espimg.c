@@ -79,52 +79,94 @@ static int slot_of_addr(uint32_t a)
     return 0;
 }
 
-/* Counts aligned 32-bit words of a segment's data that point into slot 1's or slot 2's irom
- * window, each window as long as the image's irom. The lx106 toolchain is used with
- * -mlongcalls, so code holds literal pools full of absolute irom addresses; random bytes hit
- * a window only about irom_len / 2^32 of the time. */
-static void count_refs(const uint8_t *d, uint32_t n, uint32_t irom_len, struct espimg_info *o)
+/* One reference w (a word in the flash mapping) against one slot's base B and irom
+ * length L (see struct espimg_slot_refs). */
+static void tally(uint32_t w, uint32_t base, uint32_t ilen, struct espimg_slot_refs *r)
 {
-    for (uint32_t i = 0; i + 4 <= n; i += 4) {
-        uint32_t w = rd32(d + i);
-        if (w >= ESPIMG_IROM_SLOT1 && w - ESPIMG_IROM_SLOT1 < irom_len)
-            o->refs_slot1++;
-        else if (w >= ESPIMG_IROM_SLOT2 && w - ESPIMG_IROM_SLOT2 < irom_len)
-            o->refs_slot2++;
+    uint64_t b = base, end = b + ilen, v = w;
+    if (v >= b && v < end) {
+        r->inside++;
+        if (v - b < ESPIMG_SLOT_EDGE)
+            r->head++;
+    } else if (v < b && b - v <= ESPIMG_SLOT_EDGE) {
+        r->below++;
+        r->edge += b - v <= ESPIMG_SLOT_NEAR && v % 4 == 0;
+    } else if (v >= end && v - end < ESPIMG_SLOT_EDGE) {
+        r->above++;
+        r->edge += v - end < ESPIMG_SLOT_NEAR && v % 4 == 0;
+    } else {
+        r->outside++;
     }
 }
 
-#define REFS_MIN 8   /* fewer references than this decide nothing */
-#define REFS_RATIO 4 /* the winning slot needs this many times the other's count */
+/* Every aligned word of a segment whose value lies in the flash mapping. */
+static void collect_refs(const uint8_t *d, uint32_t n, struct espimg_info *o)
+{
+    for (uint32_t i = 0; i + 4 <= n; i += 4) {
+        uint32_t w = rd32(d + i);
+        if (w < ESPIMG_IROM_MAP || w >= ESPIMG_IROM_END)
+            continue;
+        if (!o->refs_map || w < o->ref_lo)
+            o->ref_lo = w;
+        if (!o->refs_map || w > o->ref_hi)
+            o->ref_hi = w;
+        o->refs_map++;
+        tally(w, ESPIMG_IROM_SLOT1, o->irom.len, &o->slot_refs[0]);
+        tally(w, ESPIMG_IROM_SLOT2, o->irom.len, &o->slot_refs[1]);
+    }
+}
 
-/* Which slot a v2 image was linked for (irom org 0x40201010 or 0x40281010, §4/§5): the entry
- * point if it lies in an irom window, else the references its code makes. */
+/* Is the code consistent with irom linked at exactly this slot's base? Returns the reason
+ * it is not, or ESPIMG_SLOT_WHY_NONE. */
+static enum espimg_slot_why slot_fits(const struct espimg_slot_refs *r)
+{
+    if (r->inside < ESPIMG_SLOT_REFS_MIN)
+        return ESPIMG_SLOT_WHY_FEW;
+    if (r->head == 0)
+        return ESPIMG_SLOT_WHY_START;
+    /* Just below the base and just past the end nothing can be; random data words (one
+     * in 4096 falls into the 1 MB mapping) are tolerated only in proportion to a big
+     * image's references: barely at the edge, a little in the 4 KiB around, some
+     * elsewhere. */
+    uint32_t edge_noise = r->inside / 256;
+    if (r->edge > r->inside / 2048 || r->below > edge_noise || r->above > edge_noise ||
+        (uint64_t)r->outside * ESPIMG_SLOT_NOISE > r->inside)
+        return ESPIMG_SLOT_WHY_OUTSIDE;
+    return ESPIMG_SLOT_WHY_NONE;
+}
+
+/* Which slot a v2 image was linked for (§4/§5: irom mapped at 0x40200000 + flash offset +
+ * 0x10, so 0x40201010 for user1 and 0x40281010 for user2). The entry point must be in
+ * IRAM, and the code's references into the flash mapping must fit code that starts at
+ * exactly one of the two bases and is as long as the irom (slot_fits). Counting pointers
+ * into a window is not enough: code linked at 0x40202010 lies inside user1's window too. */
 static void find_slot_v2(const uint8_t *data, struct espimg_info *o)
 {
-    int s = slot_of_addr(o->entry);
-    if (s) {
-        o->slot = s;
-        o->slot_how = ESPIMG_SLOT_BY_ENTRY;
+    o->entry_iram = o->entry >= ESPIMG_IRAM_START && o->entry < ESPIMG_IRAM_END;
+    collect_refs(data + o->irom.offset, o->irom.len, o);
+    for (unsigned i = 0; i < o->nsegs; i++)
+        collect_refs(data + o->seg[i].offset, o->seg[i].len, o);
+    o->refs_slot1 = o->slot_refs[0].inside;
+    o->refs_slot2 = o->slot_refs[1].inside;
+    o->slot_how = ESPIMG_SLOT_UNKNOWN;
+    if (!o->entry_iram) {
+        o->slot_why = ESPIMG_SLOT_WHY_ENTRY;
         return;
     }
-    for (unsigned i = 0; i < o->nsegs; i++) {
-        s = slot_of_addr(o->seg[i].addr);
-        if (s) {
-            o->slot = s;
-            o->slot_how = ESPIMG_SLOT_BY_SEGMENT;
-            return;
-        }
-    }
-    uint32_t ilen = o->irom.len;
-    count_refs(data + o->irom.offset, o->irom.len, ilen, o);
-    for (unsigned i = 0; i < o->nsegs; i++)
-        count_refs(data + o->seg[i].offset, o->seg[i].len, ilen, o);
-    uint64_t r1 = o->refs_slot1, r2 = o->refs_slot2;
-    if (r1 >= REFS_MIN && r1 >= REFS_RATIO * r2)
+    enum espimg_slot_why w1 = slot_fits(&o->slot_refs[0]);
+    enum espimg_slot_why w2 = slot_fits(&o->slot_refs[1]);
+    if (w1 == ESPIMG_SLOT_WHY_NONE && w2 != ESPIMG_SLOT_WHY_NONE)
         o->slot = 1;
-    else if (r2 >= REFS_MIN && r2 >= REFS_RATIO * r1)
+    else if (w2 == ESPIMG_SLOT_WHY_NONE && w1 != ESPIMG_SLOT_WHY_NONE)
         o->slot = 2;
-    o->slot_how = o->slot ? ESPIMG_SLOT_BY_REFS : ESPIMG_SLOT_UNKNOWN;
+    if (o->slot) {
+        o->slot_how = ESPIMG_SLOT_BY_REFS;
+        return;
+    }
+    /* Neither (or, impossibly, both): report the reason of the slot with more evidence. */
+    o->slot_why = o->slot_refs[1].inside > o->slot_refs[0].inside ? w2 : w1;
+    if (o->slot_why == ESPIMG_SLOT_WHY_NONE)
+        o->slot_why = ESPIMG_SLOT_WHY_OUTSIDE;
 }
 
 /* A v1 image says where it runs through a segment inside an irom window (the Arduino app's
@@ -163,6 +205,47 @@ static void arduino_crc(const uint8_t *data, size_t len, struct espimg_info *o)
     o->arduino_crc_ok = c == o->arduino_crc_stored;
 }
 
+/* The app's irom segment (a load address in the flash mapping) must load where the flash
+ * holding its data is mapped once the image sits at 0x0: 0x40200000 + file offset. */
+static void app_irom_place(struct espimg_info *o)
+{
+    for (unsigned i = 0; i < o->app.nsegs; i++) {
+        const struct espimg_segment *sg = &o->app.seg[i];
+        if (sg->addr < ESPIMG_IROM_MAP || sg->addr >= ESPIMG_IROM_END)
+            continue;
+        uint32_t want = ESPIMG_IROM_MAP + sg->offset;
+        if (sg->addr != want) {
+            o->app_irom_misplaced = 1;
+            o->app_irom_addr = sg->addr;
+            o->app_irom_want = want;
+            return;
+        }
+    }
+}
+
+static const uint8_t *find_bytes(const uint8_t *h, size_t hn, const char *needle, size_t nn)
+{
+    while (hn >= nn) {
+        const uint8_t *p = memchr(h, needle[0], hn - nn + 1);
+        if (!p)
+            return NULL;
+        if (!memcmp(p, needle, nn))
+            return p;
+        hn -= (size_t)(p - h) + 1;
+        h = p + 1;
+    }
+    return NULL;
+}
+
+/* Tasmota's minimal build: PSTR(CODE_IMAGE_STR) puts "minimal" on its own, NUL before and
+ * after (PROGMEM strings are 4-byte aligned, padded with NULs), and every Tasmota build
+ * says "Tasmota". Other builds only hold "-minimal" inside the format of their OTA URL. */
+static int is_tasmota_minimal(const uint8_t *data, size_t len)
+{
+    static const char mark[] = "\0minimal\0";
+    return find_bytes(data, len, "Tasmota", 7) && find_bytes(data, len, mark, sizeof mark - 1);
+}
+
 static enum so_err parse_v1(const uint8_t *data, size_t len, struct espimg_info *o)
 {
     struct espimg_hdr h;
@@ -183,12 +266,14 @@ static enum so_err parse_v1(const uint8_t *data, size_t len, struct espimg_info 
             o->used_len = o->app.end;
             find_slot_v1(&o->app, o);
             arduino_crc(data, len, o);
+            app_irom_place(o);
         } else {
             memset(&o->app, 0, sizeof o->app);
         }
     }
     if (!o->full_image)
         find_slot_v1(&h, o);
+    o->tasmota_minimal = is_tasmota_minimal(data, len);
     return SO_OK;
 }
 
@@ -225,6 +310,52 @@ static enum so_err parse_v2(const uint8_t *data, size_t len, struct espimg_info 
     return SO_OK;
 }
 
+static const struct {
+    unsigned id;
+    const char *name;
+} chips[] = {
+    {0x00, "ESP32"},    {0x02, "ESP32-S2"}, {0x05, "ESP32-C3"},  {0x09, "ESP32-S3"},
+    {0x0C, "ESP32-C2"}, {0x0D, "ESP32-C6"}, {0x10, "ESP32-H2"},  {0x12, "ESP32-P4"},
+    {0x14, "ESP32-C61"}, {0x17, "ESP32-C5"}, {0x19, "ESP32-H21"}, {0x1C, "ESP32-H4"},
+};
+
+const char *espimg_chip_name(unsigned chip_id)
+{
+    for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++)
+        if (chips[i].id == chip_id)
+            return chips[i].name;
+    return NULL;
+}
+
+/* ESP32-family image (esptool's firmware image format): the 8-byte header, a 16-byte
+ * extended header (wp pin, drive, chip id u16 at 12, revisions, 4 reserved zero bytes at
+ * 19, hash_appended 0/1 at 23), then the segments at 24. All of it must hold, including a
+ * segment table that fits the file, and bytes 8..11 (wp pin, usually 0xEE, and drive
+ * settings, usually 0) must not read as an ESP8266 segment address: every ESP8266 address
+ * (DPORT, DRAM, IRAM, ROM, flash mapping) has 0x3F or 0x40 as its top byte. So an ESP8266
+ * image is never taken for one. */
+static int is_esp32(const uint8_t *data, size_t len, unsigned *chip)
+{
+    if (len < 24 || data[0] != ESPIMG_MAGIC_V1 || data[1] == 0 || data[1] > ESPIMG_MAX_SEGMENTS)
+        return 0;
+    if (data[11] == 0x3F || data[11] == 0x40)
+        return 0;
+    unsigned id = (unsigned)data[12] | (unsigned)data[13] << 8;
+    if (!espimg_chip_name(id) || (data[19] | data[20] | data[21] | data[22]) != 0 || data[23] > 1)
+        return 0;
+    size_t pos = 24;
+    for (unsigned i = 0; i < data[1]; i++) {
+        if (len - pos < 8)
+            return 0;
+        uint32_t slen = rd32(data + pos + 4);
+        if (slen % 4 != 0 || len - pos - 8 < slen)
+            return 0;
+        pos += 8 + (size_t)slen;
+    }
+    *chip = id;
+    return 1;
+}
+
 enum so_err espimg_parse(const uint8_t *data, size_t len, struct espimg_info *out)
 {
     if (!out)
@@ -233,10 +364,18 @@ enum so_err espimg_parse(const uint8_t *data, size_t len, struct espimg_info *ou
     out->len = len;
     if (!data && len)
         return SO_E_ARG;
-    if (len < 8)
-        return SO_E_IMG_SHORT;
+    enum espimg_foreign foreign = ESPIMG_FOREIGN_NONE;
+    unsigned chip = 0;
+    if (len >= 2 && data[0] == 0x1F && data[1] == 0x8B)
+        foreign = ESPIMG_FOREIGN_GZIP;
+    else if (is_esp32(data, len, &chip))
+        foreign = ESPIMG_FOREIGN_ESP32;
     enum so_err e;
-    if (data[0] == ESPIMG_MAGIC_V1)
+    if (foreign != ESPIMG_FOREIGN_NONE)
+        e = SO_E_IMG_MAGIC;
+    else if (len < 8)
+        e = SO_E_IMG_SHORT;
+    else if (data[0] == ESPIMG_MAGIC_V1)
         e = parse_v1(data, len, out);
     else if (data[0] == ESPIMG_MAGIC_V2)
         e = parse_v2(data, len, out);
@@ -245,6 +384,8 @@ enum so_err espimg_parse(const uint8_t *data, size_t len, struct espimg_info *ou
     if (e != SO_OK) {
         memset(out, 0, sizeof *out);
         out->len = len;
+        out->foreign = foreign;
+        out->foreign_chip = chip;
         return e;
     }
     out->trailing = len - out->used_len;

@@ -66,9 +66,48 @@ enum espimg_format { ESPIMG_FMT_V1 = 1, ESPIMG_FMT_V2 = 2 };
 /* How the linked slot of an image was found. */
 enum espimg_slot_how {
     ESPIMG_SLOT_UNKNOWN = 0, /* no evidence, or contradicting evidence */
-    ESPIMG_SLOT_BY_SEGMENT,  /* a segment loads inside one slot's irom mapping */
-    ESPIMG_SLOT_BY_ENTRY,    /* the entry point lies in one slot's irom mapping */
-    ESPIMG_SLOT_BY_REFS,     /* 32-bit words in the code point into one slot's irom mapping */
+    ESPIMG_SLOT_BY_SEGMENT,  /* v1: a segment loads inside one slot's irom mapping */
+    ESPIMG_SLOT_BY_ENTRY,    /* (no longer decides: a v2 entry must be in IRAM) */
+    ESPIMG_SLOT_BY_REFS,     /* v2: the code's irom references fit exactly one link base */
+};
+
+/* Why a v2 image's slot is unknown (ESPIMG_SLOT_WHY_NONE when it is known). */
+enum espimg_slot_why {
+    ESPIMG_SLOT_WHY_NONE = 0,
+    ESPIMG_SLOT_WHY_ENTRY,   /* entry point not in IRAM (0x4010xxxx) */
+    ESPIMG_SLOT_WHY_FEW,     /* fewer than ESPIMG_SLOT_REFS_MIN references into either window */
+    ESPIMG_SLOT_WHY_START,   /* nothing refers to the first 4 KiB after a slot's link base */
+    ESPIMG_SLOT_WHY_OUTSIDE, /* references below the base, past base+irom length, or
+                                elsewhere in the flash mapping */
+};
+
+/* v2 slot evidence (the rule: DESIGN.md "Slot of a v2 image"). A reference is an aligned
+ * 32-bit word in the irom or a RAM segment whose value lies in the 1 MB flash mapping
+ * [0x40200000, 0x40300000); -mlongcalls code keeps every irom function address it calls
+ * in such literal words. For each slot's link base B (0x40201010 / 0x40281010) and the
+ * image's irom length L: */
+struct espimg_slot_refs {
+    uint32_t inside;  /* references in [B, B+L): where the code would be */
+    uint32_t head;    /* in [B, B+4 KiB): code starts at B exactly (nothing lies below it) */
+    uint32_t below;   /* in [B-4 KiB, B): impossible for code linked at B */
+    uint32_t above;   /* in [B+L, B+L+4 KiB): impossible for code of length L at B */
+    uint32_t edge;    /* of below + above, the 4-aligned ones within 256 bytes of the
+                         window: code linked 16 bytes off (0x40201000, 0x40201020) lands
+                         here (function addresses are 4-aligned, random words mostly not) */
+    uint32_t outside; /* every other reference into the mapping */
+};
+#define ESPIMG_SLOT_REFS_MIN 8      /* fewer references than this decide nothing */
+#define ESPIMG_SLOT_EDGE 0x1000u    /* the head / below / above windows (bytes) */
+#define ESPIMG_SLOT_NEAR 0x100u     /* the edge windows (bytes): no noise tolerated there */
+#define ESPIMG_SLOT_NOISE 16        /* tolerated: outside ≤ inside / 16 (random data words) */
+#define ESPIMG_IRAM_START 0x40100000u
+#define ESPIMG_IRAM_END 0x40110000u /* "0x4010xxxx": where a v2 entry point must lie */
+
+/* A file that is no ESP8266 image but something users download instead. */
+enum espimg_foreign {
+    ESPIMG_FOREIGN_NONE = 0,
+    ESPIMG_FOREIGN_GZIP,  /* 1f 8b: Tasmota's .bin.gz */
+    ESPIMG_FOREIGN_ESP32, /* 0xE9 with the ESP32-family extended header (chip id at 12) */
 };
 
 struct espimg_segment {
@@ -110,12 +149,28 @@ struct espimg_info {
     struct espimg_segment irom;
     uint32_t crc_stored, crc_computed;       /* v2 CRC32 variant (§5) */
     int crc_ok;                              /* v2: CRC matches; v1: 0 */
-    /* Linked OTA slot: 1 (irom 0x40201010), 2 (0x40281010) or 0 unknown. v2: entry point,
-     * then segment addresses, then code references (≥ 8 and ≥ 4× the other slot's); v1: a
-     * segment (the Arduino app's irom) or the entry point. */
+    /* Linked OTA slot: 1 (irom 0x40201010), 2 (0x40281010) or 0 unknown. v2: entry in IRAM
+     * and the code references fit exactly one base (struct espimg_slot_refs); v1: a segment
+     * (the Arduino app's irom) or the entry point in a window. */
     int slot;
     enum espimg_slot_how slot_how;
-    uint32_t refs_slot1, refs_slot2;        /* aligned words pointing into each slot's irom */
+    uint32_t refs_slot1, refs_slot2;        /* v2: slot_refs[0/1].inside */
+    enum espimg_slot_why slot_why;           /* v2: why slot is 0 */
+    int entry_iram;                          /* v2: entry in [ESPIMG_IRAM_START, _END) */
+    uint32_t refs_map;                       /* v2: references into the flash mapping */
+    uint32_t ref_lo, ref_hi;                 /* v2: lowest / highest of them (0 if none) */
+    struct espimg_slot_refs slot_refs[2];    /* v2: evidence for user1, user2 */
+    /* Not an ESP8266 image (espimg_parse then fails with SO_E_IMG_MAGIC; these two fields
+     * survive the failure): gzip, or an ESP32-family image and its chip id. */
+    enum espimg_foreign foreign;
+    unsigned foreign_chip;
+    /* Tasmota's minimal build (CODE_IMAGE_STR "minimal"): the file holds the NUL-terminated
+     * string "minimal" on its own (PSTR(CODE_IMAGE_STR)) and the word "Tasmota". */
+    int tasmota_minimal;
+    /* v1 full image: the app's irom segment (load address in the flash mapping) loads where
+     * the flash holding it is mapped, 0x40200000 + its file offset (0x40201010 when first). */
+    int app_irom_misplaced;
+    uint32_t app_irom_addr, app_irom_want;
     /* Full Arduino/Tasmota image: eboot v1 image at 0 (ending before 0x1000, padded) and an
      * app v1 image at 0x1000 (§5). */
     int full_image;
@@ -155,6 +210,22 @@ enum so_err espimg_parse(const uint8_t *data, size_t len, struct espimg_info *ou
  * SO_E_ARG when info was not parsed or len < info->used_len. */
 enum so_err espimg_check(const struct espimg_info *info, size_t len, enum espimg_use use,
                          char *why, size_t whycap);
+
+/* Would the ROM + eboot start this v1 image written at 0x0? The structural part of the
+ * final/diy rules (full image, eboot at 0x4010F000, complete app, checksums or Arduino CRC,
+ * DOUT, 1 MB, app irom where it is mapped) without the download limits and the
+ * tasmota-minimal policy. What the simulator's boot check uses, so both agree. */
+enum so_err espimg_check_boot(const struct espimg_info *info, char *why, size_t whycap);
+
+/* One sentence for a file espimg_parse refused (err), naming gzip / ESP32 files. */
+void espimg_parse_error(const struct espimg_info *info, enum so_err err, char *why,
+                        size_t whycap);
+
+/* One line with the v2 slot evidence ("entry 0x40100004 (IRAM); 1104 references ..."). */
+void espimg_slot_evidence(const struct espimg_info *info, char *out, size_t cap);
+
+/* "ESP32-S2" etc. for an extended-header chip id; NULL when unknown. */
+const char *espimg_chip_name(unsigned chip_id);
 
 /* Structurally valid test image of the given kind (correct headers, checksums, CRC, slot link
  * addresses), deterministic from seed. Length = `size` rounded down to what the format allows

@@ -17,6 +17,18 @@ static enum so_err fail(char *why, size_t cap, enum so_err code, const char *fmt
     return code;
 }
 
+static const char *slot_why_text(enum espimg_slot_why w)
+{
+    switch (w) {
+    case ESPIMG_SLOT_WHY_NONE: return "";
+    case ESPIMG_SLOT_WHY_ENTRY: return "entry point not in IRAM";
+    case ESPIMG_SLOT_WHY_FEW: return "too few references into either slot's irom";
+    case ESPIMG_SLOT_WHY_START: return "code does not start at 0x40201010 or 0x40281010";
+    case ESPIMG_SLOT_WHY_OUTSIDE: return "references outside the slot's irom";
+    }
+    return "?";
+}
+
 static enum so_err check_user(const struct espimg_info *in, size_t len, int slot, char *why,
                               size_t cap)
 {
@@ -44,13 +56,19 @@ static enum so_err check_user(const struct espimg_info *in, size_t len, int slot
                     "The image's XOR checksum does not match (stored 0x%02x, computed 0x%02x): "
                     "the file is corrupt; download or build it again.",
                     in->checksum_stored, in->checksum_computed);
-    if (in->slot == 0)
+    if (in->slot == 0) {
+        const struct espimg_slot_refs *r = &in->slot_refs[slot - 1];
         return fail(why, cap, SO_E_IMG_SLOT,
-                    "Cannot tell which OTA slot this image is linked for (no entry point, "
-                    "segment or code reference points into 0x%08x or 0x%08x); a %s image must "
-                    "be linked with irom0 at 0x%08x. Use --force only if you built it so.",
-                    ESPIMG_IROM_SLOT1, ESPIMG_IROM_SLOT2, use,
+                    "This image is linked for neither OTA slot (slot unknown: %s; entry "
+                    "0x%08x; %u references into the flash mapping, 0x%08x..0x%08x; %s's "
+                    "window: %u inside, %u in its first 4 KiB, %u below, %u past its end); a "
+                    "%s image must be linked with irom0 at exactly 0x%08x, or it crashes "
+                    "after the reboot. Use --force only if you built it so.",
+                    slot_why_text(in->slot_why), (unsigned)in->entry, (unsigned)in->refs_map,
+                    (unsigned)in->ref_lo, (unsigned)in->ref_hi, use, (unsigned)r->inside,
+                    (unsigned)r->head, (unsigned)r->below, (unsigned)r->above, use,
                     slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2);
+    }
     if (in->slot != slot)
         return fail(why, cap, SO_E_IMG_SLOT,
                     "This image is linked for user%d (irom at 0x%08x) but is offered as %s "
@@ -127,28 +145,70 @@ static enum so_err check_mode_size(const struct espimg_info *in, const char *wha
     return SO_OK;
 }
 
-static enum so_err check_final(const struct espimg_info *in, size_t len, char *why, size_t cap)
+/* What the ROM and eboot need from an image written at 0x0 (§5): a full image (eboot
+ * padded to 0x1000, a complete app at 0x1000), eboot where Arduino links it, checksums or
+ * Arduino CRC, DOUT and 1 MB, the app's irom where its flash is mapped. Both the final
+ * stage and DIY mode write the file from 0x0, so both need all of it. */
+static enum so_err check_full(const struct espimg_info *in, const char *what, char *why,
+                              size_t cap)
 {
     if (in->format != ESPIMG_FMT_V1)
         return fail(why, cap, SO_E_IMG_FORMAT,
-                    "This is a v2 (0xEA) OTA user image; the final stage writes the image at "
-                    "0x0 and needs a full Arduino image (v1 0xE9 eboot + app at 0x1000), e.g. "
-                    "tasmota-lite.bin.");
-    if (!in->full_image) {
-        if (in->app_err != SO_E_IMG_MAGIC)
-            return fail(why, cap, SO_E_IMG_FORMAT,
-                        "The app image at 0x%x is invalid (%s): the final image must be eboot "
-                        "followed by a valid app; download or build it again.",
-                        ESPIMG_APP_OFFSET, so_strerror(in->app_err));
+                    "This is a v2 (0xEA) OTA user image; %s is written at 0x0 and must be a "
+                    "full Arduino image (v1 0xE9 eboot + app at 0x1000), e.g. tasmota-lite.bin.",
+                    what);
+    if (!in->full_image && in->app_err != SO_E_IMG_MAGIC)
+        return fail(why, cap, SO_E_IMG_FORMAT,
+                    "The app image at 0x%x is incomplete or invalid (%s): %s must be eboot "
+                    "followed by a complete app, or the device does not boot; download or "
+                    "build it again.", ESPIMG_APP_OFFSET, so_strerror(in->app_err), what);
+    if (!in->full_image && in->eboot_like)
+        return fail(why, cap, SO_E_IMG_FORMAT,
+                    "This file holds only a bootloader (eboot, %zu bytes) and no app at 0x%x: "
+                    "the device would not boot; use the full .bin of an Arduino build (eboot "
+                    "padded to 0x1000 + app), e.g. tasmota-lite.bin.",
+                    in->used_len, ESPIMG_APP_OFFSET);
+    if (!in->full_image)
         return fail(why, cap, SO_E_IMG_FORMAT,
                     "This v1 image has no app at 0x%x, so it lacks the Arduino bootloader "
-                    "(eboot) the final stage writes at 0x0 and the device would not boot; use "
-                    "the full .bin of an Arduino build (eboot padded to 0x1000 + app), e.g. "
+                    "(eboot) that must sit at 0x0 and the device would not boot; use the full "
+                    ".bin of an Arduino build (eboot padded to 0x1000 + app), e.g. "
                     "tasmota-lite.bin.", ESPIMG_APP_OFFSET);
-    }
+    if (!in->eboot_like)
+        return fail(why, cap, SO_E_IMG_FORMAT,
+                    "The image at 0x0 loads at 0x%08x, not where Arduino's eboot lives "
+                    "(0x%08x), so nothing would start the app at 0x%x; use the full .bin of an "
+                    "Arduino build, e.g. tasmota-lite.bin.",
+                    (unsigned)in->seg[0].addr, ESPIMG_EBOOT_ADDR, ESPIMG_APP_OFFSET);
     enum so_err e = check_v1_sums(in, why, cap);
     if (e == SO_OK)
-        e = check_mode_size(in, "the final image", why, cap);
+        e = check_mode_size(in, what, why, cap);
+    if (e != SO_OK)
+        return e;
+    if (in->app_irom_misplaced)
+        return fail(why, cap, SO_E_IMG_SLOT,
+                    "The app's irom segment is linked at 0x%08x but its flash is mapped at "
+                    "0x%08x once the image sits at 0x0: the code would crash; rebuild it with "
+                    "irom0 at 0x%08x.", (unsigned)in->app_irom_addr,
+                    (unsigned)in->app_irom_want, ESPIMG_IROM_SLOT1);
+    return SO_OK;
+}
+
+static enum so_err check_minimal(const struct espimg_info *in, char *why, size_t cap)
+{
+    if (in->tasmota_minimal)
+        return fail(why, cap, SO_E_IMG_FORMAT,
+                    "tasmota-minimal cannot be the first image: flash a full build such as "
+                    "tasmota-lite first (minimal has no settings and cannot do anything but "
+                    "take the next upgrade).");
+    return SO_OK;
+}
+
+static enum so_err check_final(const struct espimg_info *in, size_t len, char *why, size_t cap)
+{
+    enum so_err e = check_full(in, "the final image", why, cap);
+    if (e == SO_OK)
+        e = check_minimal(in, why, cap);
     if (e != SO_OK)
         return e;
     if (len > ESPIMG_MAX_FINAL)
@@ -165,13 +225,9 @@ static enum so_err check_final(const struct espimg_info *in, size_t len, char *w
 
 static enum so_err check_diy(const struct espimg_info *in, size_t len, char *why, size_t cap)
 {
-    if (in->format != ESPIMG_FMT_V1)
-        return fail(why, cap, SO_E_IMG_FORMAT,
-                    "This is a v2 (0xEA) OTA user image; DIY mode flashes a v1 (0xE9) image "
-                    "such as tasmota-lite.bin.");
-    enum so_err e = check_v1_sums(in, why, cap);
+    enum so_err e = check_full(in, "a DIY-mode image", why, cap);
     if (e == SO_OK)
-        e = check_mode_size(in, "a DIY-mode image", why, cap);
+        e = check_minimal(in, why, cap);
     if (e != SO_OK)
         return e;
     if (len > ESPIMG_MAX_DIY)
@@ -180,6 +236,51 @@ static enum so_err check_diy(const struct espimg_info *in, size_t len, char *why
                     "(the device answers 413); use tasmota-lite or another small build.",
                     len, ESPIMG_MAX_DIY);
     return SO_OK;
+}
+
+enum so_err espimg_check_boot(const struct espimg_info *info, char *why, size_t whycap)
+{
+    if (why && whycap)
+        why[0] = '\0';
+    if (!info || (info->format != ESPIMG_FMT_V1 && info->format != ESPIMG_FMT_V2))
+        return fail(why, whycap, SO_E_ARG, "The image was not parsed successfully.");
+    return check_full(info, "the image at 0x0", why, whycap);
+}
+
+void espimg_parse_error(const struct espimg_info *info, enum so_err err, char *why,
+                        size_t whycap)
+{
+    const char *chip = info ? espimg_chip_name(info->foreign_chip) : NULL;
+    if (info && info->foreign == ESPIMG_FOREIGN_GZIP)
+        fail(why, whycap, err, "gzip file: unpack it first (gunzip FILE); the device needs "
+             "the raw .bin, not .bin.gz.");
+    else if (info && info->foreign == ESPIMG_FOREIGN_ESP32)
+        fail(why, whycap, err, "This is an ESP32 image (chip id %u, %s), not ESP8266: Sonoff "
+             "switches of this kind have an ESP8266; use the ESP8266 build (e.g. "
+             "tasmota-lite.bin).", info->foreign_chip, chip ? chip : "?");
+    else
+        fail(why, whycap, err, "Not an ESP8266 image sonota can parse: %s.", so_strerror(err));
+}
+
+void espimg_slot_evidence(const struct espimg_info *in, char *out, size_t cap)
+{
+    const struct espimg_slot_refs *r = in->slot_refs;
+    int n = snprintf(out, cap, "entry 0x%08x%s; %u reference%s into the flash mapping",
+                     (unsigned)in->entry, in->entry_iram ? " (IRAM)" : " (NOT in IRAM)",
+                     (unsigned)in->refs_map, in->refs_map == 1 ? "" : "s");
+    if (n < 0 || (size_t)n >= cap)
+        return;
+    if (in->refs_map)
+        n += snprintf(out + n, cap - (size_t)n, ", 0x%08x..0x%08x", (unsigned)in->ref_lo,
+                      (unsigned)in->ref_hi);
+    for (int s = 0; s < 2 && n >= 0 && (size_t)n < cap; s++)
+        n += snprintf(out + n, cap - (size_t)n,
+                      "; user%d: %u inside, %u in its first 4 KiB, %u below, %u past the end "
+                      "(%u of them within 256 B), %u elsewhere", s + 1, (unsigned)r[s].inside,
+                      (unsigned)r[s].head, (unsigned)r[s].below, (unsigned)r[s].above,
+                      (unsigned)r[s].edge, (unsigned)r[s].outside);
+    if (!in->slot && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, " => %s", slot_why_text(in->slot_why));
 }
 
 enum so_err espimg_check(const struct espimg_info *info, size_t len, enum espimg_use use,

@@ -118,9 +118,37 @@ cJSON *espimg_to_json(const struct espimg_info *in)
     str(&b, o, "slot_evidence", espimg_slot_how_name(in->slot_how));
     num(&b, o, "refs_slot1", in->refs_slot1);
     num(&b, o, "refs_slot2", in->refs_slot2);
+    if (in->format == ESPIMG_FMT_V2) {
+        static const char *const why[] = {"none", "entry", "few", "start", "outside"};
+        cJSON *r = obj(&b, o, "slot_refs");
+        boolean(&b, r, "entry_iram", in->entry_iram);
+        num(&b, r, "in_mapping", in->refs_map);
+        num(&b, r, "lowest", in->ref_lo);
+        num(&b, r, "highest", in->ref_hi);
+        for (int k = 0; k < 2; k++) {
+            const struct espimg_slot_refs *sr = &in->slot_refs[k];
+            cJSON *u = obj(&b, r, k ? "user2" : "user1");
+            num(&b, u, "base", k ? ESPIMG_IROM_SLOT2 : ESPIMG_IROM_SLOT1);
+            num(&b, u, "inside", sr->inside);
+            num(&b, u, "head", sr->head);
+            num(&b, u, "below", sr->below);
+            num(&b, u, "above", sr->above);
+            num(&b, u, "edge", sr->edge);
+            num(&b, u, "outside", sr->outside);
+        }
+        str(&b, r, "unknown_because",
+            (unsigned)in->slot_why < 5 ? why[in->slot_why] : "?");
+    }
     boolean(&b, o, "full_image", in->full_image);
-    if (in->format == ESPIMG_FMT_V1)
+    if (in->format == ESPIMG_FMT_V1) {
         boolean(&b, o, "eboot_like", in->eboot_like);
+        boolean(&b, o, "tasmota_minimal", in->tasmota_minimal);
+    }
+    if (in->full_image && in->app_irom_misplaced) {
+        cJSON *m = obj(&b, o, "app_irom_misplaced");
+        num(&b, m, "addr", in->app_irom_addr);
+        num(&b, m, "mapped_at", in->app_irom_want);
+    }
     if (in->full_image) {
         cJSON *a = obj(&b, o, "app");
         num(&b, a, "offset", (double)in->app.offset);

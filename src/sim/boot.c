@@ -152,7 +152,7 @@ void boot_check(const struct sim_flash *f, struct boot_info *bi)
     }
     if (in->eboot_like) {
         /* Arduino eboot starts the app at 0x1000. */
-        if (espimg_check(in, in->used_len, ESPIMG_USE_FINAL, why, sizeof why) != SO_OK) {
+        if (espimg_check_boot(in, why, sizeof why) != SO_OK) {
             bricked(bi, "Arduino eboot at 0x0 but no valid app: ", why);
         } else {
             bi->kind = BOOT_FINAL;

@@ -68,7 +68,7 @@ static int load_images(struct run *r)
         }
         e = espimg_parse(im->data, im->len, info);
         if (e != SO_OK)
-            snprintf(why, sizeof why, "%s", so_strerror(e));
+            espimg_parse_error(info, e, why, sizeof why);
         else
             e = espimg_check(info, im->len, im->use, why, sizeof why);
         free(info);

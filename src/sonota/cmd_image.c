@@ -30,16 +30,18 @@ static const char usage_main[] =
     "\n"
     "'sonota image COMMAND --help' describes each command.\n"
     "Uses: user1/user2 = stock OTA slots (v2 image linked for that slot, <= 471040 B);\n"
-    "final = FinalStage image (full Arduino image: eboot + app at 0x1000, DOUT, 1MB,\n"
-    "<= 524288 B); diy = DIY-mode image (v1, DOUT, 1MB, <= 520192 B).\n"
+    "final = FinalStage image (complete full Arduino image: eboot + app at 0x1000, DOUT,\n"
+    "1MB, <= 524288 B); diy = DIY-mode image (the same, <= 520192 B). tasmota-minimal is\n"
+    "never a first image; .bin.gz must be unpacked first; ESP32 images are named.\n"
     "Exit status: 0 ok, 1 failure, 2 usage, 3 invalid image.\n";
 
 static const char usage_info[] =
     "usage: sonota image info [--json] [--use user1|user2|final|diy] FILE...\n"
     "\n"
     "Shows format, flash mode/size/frequency, entry, segments, checksum and v2 CRC (stored\n"
-    "and computed), the OTA slot a v2 image is linked for, whether it is a full Arduino\n"
-    "image (eboot + app at 0x1000), SHA-256, and for each use whether the image is fit.\n"
+    "and computed), the OTA slot a v2 image is linked for with the evidence (entry point,\n"
+    "references into each slot's window), whether it is a full Arduino image (eboot + app\n"
+    "at 0x1000) and tasmota-minimal, SHA-256, and for each use whether the image is fit.\n"
     "\n"
     "  --json        one JSON array with an object per FILE, on stdout\n"
     "  --use USE     also exit 3 when an image is unfit for USE\n"
@@ -71,8 +73,9 @@ static const char usage_make[] =
     "usage: sonota image make-test --kind user1|user2|final|diy [--size N] [--seed N] OUT.bin\n"
     "\n"
     "Writes a deterministic, structurally valid test image that passes 'image check' for its\n"
-    "kind. --size is rounded to the format (default: user 239220, final 482432, diy 480000;\n"
-    "4100..1048576); larger than the kind's limit gives an oversize image for tests.\n"
+    "kind. --size N: bytes, 4100..1048576, rounded down to the format (user: 16k+4; final,\n"
+    "diy: 16k, at least 4608); default user 239220, final 482432, diy 480000. Larger than\n"
+    "the kind's limit gives an oversize image for tests.\n"
     "  -h, --help    this text\n";
 
 __attribute__((format(printf, 2, 3)))
@@ -176,21 +179,28 @@ static void print_human(const char *path, size_t len, const char *sha,
             printf("  %-12s not present\n", "arduino crc");
     }
     const char *how = espimg_slot_how_name(in->slot_how);
+    char ev[512];
+    espimg_slot_evidence(in, ev, sizeof ev);
     if (in->format == ESPIMG_FMT_V2 && in->slot)
-        printf("  %-12s user%d (irom at 0x%08x; found by %s; code references: %" PRIu32
-               " to user1, %" PRIu32 " to user2)\n", "linked for", in->slot,
-               in->slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2, how, in->refs_slot1,
-               in->refs_slot2);
+        printf("  %-12s user%d (irom at 0x%08x; found by %s)\n  %-12s %s\n", "linked for",
+               in->slot, in->slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2, how,
+               "evidence", ev);
     else if (in->format == ESPIMG_FMT_V2)
-        printf("  %-12s UNKNOWN (code references: %" PRIu32 " to user1, %" PRIu32
-               " to user2)\n",
-               "linked for", in->refs_slot1, in->refs_slot2);
+        printf("  %-12s UNKNOWN: neither slot (user1 0x%08x, user2 0x%08x)\n  %-12s %s\n",
+               "linked for", ESPIMG_IROM_SLOT1, ESPIMG_IROM_SLOT2, "evidence", ev);
     else if (in->slot)
         printf("  %-12s irom at 0x%08x (runs from flash 0x%05x; by %s)\n", "linked for",
                in->slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2,
                in->slot == 1 ? ESPIMG_FLASH_USER1 : ESPIMG_FLASH_USER2, how);
     else
         printf("  %-12s no irom segment (RAM-only image)\n", "linked for");
+    if (in->full_image && in->app_irom_misplaced)
+        printf("  %-12s app irom linked at 0x%08" PRIx32 " but mapped at 0x%08" PRIx32 "\n",
+               "MISPLACED", in->app_irom_addr, in->app_irom_want);
+    if (in->format == ESPIMG_FMT_V1)
+        printf("  %-12s %s\n", "build", in->tasmota_minimal
+               ? "tasmota-minimal (never the first image: flash tasmota-lite first)"
+               : "not tasmota-minimal");
     printf("  %-12s %s\n", "full image", in->full_image ? "yes (eboot + app at 0x1000)" : "no");
     printf("  %-12s %zu bytes used, %zu trailing\n", "length", in->used_len, in->trailing);
     printf("  fit for\n");
@@ -215,8 +225,15 @@ static cJSON *json_image(const char *path, size_t len, const char *sha,
     cJSON_AddStringToObject(o, "sha256", sha);
     cJSON_AddBoolToObject(o, "parsed", pe == SO_OK);
     if (pe != SO_OK) {
+        char why[512];
+        espimg_parse_error(in, pe, why, sizeof why);
         cJSON_AddNumberToObject(o, "code", pe);
         cJSON_AddStringToObject(o, "error", so_strerror(pe));
+        cJSON_AddStringToObject(o, "reason", why);
+        cJSON_AddStringToObject(o, "foreign", in->foreign == ESPIMG_FOREIGN_GZIP ? "gzip"
+                                : in->foreign == ESPIMG_FOREIGN_ESP32 ? "esp32" : "none");
+        if (in->foreign == ESPIMG_FOREIGN_ESP32)
+            cJSON_AddNumberToObject(o, "chip_id", in->foreign_chip);
     }
     return o;
 }
@@ -271,8 +288,11 @@ static int cmd_info(int argc, char **argv)
                 rc = EXIT_FAIL;
             }
         } else if (pe != SO_OK) {
+            char why[512];
+            espimg_parse_error(&in, pe, why, sizeof why);
             printf("%s\n  %-12s %zu bytes, sha256 %s\n  %-12s NOT AN IMAGE: %s\n", argv[i],
-                   "size", len, sha, "format", so_strerror(pe));
+                   "size", len, sha, "format",
+                   in.foreign != ESPIMG_FOREIGN_NONE ? why : so_strerror(pe));
         } else {
             print_human(argv[i], len, sha, &in);
         }
@@ -325,7 +345,7 @@ static int cmd_check(int argc, char **argv)
     enum so_err e = espimg_parse(data, len, &in);
     free(data);
     if (e != SO_OK)
-        snprintf(why, sizeof why, "Not an ESP8266 image sonota can parse: %s.", so_strerror(e));
+        espimg_parse_error(&in, e, why, sizeof why);
     else
         e = espimg_check(&in, len, use, why, sizeof why);
     const char *un = espimg_use_name(use);
@@ -445,6 +465,9 @@ static int cmd_elf2image(int argc, char **argv)
 
 /* ---- make-test ---- */
 
+#define MAKE_SIZE_MIN 4100u                   /* the smallest image of any kind */
+#define MAKE_SIZE_MAX ESPIMG_MAX_SEGMENT_LEN  /* 1048576: espimg_make_test's limit */
+
 static int cmd_make_test(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -461,8 +484,9 @@ static int cmd_make_test(int argc, char **argv)
                 return usage_error(usage_make, "unknown kind '%s'", optarg);
             have_kind = 1;
         } else if (c == 's') {
-            if (parse_u32(optarg, ESPIMG_MAX_SEGMENT_LEN, &size) || size == 0)
-                return usage_error(usage_make, "--size must be 1..1048576, not '%s'", optarg);
+            if (parse_u32(optarg, MAKE_SIZE_MAX, &size) || size < MAKE_SIZE_MIN)
+                return usage_error(usage_make, "--size must be %u..%u bytes, not '%s'",
+                                   MAKE_SIZE_MIN, MAKE_SIZE_MAX, optarg);
         } else if (c == 'S') {
             if (parse_u32(optarg, UINT32_MAX, &seed))
                 return usage_error(usage_make, "--seed must be 0..4294967295, not '%s'",

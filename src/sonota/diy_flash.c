@@ -132,11 +132,12 @@ static int check_image(const struct diy_opts *o, const unsigned char *img, size_
 {
     struct espimg_info info;
     enum so_err e = espimg_parse(img, len, &info);
+    char why[512];
     if (e != SO_OK) {
-        diy_fail("%s is not an ESP8266 firmware image (%s)", o->file, so_strerror(e));
+        espimg_parse_error(&info, e, why, sizeof why);
+        diy_fail("%s cannot be flashed in DIY mode: %s (nothing was sent)", o->file, why);
         return EXIT_INVALID;
     }
-    char why[512];
     e = espimg_check(&info, len, ESPIMG_USE_DIY, why, sizeof why);
     if (e != SO_OK) {
         if (!o->force) {

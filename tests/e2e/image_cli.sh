@@ -201,8 +201,9 @@ pass "wrong flash mode (DIO) and size (4MB): final and diy refused"
 dd if="$D/final.bin" of="$D/noeboot.bin" bs=4096 skip=1 status=none
 run 3 "eboot-less final" "$SONOTA" image check --use final "$D/noeboot.bin"
 expect "$D/err" "lacks the Arduino bootloader (eboot)" "eboot-less final"
-run 0 "app alone for diy" "$SONOTA" image check --use diy "$D/noeboot.bin"
-pass "eboot-less image: refused as final image, still a valid DIY image"
+run 3 "app alone for diy" "$SONOTA" image check --use diy "$D/noeboot.bin"
+expect "$D/err" "lacks the Arduino bootloader (eboot)" "eboot-less diy"
+pass "eboot-less image: refused as final and as DIY image (both are written at 0x0)"
 
 head -c 100000 "$D/user1.bin" >"$D/short.bin"
 run 3 "truncated" "$SONOTA" image info "$D/short.bin"
@@ -217,12 +218,54 @@ run 3 "mixed info exit" "$SONOTA" image info "$D/user1.bin" "$D/magic.bin"
 expect "$D/out" "crc32        ok" "mixed info still shows the good image"
 pass "info over several files reports each and exits 3 if one is unparseable"
 
+# ---- 5b. files users download instead, and incomplete full images ----
+gzip -c -n "$D/diy.bin" >"$D/diy.bin.gz"
+for use in final diy user1; do
+    run 3 "gzip as $use" "$SONOTA" image check --use "$use" "$D/diy.bin.gz"
+    expect "$D/err" "gzip file: unpack it first (gunzip FILE)" "gzip as $use"
+done
+run 3 "info gzip" "$SONOTA" image info --json "$D/diy.bin.gz"
+cp "$D/out" "$D/gz.json"
+json "$D/gz.json" "d[0]['parsed'] is False and d[0]['foreign'] == 'gzip' and d[0]['reason'].startswith('gzip file')"
+# ESP32-C3 app image: 8-byte header, extended header (wp 0xEE, chip id 5), 2 segments
+python3 - "$D/esp32.bin" <<'PY'
+import struct, sys
+segs = [(0x3C000020, bytes(range(64))), (0x42000020, bytes(64))]
+h = struct.pack('<BBBBI', 0xE9, len(segs), 2, 0x20, 0x40380080)
+h += bytes([0xEE, 0, 0, 0]) + struct.pack('<HBHH', 5, 0, 3, 0xFFFF) + bytes(4) + b'\x01'
+body = b''.join(struct.pack('<II', a, len(d)) + d for a, d in segs)
+img = h + body
+img += bytes(15 - len(img) % 16) + b'\xef' + bytes(32)  # checksum block + SHA-256
+open(sys.argv[1], 'wb').write(img)
+PY
+run 3 "esp32 as diy" "$SONOTA" image check --use diy "$D/esp32.bin"
+expect "$D/err" "This is an ESP32 image (chip id 5, ESP32-C3), not ESP8266" "esp32 image"
+run 3 "info esp32" "$SONOTA" image info "$D/esp32.bin"
+expect "$D/out" "ESP32-C3" "info esp32"
+head -c 4096 "$D/diy.bin" >"$D/eboot_only.bin"
+head -c $(( $(stat -c %s "$D/diy.bin") - 1 )) "$D/diy.bin" >"$D/app_short.bin"
+for use in final diy; do
+    run 3 "eboot only as $use" "$SONOTA" image check --use "$use" "$D/eboot_only.bin"
+    expect "$D/err" "only a bootloader" "eboot-only as $use"
+    run 3 "app one byte short as $use" "$SONOTA" image check --use "$use" "$D/app_short.bin"
+    expect "$D/err" "is incomplete or invalid (image is truncated)" "short app as $use"
+done
+pass "gzip and ESP32 files named as such; eboot-only and one-byte-short full images refused for final and diy"
+
 # ---- 6. usage and I/O errors ----
 run 2 "check without --use" "$SONOTA" image check "$D/user1.bin"
 run 2 "unknown use" "$SONOTA" image check --use user3 "$D/user1.bin"
 run 2 "unknown subcommand" "$SONOTA" image frobnicate
 run 2 "make-test without kind" "$SONOTA" image make-test "$D/x.bin"
 run 2 "make-test bad size" "$SONOTA" image make-test --kind diy --size 12x "$D/x.bin"
+run 0 "make-test help" "$SONOTA" image make-test --help
+expect "$D/out" "4100..1048576" "make-test --help states the --size range"
+for bad in 1 4099 1048577; do
+    run 2 "make-test --size $bad" "$SONOTA" image make-test --kind user1 --size "$bad" "$D/x.bin"
+    expect "$D/err" "--size must be 4100..1048576 bytes, not '$bad'" "make-test --size error = help"
+done
+run 0 "make-test smallest" "$SONOTA" image make-test --kind user1 --size 4100 "$D/x.bin"
+[ "$(stat -c %s "$D/x.bin")" = 4100 ] || fail "make-test --size 4100"
 run 2 "elf2image without version" "$SONOTA" image elf2image a.elf b.bin
 run 2 "info without file" "$SONOTA" image info
 for sub in info check elf2image make-test; do

@@ -140,7 +140,8 @@ assert i['format'] == 'v1' and i['checksum']['ok'], i
 assert [s['addr'] for s in i['segments']] == [0x40201010, 0x40100000, 0x3FFE8000], i['segments']
 assert i['segments'][0]['offset'] == 16
 PY
-run 0 "v1 app as diy" "$SONOTA" image check --use diy "$D/app.bin"
+run 3 "v1 app as diy" "$SONOTA" image check --use diy "$D/app.bin"
+expect "$D/err" "eboot" "DIY writes at 0x0: a bare app is no DIY image either"
 run 3 "v1 app as final" "$SONOTA" image check --use final "$D/app.bin"
 expect "$D/err" "eboot" "a bare app is no final image"
 run 3 "v1 with irom at 0x40281010" "$SONOTA" image elf2image --version 1 "$D/user2.elf" "$D/no.bin"

@@ -122,11 +122,13 @@ static void slot_detection(void **state)
     char why[512];
     size_t n;
     struct espimg_info in;
-    /* entry inside slot 2's irom decides */
-    uint8_t *b = hand_v2(0x40281234u, 64, 0, &n);
+    /* an entry point outside IRAM decides nothing, even inside slot 2's irom */
+    uint8_t *b = hand_v2(0x40281234u, 64, 0x40281020u, &n);
     assert_int_equal(parse(b, n, &in), SO_OK);
-    assert_int_equal(in.slot, 2);
-    assert_int_equal(in.slot_how, ESPIMG_SLOT_BY_ENTRY);
+    assert_int_equal(in.slot, 0);
+    assert_int_equal(in.slot_why, ESPIMG_SLOT_WHY_ENTRY);
+    assert_int_equal(espimg_check(&in, n, ESPIMG_USE_USER2, why, sizeof why), SO_E_IMG_SLOT);
+    assert_non_null(strstr(why, "entry point not in IRAM"));
     free(b);
     /* nothing points anywhere: unknown, refused with a hint */
     b = hand_v2(0x40100004u, 64, 0, &n);
@@ -134,7 +136,8 @@ static void slot_detection(void **state)
     assert_int_equal(in.slot, 0);
     assert_int_equal(in.slot_how, ESPIMG_SLOT_UNKNOWN);
     assert_int_equal(espimg_check(&in, n, ESPIMG_USE_USER1, why, sizeof why), SO_E_IMG_SLOT);
-    assert_non_null(strstr(why, "Cannot tell"));
+    assert_non_null(strstr(why, "linked for neither OTA slot"));
+    assert_int_equal(in.slot_why, ESPIMG_SLOT_WHY_FEW);
     free(b);
     /* 16 literal words into slot 1's window */
     b = hand_v2(0x40100004u, 64, 0x40201020u, &n);
@@ -147,6 +150,7 @@ static void slot_detection(void **state)
     b = hand_v2(0x40100004u, 64, 0x40201010u + 64, &n);
     assert_int_equal(parse(b, n, &in), SO_OK);
     assert_int_equal(in.refs_slot1, 0);
+    assert_int_equal(in.slot_refs[0].above, 16);
     free(b);
     /* too few references decide nothing */
     b = hand_v2(0x40100004u, 16, 0x40281010u, &n);
@@ -263,8 +267,9 @@ static void eboot_less_final(void **state)
     assert_int_equal(in.slot, 1);
     assert_int_equal(espimg_check(&in, n, ESPIMG_USE_FINAL, why, sizeof why), SO_E_IMG_FORMAT);
     assert_non_null(strstr(why, "eboot"));
-    /* a DIY image need not be a full image */
-    assert_int_equal(espimg_check(&in, n, ESPIMG_USE_DIY, why, sizeof why), SO_OK);
+    /* DIY writes the file at 0x0 as well: an app without eboot does not boot */
+    assert_int_equal(espimg_check(&in, n, ESPIMG_USE_DIY, why, sizeof why), SO_E_IMG_FORMAT);
+    assert_non_null(strstr(why, "eboot"));
     free(b);
 
     /* eboot followed by a broken app header */
@@ -275,7 +280,8 @@ static void eboot_less_final(void **state)
     assert_false(in.full_image);
     assert_int_equal(in.app_err, SO_E_IMG_SEGMENTS);
     assert_int_equal(espimg_check(&in, fn, ESPIMG_USE_FINAL, why, sizeof why), SO_E_IMG_FORMAT);
-    assert_non_null(strstr(why, "app image at 0x1000 is invalid"));
+    assert_non_null(strstr(why, "app image at 0x1000 is incomplete or invalid"));
+    assert_int_equal(espimg_check(&in, fn, ESPIMG_USE_DIY, why, sizeof why), SO_E_IMG_FORMAT);
     free(img);
 }
 
