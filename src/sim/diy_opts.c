@@ -137,7 +137,7 @@ void sim_diy_usage(FILE *f)
 {
     fprintf(f,
 "\n"
-"DIY mode (--mode diy; PROTOCOL.md 6): ITEAD firmware 3.x in DIY mode, then Tasmota (7):\n"
+"DIY mode (--mode diy): ITEAD firmware 3.x in DIY mode, then Tasmota:\n"
 "  --mode stock|diy        stock (default): the eWeLink 1.x/2.x path above\n"
 "  --fw-version V          DIY firmware (default 3.6.0; 3.3.0 with --diy-proto 1.4); from\n"
 "                          3.7.6 every request must carry the real deviceid (else 404)\n"

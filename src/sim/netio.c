@@ -256,7 +256,7 @@ enum so_err conn_open(struct sim_conn *c, const char *host, int port,
         der += i2d_X509(sk_X509_value(chain, i), NULL);
     if (der > 4096)
         LOG_W("server certificate chain is %d bytes DER; the firmware's 4 KiB TLS buffer "
-              "may not hold it (PROTOCOL.md §2)", der);
+              "may not hold it", der);
     return SO_OK;
 }
 

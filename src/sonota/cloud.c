@@ -525,7 +525,7 @@ static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
         const char *hint = "";
         if ((si->where & SSL_CB_READ) && (code == 42 || code == 43 || code == 46 || code == 48))
             hint = " (the device rejects our certificate: firmware >= 1.6 pins the "
-                   "cloud certificate, see PROTOCOL.md §2)";
+                   "cloud certificate)"; /* PROTOCOL.md §2 */
         snprintf(detail, sizeof detail, "handshake failed: %s alert %s%s%s", who,
                  SSL_alert_desc_string_long(si->ret), hello, hint);
         LOG_D("tls %s: %s", tmp.peer, detail);

@@ -24,7 +24,7 @@ static const char usage_text[] =
 "LAN REST API (port 8081), found by mDNS as _ewelink._tcp. Put the device in DIY mode\n"
 "first: protocol v1.4 (fw 3.3/3.4) with the GPIO16 jumper and WiFi sonoffDiy /\n"
 "20170618sn; v2.0 (fw >= 3.5.0) by holding the button 5 s twice, joining ITEAD-xxxxxx\n"
-"(password 12345678) and entering your WiFi at http://10.10.7.1/ (PROTOCOL.md 6).\n"
+"(password 12345678) and entering your WiFi at http://10.10.7.1/.\n"
 "\n"
 "  discover   list DIY devices: id, address, firmware, switch, OTA lock (from mDNS)\n"
 "  info       show one device's /zeroconf/info (either protocol variant)\n"

@@ -437,7 +437,8 @@ static void flash(struct run *r)
     run_tell_detected(r, plan, &seen, from_record);
     if (r->watch && o->http_port != 8080)
         ui_warn(&r->ui, "http-port", "the intermediate firmware fetches the final image from "
-                "192.168.4.2:8080 only (PROTOCOL.md §4); with --http-port %d stage 3 needs a "
+                "192.168.4.2:8080 only (its address and port are built in); with --http-port %d "
+                "stage 3 needs a "
                 "port forward from 8080", o->http_port);
     /* Stage 1 and --configure need the WiFi: ask now, not when the device waits. */
     if (((!o->no_prov && (plan == START_WAIT_AP || plan == START_PROVISION)) ||

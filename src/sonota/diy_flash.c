@@ -227,15 +227,15 @@ static int wait_reappear(struct fl *f, const struct diy_target *t)
             snprintf(port, sizeof port, ":%d", o->tasmota_port);
         if (probe_tasmota(f, t->ip, o->tasmota_port, version, sizeof version)) {
             diy_say(o, "done: the device runs Tasmota %s at http://%s%s/ on the LAN (it kept "
-                    "the WiFi settings); configure it there (PROTOCOL.md 7)", version, t->ip,
+                    "the WiFi settings); configure it there (e.g. `sonota configure`)", version, t->ip,
                     port);
             return EXIT_OK;
         }
         if (on_subnet(o->ap_ip) &&
             probe_tasmota(f, o->ap_ip, o->tasmota_port, version, sizeof version)) {
             diy_say(o, "done: the device runs Tasmota %s and its WiFi AP answers at "
-                    "http://%s%s/; set your WiFi there (/wi?s1=SSID&p1=PASSWORD&save=, "
-                    "PROTOCOL.md 7)", version, o->ap_ip, port);
+                    "http://%s%s/; set your WiFi there (/wi?s1=SSID&p1=PASSWORD&save=, or "
+                    "`sonota configure`)", version, o->ap_ip, port);
             return EXIT_OK;
         }
         if (diy_now_ms() >= deadline)

@@ -17,13 +17,14 @@ void run_rom_warning(struct ui *u, const char *rom)
     switch (stage_rom_verdict(rom)) {
     case ROM_PINNED:
         ui_warn(u, "rom-version", "firmware %s: stock firmware 1.6 and later (and 2.6 and "
-                "later) is known to refuse this path: it pins the eWeLink certificate "
-                "(PROTOCOL.md §2/§3). Trying anyway; if no download starts, this device needs "
-                "a serial adapter.", rom);
+                "later) is known to refuse this path: it pins the eWeLink certificate, so it "
+                "refuses the certificate of any other server. Trying anyway; if no download "
+                "starts, this device needs a serial adapter.", rom); /* PROTOCOL.md §2/§3 */
         break;
     case ROM_DIY:
         ui_warn(u, "rom-version", "firmware %s is 3.x: the stock OTA path is closed for it "
-                "(PROTOCOL.md §3); use DIY mode (`sonota diy`, §6) if the model supports it. "
+                "(ITEAD closed it from 3.0 on); use DIY mode (`sonota diy`) if the model supports "
+                "it. "
                 "Trying anyway.", rom);
         break;
     case ROM_OK:
@@ -79,7 +80,7 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
         fatal = n404 > RUN_MAX_404;
         if (o->pace == SRV_PACE_AUTO)
             snprintf(m, cap, "the download failed (404). Nothing to do: sonota now serves "
-                     "this device slowly (paced, §1.5) and it reconnects by itself and retries");
+                     "this device slowly (paced) and it reconnects by itself and retries");
         else if (o->pace == SRV_PACE_FAST)
             snprintf(m, cap, "the download failed (404) and --pace fast keeps serving at "
                      "full speed; if this repeats, rerun with --pace auto or --pace slow");
@@ -106,7 +107,7 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
         break;
     case 410:
         snprintf(m, cap, "version not newer (410): the firmware (%s) refuses this upgrade; "
-                 "it is too new for the stock OTA path (use DIY mode for 3.x, §6)",
+                 "it is too new for the stock OTA path (use DIY mode, `sonota diy`, for 3.x)",
                  rom && *rom ? rom : "?");
         break;
     default:
@@ -173,7 +174,7 @@ static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t t
         ui_info(&r->ui, "  the device stopped downloading %s%s (power cut, reset or WiFi "
                 "loss?). Nothing to do but wait: the stock firmware retries by itself, and "
                 "after a power cut it boots its old firmware again (it switches slots only "
-                "after a complete, verified download, PROTOCOL.md §1.5) and calls this computer "
+                "after a complete, verified download) and calls this computer "
                 "again. Keep sonota running; if the device is off, power it up. If you stop "
                 "sonota, it says how to continue.", file ? file : "the firmware", where);
     else
@@ -183,7 +184,7 @@ static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t t
                 "(unplug, plug in): it starts the intermediate firmware again (FinalStage), "
                 "which downloads the image again. Keep sonota running; if you stop it, it says "
                 "how to continue. No FinalStage WiFi after a power-up means the power went while "
-                "it rewrote its bootloader: a serial adapter is needed then (PROTOCOL.md §4).",
+                "it rewrote its bootloader: a serial adapter is needed then.",
                 file ? file : "the firmware", where);
 }
 
@@ -200,7 +201,7 @@ int run_event_shown(struct run *r, const struct srv_event *ev)
             ui_warn(&r->ui, "tls", "TLS from %s: %s%s", peer, d,
                     strstr(d, "pins") ? "; such a device cannot be freed over the air"
                     : ". Firmware 1.6 and later drops the connection here (certificate "
-                      "pinning, PROTOCOL.md §2/§3)");
+                      "pinning)");
         } else {
             ui_detail(&r->ui, "  TLS from %s: %s", peer, ev->detail ? ev->detail : "");
         }

@@ -111,7 +111,7 @@ void flash_opts_usage(FILE *f, const char *prog)
 "  --pace auto|fast|slow whole-file downloads: paced after a failed download (auto),\n"
 "                        never paced (fast), always paced (slow)\n"
 "\n"
-"After the final image (Tasmota, PROTOCOL.md §7):\n"
+"After the final image (Tasmota):\n"
 "  --configure           wait for the new firmware's WiFi (tasmota_XXXXXX-####), and\n"
 "                        give it your WiFi (the same SSID and password) and the\n"
 "                        settings below; any of them implies --configure\n"
