@@ -281,12 +281,17 @@ int run_credentials(struct run *r)
     }
     if (!o->wifi_password) {
         char pw[FLASH_PASSWORD_MAX + 2];
-        char q[128];
-        snprintf(q, sizeof q, "Password of \"%.32s\" (not shown): ", o->wifi_ssid);
-        if (!prompt_available() || prompt_secret(q, pw, sizeof pw) != 0) {
+        int asked = prompt_available() ? prompt_wifi_password(o->wifi_ssid, pw, sizeof pw) : -1;
+        if (asked != 0) {
             explicit_bzero(pw, sizeof pw);
-            run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi password and there is no "
-                 "terminal to ask: set " FLASH_ENV_PASSWORD " (or pass --wifi-password)");
+            if (asked == -2)
+                run_fail(r, EXIT_USAGE, "usage", "no usable WiFi password after %d answers: "
+                         "a WPA2 password has 8 to 63 characters (or 64 hex digits); an open "
+                         "network needs an empty answer, confirmed", PROMPT_PW_TRIES);
+            else
+                run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi password and there "
+                         "is no terminal to ask: set " FLASH_ENV_PASSWORD " (or pass "
+                         "--wifi-password)");
             return -1;
         }
         int rc = flash_opts_set_password(o, pw, FLASH_PW_PROMPT);

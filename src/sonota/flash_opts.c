@@ -2,6 +2,7 @@
 
 #include "io/log.h"
 #include "io/netif.h"
+#include "lib/wifi_pw.h"
 #include "sonota/flash_state.h"
 
 #include <getopt.h>
@@ -222,8 +223,7 @@ int flash_opts_set_password(struct flash_opts *o, const char *pw, enum flash_pw_
 /* WPA2 passphrases are 8..63 characters, a raw key 64 hex digits; "" = open network. */
 static int password_ok(const char *pw)
 {
-    size_t n = strlen(pw);
-    return n == 0 || (n >= 8 && n <= FLASH_PASSWORD_MAX);
+    return wifi_pw_acceptable(wifi_pw_check(pw, strlen(pw)));
 }
 
 static int check_device_url(struct flash_opts *o, const char *url, char *err, size_t cap)
