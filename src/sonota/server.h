@@ -72,6 +72,8 @@ struct srv_config {
  *   "TLSv1.1 AES128-SHA (ClientHello 0x0302, 2 suites, AES128-SHA offered)".
  *   error != 0: the handshake failed with that TLS alert number (RFC 5246 §7.2, -1 if
  *   none), detail says who sent it, e.g. 48 unknown CA from a pinning firmware (§2).
+ *   tls_cert_refused: the client received our certificate and then ended the handshake
+ *   (a certificate alert, or closing the connection): what pinning firmware does.
  * - DISPATCH: after the reply to POST /dispatch/device is queued; detail
  *   "sent IP <ip> port <port>". deviceid/model/rom_version NULL if the body had none.
  * - WS_OPEN / WS_CLOSED: per /api/ws connection; WS_CLOSED detail = the session's
@@ -137,6 +139,7 @@ struct srv_event {
     const char *detail;
     int error;
     int paced;
+    int tls_cert_refused;       /* TLS_CLIENT: see above */
     uint64_t offset;
     uint64_t total;
 };
