@@ -53,7 +53,8 @@ static void usage(FILE *f)
 "                          no verification, fw <= 1.5.x) | tls1.2 (modern ciphers, mbedTLS\n"
 "                          builds) | none (plain TCP on --nonssl-port, ignores the port)\n"
 "  --nonssl-port N         fixed port of non-SSL builds (default 8081)\n"
-"  --pinning               fw >= 1.6: drop the handshake after the server certificate\n"
+"  --pinning[=alert|close] fw >= 1.6: end the handshake after the server certificate with\n"
+"                          a fatal unknown_ca alert (default) or by closing without one [?]\n"
 "  --hb-interval S         ping interval, overrides the register reply's hbInterval\n"
 "  --fw-variant ig|old     ig (default): upgrade needs integer autoRestart (else ack 400) and a\n"
 "                          version strcmp-greater than romVersion (else 410) [?]; old: >= 1\n"
@@ -243,7 +244,7 @@ static const struct option long_opts[] = {
     {"server", required_argument, 0, O_SERVER},
     {"tls", required_argument, 0, O_TLS},
     {"nonssl-port", required_argument, 0, O_NONSSL},
-    {"pinning", no_argument, 0, O_PINNING},
+    {"pinning", optional_argument, 0, O_PINNING},
     {"hb-interval", required_argument, 0, O_HB},
     {"fw-variant", required_argument, 0, O_VARIANT},
     {"dispatch-tries", required_argument, 0, O_DTRIES},
@@ -371,7 +372,11 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             if (sim_opt_long(optarg, 1, 65535, &v)) BAD("bad --nonssl-port\n");
             o->nonssl_port = (int)v;
             break;
-        case O_PINNING: o->pinning = 1; break;
+        case O_PINNING:
+            if (!optarg || !strcmp(optarg, "alert")) o->pinning = SIM_PIN_ALERT;
+            else if (!strcmp(optarg, "close")) o->pinning = SIM_PIN_CLOSE;
+            else BAD("--pinning is alert or close\n");
+            break;
         case O_HB:
             if (sim_opt_long(optarg, 1, 86400, &v)) BAD("bad --hb-interval\n");
             o->hb_interval = (int)v;

@@ -528,7 +528,8 @@ static void report_failure(struct cconn *tmp, SSL *ssl, const struct lws_ssl_inf
              refused ? " (the device rejects our certificate: firmware >= 1.6 pins the "
                        "cloud certificate)" : "");
     LOG_D("tls %s: %s", tmp->peer, detail);
-    emit_tls(tmp, code ? code : -1, refused, detail);
+    /* On a close OpenSSL answers with decode_error: not worth reporting as the alert. */
+    emit_tls(tmp, !client_alert && eof ? -1 : code ? code : -1, refused, detail);
 }
 
 static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)

@@ -196,12 +196,14 @@ int run_event_shown(struct run *r, const struct srv_event *ev)
         ui_listening(&r->ui, ev->detail ? ev->detail : "?");
         return 1;
     case SRV_EV_TLS_CLIENT:
-        if (ev->error && !r->tls_warned++) { /* once: a device retries every few seconds */
-            const char *d = ev->detail ? ev->detail : "";
-            ui_warn(&r->ui, "tls", "TLS from %s: %s%s", peer, d,
-                    strstr(d, "pins") ? "; such a device cannot be freed over the air"
-                    : ". Firmware 1.6 and later drops the connection here (certificate "
-                      "pinning)");
+        /* Once: a device retries every few seconds. Pinning is named only when the client
+         * refused our certificate (not for our refusal or a bare connect-and-close). */
+        if (ev->error && ev->detail && !strstr(ev->detail, "no ClientHello") &&
+            !r->tls_warned++) {
+            ui_warn(&r->ui, "tls", "TLS from %s: %s%s", peer, ev->detail,
+                    ev->tls_cert_refused ? "; such a device cannot be freed over the air"
+                    : ". sonota could not agree on TLS with this client: if it is your "
+                      "device, please report its model and firmware with this line");
         } else {
             ui_detail(&r->ui, "  TLS from %s: %s", peer, ev->detail ? ev->detail : "");
         }
@@ -238,9 +240,28 @@ int run_event_shown(struct run *r, const struct srv_event *ev)
     return 0;
 }
 
+/* The device pins the cloud certificate: no use waiting for --timeout (issue 12). */
+static void check_pinning(struct run *r, const struct srv_event *ev)
+{
+    if (r->st > RS_CLOUD || r->model[0] ||
+        !pin_watch_feed(&r->pins, ev, stage_rom_verdict(r->rom)))
+        return;
+    ui_pinned(&r->ui, r->pins.peer_ip, r->pins.refusals, r->pins.how);
+    run_fail(r, EXIT_DEVICE, "pinned", "the device at %s pins the cloud certificate: %d TLS "
+             "handshakes in a row ended right after sonota's certificate (%s). Stock "
+             "firmware 1.6 and later (and 2.6 and later) talks only to ITEAD's own server, "
+             "so it cannot be freed over the air this way. If your device runs firmware 3.x "
+             "(Basic R3, Mini, D1 and other newer models), use `sonota diy` (DIY mode); "
+             "otherwise flash it with a serial adapter (esptool or Tasmotizer: write_flash "
+             "-fm dout 0x0 tasmota-lite.bin).", r->pins.peer_ip, r->pins.refusals,
+             r->pins.how);
+}
+
 void run_on_event(const struct srv_event *ev, void *user)
 {
     struct run *r = user;
+    if (ev->type == SRV_EV_TLS_CLIENT && !r->fleet)
+        check_pinning(r, ev);
     if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
         r->last_hint = ui_now_ms(); /* a (paced) download is under way: no "nothing yet" */
     if (r->fleet) {

@@ -10,6 +10,7 @@
 #include "lib/ewl_msg.h"
 #include "sonota/flash_opts.h"
 #include "sonota/flash_state.h"
+#include "sonota/pin_watch.h"
 #include "sonota/fwcheck.h"
 #include "sonota/prov.h"
 #include "sonota/server.h"
@@ -82,6 +83,7 @@ struct run {
     int rom_warned, tls_warned, n404, post_tries, downloads_seen, final_ip_seen;
     char final_other_warned[NETIF_IP_MAX];
     char stock_file[64];            /* what the stock firmware downloaded (user1/user2) */
+    struct pin_watch pins;          /* TLS handshakes that refused our certificate */
     struct fleet *fleet;            /* --fleet: the devices (flash_fleet.c); NULL otherwise */
 };
 
