@@ -22,7 +22,7 @@ ID=1000dd0001
 AT=(--device "$DEV_IP" --deviceid "$ID")
 
 # ---- sonota's own checks: nothing reaches the device ----
-start_sim checks --device-id "$ID" --unlocked
+start_sim checks --device-id "$ID" --unlocked --after-flash lan
 "$SONOTA" image make-test --kind diy --size 600000 "$T/big.bin" >/dev/null || fail "make big"
 cp "$T/diy.bin" "$T/dio.bin"
 printf '\002' | dd of="$T/dio.bin" bs=1 seek=2 conv=notrunc 2>/dev/null   # flash mode DIO
@@ -141,6 +141,9 @@ start_sim e471 --device-id "$ID" --unlocked --fault corrupt-chunk=5
 diy flash "$T/diy.bin" "${AT[@]}" --http-port 0 --wait 30
 expect_code 471 "SHA-256 mismatch" "471 (result POST)"
 expect_err "Do NOT power-cycle the device" "471 sentence"
+expect_err "after its download the device reported error 471" "471 told as the device's result POST"
+grep -q "answered ota_flash with error 471" "$ERR" && fail "a result POST reported as the ota_flash answer"
+sim_log "result 471 posted to /api/device/otaFlash: HTTP 200" || fail "the result POST got no reply"
 expect_out "100%  the device has all 480000 bytes" "471 after the whole download"
 grep -q "^done" "$OUT" && fail "471 reported as done"
 sim_log "SHA-256 mismatch" || fail "the sim did not detect the corruption"

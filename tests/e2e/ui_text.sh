@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Story: what a user sees. No message, help text or event cites the protocol reference
 # ("PROTOCOL.md §N", a file users do not have); a bare `sonota` prints the command
-# overview (exit 2); `make demo 2>&1 | cat` carries no raw escape codes.
+# overview (exit 2); `make demo 2>&1 | cat` carries no raw escape codes and its progress bars
+# end at 100 %; `sonota diy SUB --help` describes SUB.
 . "${E2E_DIR:?E2E_DIR must point at tests/e2e}/lib.sh" || exit 1
 [ -x "${SONOTA:-}" ] && [ -x "${SONOFF_SIM:-}" ] || skip "SONOTA and SONOFF_SIM must be built"
 
@@ -39,3 +40,16 @@ else
     grep -q '] 100%' "$E2E_TMP/demo.out" || fail "the demo's progress bars never reach 100 %"
     pass "demo piped: no escape codes, progress bars end at 100 %"
 fi
+
+# `sonota diy SUB --help` describes SUB (and only the options SUB takes).
+"$SONOTA" diy flash --help >"$E2E_TMP/h.flash" || fail "diy flash --help failed"
+"$SONOTA" diy discover --help >"$E2E_TMP/h.disc" || fail "diy discover --help failed"
+"$SONOTA" diy info --help >"$E2E_TMP/h.info" || fail "diy info --help failed"
+grep -q "^usage: sonota diy flash FILE" "$E2E_TMP/h.flash" && grep -q -- "--serve-ip" "$E2E_TMP/h.flash" \
+    && ! grep -q -- "--info " "$E2E_TMP/h.flash" || fail "diy flash --help does not describe flash"
+grep -q "^usage: sonota diy discover" "$E2E_TMP/h.disc" && grep -q -- "--info " "$E2E_TMP/h.disc" \
+    && ! grep -q -- "--serve-ip" "$E2E_TMP/h.disc" || fail "diy discover --help does not describe discover"
+grep -q "^usage: sonota diy info" "$E2E_TMP/h.info" && ! grep -q -- "--serve-ip" "$E2E_TMP/h.info" \
+    || fail "diy info --help does not describe info"
+"$SONOTA" diy --help | grep -q "^usage: sonota diy discover" || fail "diy --help lost the overview"
+pass "sonota diy SUB --help describes SUB"
