@@ -518,7 +518,8 @@ static void report_failure(struct cconn *tmp, SSL *ssl, const struct lws_ssl_inf
     else
         snprintf(hello, sizeof hello, "; no ClientHello");
     if (client_alert)
-        snprintf(what, sizeof what, "the client sent alert %s", SSL_alert_desc_string_long(si->ret));
+        snprintf(what, sizeof what, "the client sent alert %s",
+                 SSL_alert_desc_string_long(si->ret));
     else if (eof)
         snprintf(what, sizeof what, "the client closed the connection%s",
                  so_tls_cert_sent(ssl) ? " after our certificate" : "");

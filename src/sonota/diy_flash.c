@@ -252,8 +252,8 @@ static int wait_reappear(struct fl *f, const struct diy_target *t, struct diy_cl
             snprintf(port, sizeof port, ":%d", o->tasmota_port);
         if (probe_tasmota(f, t->ip, o->tasmota_port, version, sizeof version)) {
             diy_say(o, "done: the device runs Tasmota %s at http://%s%s/ on the LAN (it kept "
-                    "the WiFi settings); configure it there (e.g. `sonota configure`)", version, t->ip,
-                    port);
+                    "the WiFi settings); configure it there (e.g. `sonota configure`)", version,
+                    t->ip, port);
             return EXIT_OK;
         }
         if (on_subnet(o->ap_ip) &&

@@ -71,7 +71,8 @@ struct srv_config {
  * - TLS_CLIENT: once per TLS connection. error 0: handshake done, detail
  *   "TLSv1.1 AES128-SHA (ClientHello 0x0302, 2 suites, AES128-SHA offered)".
  *   error != 0: the handshake failed with that TLS alert number (RFC 5246 §7.2; -1 when
- *   the client closed the connection or there was none), detail says who sent it, e.g. 48 unknown CA from a pinning firmware (§2).
+ *   the client closed the connection or there was none), detail says who sent it,
+ *   e.g. 48 unknown CA from a pinning firmware (§2).
  *   tls_cert_refused: the client received our certificate and then ended the handshake
  *   (a certificate alert, or closing the connection): what pinning firmware does.
  * - DISPATCH: after the reply to POST /dispatch/device is queued; detail
