@@ -4,7 +4,9 @@
 # (PROTOCOL.md §6), and sonota's own checks stop bad images before any request: more than
 # 520192 bytes, not DOUT, a digest that is not the file's (uppercase is never sent).
 # Where sonota's checks make a code impossible, the simulator injects it (--fault), and
-# the natural cause is shown too where one exists.
+# the natural cause is shown too where one exists. A device that refuses the image without a
+# word (back on its stock API) and one that accepts ota_flash but fetches nothing are told
+# within seconds, not at --wait / --timeout.
 . "${E2E_DIR:?E2E_DIR must point at tests/e2e}/diy_lib.sh" || exit 1
 diy_require
 
@@ -155,3 +157,31 @@ diy flash "$T/diy.bin" "${AT[@]}" --http-port 0 --wait 30
 expect_code 471 "SHA-256 mismatch" "471 (in the reply)"
 stop_sim
 pass "413 and 471 (both ways of reporting it) explained; the corrupt image is not written"
+
+# ---- the device refuses the image without saying so: back on its stock API ----
+# (a corrupted chunk fails its SHA-256 check, and no result POST tells sonota): sonota asks
+# /zeroconf/info and says the device is still on its stock firmware, long before --wait.
+start_sim quiet471 --unlocked --device-id 1000cc0006 --fault corrupt-chunk=4 \
+    --fault no-result-post
+t0=$(date +%s)
+diy flash "$T/diy.bin" --device 1000cc0006 --http-port 0 --wait 120
+took=$(( $(date +%s) - t0 ))
+expect_rc 4 "refused image, back on the stock API"
+expect_err "the device is still on its stock firmware 3.6.0" "stock API message"
+expect_err "nothing was written" "nothing written"
+grep -q "may still be flashing" "$ERR" && fail "'may still be flashing' for a device on its stock API"
+[ "$took" -lt 60 ] || fail "the stock API verdict took $took s (--wait 120)"
+stop_sim
+pass "a device back on its stock API is asked (/zeroconf/info) and reported in $took s"
+
+# ---- ota_flash accepted, but not a byte requested: said within seconds ----
+start_sim nofetch --unlocked --device-id 1000cc0007 --fault no-fetch
+t0=$(date +%s)
+diy flash "$T/diy.bin" --device 1000cc0007 --http-port 0 --timeout 300 --wait 300
+took=$(( $(date +%s) - t0 ))
+expect_rc 1 "no byte requested"
+expect_err "has not asked for a single byte" "no-fetch message"
+expect_err "It still answers on its DIY API: nothing was written" "no-fetch state"
+[ "$took" -lt 40 ] || fail "no byte requested: said after $took s"
+stop_sim
+pass "ota_flash accepted but nothing fetched: said after $took s, not at --timeout"
