@@ -1,9 +1,11 @@
 /* fuzz_tasmota_url.c - libFuzzer target for src/lib/tasmota_url.c and tasmota_msg.c: the
  * input is read as a query string (what sonoff-sim decodes strictly), as Status JSON, as a
  * command and as a Backlog list. Whatever decodes is encoded again and must decode back
- * to the same bytes; targets built from decoded values mask the passwords. */
+ * to the same bytes; targets built from decoded values mask the passwords. The input is
+ * also judged as a WiFi password (lib/wifi_pw.c), decoded from the p1= value too. */
 #include "lib/tasmota_msg.h"
 #include "lib/tasmota_url.h"
+#include "lib/wifi_pw.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -49,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (e == SO_OK && found) {
         /* the value goes back out through the builders */
         e = tasmota_query_get(q, size, "p1", v2, sizeof v2, &found);
+        if (e == SO_OK && found) {
+            enum wifi_pw_verdict pv = wifi_pw_check(v2, strlen(v2));
+            assert(wifi_pw_reason(pv) != NULL);
+            assert(wifi_pw_acceptable(pv) == (pv == WIFI_PW_OK || pv == WIFI_PW_OPEN));
+        }
         struct tasmota_cfg c = {.ssid = v1[0] ? v1 : "x", .wifi_password = found ? v2 : "",
                                 .hostname = v1, .mqtt_password = v2, .topic = v1};
         static char url[TASMOTA_TARGET_MAX];
@@ -67,6 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(strlen(st.ip) < sizeof st.ip);
         (void)tasmota_version_major(st.version);
     }
+
+    enum wifi_pw_verdict pw = wifi_pw_check(q, size);
+    assert(pw == WIFI_PW_OPEN ? size == 0 : size > 0);
+    if (pw == WIFI_PW_OK)
+        assert(size >= WIFI_PW_MIN && size <= WIFI_PW_HEX_LEN);
 
     int cmds = 0;
     int r = tasmota_backlog_split((struct so_str){q, size}, TASMOTA_BACKLOG_MAX, count_cmd, &cmds);

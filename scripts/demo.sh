@@ -3,12 +3,13 @@
 # flow, then Tasmota's first boot configured with the home WiFi and MQTT.
 # Exits 0 only if the simulator's emulated flash ends holding the final image and the
 # simulated Tasmota joined the home WiFi with the settings.
-# usage: scripts/demo.sh BUILD_DIR
+# usage: scripts/demo.sh BUILD_DIR   (relative to the source tree, or absolute)
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-sonota="$top/$build/src/sonota/sonota"
-sim="$top/$build/src/sim/sonoff-sim"
+case $build in /*) ;; *) build="$top/$build" ;; esac # absolute (tests) or under the top
+sonota="$build/src/sonota/sonota"
+sim="$build/src/sim/sonoff-sim"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sonota-demo.XXXXXX")
 sim_pid=""
 cleanup() {
@@ -27,7 +28,13 @@ print(*(s.getsockname()[1] for s in socks))
 PY
 )
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal, and never with NO_COLOR (https://no-color.org):
+# `make demo 2>&1 | cat` or a log file must not get raw escape codes.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n== %s\n' "$*"; }
+fi
 
 say "1. Generating test images (real users pass their own Tasmota/intermediate files)"
 mkdir -p "$work/fw"

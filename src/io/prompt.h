@@ -16,4 +16,14 @@ int prompt_available(void);
 int prompt_line(const char *question, char *buf, size_t cap);
 int prompt_secret(const char *question, char *buf, size_t cap);
 
+/* Answers to the WiFi password question before giving up. */
+#define PROMPT_PW_TRIES 3
+
+/* Asks for the password of WiFi ssid without echo until the answer is one a device can
+ * use (lib/wifi_pw.h), at most PROMPT_PW_TRIES answers. A refused answer gets the reason
+ * on the terminal, never the answer; an empty one means an open network and must be
+ * confirmed ("[y/N]"). Returns 0 (buf holds it, "" = open network), -1 (no terminal,
+ * EOF or interrupted) or -2 (no usable answer); buf is wiped unless 0. */
+int prompt_wifi_password(const char *ssid, char *buf, size_t cap);
+
 #endif

@@ -18,13 +18,15 @@
 
 /* Per-connection facts kept in one SSL ex_data slot, packed into a pointer-sized
  * integer so nothing needs freeing: bits 0-15 ClientHello legacy_version,
- * 16-27 number of suites (capped), 28 offers AES128-SHA, 29 recorded, 30 reported. */
+ * 16-27 number of suites (capped), 28 offers AES128-SHA, 29 recorded, 30 reported,
+ * 31 our certificate went out. */
 #define HELLO_VER_MASK 0xffffu
 #define HELLO_NC_SHIFT 16
 #define HELLO_NC_MAX 0xfffu
 #define HELLO_AES128 (1u << 28)
 #define HELLO_SEEN (1u << 29)
 #define HELLO_REPORTED (1u << 30)
+#define HELLO_CERT_SENT (1u << 31)
 
 static int g_ex_index = -1;
 
@@ -229,4 +231,39 @@ int so_tls_first_report(SSL *ssl)
         return 0;
     ex_set(ssl, v | HELLO_REPORTED);
     return 1;
+}
+
+void so_tls_note_state(SSL *ssl)
+{
+    switch (SSL_get_state(ssl)) {
+    case TLS_ST_SW_CERT:      /* TLS 1.2 and older: Certificate, then the rest */
+    case TLS_ST_SW_KEY_EXCH:
+    case TLS_ST_SW_CERT_REQ:
+    case TLS_ST_SW_SRVR_DONE:
+    case TLS_ST_SW_CERT_VRFY: /* TLS 1.3 */
+        ex_set(ssl, ex_get(ssl) | HELLO_CERT_SENT);
+        break;
+    default:
+        break;
+    }
+}
+
+int so_tls_cert_sent(const SSL *ssl)
+{
+    return ssl && (ex_get(ssl) & HELLO_CERT_SENT) != 0;
+}
+
+int so_tls_failed_on_eof(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    return e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+           ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
+
+int so_tls_alert_refuses_cert(int code)
+{
+    /* RFC 5246 §7.2.2: what a client sends when it does not accept the certificate. */
+    return code == SSL_AD_BAD_CERTIFICATE || code == SSL_AD_UNSUPPORTED_CERTIFICATE ||
+           code == SSL_AD_CERTIFICATE_REVOKED || code == SSL_AD_CERTIFICATE_EXPIRED ||
+           code == SSL_AD_CERTIFICATE_UNKNOWN || code == SSL_AD_UNKNOWN_CA;
 }

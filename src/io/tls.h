@@ -49,4 +49,20 @@ void so_tls_describe(const SSL *ssl, char *buf, size_t cap);
  * signal "handshake done" more than once). Returns 1 the first time only. */
 int so_tls_first_report(SSL *ssl);
 
+/* Certificate pinning (firmware >= 1.6) shows as a client that receives our certificate
+ * and then ends the handshake, with a certificate alert or by closing the connection.
+ * A handshake we refused (no shared suite or version) ends before our certificate; a
+ * bare connect-and-close sends no ClientHello at all. */
+/* Call from the info callback on SSL_CB_LOOP: notes when our certificate has gone out. */
+void so_tls_note_state(SSL *ssl);
+/* 1 once our certificate was sent on this connection. */
+int so_tls_cert_sent(const SSL *ssl);
+/* 1 when the handshake just failed because the peer closed the connection (OpenSSL's
+ * error queue: unexpected EOF). */
+int so_tls_failed_on_eof(void);
+/* 1 for the alerts a client sends when it does not accept the server's certificate:
+ * bad_certificate (42), unsupported (43), revoked (44), expired (45), unknown (46),
+ * unknown_ca (48). */
+int so_tls_alert_refuses_cert(int code);
+
 #endif

@@ -308,7 +308,7 @@ static enum so_err on_register(struct dev_session *s, const struct ewl_msg *m,
         copy(d->model, sizeof d->model, s->model);
     if (!s->model[0])
         logf_(out, CLOUD_LOG_WARN, "device %s registered without a model; the upgrade "
-              "command needs it (§1.5)", s->deviceid);
+              "command must carry the device's own model", s->deviceid);
     s->state = DEV_READY;
     s->updates = 0;
     s->reissue_at_ms = 0;

@@ -391,7 +391,7 @@ const char *diy_error_text(int code)
     case DIY_E_ENCRYPTED:
         return "The device wants encrypted requests: it has LAN encryption enabled (eWeLink "
                "LAN mode rather than DIY mode). sonota speaks only the unencrypted DIY API; put "
-               "the device into DIY mode (PROTOCOL.md section 6) and try again.";
+               "the device into DIY mode (`sonota diy --help` says how) and try again.";
     case DIY_E_LOCKED:
         return "OTA is not unlocked on this device. Run 'sonota diy unlock' first (the device "
                "needs Internet access for it); 'sonota diy flash' does this unless --no-unlock.";

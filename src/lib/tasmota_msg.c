@@ -27,7 +27,8 @@ enum so_err tasmota_status_parse(const char *json, size_t n, struct tasmota_stat
         cJSON_Delete(root);
         return SO_E_JSON;
     }
-    const cJSON *fw = cJSON_GetObjectItemCaseSensitive(root, "StatusFW");
+    /* Status 2 answers {"StatusFWR":{"Version":..}} (FWR: firmware release), in 5.x too. */
+    const cJSON *fw = cJSON_GetObjectItemCaseSensitive(root, "StatusFWR");
     if (cJSON_IsObject(fw))
         take_str(fw, "Version", out->version, sizeof out->version, TASMOTA_ST_VERSION,
                  &out->have);

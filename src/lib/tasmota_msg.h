@@ -14,7 +14,7 @@
 
 /* Fields found (bits of tasmota_status.have). */
 enum {
-    TASMOTA_ST_VERSION = 1u << 0,  /* StatusFW.Version */
+    TASMOTA_ST_VERSION = 1u << 0,  /* StatusFWR.Version */
     TASMOTA_ST_TOPIC = 1u << 1,    /* Status.Topic */
     TASMOTA_ST_HOSTNAME = 1u << 2, /* StatusNET.Hostname */
     TASMOTA_ST_IP = 1u << 3,       /* StatusNET.IPAddress */

@@ -188,7 +188,7 @@ enum so_err ws_open(struct sim_ctx *s, struct sim_conn *c, const char *ip, int p
     char want[32];
     ws_accept_for(SO_WS_DEVICE_KEY, want);
     if (!acc || !so_str_eq(acc->value, want))
-        LOG_W("websocket: Sec-WebSocket-Accept %s (the firmware does not check it, §11)",
+        LOG_W("websocket: Sec-WebSocket-Accept %s (the firmware is not known to check it)",
               acc ? "is wrong" : "is missing");
     size_t extra = have - h.head_len;
     if (extra > rxcap)

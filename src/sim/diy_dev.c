@@ -115,6 +115,11 @@ static void do_flash(struct diy_dev *dv, struct sim_conn *c, const struct diy_re
         return;
     }
     LOG_I("diy: ota_flash: downloadUrl %s sha256sum %s", rq->download_url, rq->sha256);
+    if (dv->o->no_fetch) {
+        LOG_W("fault no-fetch: answering ota_flash 0 without fetching anything");
+        send_error(dv, c, DIY_OK);
+        return;
+    }
     int code = diy_ota_begin(dv, rq->download_url, rq->sha256);
     if (code != DIY_OK) {
         send_error(dv, c, code);

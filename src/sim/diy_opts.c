@@ -15,7 +15,7 @@ void sim_diy_opts_defaults(struct sim_diy_opts *d)
     d->reply = SIM_DIY_REPLY_PRE;
     d->predownload_ms = 10000;
     d->host = SIM_DIY_HOST_AUTO;
-    d->after = SIM_DIY_AFTER_LAN;
+    d->after = SIM_DIY_AFTER_AP; /* a fresh Tasmota has no WiFi settings: its own AP (§6, §7) */
     d->tasmota_port = 80;
     d->boot_ms = 3000;
     d->linger_s = 5;
@@ -114,6 +114,8 @@ int sim_diy_fault(struct sim_diy_opts *d, const char *arg)
         d->empty_reply = 1;
     } else if (!strcmp(arg, "no-result-post")) {
         d->no_result_post = 1;
+    } else if (!strcmp(arg, "no-fetch")) {
+        d->no_fetch = 1;
     } else {
         return -1;
     }
@@ -137,7 +139,7 @@ void sim_diy_usage(FILE *f)
 {
     fprintf(f,
 "\n"
-"DIY mode (--mode diy; PROTOCOL.md 6): ITEAD firmware 3.x in DIY mode, then Tasmota (7):\n"
+"DIY mode (--mode diy): ITEAD firmware 3.x in DIY mode, then Tasmota:\n"
 "  --mode stock|diy        stock (default): the eWeLink 1.x/2.x path above\n"
 "  --fw-version V          DIY firmware (default 3.6.0; 3.3.0 with --diy-proto 1.4); from\n"
 "                          3.7.6 every request must carry the real deviceid (else 404)\n"
@@ -157,9 +159,10 @@ void sim_diy_usage(FILE *f)
 "  --predownload-ms N      408 when the first chunk takes longer (default 10000) [?]\n"
 "  --diy-host-header H     auto (default: dl.itead.cn for fw 3.5.0/3.6.0, the URL's host\n"
 "                          otherwise), itead or url [?]\n"
-"  --after-flash lan|ap    Tasmota's web server (port --tasmota-port) appears on ADDR (lan,\n"
-"                          default: Tasmota kept the WiFi) or on --tasmota-addr (ap)\n"
-"  --tasmota-addr ADDR     default 192.168.4.1 with --after-flash ap (7)\n"
+"  --after-flash ap|lan    Tasmota's web server (port --tasmota-port) appears on its own\n"
+"                          WiFi AP at --tasmota-addr (ap, default: a fresh Tasmota knows no\n"
+"                          WiFi) or on ADDR (lan: a build with your WiFi compiled in)\n"
+"  --tasmota-addr ADDR     default 192.168.4.1 with --after-flash ap\n"
 "  --tasmota-port N        default 80\n"
 "  --boot-ms N             reboot time after the flash (default 3000, scaled)\n"
 "  --linger S              Tasmota serves S seconds after its first visitor, then the sim\n"
@@ -171,5 +174,7 @@ void sim_diy_usage(FILE *f)
 "  --fault empty-reply     ota_flash closes the connection without a reply, then flashes\n"
 "                          (\"Empty reply\", ID#95)\n"
 "  --fault no-result-post  skip the POST /api/device/otaFlash after the download [?]\n"
+"  --fault no-fetch        ota_flash answers 0 at once and no byte is ever fetched (the\n"
+"                          device stays on its stock firmware)\n"
 "  (--fault corrupt-chunk=K flips a byte of chunk K: 471; drop-at=N drops the connection)\n");
 }

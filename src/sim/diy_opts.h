@@ -44,6 +44,7 @@ struct sim_diy_opts {
     long max_fw;                /* 413 above this (520192; fault diy-limit=N lowers it) */
     int empty_reply;            /* fault: ota_flash closes without a reply, then flashes */
     int no_result_post;         /* fault: no POST /api/device/otaFlash after the download */
+    int no_fetch;               /* fault: ota_flash answers 0 and nothing is fetched */
     int n_faults;
     struct sim_diy_fault faults[SIM_DIY_FAULTS_MAX];
 };

@@ -2,7 +2,7 @@
  * reboots; when the flash boots a valid final image, that firmware's web server answers on
  * port 80 like Tasmota's: on the LAN address (the build kept WiFi settings) or on the AP
  * address 192.168.4.1 (a fresh Tasmota opens its AP). GET / gives the page,
- * GET /cm?cmnd=Status%202 the StatusFW JSON. The sim ends --linger seconds after the
+ * GET /cm?cmnd=Status%202 the StatusFWR JSON. The sim ends --linger seconds after the
  * first visitor. */
 #include "sim/diy_int.h"
 
@@ -17,7 +17,7 @@
 #define PAGE "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">" \
              "<title>Tasmota - Main Menu</title></head><body><h2>Tasmota</h2>"     \
              "<p>Sonoff Basic Module</p></body></html>"
-#define STATUS_FW "{\"StatusFW\":{\"Version\":\"9.2.0(sim)\",\"BuildDateTime\":"  \
+#define STATUS_FW "{\"StatusFWR\":{\"Version\":\"9.2.0(sim)\",\"BuildDateTime\":"  \
                   "\"2021-01-01T00:00:00\",\"Boot\":31,\"Core\":\"2_7_4_9\",\"SDK\":"   \
                   "\"2.2.2-dev(38a443e)\",\"CpuFrequency\":80,\"Hardware\":\"ESP8266EX\"," \
                   "\"CR\":\"343/699\"}}"

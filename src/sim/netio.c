@@ -146,8 +146,13 @@ static int pinning_verify(int ok, X509_STORE_CTX *x)
     (void)ok;
     SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
     struct sim_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
-    if (c)
+    if (c) {
         c->pinning_dropped = 1;
+        /* --pinning close: the connection goes before OpenSSL can send its alert
+         * (that write then fails; SIGPIPE is ignored). */
+        if (c->pinning_close)
+            shutdown(c->fd, SHUT_RDWR);
+    }
     return 0;
 }
 
@@ -215,6 +220,7 @@ enum so_err conn_open(struct sim_conn *c, const char *host, int port,
         return SO_E_TLS;
     }
     c->ssl = ssl;
+    c->pinning_close = p->pinning == SIM_PIN_CLOSE;
     SSL_set_app_data(ssl, c);
     SSL_set_fd(ssl, fd); /* no SNI: SSL_set_tlsext_host_name is never called (§2) */
     for (;;) {
@@ -256,7 +262,7 @@ enum so_err conn_open(struct sim_conn *c, const char *host, int port,
         der += i2d_X509(sk_X509_value(chain, i), NULL);
     if (der > 4096)
         LOG_W("server certificate chain is %d bytes DER; the firmware's 4 KiB TLS buffer "
-              "may not hold it (PROTOCOL.md §2)", der);
+              "may not hold it", der);
     return SO_OK;
 }
 

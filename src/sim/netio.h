@@ -15,13 +15,14 @@ struct sim_conn {
     void *ssl;            /* SSL */
     char peer[80];        /* "host:port" */
     int pinning_dropped;  /* set when --pinning aborted the handshake */
+    int pinning_close;    /* --pinning close: drop without an alert */
 };
 
 #define CONN_INIT {.fd = -1}
 
 struct conn_params {
     enum sim_tls tls;     /* SIM_TLS_NONE = plain TCP */
-    int pinning;
+    int pinning;          /* SIM_PIN_* */
     int rcvbuf;           /* SO_RCVBUF before connect; 0 = system default */
     int timeout_ms;       /* connect + handshake */
 };

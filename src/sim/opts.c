@@ -31,7 +31,8 @@ static void usage(FILE *f)
 "Simulates one stock ITEAD Sonoff (eWeLink 1.x/2.x, ESP8266, 1 MB flash) through the whole\n"
 "SonOTA path: pairing AP, TLS dispatch, WebSocket session, OTA upgrade download, the\n"
 "Espressif2Arduino intermediate firmware (FinalStage) and the final boot. As strict as the\n"
-"firmware described in PROTOCOL.md; every address and port can be moved to 127.0.0.1.\n"
+"firmware it models (the project's protocol reference); every address and port can be\n"
+"moved to 127.0.0.1.\n"
 "\n"
 "Device and flash:\n"
 "  --flash FILE            emulated 1 MB flash (default sonoff-flash.bin); a new file gets the\n"
@@ -42,17 +43,18 @@ static void usage(FILE *f)
 "  --model M               factory model (default ITA-GZ1-GL)\n"
 "  --rom-version V         stock romVersion (default 1.5.5)\n"
 "  --mac MAC               staMac reported in update (default 5C:CF:7F:.. from the id)\n"
-"Pairing AP (PROTOCOL.md 1.2):\n"
+"Pairing AP (GET /device, POST /ap):\n"
 "  --ap-addr ADDR          listen address (default 10.10.7.1)\n"
 "  --ap-port N             (default 80)\n"
 "  --no-ap                 skip AP mode: use --server, else the server stored in flash\n"
 "  --server HOST:PORT      serverName and port as if given by POST /ap\n"
-"Cloud session (1.3, 1.4, 2):\n"
+"Cloud session (TLS, dispatch, WebSocket):\n"
 "  --tls P                 tls1.0 | tls1.1 (default: that version only, AES128-SHA, no SNI,\n"
 "                          no verification, fw <= 1.5.x) | tls1.2 (modern ciphers, mbedTLS\n"
 "                          builds) | none (plain TCP on --nonssl-port, ignores the port)\n"
 "  --nonssl-port N         fixed port of non-SSL builds (default 8081)\n"
-"  --pinning               fw >= 1.6: drop the handshake after the server certificate\n"
+"  --pinning[=alert|close] fw >= 1.6: end the handshake after the server certificate with\n"
+"                          a fatal unknown_ca alert (default) or by closing without one [?]\n"
 "  --hb-interval S         ping interval, overrides the register reply's hbInterval\n"
 "  --fw-variant ig|old     ig (default): upgrade needs integer autoRestart (else ack 400) and a\n"
 "                          version strcmp-greater than romVersion (else 410) [?]; old: >= 1\n"
@@ -61,9 +63,9 @@ static void usage(FILE *f)
 "  --max-sessions N        sessions (dispatch..download) before giving up (default 3)\n"
 "  --wait-upgrade S        how long a session waits for an upgrade command (default 60)\n"
 "  --strict-packets        fail when a server frame is split or merged across reads; the\n"
-"                          firmware handles one frame per TCP packet (1.4) [?] (default off:\n"
+"                          firmware handles one frame per TCP packet [?] (default off:\n"
 "                          loopback merges segments that WiFi would not)\n"
-"Download (1.5):\n"
+"Download of the OTA upgrade:\n"
 "  --download range|whole  style A: 4 KiB Range requests (default); style B: one GET, slow\n"
 "                          reader that fails fast streams [?]\n"
 "  --reader-chunk N        style B: bytes read per interval (default 1460) [?]\n"
@@ -71,10 +73,10 @@ static void usage(FILE *f)
 "  --reader-max-pending N  style B: fail with 'receive buffer overrun' when more than N bytes\n"
 "                          are waiting at a read (default 2920) [?]\n"
 "  --reader-rcvbuf N       style B: SO_RCVBUF (default 4096) [?]\n"
-"                          (style B numbers model an unproven root cause, PROTOCOL.md 1.5:\n"
+"                          (style B numbers model an unproven root cause [?]:\n"
 "                          defaults pass 1400 B every 20 ms and fail a full-speed stream)\n"
 "  --chunk-delay-ms N      extra delay per 4 KiB chunk (real flash writes: 75-120 ms)\n"
-"Intermediate firmware Espressif2Arduino (4):\n"
+"Intermediate firmware Espressif2Arduino (FinalStage):\n"
 "  --final-host ADDR       host polled and downloaded from (default 192.168.4.2)\n"
 "  --final-port N          (default 8080)\n"
 "  --final-path-user2 P    (default /ota/image_user2-0x81000.bin)\n"
@@ -242,7 +244,7 @@ static const struct option long_opts[] = {
     {"server", required_argument, 0, O_SERVER},
     {"tls", required_argument, 0, O_TLS},
     {"nonssl-port", required_argument, 0, O_NONSSL},
-    {"pinning", no_argument, 0, O_PINNING},
+    {"pinning", optional_argument, 0, O_PINNING},
     {"hb-interval", required_argument, 0, O_HB},
     {"fw-variant", required_argument, 0, O_VARIANT},
     {"dispatch-tries", required_argument, 0, O_DTRIES},
@@ -370,7 +372,11 @@ int sim_opts_parse(struct sim_opts *o, int argc, char **argv)
             if (sim_opt_long(optarg, 1, 65535, &v)) BAD("bad --nonssl-port\n");
             o->nonssl_port = (int)v;
             break;
-        case O_PINNING: o->pinning = 1; break;
+        case O_PINNING:
+            if (!optarg || !strcmp(optarg, "alert")) o->pinning = SIM_PIN_ALERT;
+            else if (!strcmp(optarg, "close")) o->pinning = SIM_PIN_CLOSE;
+            else BAD("--pinning is alert or close\n");
+            break;
         case O_HB:
             if (sim_opt_long(optarg, 1, 86400, &v)) BAD("bad --hb-interval\n");
             o->hb_interval = (int)v;

@@ -12,6 +12,10 @@
 enum sim_tls { SIM_TLS_10, SIM_TLS_11, SIM_TLS_12, SIM_TLS_NONE };
 enum sim_variant { SIM_FW_IG, SIM_FW_OLD };
 enum sim_download { SIM_DL_RANGE, SIM_DL_WHOLE };
+/* --pinning: how a firmware that pins the cloud certificate ends the handshake: with a
+ * fatal alert (unknown_ca, as a verifying TLS client does) or by closing the TCP
+ * connection without one (S#58 pcap: "drops the connection") [?]. */
+enum sim_pinning { SIM_PIN_NONE, SIM_PIN_ALERT, SIM_PIN_CLOSE };
 
 /* Stages for --fault stop-after=STAGE and for the report. */
 enum sim_stage {
@@ -58,7 +62,7 @@ struct sim_opts {
     /* station (§1.3, §1.4, §2) */
     enum sim_tls tls;
     int nonssl_port;            /* 8081: non-SSL builds ignore the configured port */
-    int pinning;                /* fw ≥ 1.6: drop after the server certificate */
+    int pinning;                /* fw ≥ 1.6: drop after the server certificate (SIM_PIN_*) */
     int hb_interval;            /* 0 = from the register reply (default 145 s if absent) */
     enum sim_variant variant;
     int dispatch_tries;         /* per session */

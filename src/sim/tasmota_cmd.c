@@ -95,7 +95,7 @@ char *tas_status_json(struct tas_dev *d, int n)
     if (n == 0 || n == 2) {
         char ver[48];
         snprintf(ver, sizeof ver, "%s(sim)", st->version);
-        cJSON *o = cJSON_AddObjectToObject(root, "StatusFW");
+        cJSON *o = cJSON_AddObjectToObject(root, "StatusFWR");
         cJSON_AddStringToObject(o, "Version", ver);
         cJSON_AddStringToObject(o, "BuildDateTime", "2021-01-01T00:00:00");
         cJSON_AddStringToObject(o, "Core", "2_7_4_9");

@@ -60,7 +60,7 @@ void tas_record_cmd(struct tas_dev *d, const char *text);
 
 /* tasmota_cmd.c: one command; the JSON answer (malloc'd) or NULL for none (Backlog). */
 char *tas_exec(struct tas_dev *d, struct so_str cmnd, int from_backlog);
-/* {"StatusFW":{..}} etc. for Status n (0 = all); malloc'd. */
+/* {"StatusFWR":{..}} etc. for Status n (0 = all); malloc'd. */
 char *tas_status_json(struct tas_dev *d, int n);
 
 /* tasmota_web.c: reads one request from fd and answers it; closes fd. */

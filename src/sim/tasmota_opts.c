@@ -88,7 +88,7 @@ void sim_tasmota_usage(FILE *f)
 {
     fprintf(f,
 "\n"
-"Tasmota after the final image (--tasmota; PROTOCOL.md 7). Once the flash boots a valid\n"
+"Tasmota after the final image (--tasmota). Once the flash boots a valid\n"
 "final image (after the stock flow, or at once on such a flash file) the device runs Tasmota:\n"
 "  --tasmota, --after-final tasmota|none\n"
 "                          run Tasmota after the final image (default none: the sim exits)\n"

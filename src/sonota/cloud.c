@@ -489,16 +489,76 @@ static int on_timer(struct lws *wsi, struct cconn *c)
 
 /* ---- TLS diagnostics (§2) ---- */
 
+static void emit_tls(struct cconn *tmp, int error, int cert_refused, const char *detail)
+{
+    struct srv_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SRV_EV_TLS_CLIENT;
+    ev.peer = tmp->peer;
+    ev.error = error;
+    ev.tls_cert_refused = cert_refused;
+    ev.detail = detail;
+    srv_emit(tmp->srv, &ev);
+}
+
+/* A handshake that ended before it was done. Pinning firmware (>= 1.6) receives our
+ * certificate and then sends a certificate alert or just closes (§2, S#58); a refusal of
+ * ours (no shared suite or version) comes before our certificate, and a bare
+ * connect-and-close sends no ClientHello, so neither counts as pinning. */
+static void report_failure(struct cconn *tmp, SSL *ssl, const struct lws_ssl_info *si)
+{
+    int client_alert = (si->where & SSL_CB_ALERT) && (si->where & SSL_CB_READ);
+    int code = (si->where & SSL_CB_ALERT) ? si->ret & 0xff : 0;
+    int eof = so_tls_failed_on_eof();
+    if (!(si->where & SSL_CB_ALERT) && !eof)
+        return; /* an exit that is only "want more bytes" */
+    if (!so_tls_first_report(ssl))
+        return;
+    int refused = so_tls_cert_sent(ssl) &&
+                  (client_alert ? so_tls_alert_refuses_cert(code) : eof);
+    char hello[120] = "", what[120], detail[320];
+    unsigned ver, nc;
+    int aes;
+    if (so_tls_hello_info(ssl, &ver, &nc, &aes))
+        snprintf(hello, sizeof hello, "; ClientHello 0x%04x, %u suites%s", ver, nc,
+                 aes ? ", AES128-SHA offered" : "");
+    else
+        snprintf(hello, sizeof hello, "; no ClientHello");
+    if (client_alert)
+        snprintf(what, sizeof what, "the client sent alert %s",
+                 SSL_alert_desc_string_long(si->ret));
+    else if (eof)
+        snprintf(what, sizeof what, "the client closed the connection%s",
+                 so_tls_cert_sent(ssl) ? " after our certificate" : "");
+    else
+        snprintf(what, sizeof what, "we sent alert %s", SSL_alert_desc_string_long(si->ret));
+    snprintf(detail, sizeof detail, "handshake failed: %s%s%s", what, hello,
+             refused ? " (the device rejects our certificate: firmware >= 1.6 pins the "
+                       "cloud certificate)" : "");
+    LOG_D("tls %s: %s", tmp->peer, detail);
+    /* On a close OpenSSL answers with decode_error: not worth reporting as the alert. */
+    emit_tls(tmp, !client_alert && eof ? -1 : code ? code : -1, refused, detail);
+}
+
 static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
 {
     struct srv *s = srv_of(wsi);
     SSL *ssl = lws_get_ssl(wsi);
     if (!s || !ssl)
         return;
+    if (si->where & SSL_CB_LOOP) {
+        so_tls_note_state(ssl);
+        return;
+    }
     struct cconn tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.srv = s;
-    srv_peer_of(wsi, tmp.peer, sizeof tmp.peer, tmp.ip, sizeof tmp.ip);
+    /* The address noted at accept: a peer that has closed no longer has one. */
+    const struct cconn *known = lws_wsi_user(wsi);
+    if (known && known->srv && known->peer[0])
+        snprintf(tmp.peer, sizeof tmp.peer, "%s", known->peer);
+    else
+        srv_peer_of(wsi, tmp.peer, sizeof tmp.peer, tmp.ip, sizeof tmp.ip);
     char detail[320];
     if (si->where & SSL_CB_HANDSHAKE_DONE) {
         if (!so_tls_first_report(ssl))
@@ -516,29 +576,13 @@ static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
         }
         so_tls_describe(ssl, detail, sizeof detail);
         LOG_D("tls %s: %s", tmp.peer, detail);
-        cc_emit(&tmp, SRV_EV_TLS_CLIENT, NULL, 0, 0, detail);
+        emit_tls(&tmp, 0, 0, detail);
         return;
     }
-    if ((si->where & SSL_CB_ALERT) && !SSL_is_init_finished(ssl)) {
-        if (!so_tls_first_report(ssl))
-            return;
-        int code = si->ret & 0xff;
-        const char *who = (si->where & SSL_CB_READ) ? "the client sent" : "we sent";
-        char hello[120] = "";
-        unsigned ver, nc;
-        int aes;
-        if (so_tls_hello_info(ssl, &ver, &nc, &aes))
-            snprintf(hello, sizeof hello, "; ClientHello 0x%04x, %u suites%s", ver, nc,
-                     aes ? ", AES128-SHA offered" : "");
-        const char *hint = "";
-        if ((si->where & SSL_CB_READ) && (code == 42 || code == 43 || code == 46 || code == 48))
-            hint = " (the device rejects our certificate: firmware >= 1.6 pins the "
-                   "cloud certificate, see PROTOCOL.md §2)";
-        snprintf(detail, sizeof detail, "handshake failed: %s alert %s%s%s", who,
-                 SSL_alert_desc_string_long(si->ret), hello, hint);
-        LOG_D("tls %s: %s", tmp.peer, detail);
-        cc_emit(&tmp, SRV_EV_TLS_CLIENT, NULL, code ? code : -1, 0, detail);
-    }
+    /* An alert during the handshake, or the handshake stopped (ACCEPT_EXIT): the
+     * latter catches a close whose alert from our side could not be written. */
+    if ((si->where & (SSL_CB_ALERT | SSL_CB_EXIT)) && !SSL_is_init_finished(ssl))
+        report_failure(&tmp, ssl, si);
 }
 
 /* ---- the lws protocol ---- */

@@ -6,6 +6,7 @@
 
 #include "io/log.h"
 #include "io/prompt.h"
+#include "lib/wifi_pw.h"
 #include "sonota/tasmota_cfg.h"
 #include "sonota/ui_int.h"
 
@@ -138,8 +139,7 @@ static void opts_free(struct cfg_opts *o)
 
 static int wifi_pw_ok(const char *pw)
 {
-    size_t n = strlen(pw);
-    return n == 0 || (n >= 8 && n <= WIFI_PW_MAX);
+    return wifi_pw_acceptable(wifi_pw_check(pw, strlen(pw)));
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -245,19 +245,17 @@ static int ask(struct cfg_opts *o, char *err, size_t cap)
         o->ssid = ssid;
     }
     if (!o->wifi_pw) {
-        char pw[WIFI_PW_MAX + 2], q[128];
-        snprintf(q, sizeof q, "Password of \"%.32s\" (not shown): ", o->ssid);
-        if (!prompt_available() || prompt_secret(q, pw, sizeof pw) != 0) {
-            explicit_bzero(pw, sizeof pw);
+        char pw[WIFI_PW_MAX + 2];
+        int asked = prompt_available() ? prompt_wifi_password(o->ssid, pw, sizeof pw) : -1;
+        int rc = asked == 0 ? set_secret(&o->wifi_pw, pw) : 0;
+        explicit_bzero(pw, sizeof pw);
+        if (asked == -2)
+            return fail(err, cap, "no usable WiFi password after %d answers: a WPA2 password "
+                        "has 8 to 63 characters (or 64 hex digits); an open network needs an "
+                        "empty answer, confirmed", PROMPT_PW_TRIES);
+        if (asked != 0)
             return fail(err, cap, "the device needs your WiFi password and there is no "
                         "terminal to ask: set " ENV_WIFI_PASSWORD " (or pass --wifi-password)");
-        }
-        int ok = wifi_pw_ok(pw);
-        int rc = ok ? set_secret(&o->wifi_pw, pw) : 0;
-        explicit_bzero(pw, sizeof pw);
-        if (!ok)
-            return fail(err, cap, "a WiFi password has 8 to 63 characters (or 64 hex digits; "
-                        "empty for an open network)");
         if (rc != 0)
             return fail(err, cap, "out of memory");
     }

@@ -16,37 +16,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-"usage: sonota diy discover [OPTIONS]\n"
-"       sonota diy info   [--device ID|IP[:PORT]] [OPTIONS]\n"
-"       sonota diy unlock [--device ID|IP[:PORT]] [OPTIONS]\n"
-"       sonota diy flash FILE [--device ID|IP[:PORT]] [OPTIONS]\n"
-"\n"
+/* The help is built from blocks so `sonota diy SUB --help` shows what SUB takes. */
+static const char help_mode[] =
 "Flashes ITEAD firmware 3.x devices (Basic R3, RF R3, Mini, ...) in DIY mode over their\n"
 "LAN REST API (port 8081), found by mDNS as _ewelink._tcp. Put the device in DIY mode\n"
 "first: protocol v1.4 (fw 3.3/3.4) with the GPIO16 jumper and WiFi sonoffDiy /\n"
 "20170618sn; v2.0 (fw >= 3.5.0) by holding the button 5 s twice, joining ITEAD-xxxxxx\n"
-"(password 12345678) and entering your WiFi at http://10.10.7.1/ (PROTOCOL.md 6).\n"
-"\n"
+"(password 12345678) and entering your WiFi at http://10.10.7.1/.\n";
+static const char help_subs[] =
 "  discover   list DIY devices: id, address, firmware, switch, OTA lock (from mDNS)\n"
 "  info       show one device's /zeroconf/info (either protocol variant)\n"
 "  unlock     ota_unlock: the device asks ITEAD over the Internet; voids the warranty\n"
 "  flash      check FILE, unlock if needed, serve FILE and have the device fetch it, wait\n"
-"             until it has downloaded everything and comes back as Tasmota\n"
-"\n"
+"             until it has downloaded everything and comes back as Tasmota\n";
+static const char help_mdns[] =
+"  --interface IF          use mDNS on IF only (default: every interface that is up)\n"
+"  --bind IP               use mDNS on the interface holding IP%s\n"
+"  --browse-time S         how long mDNS listens (default 3)\n";
+static const char help_device[] =
 "Device selection:\n"
 "  --device ID|IP[:PORT]   a device id (10 hex digits, looked up by mDNS) or an address;\n"
 "                          default: the only DIY device mDNS finds\n"
 "  --deviceid ID           id sent in requests (firmware 3.7.6+ needs the real one; default:\n"
 "                          from mDNS or the info reply)\n"
-"  --interface IF          use mDNS on IF only (default: every interface that is up)\n"
-"  --bind IP               use mDNS on the interface holding IP, and serve the image there\n"
 "  --port N                API port when --device is an address (default 8081)\n"
-"  --browse-time S         how long mDNS listens (default 3)\n"
-"  --request-timeout S     per request (default 10; ota_flash may take 6 times longer)\n"
+"  --request-timeout S     per request (default 10; ota_flash may take 6 times longer)\n";
+static const char help_discover[] =
 "discover:\n"
 "  --info                  also ask each device's /zeroconf/info (firmware, OTA lock)\n"
-"  --json                  one JSON object per device on stdout\n"
+"  --json                  one JSON object per device on stdout\n";
+static const char help_flash[] =
 "flash:\n"
 "  FILE                    full ESP8266 image: v1, DOUT, 1 MB, at most 520192 bytes\n"
 "                          (e.g. tasmota-lite.bin; never tasmota-minimal)\n"
@@ -58,22 +57,82 @@ static const char usage_text[] =
 "  --sha256 HEX            with --url: the digest to expect (lowercased; must match FILE)\n"
 "  --no-unlock             do not call ota_unlock when OTA is locked\n"
 "  --force                 send an image that fails the DIY checks (size, DOUT) anyway\n"
+"  --fetch-wait S          for the device's first request after it accepted ota_flash\n"
+"                          (default 15: it fetches the first 4 KiB before it answers)\n"
 "  --timeout S             for the whole download (default 300)\n"
 "  --wait S                for the device to come back as Tasmota (default 300)\n"
 "  --tasmota-ap-ip IP      Tasmota's AP address, tried when one of our addresses is in its\n"
 "                          /24, i.e. we joined its WiFi (default 192.168.4.1)\n"
 "  --tasmota-port N        Tasmota's web port (default 80)\n"
-"  -y, --yes               do not ask before unlocking or flashing\n"
+"  -y, --yes               do not ask before unlocking or flashing\n";
+static const char help_general[] =
 "General:\n"
 "  -v, --verbose           more detail (repeat for the protocol trace)\n"
 "  -q, --quiet             errors only\n"
 "  --log FILE              copy of the log\n"
-"  -h, --help              this text\n"
-"\n"
+"  -h, --help              this text ('sonota diy SUB --help': one command)\n";
+static const char help_exit[] =
 "Device error codes are explained in words (400, 401, 403, 404, 408, 413, 422, 424, 471,\n"
 "500, 503). Requests to a device are at least 200 ms apart.\n"
 "Exit status: 0 done, 1 failed, 2 usage, 3 image refused, 4 the device refused (code\n"
 "explained), 5 network setup (mDNS socket, ports, addresses).\n";
+
+/* sub NULL: every command; else what that command does and takes. */
+static void print_help(const char *sub)
+{
+    int all = !sub, disc = sub && !strcmp(sub, "discover"), fl = sub && !strcmp(sub, "flash");
+    if (all)
+        fputs("usage: sonota diy discover [OPTIONS]\n"
+              "       sonota diy info   [--device ID|IP[:PORT]] [OPTIONS]\n"
+              "       sonota diy unlock [--device ID|IP[:PORT]] [OPTIONS]\n"
+              "       sonota diy flash FILE [--device ID|IP[:PORT]] [OPTIONS]\n\n", stdout);
+    else if (disc)
+        fputs("usage: sonota diy discover [--info] [--json] [OPTIONS]\n\n"
+              "Lists the DIY devices that announce themselves over mDNS (_ewelink._tcp):\n"
+              "id, address, firmware, switch state and whether OTA is unlocked.\n\n", stdout);
+    else if (fl)
+        fputs("usage: sonota diy flash FILE [--device ID|IP[:PORT]] [OPTIONS]\n\n"
+              "Checks FILE (v1 image, DOUT, 1 MB, at most 520192 bytes), unlocks OTA if needed\n"
+              "(asking first), serves FILE from this computer, has the device fetch it\n"
+              "(ota_flash), follows the download to the last byte and waits until the device\n"
+              "comes back as Tasmota, on your LAN or on its own WiFi (tasmota_XXXXXX-####).\n\n",
+              stdout);
+    else if (!strcmp(sub, "info"))
+        fputs("usage: sonota diy info [--device ID|IP[:PORT]] [OPTIONS]\n\n"
+              "Shows one device's /zeroconf/info: firmware version, switch, startup, pulse,\n"
+              "WiFi, signal and whether OTA is unlocked (either protocol variant).\n\n", stdout);
+    else
+        fputs("usage: sonota diy unlock [--device ID|IP[:PORT]] [OPTIONS]\n\n"
+              "Calls ota_unlock: the device asks ITEAD's unlock service over the Internet\n"
+              "(it needs Internet access for that); unlocking voids the warranty. 'sonota\n"
+              "diy flash' unlocks by itself unless --no-unlock.\n\n", stdout);
+    if (all) {
+        fputs(help_mode, stdout);
+        fputc('\n', stdout);
+        fputs(help_subs, stdout);
+        fputc('\n', stdout);
+    }
+    if (!disc) {
+        fputs(help_device, stdout);
+        printf(help_mdns, fl || all ? ", and serve the image there" : "");
+    } else {
+        fputs("mDNS:\n", stdout);
+        printf(help_mdns, "");
+    }
+    if (all || disc)
+        fputs(help_discover, stdout);
+    if (all || fl)
+        fputs(help_flash, stdout);
+    fputs(help_general, stdout);
+    if (!disc) {
+        fputc('\n', stdout);
+        fputs(help_exit, stdout);
+    }
+    if (!all) {
+        fputc('\n', stdout);
+        fputs(help_mode, stdout);
+    }
+}
 
 /* ---- discover ---- */
 
@@ -231,7 +290,7 @@ static int cmd_unlock(const struct diy_opts *o)
 enum {
     O_DEVICE = 256, O_DEVICEID, O_IFACE, O_BIND, O_PORT, O_BROWSE, O_REQTO, O_INFO, O_JSON,
     O_SERVEIP, O_HTTPPORT, O_EQUALS, O_URL, O_SHA, O_NOUNLOCK, O_FORCE, O_TIMEOUT, O_WAIT,
-    O_APIP, O_TPORT, O_LOG,
+    O_APIP, O_TPORT, O_LOG, O_FETCHWAIT,
 };
 
 static const struct option long_opts[] = {
@@ -246,6 +305,7 @@ static const struct option long_opts[] = {
     {"force", no_argument, 0, O_FORCE}, {"timeout", required_argument, 0, O_TIMEOUT},
     {"wait", required_argument, 0, O_WAIT}, {"tasmota-ap-ip", required_argument, 0, O_APIP},
     {"tasmota-port", required_argument, 0, O_TPORT}, {"log", required_argument, 0, O_LOG},
+    {"fetch-wait", required_argument, 0, O_FETCHWAIT},
     {"yes", no_argument, 0, 'y'}, {"verbose", no_argument, 0, 'v'},
     {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
 };
@@ -315,6 +375,9 @@ static int parse(int argc, char **argv, struct diy_opts *o)
         case O_FORCE: o->force = 1; break;
         case O_TIMEOUT: if (num(optarg, 1, 86400, &o->timeout_s)) USAGE_ERR("bad --timeout"); break;
         case O_WAIT: if (num(optarg, 0, 86400, &o->wait_s)) USAGE_ERR("bad --wait"); break;
+        case O_FETCHWAIT:
+            if (num(optarg, 1, 3600, &o->fetch_wait_s)) USAGE_ERR("--fetch-wait wants 1..3600 s");
+            break;
         case O_APIP:
             if (!is_ip(optarg))
                 USAGE_ERR("--tasmota-ap-ip wants an IPv4 address");
@@ -325,9 +388,17 @@ static int parse(int argc, char **argv, struct diy_opts *o)
         case 'y': o->yes = 1; break;
         case 'v': o->verbose++; break;
         case 'q': o->quiet = 1; break;
-        case 'h': fputs(usage_text, stdout); return 1;
+        case 'h': o->help = 1; break;
         default: goto usage;
         }
+    }
+    if (o->help) { /* `sonota diy SUB --help` describes SUB */
+        const char *sub = optind < argc ? argv[optind] : NULL;
+        if (sub && strcmp(sub, "discover") && strcmp(sub, "info") && strcmp(sub, "unlock") &&
+            strcmp(sub, "flash"))
+            sub = NULL;
+        print_help(sub);
+        return 1;
     }
     if (optind >= argc)
         USAGE_ERR("which command? discover, info, unlock or flash");

@@ -281,12 +281,17 @@ int run_credentials(struct run *r)
     }
     if (!o->wifi_password) {
         char pw[FLASH_PASSWORD_MAX + 2];
-        char q[128];
-        snprintf(q, sizeof q, "Password of \"%.32s\" (not shown): ", o->wifi_ssid);
-        if (!prompt_available() || prompt_secret(q, pw, sizeof pw) != 0) {
+        int asked = prompt_available() ? prompt_wifi_password(o->wifi_ssid, pw, sizeof pw) : -1;
+        if (asked != 0) {
             explicit_bzero(pw, sizeof pw);
-            run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi password and there is no "
-                 "terminal to ask: set " FLASH_ENV_PASSWORD " (or pass --wifi-password)");
+            if (asked == -2)
+                run_fail(r, EXIT_USAGE, "usage", "no usable WiFi password after %d answers: "
+                         "a WPA2 password has 8 to 63 characters (or 64 hex digits); an open "
+                         "network needs an empty answer, confirmed", PROMPT_PW_TRIES);
+            else
+                run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi password and there "
+                         "is no terminal to ask: set " FLASH_ENV_PASSWORD " (or pass "
+                         "--wifi-password)");
             return -1;
         }
         int rc = flash_opts_set_password(o, pw, FLASH_PW_PROMPT);
@@ -437,7 +442,8 @@ static void flash(struct run *r)
     run_tell_detected(r, plan, &seen, from_record);
     if (r->watch && o->http_port != 8080)
         ui_warn(&r->ui, "http-port", "the intermediate firmware fetches the final image from "
-                "192.168.4.2:8080 only (PROTOCOL.md §4); with --http-port %d stage 3 needs a "
+                "192.168.4.2:8080 only (its address and port are built in); with --http-port %d "
+                "stage 3 needs a "
                 "port forward from 8080", o->http_port);
     /* Stage 1 and --configure need the WiFi: ask now, not when the device waits. */
     if (((!o->no_prov && (plan == START_WAIT_AP || plan == START_PROVISION)) ||

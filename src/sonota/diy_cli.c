@@ -65,6 +65,13 @@ void diy_explain(enum diy_cmd cmd, int code)
              diy_error_name(code), diy_error_text(code));
 }
 
+void diy_explain_result(int code)
+{
+    diy_fail("ota_flash was accepted, but after its download the device reported error %d "
+             "(%s) to this computer (its result POST).\n  %s", code, diy_error_name(code),
+             diy_error_text(code));
+}
+
 int diy_confirm(const struct diy_opts *o, const char *question)
 {
     if (o->yes || !prompt_available())

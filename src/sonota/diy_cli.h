@@ -28,19 +28,26 @@ struct diy_opts {
     const char *sha256;
     int equals_form;
     int no_unlock, force, yes;
+    int fetch_wait_s;           /* first request after ota_flash was accepted */
     int timeout_s;              /* download */
     int wait_s;                 /* reappearance */
     const char *ap_ip;
     int tasmota_port;
     /* general */
-    int verbose, quiet;
+    int verbose, quiet, help;
     const char *log_file;
 };
+
+/* How long a device that accepted ota_flash may take to ask for its first bytes. It
+ * pre-downloads the first 4 KiB before it answers (else 408, the sim waits 10 s) [?],
+ * so a few seconds are plenty; --fetch-wait changes it. */
+#define DIY_FETCH_WAIT_S 15
 
 #define DIY_OPTS_DEFAULT                                                                   \
     {                                                                                      \
         .port = DIY_API_PORT, .browse_ms = 3000, .request_ms = 10000, .http_port = 8080,   \
         .timeout_s = 300, .wait_s = 300, .ap_ip = "192.168.4.1", .tasmota_port = 80,        \
+        .fetch_wait_s = DIY_FETCH_WAIT_S,                                                  \
     }
 
 /* The device: where its API is and which id requests carry. */
@@ -62,6 +69,9 @@ void diy_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diy_print(FILE *f, const char *text, int keep_nl);
 /* "the device answered CMD with error N (name). <sentence>" on stderr. */
 void diy_explain(enum diy_cmd cmd, int code);
+/* The same for an error the device reported after its download, in its result POST to
+ * /api/device/otaFlash (ota_flash itself had been accepted). */
+void diy_explain_result(int code);
 
 /* Finds the device (--device, or the only one mDNS sees) and its id. EXIT_OK or the
  * exit status after printing why. */

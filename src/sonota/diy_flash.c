@@ -10,10 +10,9 @@
 #include "io/log.h"
 #include "io/netif.h"
 #include "lib/espimg.h"
+#include "lib/tasmota_msg.h"
 #include "sonota/cmds.h"
 #include "sonota/server.h"
-
-#include <cJSON.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,8 +24,14 @@
 #include <unistd.h>
 
 #define READ_MAX (2u << 20)        /* more than any image we would send */
-#define START_TIMEOUT_MS 60000     /* ota_flash accepted but no download yet */
 #define PROBE_EVERY_MS 2000
+/* After the last byte went out: a device that took the image has rebooted by then, so
+ * its stock DIY API answering means it refused the image [?]. */
+#define STOCK_GRACE_MS 15000
+/* With --url the download's end is not seen: allow it this long on top. */
+#define URL_DOWNLOAD_MS 60000
+/* The device's result POST gets its reply before the server goes away. */
+#define RESULT_REPLY_MS 500
 
 struct fl {
     const struct diy_opts *o;
@@ -37,6 +42,7 @@ struct fl {
     int last_step;
     int result;                    /* error of the device's result POST; -2 none yet */
     int64_t t_start;
+    int64_t t_done;                /* the last byte went out (0: not seen) */
 };
 
 static void idle(void *user, int ms)
@@ -71,7 +77,8 @@ static void on_event(const struct srv_event *ev, void *user)
     }
     case SRV_EV_DOWNLOAD_DONE:
         if (!f->done) {
-            double s = (double)(diy_now_ms() - f->t_start) / 1000.0;
+            f->t_done = diy_now_ms();
+            double s = (double)(f->t_done - f->t_start) / 1000.0;
             diy_say(o, "  100%%  the device has all %llu bytes (%.1f s)",
                     (unsigned long long)ev->total, s);
         }
@@ -181,12 +188,10 @@ static int probe_tasmota(struct fl *f, const char *ip, int port, char *version, 
     int st = diy_http_get(url, 2000, idle, f, body, sizeof body);
     if (st == 0)
         return 0;
-    if (st == 200 && strstr(body, "\"StatusFW\"")) {
-        cJSON *j = cJSON_Parse(body);
-        const cJSON *fw = j ? cJSON_GetObjectItemCaseSensitive(j, "StatusFW") : NULL;
-        const cJSON *v = fw ? cJSON_GetObjectItemCaseSensitive(fw, "Version") : NULL;
-        snprintf(version, cap, "%s", cJSON_IsString(v) ? v->valuestring : "?");
-        cJSON_Delete(j);
+    struct tasmota_status ts;
+    if (st == 200 && tasmota_status_parse(body, strlen(body), &ts) == SO_OK &&
+        (ts.have & TASMOTA_ST_VERSION)) {
+        snprintf(version, cap, "%s", ts.version);
         return 1;
     }
     snprintf(url, sizeof url, "http://%s:%d/", ip, port);
@@ -212,15 +217,35 @@ static int on_subnet(const char *ip)
     return 0;
 }
 
-static int wait_reappear(struct fl *f, const struct diy_target *t)
+/* 1 when the device's stock DIY API answers /zeroconf/info (its firmware version in fw).
+ * Quiet: a device that rebooted into Tasmota simply does not answer. */
+static int stock_answers(struct diy_client *c, const struct diy_target *t, char *fw, size_t cap)
+{
+    struct diy_request rq;
+    struct diy_reply rep;
+    char err[160];
+    diy_request_for(t, DIY_CMD_INFO, &rq);
+    if (diy_client_call(c, &rq, PROBE_EVERY_MS, &rep, NULL, 0, err, sizeof err) != DIY_CALL_OK)
+        return 0;
+    snprintf(fw, cap, "%s", rep.st.fw_version[0] ? rep.st.fw_version : "3.x");
+    return 1;
+}
+
+static int wait_reappear(struct fl *f, const struct diy_target *t, struct diy_client *c)
 {
     const struct diy_opts *o = f->o;
     diy_say(o, "waiting up to %d s for the device to check the image, write it, reboot and "
-            "come back as Tasmota (on %s, or its AP %s)", o->wait_s, t->ip, o->ap_ip);
-    int64_t deadline = diy_now_ms() + (int64_t)o->wait_s * 1000;
+            "come back as Tasmota. A fresh Tasmota has no WiFi settings: within a minute or "
+            "two it opens its own WiFi, tasmota_XXXXXX-####. Join that WiFi with this "
+            "computer and sonota finds it at http://%s/ (it also looks for it at %s on your "
+            "LAN).", o->wait_s, o->ap_ip, t->ip);
+    int64_t now0 = diy_now_ms();
+    int64_t deadline = now0 + (int64_t)o->wait_s * 1000;
+    int64_t stock_from = (f->t_done ? f->t_done : now0 + URL_DOWNLOAD_MS) + STOCK_GRACE_MS;
+    int stock_seen = 0;
     for (;;) {
         if (f->result > 0) {
-            diy_explain(DIY_CMD_FLASH, f->result);
+            diy_explain_result(f->result);
             return EXIT_DEVICE;
         }
         char version[64], port[8] = "";
@@ -228,16 +253,32 @@ static int wait_reappear(struct fl *f, const struct diy_target *t)
             snprintf(port, sizeof port, ":%d", o->tasmota_port);
         if (probe_tasmota(f, t->ip, o->tasmota_port, version, sizeof version)) {
             diy_say(o, "done: the device runs Tasmota %s at http://%s%s/ on the LAN (it kept "
-                    "the WiFi settings); configure it there (PROTOCOL.md 7)", version, t->ip,
-                    port);
+                    "the WiFi settings); configure it there (e.g. `sonota configure`)", version,
+                    t->ip, port);
             return EXIT_OK;
         }
         if (on_subnet(o->ap_ip) &&
             probe_tasmota(f, o->ap_ip, o->tasmota_port, version, sizeof version)) {
             diy_say(o, "done: the device runs Tasmota %s and its WiFi AP answers at "
-                    "http://%s%s/; set your WiFi there (/wi?s1=SSID&p1=PASSWORD&save=, "
-                    "PROTOCOL.md 7)", version, o->ap_ip, port);
+                    "http://%s%s/; set your WiFi there (/wi?s1=SSID&p1=PASSWORD&save=, or "
+                    "`sonota configure`)", version, o->ap_ip, port);
             return EXIT_OK;
+        }
+        /* Twice in a row, so a device still busy before its reboot is not misread. */
+        char fw[DIY_VERSION_MAX];
+        if (diy_now_ms() >= stock_from && stock_answers(c, t, fw, sizeof fw)) {
+            if (++stock_seen >= 2) {
+                diy_fail("the device is still on its stock firmware %s: its DIY API answers "
+                         "/zeroconf/info %lld s after %s, so it did not take the image "
+                         "and nothing was written (it reported no reason; an image that "
+                         "failed its SHA-256 check, 471, is the usual one). The device works "
+                         "as before: check the image and run the same command again.", fw,
+                         (long long)((diy_now_ms() - (f->t_done ? f->t_done : now0)) / 1000),
+                         f->t_done ? "it received the whole image" : "it accepted ota_flash");
+                return EXIT_DEVICE;
+            }
+        } else {
+            stock_seen = 0;
         }
         if (diy_now_ms() >= deadline)
             break;
@@ -310,19 +351,26 @@ static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struc
     else
         diy_say(o, "the device accepted ota_flash");
     if (f.srv) {
-        int64_t start_by = diy_now_ms() + START_TIMEOUT_MS;
+        int64_t start_by = diy_now_ms() + (int64_t)o->fetch_wait_s * 1000;
         int64_t deadline = diy_now_ms() + (int64_t)o->timeout_s * 1000;
         while (!f.done) {
             if (f.result > 0) {
-                diy_explain(DIY_CMD_FLASH, f.result);
+                diy_explain_result(f.result);
                 rc = EXIT_DEVICE;
                 goto out;
             }
             int64_t now = diy_now_ms();
             if (!f.started && now > start_by) {
-                diy_fail("the device accepted ota_flash but has not fetched %s within %d s: "
-                         "can it reach %s (firewall, another subnet)? Try --serve-ip.", url,
-                         START_TIMEOUT_MS / 1000, serve_ip);
+                char fw[DIY_VERSION_MAX];
+                int stock = stock_answers(c, t, fw, sizeof fw);
+                diy_fail("the device %s ota_flash but has not asked for a single byte of %s "
+                         "within %d s (it fetches the first 4 KiB before it answers): can it "
+                         "reach %s (firewall, another subnet)? Try --serve-ip. %s",
+                         empty ? "closed" : "accepted", url, o->fetch_wait_s, serve_ip,
+                         stock ? "It still answers on its DIY API: nothing was written."
+                               : "Its DIY API does not answer either.");
+                if (stock)
+                    LOG_I("the device's firmware: %s", fw);
                 rc = EXIT_FAIL;
                 goto out;
             }
@@ -334,8 +382,12 @@ static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struc
             srv_run_once(f.srv, 200);
         }
     }
-    rc = wait_reappear(&f, t);
+    rc = wait_reappear(&f, t, c);
 out:
+    /* A result POST is answered before the server goes (the device waits for it). */
+    for (int64_t until = diy_now_ms() + RESULT_REPLY_MS; f.srv && f.result != -2 &&
+                                                       diy_now_ms() < until;)
+        srv_run_once(f.srv, 50);
     c->idle = NULL;
     srv_destroy(f.srv);
     return rc;

@@ -17,13 +17,14 @@ void run_rom_warning(struct ui *u, const char *rom)
     switch (stage_rom_verdict(rom)) {
     case ROM_PINNED:
         ui_warn(u, "rom-version", "firmware %s: stock firmware 1.6 and later (and 2.6 and "
-                "later) is known to refuse this path: it pins the eWeLink certificate "
-                "(PROTOCOL.md §2/§3). Trying anyway; if no download starts, this device needs "
-                "a serial adapter.", rom);
+                "later) is known to refuse this path: it pins the eWeLink certificate, so it "
+                "refuses the certificate of any other server. Trying anyway; if no download "
+                "starts, this device needs a serial adapter.", rom); /* PROTOCOL.md §2/§3 */
         break;
     case ROM_DIY:
         ui_warn(u, "rom-version", "firmware %s is 3.x: the stock OTA path is closed for it "
-                "(PROTOCOL.md §3); use DIY mode (`sonota diy`, §6) if the model supports it. "
+                "(ITEAD closed it from 3.0 on); use DIY mode (`sonota diy`) if the model supports "
+                "it. "
                 "Trying anyway.", rom);
         break;
     case ROM_OK:
@@ -79,7 +80,7 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
         fatal = n404 > RUN_MAX_404;
         if (o->pace == SRV_PACE_AUTO)
             snprintf(m, cap, "the download failed (404). Nothing to do: sonota now serves "
-                     "this device slowly (paced, §1.5) and it reconnects by itself and retries");
+                     "this device slowly (paced) and it reconnects by itself and retries");
         else if (o->pace == SRV_PACE_FAST)
             snprintf(m, cap, "the download failed (404) and --pace fast keeps serving at "
                      "full speed; if this repeats, rerun with --pace auto or --pace slow");
@@ -106,7 +107,7 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
         break;
     case 410:
         snprintf(m, cap, "version not newer (410): the firmware (%s) refuses this upgrade; "
-                 "it is too new for the stock OTA path (use DIY mode for 3.x, §6)",
+                 "it is too new for the stock OTA path (use DIY mode, `sonota diy`, for 3.x)",
                  rom && *rom ? rom : "?");
         break;
     default:
@@ -173,7 +174,7 @@ static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t t
         ui_info(&r->ui, "  the device stopped downloading %s%s (power cut, reset or WiFi "
                 "loss?). Nothing to do but wait: the stock firmware retries by itself, and "
                 "after a power cut it boots its old firmware again (it switches slots only "
-                "after a complete, verified download, PROTOCOL.md §1.5) and calls this computer "
+                "after a complete, verified download) and calls this computer "
                 "again. Keep sonota running; if the device is off, power it up. If you stop "
                 "sonota, it says how to continue.", file ? file : "the firmware", where);
     else
@@ -183,7 +184,7 @@ static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t t
                 "(unplug, plug in): it starts the intermediate firmware again (FinalStage), "
                 "which downloads the image again. Keep sonota running; if you stop it, it says "
                 "how to continue. No FinalStage WiFi after a power-up means the power went while "
-                "it rewrote its bootloader: a serial adapter is needed then (PROTOCOL.md §4).",
+                "it rewrote its bootloader: a serial adapter is needed then.",
                 file ? file : "the firmware", where);
 }
 
@@ -195,12 +196,14 @@ int run_event_shown(struct run *r, const struct srv_event *ev)
         ui_listening(&r->ui, ev->detail ? ev->detail : "?");
         return 1;
     case SRV_EV_TLS_CLIENT:
-        if (ev->error && !r->tls_warned++) { /* once: a device retries every few seconds */
-            const char *d = ev->detail ? ev->detail : "";
-            ui_warn(&r->ui, "tls", "TLS from %s: %s%s", peer, d,
-                    strstr(d, "pins") ? "; such a device cannot be freed over the air"
-                    : ". Firmware 1.6 and later drops the connection here (certificate "
-                      "pinning, PROTOCOL.md §2/§3)");
+        /* Once: a device retries every few seconds. Pinning is named only when the client
+         * refused our certificate (not for our refusal or a bare connect-and-close). */
+        if (ev->error && ev->detail && !strstr(ev->detail, "no ClientHello") &&
+            !r->tls_warned++) {
+            ui_warn(&r->ui, "tls", "TLS from %s: %s%s", peer, ev->detail,
+                    ev->tls_cert_refused ? "; such a device cannot be freed over the air"
+                    : ". sonota could not agree on TLS with this client: if it is your "
+                      "device, please report its model and firmware with this line");
         } else {
             ui_detail(&r->ui, "  TLS from %s: %s", peer, ev->detail ? ev->detail : "");
         }
@@ -237,9 +240,28 @@ int run_event_shown(struct run *r, const struct srv_event *ev)
     return 0;
 }
 
+/* The device pins the cloud certificate: no use waiting for --timeout (issue 12). */
+static void check_pinning(struct run *r, const struct srv_event *ev)
+{
+    if (r->st > RS_CLOUD || r->model[0] ||
+        !pin_watch_feed(&r->pins, ev, stage_rom_verdict(r->rom)))
+        return;
+    ui_pinned(&r->ui, r->pins.peer_ip, r->pins.refusals, r->pins.how);
+    run_fail(r, EXIT_DEVICE, "pinned", "the device at %s pins the cloud certificate: %d TLS "
+             "handshakes in a row ended right after sonota's certificate (%s). Stock "
+             "firmware 1.6 and later (and 2.6 and later) talks only to ITEAD's own server, "
+             "so it cannot be freed over the air this way. If your device runs firmware 3.x "
+             "(Basic R3, Mini, D1 and other newer models), use `sonota diy` (DIY mode); "
+             "otherwise flash it with a serial adapter (esptool or Tasmotizer: write_flash "
+             "-fm dout 0x0 tasmota-lite.bin).", r->pins.peer_ip, r->pins.refusals,
+             r->pins.how);
+}
+
 void run_on_event(const struct srv_event *ev, void *user)
 {
     struct run *r = user;
+    if (ev->type == SRV_EV_TLS_CLIENT && !r->fleet)
+        check_pinning(r, ev);
     if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
         r->last_hint = ui_now_ms(); /* a (paced) download is under way: no "nothing yet" */
     if (r->fleet) {

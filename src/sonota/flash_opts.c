@@ -2,6 +2,7 @@
 
 #include "io/log.h"
 #include "io/netif.h"
+#include "lib/wifi_pw.h"
 #include "sonota/flash_state.h"
 
 #include <getopt.h>
@@ -111,7 +112,7 @@ void flash_opts_usage(FILE *f, const char *prog)
 "  --pace auto|fast|slow whole-file downloads: paced after a failed download (auto),\n"
 "                        never paced (fast), always paced (slow)\n"
 "\n"
-"After the final image (Tasmota, PROTOCOL.md §7):\n"
+"After the final image (Tasmota):\n"
 "  --configure           wait for the new firmware's WiFi (tasmota_XXXXXX-####), and\n"
 "                        give it your WiFi (the same SSID and password) and the\n"
 "                        settings below; any of them implies --configure\n"
@@ -222,8 +223,7 @@ int flash_opts_set_password(struct flash_opts *o, const char *pw, enum flash_pw_
 /* WPA2 passphrases are 8..63 characters, a raw key 64 hex digits; "" = open network. */
 static int password_ok(const char *pw)
 {
-    size_t n = strlen(pw);
-    return n == 0 || (n >= 8 && n <= FLASH_PASSWORD_MAX);
+    return wifi_pw_acceptable(wifi_pw_check(pw, strlen(pw)));
 }
 
 static int check_device_url(struct flash_opts *o, const char *url, char *err, size_t cap)

@@ -381,8 +381,8 @@ static void step(struct run *r, int64_t now)
             ui_warn(&r->ui, "no-contact", "no device has called %s:%d yet. Check: the device "
                     "joined your WiFi (LED on steadily, not blinking); this computer is on the "
                     "same network with address %s; the firewall allows incoming TCP %d and %d. "
-                    "Firmware 1.6 and later drops the connection (certificate pinning, "
-                    "PROTOCOL.md §2/§3): nothing arrives at all then.%s", r->serving_ip,
+                    "Firmware 1.6 and later drops the connection (certificate pinning): "
+                    "nothing arrives at all then.%s" /* PROTOCOL.md §2/§3 */, r->serving_ip,
                     r->o->https_port, r->serving_ip, r->o->https_port, r->o->http_port,
                     r->rec.stage ? " If you meant to flash another device, run again with "
                     "--fresh." : "");

@@ -10,6 +10,7 @@
 #include "lib/ewl_msg.h"
 #include "sonota/flash_opts.h"
 #include "sonota/flash_state.h"
+#include "sonota/pin_watch.h"
 #include "sonota/fwcheck.h"
 #include "sonota/prov.h"
 #include "sonota/server.h"
@@ -82,6 +83,7 @@ struct run {
     int rom_warned, tls_warned, n404, post_tries, downloads_seen, final_ip_seen;
     char final_other_warned[NETIF_IP_MAX];
     char stock_file[64];            /* what the stock firmware downloaded (user1/user2) */
+    struct pin_watch pins;          /* TLS handshakes that refused our certificate */
     struct fleet *fleet;            /* --fleet: the devices (flash_fleet.c); NULL otherwise */
 };
 
@@ -115,12 +117,12 @@ int run_credentials(struct run *r);
 #define CLASH_AP_TEXT                                                                       \
     "10.10.7.0/24 is the network of the device's pairing WiFi (ITEAD-<deviceid>, the "      \
     "device at 10.10.7.1): a home network with the same numbers cannot be told apart from " \
-    "it, by sonota or by the device (PROTOCOL.md §10.1). Change your router's LAN to "      \
+    "it, by sonota or by the device. Change your router's LAN to "                          \
     "another subnet (e.g. 192.168.1.0/24), or connect this computer and the device to "     \
     "another WiFi for the flash"
 #define CLASH_FINAL_TEXT                                                                    \
     "192.168.4.0/24 is FinalStage's network (the intermediate firmware is 192.168.4.1 "    \
-    "and fetches from 192.168.4.2 only, PROTOCOL.md §4, §8). If this is your home "        \
+    "and fetches from 192.168.4.2 only). If this is your home "                            \
     "network, it clashes with FinalStage: change your router's LAN to another subnet (e.g. " \
     "192.168.1.0/24). If this computer is on FinalStage already, another device took "     \
     "192.168.4.2: disconnect that one, reconnect this computer and run again"

@@ -23,11 +23,16 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'sonota COMMAND --help' describes each command; "
-               "without a command sonota runs 'flash'.\n");
+               "options without a command (e.g. 'sonota --wifi-ssid S') run 'flash'.\n");
 }
 
 int main(int argc, char **argv)
 {
+    /* Nothing asked: the overview, and the usage status so a script notices (issue 12). */
+    if (argc < 2) {
+        usage(stdout);
+        return EXIT_USAGE;
+    }
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
                       !strcmp(argv[1], "help"))) {
         usage(stdout);
@@ -45,6 +50,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    /* No subcommand: flash, with argv[0] standing in as the command name. */
+    /* Options but no subcommand: flash, with argv[0] standing in as the command name. */
     return cmd_flash(argc, argv);
 }

@@ -355,7 +355,10 @@ static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, i
          * LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: nothing on disk. */
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
                         LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
-        info.ssl_info_event_mask = SSL_CB_HANDSHAKE_DONE | SSL_CB_ALERT;
+        /* LOOP and EXIT too: cloud.c tells a client that refuses our certificate
+         * (pinning) from a handshake we refused (§2). */
+        info.ssl_info_event_mask = SSL_CB_HANDSHAKE_DONE | SSL_CB_ALERT | SSL_CB_LOOP |
+                                   SSL_CB_EXIT;
         /* HTTP/1.1 only: the device speaks nothing else, and our replies are built
          * as raw HTTP/1.1 (one write each). It must be set: with lws's default
          * ("h2,http/1.1") a client offering h2 would be moved off our raw role. */

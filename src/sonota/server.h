@@ -71,8 +71,11 @@ struct srv_config {
  *   None are delivered from srv_destroy. Do not call srv_destroy from the callback.
  * - TLS_CLIENT: once per TLS connection. error 0: handshake done, detail
  *   "TLSv1.1 AES128-SHA (ClientHello 0x0302, 2 suites, AES128-SHA offered)".
- *   error != 0: the handshake failed with that TLS alert number (RFC 5246 §7.2, -1 if
- *   none), detail says who sent it, e.g. 48 unknown CA from a pinning firmware (§2).
+ *   error != 0: the handshake failed with that TLS alert number (RFC 5246 §7.2; -1 when
+ *   the client closed the connection or there was none), detail says who sent it,
+ *   e.g. 48 unknown CA from a pinning firmware (§2).
+ *   tls_cert_refused: the client received our certificate and then ended the handshake
+ *   (a certificate alert, or closing the connection): what pinning firmware does.
  * - DISPATCH: after the reply to POST /dispatch/device is queued; detail
  *   "sent IP <ip> port <port>". deviceid/model/rom_version NULL if the body had none.
  * - WS_OPEN / WS_CLOSED: per /api/ws connection; WS_CLOSED detail = the session's
@@ -139,6 +142,7 @@ struct srv_event {
     const char *detail;
     int error;
     int paced;
+    int tls_cert_refused;       /* TLS_CLIENT: see above (pin_watch.h) */
     uint64_t offset;
     uint64_t total;
 };

@@ -248,7 +248,7 @@ static int detect(struct run *x)
         res->legacy = 1;
         snprintf(res->version, sizeof res->version, "5.x");
     } else if (!(st.have & TASMOTA_ST_VERSION)) {
-        snprintf(x->err, sizeof x->err, "%s/cm?cmnd=Status%%202 has no StatusFW.Version: not "
+        snprintf(x->err, sizeof x->err, "%s/cm?cmnd=Status%%202 has no StatusFWR.Version: not "
                  "Tasmota?", x->o->device_url);
         return give_up(x, EXIT_DEVICE, "device-reply", "asking for the firmware version");
     } else {

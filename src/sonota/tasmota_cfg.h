@@ -31,7 +31,7 @@ struct tcfg_opts {
 };
 
 struct tcfg_result {
-    char version[32];       /* StatusFW.Version, or "5.x" */
+    char version[32];       /* StatusFWR.Version, or "5.x" */
     int legacy;
     int backlog_cmds;       /* commands sent in the Backlog */
     int mqtt_form;          /* 5.x: the MQTT form was saved */

@@ -575,6 +575,30 @@ static void bar(int pct, char *out, size_t cap)
     out[W + 2] = '\0';
 }
 
+/* One progress line: redrawn in place on a terminal, one line per step otherwise. */
+static void dl_bar_line(struct ui *u, struct ui_dl *d, int pct, int64_t now)
+{
+    char line[UI_TEXT_MAX], b[32], eta[24] = "";
+    bar(pct, b, sizeof b);
+    double left = pct < 100 ? eta_secs(d, now) : -1;
+    if (left >= 0)
+        snprintf(eta, sizeof eta, "  ETA %d:%02d", (int)left / 60, (int)left % 60);
+    snprintf(line, sizeof line, "  %s %s %3d%%  %llu/%llu B  %.1f KiB/s%s", d->file, b, pct,
+             (unsigned long long)d->offset, (unsigned long long)d->total, rate_kbs(d, now),
+             eta);
+    if (u->tty) {
+        char safe[UI_TEXT_MAX * 2];
+        text_esc(safe, sizeof safe, line, strlen(line), 0, NULL);
+        fprintf(u->out, "\r%s\033[K", safe);
+        fflush(u->out);
+        u->line_open = 1;
+    } else {
+        ui_say_line(u, u->out, NULL, line);
+    }
+    d->last_step = pct;
+    d->last_ms = now;
+}
+
 static void dl_json(struct ui *u, const char *state, const struct ui_dl *d, int64_t now)
 {
     cJSON *o = ui_ev_new(u, "download");
@@ -634,6 +658,9 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
             d->last_step = 0;
             d->last_ms = now;
         } else if (end) {
+            /* The bar ends full: the last step drawn was below 100 % (issue 12). */
+            if (!strcmp(state, "done") && d->last_step < 100)
+                dl_bar_line(u, d, 100, now);
             double secs = (double)(now - d->start_ms) / 1000.0;
             if (!strcmp(state, "done"))
                 snprintf(line, sizeof line, "  %s: %s sent completely, %llu B in %.1f s "
@@ -646,25 +673,7 @@ void ui_download(struct ui *u, const char *state, const char *file, const char *
             ui_say_line(u, u->out, !strcmp(state, "done") ? C_GREEN : NULL, line);
         } else if (u->tty ? now - d->last_ms >= UI_REDRAW_MS
                           : pct / UI_PLAIN_STEP > d->last_step / UI_PLAIN_STEP) {
-            char b[32], eta[24] = "";
-            bar(pct, b, sizeof b);
-            double left = eta_secs(d, now);
-            if (left >= 0)
-                snprintf(eta, sizeof eta, "  ETA %d:%02d", (int)left / 60, (int)left % 60);
-            snprintf(line, sizeof line, "  %s %s %3d%%  %llu/%llu B  %.1f KiB/s%s", d->file, b,
-                     pct, (unsigned long long)d->offset, (unsigned long long)d->total,
-                     rate_kbs(d, now), eta);
-            if (u->tty) {
-                char safe[UI_TEXT_MAX * 2];
-                text_esc(safe, sizeof safe, line, strlen(line), 0, NULL);
-                fprintf(u->out, "\r%s\033[K", safe);
-                fflush(u->out);
-                u->line_open = 1;
-            } else {
-                ui_say_line(u, u->out, NULL, line);
-            }
-            d->last_step = pct;
-            d->last_ms = now;
+            dl_bar_line(u, d, pct, now);
         }
     }
     if (end)

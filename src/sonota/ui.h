@@ -111,6 +111,9 @@ void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The evidence that the device pins the cloud certificate (--json only; the run then
+ * ends with error "pinned"). how: what the device did. (ui_net.c) */
+void ui_pinned(struct ui *u, const char *peer_ip, int handshakes, const char *how);
 /* kind: "ap", "serving", "final", "final-other". (ui_net.c) */
 void ui_address(struct ui *u, const char *kind, const char *ip, const char *ifname);
 /* An address the run needs went away (WiFi dropped, link down); what_next: a sentence. */

@@ -1,5 +1,6 @@
 /* ui_net.c - the user-facing side of networks: addresses seen and lost, what a run
- * detected at its start (stage, earlier run), firewall findings (docs/EVENTS.md). */
+ * detected at its start (stage, earlier run), firewall findings, a device that pins the
+ * cloud certificate (docs/EVENTS.md). */
 #include "sonota/ui.h"
 
 #include "sonota/ui_int.h"
@@ -89,4 +90,16 @@ void ui_firewall(struct ui *u, const char *tool, const char *where, const char *
     char line[UI_LINE_MAX + 16];
     snprintf(line, sizeof line, "warning: %s", text);
     ui_line(u, 1, 0, line);
+}
+
+void ui_pinned(struct ui *u, const char *peer_ip, int handshakes, const char *how)
+{
+    if (u->json) {
+        cJSON *o = ui_ev_new(u, "pinned");
+        ui_add_str(o, "peer", peer_ip);
+        ui_add_num(o, "handshakes", handshakes);
+        ui_add_str(o, "how", how);
+        ui_ev_emit(u, o);
+    }
+    /* Human output: the error that follows says it all. */
 }

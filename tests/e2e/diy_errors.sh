@@ -4,7 +4,9 @@
 # (PROTOCOL.md §6), and sonota's own checks stop bad images before any request: more than
 # 520192 bytes, not DOUT, a digest that is not the file's (uppercase is never sent).
 # Where sonota's checks make a code impossible, the simulator injects it (--fault), and
-# the natural cause is shown too where one exists.
+# the natural cause is shown too where one exists. A device that refuses the image without a
+# word (back on its stock API) and one that accepts ota_flash but fetches nothing are told
+# within seconds, not at --wait / --timeout.
 . "${E2E_DIR:?E2E_DIR must point at tests/e2e}/diy_lib.sh" || exit 1
 diy_require
 
@@ -22,7 +24,7 @@ ID=1000dd0001
 AT=(--device "$DEV_IP" --deviceid "$ID")
 
 # ---- sonota's own checks: nothing reaches the device ----
-start_sim checks --device-id "$ID" --unlocked
+start_sim checks --device-id "$ID" --unlocked --after-flash lan
 "$SONOTA" image make-test --kind diy --size 600000 "$T/big.bin" >/dev/null || fail "make big"
 cp "$T/diy.bin" "$T/dio.bin"
 printf '\002' | dd of="$T/dio.bin" bs=1 seek=2 conv=notrunc 2>/dev/null   # flash mode DIO
@@ -141,6 +143,9 @@ start_sim e471 --device-id "$ID" --unlocked --fault corrupt-chunk=5
 diy flash "$T/diy.bin" "${AT[@]}" --http-port 0 --wait 30
 expect_code 471 "SHA-256 mismatch" "471 (result POST)"
 expect_err "Do NOT power-cycle the device" "471 sentence"
+expect_err "after its download the device reported error 471" "471 told as the device's result POST"
+grep -q "answered ota_flash with error 471" "$ERR" && fail "a result POST reported as the ota_flash answer"
+sim_log "result 471 posted to /api/device/otaFlash: HTTP 200" || fail "the result POST got no reply"
 expect_out "100%  the device has all 480000 bytes" "471 after the whole download"
 grep -q "^done" "$OUT" && fail "471 reported as done"
 sim_log "SHA-256 mismatch" || fail "the sim did not detect the corruption"
@@ -152,3 +157,31 @@ diy flash "$T/diy.bin" "${AT[@]}" --http-port 0 --wait 30
 expect_code 471 "SHA-256 mismatch" "471 (in the reply)"
 stop_sim
 pass "413 and 471 (both ways of reporting it) explained; the corrupt image is not written"
+
+# ---- the device refuses the image without saying so: back on its stock API ----
+# (a corrupted chunk fails its SHA-256 check, and no result POST tells sonota): sonota asks
+# /zeroconf/info and says the device is still on its stock firmware, long before --wait.
+start_sim quiet471 --unlocked --device-id 1000cc0006 --fault corrupt-chunk=4 \
+    --fault no-result-post
+t0=$(date +%s)
+diy flash "$T/diy.bin" --device 1000cc0006 --http-port 0 --wait 120
+took=$(( $(date +%s) - t0 ))
+expect_rc 4 "refused image, back on the stock API"
+expect_err "the device is still on its stock firmware 3.6.0" "stock API message"
+expect_err "nothing was written" "nothing written"
+grep -q "may still be flashing" "$ERR" && fail "'may still be flashing' for a device on its stock API"
+[ "$took" -lt 60 ] || fail "the stock API verdict took $took s (--wait 120)"
+stop_sim
+pass "a device back on its stock API is asked (/zeroconf/info) and reported in $took s"
+
+# ---- ota_flash accepted, but not a byte requested: said within seconds ----
+start_sim nofetch --unlocked --device-id 1000cc0007 --fault no-fetch
+t0=$(date +%s)
+diy flash "$T/diy.bin" --device 1000cc0007 --http-port 0 --timeout 300 --wait 300
+took=$(( $(date +%s) - t0 ))
+expect_rc 1 "no byte requested"
+expect_err "has not asked for a single byte" "no-fetch message"
+expect_err "It still answers on its DIY API: nothing was written" "no-fetch state"
+[ "$took" -lt 40 ] || fail "no byte requested: said after $took s"
+stop_sim
+pass "ota_flash accepted but nothing fetched: said after $took s, not at --timeout"

@@ -21,7 +21,7 @@ PY
 }
 
 # ---- 1. v2.0 fw 3.6.0, locked, found by mDNS; Tasmota comes back on the LAN ----
-start_sim lan --device-id 1000cc0001 --linger 3
+start_sim lan --device-id 1000cc0001 --linger 3 --after-flash lan
 diy flash "$T/diy.bin" --http-port 0 --wait 60
 expect_rc 0 "flash (LAN)"
 expect_out "image $T/diy.bin: 480000 bytes, DOUT, sha256 $SHA" "image line"
@@ -48,7 +48,7 @@ pass "v2.0 device: unlocked, 118 Range requests (Host dl.itead.cn), SHA-256 ok, 
 # ---- 2. v1.4 fw 3.3.0 by address, already unlocked, 'bytes=' form; Tasmota's AP ----
 ip -n "$DEV" addr add 192.168.4.1/24 dev dd$$     # the AP Tasmota will open
 ip -n "$LAP" addr add 192.168.4.2/24 dev dl$$     # the laptop joined it
-start_sim ap --diy-proto 1.4 --unlocked --after-flash ap --linger 3 --no-mdns
+start_sim ap --diy-proto 1.4 --unlocked --linger 3 --no-mdns   # default: Tasmota's own AP
 diy flash "$T/diy.bin" --device "$DEV_IP" --http-port 0 --content-range-equals --wait 60 \
     --browse-time 1
 expect_rc 0 "flash (AP)"
@@ -56,6 +56,9 @@ expect_out "protocol   v1.4" "v1.4 device"
 grep -q "unlocking" "$OUT" && fail "unlocked an unlocked device"
 expect_out "(Content-Range: bytes=...)" "equals form announced"
 expect_out "its WiFi AP answers at http://192.168.4.1/" "done at the AP"
+expect_out "Join that WiFi with this computer and sonota finds it at http://192.168.4.1/" \
+    "the waiting banner does not send the user to Tasmota's WiFi"
+expect_out "done: the device runs Tasmota 9.2.0(sim)" "version from Status 2 (StatusFWR)"
 sim_log "first reply: Content-Range: bytes=0-4095/480000" || fail "'bytes=' form not sent"
 sim_log "Host: $LAP_IP:" || fail "fw 3.3.0 sends the URL's host"
 wait_sim 30
@@ -65,14 +68,15 @@ ip -n "$DEV" addr del 192.168.4.1/24 dev dd$$
 ip -n "$LAP" addr del 192.168.4.2/24 dev dl$$
 
 # ---- 3. ota_flash answered only after the whole download; then an "Empty reply" ----
-start_sim full --diy-reply full --unlocked --linger 2 --device-id 1000cc0003
+start_sim full --diy-reply full --unlocked --linger 2 --device-id 1000cc0003 --after-flash lan
 diy flash "$T/diy.bin" --device 1000cc0003 --bind "$LAP_IP" --http-port 0 --wait 60
 expect_rc 0 "flash (reply after the download)"
 expect_out "serving the image at http://$LAP_IP:" "--bind serves from that address"
 expect_out "100%  the device has all 480000 bytes" "download complete (full)"
 wait_sim 30
 report_final "full"
-start_sim empty --fault empty-reply --unlocked --linger 2 --device-id 1000cc0004
+start_sim empty --fault empty-reply --unlocked --linger 2 --device-id 1000cc0004 \
+    --after-flash lan
 diy flash "$T/diy.bin" --device 1000cc0004 --http-port 0 --wait 60
 expect_rc 0 "flash (empty reply)"
 expect_err "closed the connection without answering ota_flash" "empty reply warning"
@@ -82,7 +86,8 @@ report_final "empty reply"
 pass "reply after the whole download, and ota_flash's 'Empty reply' (ID#95), both end flashed"
 
 # ---- 4. the device never comes back: no false success ----
-start_sim gone --unlocked --tasmota-port 8099 --linger 1 --device-id 1000cc0005
+start_sim gone --unlocked --tasmota-port 8099 --linger 1 --device-id 1000cc0005 \
+    --after-flash lan
 diy flash "$T/diy.bin" --device 1000cc0005 --http-port 0 --wait 4
 expect_rc 1 "flash without reappearance"
 expect_out "100%  the device has all 480000 bytes" "download complete (gone)"
@@ -90,3 +95,4 @@ expect_err "did not come back within 4 s" "no reappearance message"
 grep -q "^done" "$OUT" && fail "claimed success"
 stop_sim
 pass "a device that does not come back (Tasmota elsewhere) is not reported as done"
+

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Story: the device's firmware is too new. A 3.x device still answering the stock protocol is
 # served with a warning that points to DIY mode; a 1.6 device pins the cloud certificate and
-# drops the TLS handshake: sonota says so at once, and --timeout ends the wait.
+# ends every TLS handshake after our certificate (alert or close): after three sonota stops
+# (exit 4) with the options left (DIY mode for 3.x, else serial). A handshake sonota refused
+# or a bare connect-and-close is not taken for pinning.
 . "${E2E_DIR:?E2E_DIR must point at tests/e2e}/flash_lib.sh" || exit 1
 flash_require --rom-version --pinning
 flash_images 40000 60000
@@ -18,14 +20,46 @@ wait_pid 60 "$SIM_PID" || rc=$?
 [ "$rc" -eq 0 ] || ffail "3.1.0: the sim exited $rc"
 pass "3.x device: warned (DIY mode), still served"
 
-rm -f "$E2E_TMP/flash.bin"
+# Pinning, both ways a device can end the handshake after our certificate: sonota stops
+# within seconds (exit 4) with the real options, long before --timeout.
+for how in alert close; do
+    rm -f "$E2E_TMP/flash.bin"
+    flash_ports
+    flash_sim --rom-version 1.6.0 --pinning="$how"
+    t0=$(date +%s)
+    flash_sonota --timeout 45
+    took=$(( $(date +%s) - t0 ))
+    [ "$SONOTA_RC" -eq 4 ] || ffail "pinning ($how): expected exit 4, got $SONOTA_RC"
+    [ "$took" -le $((30 * E2E_SLOW)) ] || ffail "pinning ($how): the verdict took $took s"
+    flash_check_output
+    flash_expect 'e["event"] == "pinned" and e["handshakes"] >= 3 and e["peer"] == "127.0.0.1"' \
+        "no pinned event"
+    if [ "$how" = close ]; then
+        flash_expect 'e["event"] == "pinned" and e["how"] == "it closed the connection"'
+    else
+        flash_expect 'e["event"] == "pinned" and "unknown_ca (48)" in e["how"]'
+    fi
+    flash_expect 'e["event"] == "error" and e["code"] == "pinned" and e["exit"] == 4 and "sonota diy" in e["message"] and "serial" in e["message"]' \
+        "the verdict does not give the options"
+    flash_expect_none 'e["event"] == "upgrade"'
+    kill "$SIM_PID" 2>/dev/null
+    pass "certificate pinning ($how after our certificate): exit 4 after $took s, DIY or serial"
+done
+
+# No pinning verdict for a handshake we refused (no shared suite) or a bare connect-and-
+# close, however often: the run waits on to its --timeout (exit 1).
 flash_ports
-flash_sim --rom-version 1.6.0 --pinning
-flash_sonota --timeout 15
-[ "$SONOTA_RC" -eq 1 ] || ffail "pinning: expected exit 1 (timeout), got $SONOTA_RC"
-flash_check_output
-flash_expect 'e["event"] == "warning" and e["code"] == "tls" and "pin" in e["message"]' \
-    "the failed handshake was not explained"
-flash_expect 'e["event"] == "error" and e["code"] == "timeout" and "--no-prov" in e["message"]'
-flash_expect_none 'e["event"] == "upgrade"'
-pass "certificate pinning: explained at once, bounded by --timeout"
+( wait_for 20 port_listening "$HTTPS_PORT" || exit 1
+  for i in 1 2 3 4; do
+      echo | timeout 5 openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_1 \
+          -cipher 'NULL-SHA@SECLEVEL=0' >/dev/null 2>&1
+      python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' \
+          "$HTTPS_PORT"
+  done ) &
+e2e_track $!
+flash_sonota --no-prov --timeout $((10 * E2E_SLOW))
+[ "$SONOTA_RC" -eq 1 ] || ffail "no shared suite / bare close: expected exit 1 (timeout), got $SONOTA_RC"
+flash_expect 'e["event"] == "warning" and e["code"] == "tls" and "pin" not in e["message"]' \
+    "the refused handshake was not reported, or blamed on pinning"
+flash_expect_none 'e["event"] == "pinned" or e.get("code") == "pinned"'
+pass "no shared suite and bare connect-and-close: no pinning verdict"

@@ -57,8 +57,47 @@ pass "TLS 1.0, 1.1 (AES128-SHA, AES256-SHA), 1.2 and 1.3 handshakes; RSA-2048 ce
 hs nullsha -tls1_1 -cipher 'NULL-SHA@SECLEVEL=0' && fail "a NULL cipher was accepted"
 wait_ev 'TLS_CLIENT.*error=40 .*handshake failed: we sent alert handshake failure; ClientHello 0x0302'
 hs pinned -tls1_2 -verify_return_error && fail "an unverifiable certificate was accepted"
-wait_ev 'TLS_CLIENT.*error=48 .*the client sent alert unknown CA.*pins the cloud certificate'
+wait_ev 'TLS_CLIENT.*error=48 .*certrefused=1 .*the client sent alert unknown CA.*pins the cloud certificate'
+grep 'error=40 ' "$T/ev" | grep -q 'certrefused' && fail "no shared suite taken for pinning"
 pass "failed handshakes reported with the alert and a hint"
+
+# Pinning evidence is a client that got our certificate and then ended the handshake.
+# A client that closes after our certificate without an alert (127.0.0.3) counts; a bare
+# connect-and-close (127.0.0.4, no ClientHello) does not (issue 12).
+python3 - "$S" <<'PY' || fail "close-after-certificate client"
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inb, outb)
+try:
+    obj.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+s = socket.socket()
+s.bind(("127.0.0.3", 0))
+s.connect(("127.0.0.1", port))
+s.settimeout(5)
+s.sendall(outb.read())
+got = b""
+while b"\x0e\x00\x00\x00" not in got:  # ServerHelloDone: our whole flight is here
+    chunk = s.recv(65536)
+    if not chunk:
+        sys.exit("the server closed first")
+    got += chunk
+s.close()  # no alert: what a pinning device that just drops the connection does
+b = socket.socket()
+b.bind(("127.0.0.4", 0))
+b.connect(("127.0.0.1", port))
+b.close()
+PY
+wait_ev 'TLS_CLIENT .*peer=127.0.0.3:.*certrefused=1 .*the client closed the connection after our certificate'
+wait_ev 'TLS_CLIENT .*the client closed the connection; no ClientHello'
+grep 'no ClientHello' "$T/ev" | grep -q 'certrefused' && fail "a bare connect-and-close taken for pinning"
+pass "pinning evidence: certificate alert or close after our certificate; not a refusal of ours, not a bare close"
 
 # ---- plain HTTP on the TLS port fails cleanly; the server keeps serving ----
 python3 - "$S" <<'PY' || fail "plain HTTP on the TLS port"

@@ -69,6 +69,8 @@ static void on_event(const struct srv_event *ev, void *user)
         printf(" file=%s", ev->file);
     printf(" error=%d paced=%d offset=%llu total=%llu", ev->error, ev->paced,
            (unsigned long long)ev->offset, (unsigned long long)ev->total);
+    if (ev->tls_cert_refused)
+        printf(" certrefused=1");
     if (ev->detail) {
         printf(" detail=\"");
         for (const char *p = ev->detail; *p; p++)

@@ -27,7 +27,7 @@ static const char STATUS0[] =
     "\"Topic\":\"lamp\",\"ButtonTopic\":\"0\",\"Power\":0},"
     "\"StatusPRM\":{\"Baudrate\":115200,\"GroupTopic\":\"tasmotas\",\"Uptime\":\"0T00:01:02\","
     "\"BootCount\":7,\"RestartReason\":\"Software/System restart\"},"
-    "\"StatusFW\":{\"Version\":\"9.2.0(tasmota)\",\"Core\":\"2_7_4_9\"},"
+    "\"StatusFWR\":{\"Version\":\"9.2.0(tasmota)\",\"Core\":\"2_7_4_9\"},"
     "\"StatusNET\":{\"Hostname\":\"lamp-1\",\"IPAddress\":\"192.168.1.57\","
     "\"Gateway\":\"192.168.1.1\"},"
     "\"StatusMQT\":{\"MqttHost\":\"broker.lan\",\"MqttPort\":1883,\"MqttUser\":\"bob\","
@@ -54,9 +54,12 @@ static void partial_and_wrong_types(void **state)
 {
     (void)state;
     struct tasmota_status st;
-    assert_int_equal(parse("{\"StatusFW\":{\"Version\":\"5.14.0\"}}", &st), SO_OK);
+    assert_int_equal(parse("{\"StatusFWR\":{\"Version\":\"5.14.0\"}}", &st), SO_OK);
     assert_int_equal(st.have, TASMOTA_ST_VERSION);
-    assert_int_equal(parse("{\"StatusFW\":{\"Version\":9},\"Status\":[1],"
+    /* "StatusFW" is not what Tasmota sends (Status 2 is "StatusFWR"): no version */
+    assert_int_equal(parse("{\"StatusFW\":{\"Version\":\"9.2.0\"}}", &st), SO_OK);
+    assert_int_equal(st.have, 0);
+    assert_int_equal(parse("{\"StatusFWR\":{\"Version\":9},\"Status\":[1],"
                            "\"StatusPRM\":{\"BootCount\":-1},\"StatusNET\":\"x\"}", &st), SO_OK);
     assert_int_equal(st.have, 0);
     assert_int_equal(parse("{\"WARNING\":\"Need user=<username>&password=<password>\"}", &st),
@@ -65,9 +68,10 @@ static void partial_and_wrong_types(void **state)
     assert_string_equal(st.warning, "Need user=<username>&password=<password>");
     /* too long for the field: left out */
     char big[300];
-    strcpy(big, "{\"StatusFW\":{\"Version\":\"");
-    memset(big + strlen(big), '9', 40);
-    strcpy(big + 24 + 40, "\"}}");
+    strcpy(big, "{\"StatusFWR\":{\"Version\":\"");
+    size_t head = strlen(big);
+    memset(big + head, '9', 40);
+    strcpy(big + head + 40, "\"}}");
     assert_int_equal(parse(big, &st), SO_OK);
     assert_int_equal(st.have, 0);
 }

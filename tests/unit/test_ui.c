@@ -280,6 +280,27 @@ static void one_peer_is_rate_limited(void **state)
     unlink(path);
 }
 
+/* The bar ends at 100 % when the download is done, not at its last step (92 %). */
+static void human_progress_ends_full(void **state)
+{
+    (void)state;
+    struct cap c;
+    cap_open(&c, 0, 0, 0);
+    ui_download(&c.ui, "start", "g.bin", "1.2.3.4:5", 0, 1000, 0);
+    for (uint64_t off = 230; off <= 920; off += 230)
+        ui_download(&c.ui, "progress", "g.bin", "1.2.3.4:5", off, 1000, 0);
+    ui_download(&c.ui, "done", "g.bin", "1.2.3.4:5", 1000, 1000, 0);
+    cap_close(&c);
+    assert_non_null(strstr(c.out_buf, "g.bin [##################..]  92%  920/1000 B"));
+    const char *full = strstr(c.out_buf, "g.bin [####################] 100%  1000/1000 B");
+    assert_non_null(full);
+    const char *done = strstr(c.out_buf, "g.bin sent completely");
+    assert_non_null(done);
+    assert_true(full < done); /* the full bar comes before the closing line */
+    assert_null(strstr(full, "ETA")); /* nothing left to wait for */
+    cap_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +309,7 @@ int main(void)
         cmocka_unit_test(human_progress_off_terminal),
         cmocka_unit_test(peer_text_is_escaped),
         cmocka_unit_test(one_peer_is_rate_limited),
+        cmocka_unit_test(human_progress_ends_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
