@@ -249,7 +249,7 @@ static struct fleet_dev *download_dev(struct run *r, const char *ip, const char 
     for (size_t i = 0; ip[0] && i < f->n; i++) {
         struct fleet_dev *d = &f->dev[i];
         if (d->ordered && !strcmp(d->ip, ip) &&
-            (final ? d->st == FD_INTERMEDIATE : d->st == FD_CLOUD || d->slot))
+            (final ? d->st == FD_INTERMEDIATE : d->st <= FD_INTERMEDIATE))
             return d;
     }
     if (strcmp(ip, r->o->final_device))
