@@ -418,10 +418,22 @@ static void look_for_device(struct run *r, int64_t now)
         return;
     }
     struct fleet_dev *d = find_id(f, dev.deviceid);
-    if (d && (d->st == FD_DONE || (d->st != FD_FAILED && d->provisioned_ms &&
+    if (d && d->provisioned && (d->st == FD_DONE || (d->st != FD_FAILED && d->provisioned_ms &&
                                     now - d->provisioned_ms < FLEET_REPROV_MS)))
         return; /* still leaving its AP (or a done device in pairing mode: nothing to do) */
-    if (d && d->st != FD_FAILED)
+    if (d && !d->provisioned) {
+        /* The row was a session's that only claimed this id: the device on its pairing
+         * WiFi is the real one; the row starts again as its. */
+        if (d->st == FD_DONE && f->n_done)
+            f->n_done--;
+        ui_warn(&r->ui, "not-the-device", "device %s is on its pairing WiFi: the sessions "
+                "that registered with its id before were not it (another factory key); "
+                "its row starts again, their acks and attempts do not count", d->deviceid);
+        struct fleet_dev fresh = {0};
+        snprintf(fresh.deviceid, sizeof fresh.deviceid, "%s", d->deviceid);
+        fresh.first_ms = ui_now_ms();
+        *d = fresh;
+    } else if (d && d->st != FD_FAILED)
         ui_info(&r->ui, "  device %s is in pairing mode again (it could not join \"%s\"? "
                 "check the password): giving it the WiFi settings again", d->deviceid,
                 r->o->wifi_ssid);
