@@ -45,24 +45,31 @@ attack_run() {
         "$name: the final image the run counted did not go to the device"
 }
 
+# ATTACK_CASES="406 404" runs a subset (to see each fail without the fix).
+CASES=" ${ATTACK_CASES:-final 406 404} "
+
 attack_final() {
     curl -sS --interface 127.0.0.5 -o "$E2E_TMP/stolen.bin" \
         "http://127.0.0.1:$HTTP_PORT/ota/image_arduino.bin" || ffail "curl of the final image failed"
     cmp -s "$E2E_TMP/stolen.bin" "$FW/image_arduino.bin" || ffail "the file was not served whole"
 }
+if [[ $CASES == *" final "* ]]; then
 attack_run final attack_final
 flash_expect_none 'e["event"] == "download" and e["peer"].startswith("127.0.0.5:")' \
     "the stranger's download was reported as the device's"
 pass "a GET of the final image from 127.0.0.5 is served and reported, the run goes on and completes"
+fi
 
 attack_406() {
     python3 "$E2E_DIR/fake_session.py" --port "$HTTPS_PORT" --src 127.0.0.6 --deviceid "$DEV" \
         --ack 406 >"$E2E_TMP/fake.json" || ffail "the fake session failed"
     grep -q '"acked": 1' "$E2E_TMP/fake.json" || ffail "the fake session got no upgrade to ack"
 }
+if [[ $CASES == *" 406 "* ]]; then
 attack_run 406 attack_406
 flash_expect_none 'e["event"] == "ack" and e["error"] == 406' "the fake 406 was counted"
 pass "a fake session's ack 406 with the device's id is answered and reported, not counted"
+fi
 
 attack_404() {
     local i pids=()
@@ -76,6 +83,8 @@ attack_404() {
         grep -q '"acked": 1' "$E2E_TMP/fake-$i.json" || ffail "fake session $i got no upgrade"
     done
 }
+if [[ $CASES == *" 404 "* ]]; then
 attack_run 404 attack_404
 flash_expect_none 'e["event"] == "ack" and e["error"] == 404' "a fake 404 was counted"
 pass "five fake sessions' acks 404 are not counted against the device"
+fi
