@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sonota benchmarks: prints every figure of docs/BENCHMARKS.md in one run.
 
-usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,device,scale] [--json FILE]
+usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,device,scale,fleet] [--json FILE]
 
 Figures only: nothing here fails on a slow result (the summary says which goals are met).
 Exit status: 0 when every section produced its figures, 1 when one could not run.
@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import blib  # noqa: E402
 import device  # noqa: E402
+import fleet  # noqa: E402
 import footprint  # noqa: E402
 import mdreport  # noqa: E402
 import scale  # noqa: E402
@@ -27,8 +28,8 @@ import tls  # noqa: E402
 from blib import fmt_pct, fmt_s, log  # noqa: E402
 
 SECTIONS = {"footprint": footprint.run, "tls": tls.run, "device": device.run,
-            "scale": scale.run}
-ORDER = ["footprint", "tls", "device", "scale"]
+            "scale": scale.run, "fleet": fleet.run}
+ORDER = ["footprint", "tls", "device", "scale", "fleet"]
 
 
 def _cmd(args):
@@ -104,6 +105,13 @@ def summary(res, quick):
             r["completed"], top, r["failed"], r["srv_peak_kb"] / 1024.0,
             "" if not r["fail_reasons"] else "; " + "; ".join(
                 "%d x %s" % (v, k) for k, v in r["fail_reasons"].items()))))
+    for r in res.get("fleet", []):
+        n = r["devices"]
+        goals.append(("fleet of %d through `sonota flash --fleet`: all done, exit 0, ends by "
+                      "itself" % n, r["exit"] == 0 and r["done"] == n and r["completed"] == n,
+                      "%d done, %d completed, exit %s, %s ms CPU per device, %.1f MB" % (
+                          r["done"], r["completed"], r["exit"],
+                          fmt_s(r["cpu_ms_per_device"], 1), r["srv_peak_kb"] / 1024.0)))
     for label, met, detail in goals:
         log("  [%s] %s: %s" % ("MET" if met else "NOT MET", label, detail))
     res["goals"] = [{"goal": g, "met": m, "detail": d} for g, m, d in goals]

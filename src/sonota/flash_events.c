@@ -116,7 +116,7 @@ static int is_device(struct run *r, const struct srv_event *ev, const char *ip)
         if (r->ident != ev->ident)
             r->ordered = 0;
         r->ident = ev->ident;
-        snprintf(r->dev_ip, sizeof r->dev_ip, "%s", ip);
+        snprintf(r->dev_ip, sizeof r->dev_ip, "%.*s", (int)sizeof r->dev_ip - 1, ip);
         return 1;
     }
     return ev->ident == r->ident;
@@ -351,12 +351,14 @@ void run_on_event(const struct srv_event *ev, void *user)
     }
     char ip[64];
     run_peer_ip(ev->peer, ip, sizeof ip);
-    if (ev->type == SRV_EV_UPGRADE_SENT) {
+    if (ev->type == SRV_EV_UPGRADE_SENT || (ev->type == SRV_EV_ERROR && ev->ident)) {
         if (!is_device(r, ev, ip)) {
-            not_device_session(r, ev, ip, "a session");
+            not_device_session(r, ev, ip, ev->type == SRV_EV_ERROR ? "an error of a "
+                               "session" : "a session");
             return;
         }
-        r->ordered = 1;
+        if (ev->type == SRV_EV_UPGRADE_SENT)
+            r->ordered = 1;
     }
     if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT &&
         !run_is_device_ip(r, ip)) {

@@ -310,13 +310,15 @@ void fleet_on_event(struct run *r, const struct srv_event *ev)
 {
     char ip[NETIF_IP_MAX];
     run_peer_ip(ev->peer, ip, sizeof ip);
-    if (ev->type == SRV_EV_UPGRADE_SENT) {
+    if (ev->type == SRV_EV_UPGRADE_SENT || (ev->type == SRV_EV_ERROR && ev->ident)) {
         struct fleet_dev *d = find_ident(r->fleet, ev->ident);
         if (!d) {
-            stranger(r, ev, ip, "a session");
+            stranger(r, ev, ip, ev->type == SRV_EV_ERROR ? "an error of a session"
+                     : "a session");
             return;
         }
-        d->ordered = 1;
+        if (ev->type == SRV_EV_UPGRADE_SENT)
+            d->ordered = 1;
     }
     if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT &&
         !device_ip(r, ip)) {
