@@ -125,8 +125,8 @@ static int is_device(struct run *r, const struct srv_event *ev, const char *ip)
 static void not_device_session(struct run *r, const struct srv_event *ev, const char *ip,
                                const char *what)
 {
-    char key[64];
-    snprintf(key, sizeof key, "#%u", ev->ident);
+    char key[64]; /* one line per session and kind of event: its register, its ack... */
+    snprintf(key, sizeof key, "#%u/%d", ev->ident, (int)ev->type);
     const char *id = ev->deviceid ? ev->deviceid : "?";
     if (r->n_trusted && r->dev.deviceid[0] && !strcmp(id, r->dev.deviceid))
         run_stranger(r, key, "%s from %s, a session claiming device %s but without the "

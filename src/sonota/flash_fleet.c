@@ -168,8 +168,8 @@ static struct fleet_dev *row_of_session(struct run *r, const struct srv_event *e
 static void stranger(struct run *r, const struct srv_event *ev, const char *ip,
                      const char *what)
 {
-    char key[64];
-    snprintf(key, sizeof key, "#%u", ev->ident);
+    char key[64]; /* one line per session and kind of event */
+    snprintf(key, sizeof key, "#%u/%d", ev->ident, (int)ev->type);
     run_stranger(r, key, "%s from %s, a session of device %s without the factory key of "
                  "the device listed under that id: answered, not counted", what, ip,
                  ev->deviceid ? ev->deviceid : "?");
