@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sonota benchmarks: prints every figure of docs/BENCHMARKS.md in one run.
 
-usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,idle,device,scale] [--json FILE]
+usage: bench.py BUILD_DIR [--quick] [--only footprint,tls,idle,device,scale,fleet] [--json FILE]
 
 Figures only: nothing here fails on a slow result (the summary says which goals are met).
 Exit status: 0 when every section produced its figures, 1 when one could not run.
@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import blib  # noqa: E402
 import device  # noqa: E402
+import fleet  # noqa: E402
 import footprint  # noqa: E402
 import idle  # noqa: E402
 import mdreport  # noqa: E402
@@ -28,8 +29,8 @@ import tls  # noqa: E402
 from blib import fmt_pct, fmt_s, log  # noqa: E402
 
 SECTIONS = {"footprint": footprint.run, "tls": tls.run, "device": device.run,
-            "scale": scale.run, "idle": idle.run}
-ORDER = ["footprint", "tls", "idle", "device", "scale"]
+            "scale": scale.run, "idle": idle.run, "fleet": fleet.run}
+ORDER = ["footprint", "tls", "idle", "device", "scale", "fleet"]
 
 
 def _cmd(args):
@@ -117,6 +118,13 @@ def summary(res, quick):
         goals.append(("downloads: every wake-up does work (<= 3 poll calls per send)",
                       worst <= 3, ", ".join("%s %.1f polls per send" % (
                           x["mode"], x["polls_per_send"] or 0) for x in idl["downloads"])))
+    for r in res.get("fleet", []):
+        n = r["devices"]
+        goals.append(("fleet of %d through `sonota flash --fleet`: all done, exit 0, ends by "
+                      "itself" % n, r["exit"] == 0 and r["done"] == n and r["completed"] == n,
+                      "%d done, %d completed, exit %s, %s ms CPU per device, %.1f MB" % (
+                          r["done"], r["completed"], r["exit"],
+                          fmt_s(r["cpu_ms_per_device"], 1), r["srv_peak_kb"] / 1024.0)))
     for label, met, detail in goals:
         log("  [%s] %s: %s" % ("MET" if met else "NOT MET", label, detail))
     res["goals"] = [{"goal": g, "met": m, "detail": d} for g, m, d in goals]

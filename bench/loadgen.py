@@ -13,8 +13,14 @@ sonoff-sim does it, but without a process, an emulated flash or firmware delays 
 needs far less, so the server is measured at the devices' real pace. Every wait has a
 timeout; each device has an overall deadline. Connects only to 127.0.0.1.
 
+With --own-addr each device uses its own loopback source address (127.0.1.2, 127.0.1.3,
+..., 250 per third byte), as each real device has its own address on a LAN; with --final
+it then also does stage 3 as Espressif2Arduino does (§4): one HTTP/1.0 GET of
+/ota/image_arduino.bin from that address, the whole body (a `sonota flash --fleet` run
+counts a device done only then).
+
 usage: loadgen.py --port HTTPS_PORT --devices N [--chunk-delay-ms 100] [--timeout 240]
-                  --out FILE.json
+                  [--own-addr] [--final] --out FILE.json
 """
 import argparse
 import asyncio
@@ -81,9 +87,16 @@ async def ws_read(r):
     return op, await asyncio.wait_for(r.readexactly(n), IO_TIMEOUT)
 
 
+def own_addr(i):
+    """Device i's loopback address: 127.0.1.2 onwards (127.0.0.x is left to the tests)."""
+    return "127.0.%d.%d" % (1 + i // 250, 2 + i % 250)
+
+
 class Device:
-    def __init__(self, idx, port, chunk_delay):
+    def __init__(self, idx, port, chunk_delay, src=None, final=False):
         self.id = "1000%06x" % idx
+        self.src = src
+        self.final = final
         self.apikey = "%08x-0000-4000-8000-%012x" % (idx, idx)
         self.port = port
         self.delay = chunk_delay
@@ -92,6 +105,26 @@ class Device:
         self.inbox = asyncio.Queue()
         self.ws_gone = None
 
+    def connect(self, host, port, ssl_ctx=None):
+        kw = {"local_addr": (self.src, 0)} if self.src else {}
+        if ssl_ctx:
+            kw.update(ssl=ssl_ctx, server_hostname=None)
+        return asyncio.wait_for(asyncio.open_connection(host, port, **kw), IO_TIMEOUT)
+
+    async def fetch_final(self, host, port):
+        """E2A's fetch (§4): HTTP/1.0, no Range, the whole body."""
+        r, w = await self.connect(host, port)
+        try:
+            w.write(b"GET /ota/image_arduino.bin HTTP/1.0\r\nHost: 192.168.4.2\r\n\r\n")
+            status, hdr = await read_head(r)
+            if not status.startswith("HTTP/1.1 200") and not status.startswith("HTTP/1.0 200"):
+                raise DevError("final image: " + status)
+            n = int(hdr["content-length"])
+            await asyncio.wait_for(r.readexactly(n), IO_TIMEOUT)
+            return n
+        finally:
+            w.close()
+
     def msg(self, action, **kw):
         m = {"userAgent": "device", "apikey": self.owner or self.apikey,
              "deviceid": self.id, "action": action}
@@ -99,8 +132,7 @@ class Device:
         return json.dumps(m, separators=(",", ":"))
 
     async def dispatch(self, ctx):
-        r, w = await asyncio.wait_for(asyncio.open_connection(
-            "127.0.0.1", self.port, ssl=ctx, server_hostname=None), IO_TIMEOUT)
+        r, w = await self.connect("127.0.0.1", self.port, ctx)
         try:
             body = json.dumps({"accept": "ws;2", "version": 2, "ts": 933, "deviceid": self.id,
                                "apikey": self.apikey, "model": MODEL, "romVersion": ROM})
@@ -150,8 +182,7 @@ class Device:
             raise DevError("downloadUrl is not http")
         hostport, _, path = url[7:].partition("/")
         host, _, port = hostport.partition(":")
-        r, w = await asyncio.wait_for(asyncio.open_connection(host, int(port or 80)),
-                                      IO_TIMEOUT)
+        r, w = await self.connect(host, int(port or 80))
         h = hashlib.sha256()
         total, off, ts = None, 0, 1
         try:
@@ -187,8 +218,7 @@ class Device:
         self.t["dispatch"] = time.monotonic() - t0
         if ip != "127.0.0.1":
             raise DevError("dispatch sent IP %s (loopback only)" % ip)
-        r, w = await asyncio.wait_for(asyncio.open_connection(
-            "127.0.0.1", port, ssl=ctx, server_hostname=None), IO_TIMEOUT)
+        r, w = await self.connect("127.0.0.1", port, ctx)
         rd = None
         try:
             w.write(("GET /api/ws HTTP/1.1\r\nHost: iotgo.iteadstudio.com\r\nConnection: "
@@ -238,6 +268,14 @@ class Device:
             if rd is not None:
                 rd.cancel()
             w.close()
+        if self.final:
+            await asyncio.sleep(0.2)      # E2A's reboot, the FinalStage AP (x0.05-ish)
+            hostport = bins["user2.bin"]["downloadUrl"][7:].partition("/")[0]
+            host, _, port = hostport.partition(":")
+            t_f = time.monotonic()
+            self.t["final_bytes"] = await self.fetch_final(host, int(port or 80))
+            self.t["final"] = time.monotonic() - t_f
+            self.t["total"] = time.monotonic() - t0
 
 
 async def one(dev, ctx, deadline):
@@ -252,7 +290,8 @@ async def one(dev, ctx, deadline):
 
 async def main_async(a):
     ctx = tls_ctx()
-    devs = [Device(a.base + i, a.port, a.chunk_delay_ms / 1000.0) for i in range(a.devices)]
+    devs = [Device(a.base + i, a.port, a.chunk_delay_ms / 1000.0,
+                   own_addr(i) if a.own_addr else None, a.final) for i in range(a.devices)]
     t0 = time.monotonic()
     res = await asyncio.gather(*(one(d, ctx, a.timeout) for d in devs))
     return time.monotonic() - t0, res
@@ -265,6 +304,8 @@ def main():
     ap.add_argument("--chunk-delay-ms", type=float, default=100)
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--base", type=int, default=0x100000)
+    ap.add_argument("--own-addr", action="store_true")
+    ap.add_argument("--final", action="store_true")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     if not 1 <= a.devices <= 5000:

@@ -88,6 +88,16 @@ def render(r):
                 _f(s["wall_s"]), _f(s["spawn_s"]), _f(s["dl_p50_s"]), _f(s["dl_p95_s"]),
                 _f(s["dl_max_s"]), _f(s["srv_peak_kb"] / 1024.0, 1), _f(s["srv_cpu_load_s"]),
                 _f(s["devside_cpu_s"])))
+    fl = r.get("fleet")
+    if fl:
+        out += ["", "| N | sonota exit | done (its table) | completed (devices) | wall s | "
+                "device p50 / max s | sonota CPU s | CPU per device | sonota peak RSS |",
+                "|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
+        for x in fl:
+            out.append("| %d | %s | %d | %d | %s | %s / %s | %s | %s ms | %s MB |" % (
+                x["devices"], x["exit"], x["done"], x["completed"], _f(x["wall_s"]),
+                _f(x["device_p50_s"]), _f(x["device_max_s"]), _f(x["srv_cpu_s"]),
+                _f(x["cpu_ms_per_device"], 1), _f(x["srv_peak_kb"] / 1024.0, 1)))
     g = r.get("goals")
     if g:
         out += ["", "| goal | met | figure |", "|---|---|---|"]

@@ -2,7 +2,7 @@
 # `make bench`: prints every benchmark figure (docs/BENCHMARKS.md) in one run.
 # usage: bench/run.sh BUILD_DIR        (BENCH_QUICK=1: reduced sizes, a smoke check)
 # Everything runs on 127.0.0.1; the figures also go to BUILD_DIR/bench-results.json
-# (BENCH_JSON=FILE to change). BENCH_ONLY=footprint,tls,idle,device,scale runs a subset;
+# (BENCH_JSON=FILE to change). BENCH_ONLY=footprint,tls,idle,device,scale,fleet runs a subset;
 # BENCH_KEEP=1 keeps the scratch directories.
 set -u
 build=${1:?usage: bench/run.sh BUILD_DIR}

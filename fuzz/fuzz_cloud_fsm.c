@@ -3,7 +3,8 @@
  *   "!"      time passes (CLOUD_REISSUE_DELAY_MS) and session_on_tick runs,
  *   "~"      the device reconnects (session_end + a new session, same cloud),
  *   anything else is one WebSocket text message for the current session.
- * Checks: every frame to send is under CLOUD_FRAME_MAX and parses as an eWeLink
+ * (byte 0 / 3) & 1 provisions device 100008db11 with one factory key first (cloud_trust).
+ * Checks: a trusted session is that identity, with that key; every frame to send is under CLOUD_FRAME_MAX and parses as an eWeLink
  * message that carries the session's owner key and device id; CLOSE only after
  * oversize input; the live-session count ends at zero. */
 #include "lib/cloud_fsm.h"
@@ -52,6 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct cloud c; /* large: keep it off the stack */
     if (cloud_init(&c, &cfg) != SO_OK)
         abort();
+    static const char trust_id[] = "100008db11";
+    static const char trust_key[] = "94676db5-88f3-4dc0-8573-5e6615eaacc4";
+    if ((data[0] / 3) & 1)
+        assert(cloud_trust(&c, trust_id, trust_key) == SO_OK);
 
     struct dev_session s;
     session_init(&s, &c, "192.168.1.50", "192.168.1.6");
@@ -81,6 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rnd[k % 16] ^= (uint8_t)(k * 131 + 7);
             assert(session_on_text(&s, line, n, now, rnd, &a) == SO_OK);
             check(&s, &a, n);
+            if (s.trusted) {
+                const struct cloud_device *d = cloud_find_ident(&c, s.ident);
+                assert(d && d->trusted && !strcmp(d->deviceid, trust_id) &&
+                       !strcasecmp(d->factory_apikey, trust_key));
+            }
         }
         free(line);
         now += 17;
@@ -93,5 +103,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     session_end(&s);
     assert(c.live_sessions == 0);
     assert(c.n_devices <= CLOUD_DEVICES_MAX);
+    assert(c.n_trusted <= 1);
     return 0;
 }

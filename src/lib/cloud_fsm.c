@@ -101,32 +101,78 @@ static void u64_to_dec(uint64_t v, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
+static int same_key(const char *a, const char *b)
+{
+    return !strcasecmp(a, b);
+}
+
+/* Any identity with this id, the trusted one first. */
 static struct cloud_device *find_dev(struct cloud *c, const char *id)
 {
+    struct cloud_device *any = NULL;
+    for (size_t i = 0; i < c->n_devices; i++) {
+        struct cloud_device *d = &c->devices[i];
+        if (strcmp(d->deviceid, id))
+            continue;
+        if (d->trusted)
+            return d;
+        if (!any)
+            any = d;
+    }
+    return any;
+}
+
+static struct cloud_device *find_identity(struct cloud *c, const char *id, const char *key)
+{
     for (size_t i = 0; i < c->n_devices; i++)
-        if (!strcmp(c->devices[i].deviceid, id))
+        if (!strcmp(c->devices[i].deviceid, id) && same_key(c->devices[i].factory_apikey, key))
             return &c->devices[i];
     return NULL;
 }
 
-/* Finds or adds the device; the least recently seen entry makes room. */
-static struct cloud_device *remember(struct cloud *c, const char *id, uint64_t now_ms)
+/* A trusted identity with this id but another key: the session is not that device. */
+static const struct cloud_device *claimed_by_other(struct cloud *c, const char *id,
+                                                   const char *key)
 {
-    struct cloud_device *d = find_dev(c, id);
+    for (size_t i = 0; i < c->n_devices; i++) {
+        const struct cloud_device *d = &c->devices[i];
+        if (d->trusted && !strcmp(d->deviceid, id) && !same_key(d->factory_apikey, key))
+            return d;
+    }
+    return NULL;
+}
+
+/* Finds or adds the identity (id, key); the least recently seen untrusted entry makes
+ * room (trusted ones are at most half the table, so there always is one). */
+static struct cloud_device *remember(struct cloud *c, const char *id, const char *key,
+                                     uint64_t now_ms)
+{
+    struct cloud_device *d = find_identity(c, id, key);
     if (!d) {
         if (c->n_devices < CLOUD_DEVICES_MAX) {
             d = &c->devices[c->n_devices++];
         } else {
-            d = &c->devices[0];
-            for (size_t i = 1; i < c->n_devices; i++)
-                if (c->devices[i].last_seen_ms < d->last_seen_ms)
-                    d = &c->devices[i];
+            for (size_t i = 0; i < c->n_devices; i++) {
+                struct cloud_device *x = &c->devices[i];
+                if (!x->trusted && (!d || x->last_seen_ms < d->last_seen_ms))
+                    d = x;
+            }
         }
         memset(d, 0, sizeof *d);
         copy(d->deviceid, sizeof d->deviceid, id);
+        copy(d->factory_apikey, sizeof d->factory_apikey, key);
+        if (!++c->last_ident) /* wrapped: 0 means "none" */
+            c->last_ident = 1;
+        d->ident = c->last_ident;
     }
     d->last_seen_ms = now_ms;
     return d;
+}
+
+/* The session's identity (re-added if it was replaced meanwhile). */
+static struct cloud_device *sess_dev(struct dev_session *s, uint64_t now_ms)
+{
+    return remember(s->cloud, s->deviceid, s->factory_apikey, now_ms);
 }
 
 static int paced_for(const struct cloud *c, const struct cloud_device *d)
@@ -183,6 +229,30 @@ const struct cloud_device *cloud_find_device(const struct cloud *c, const char *
     return find_dev((struct cloud *)c, deviceid);
 }
 
+const struct cloud_device *cloud_find_ident(const struct cloud *c, unsigned ident)
+{
+    for (size_t i = 0; ident && i < c->n_devices; i++)
+        if (c->devices[i].ident == ident)
+            return &c->devices[i];
+    return NULL;
+}
+
+enum so_err cloud_trust(struct cloud *c, const char *deviceid, const char *factory_apikey)
+{
+    if (!deviceid || !deviceid[0] || strlen(deviceid) >= EWL_DEVICEID_MAX ||
+        !factory_apikey || !ewl_is_uuid(factory_apikey))
+        return SO_E_ARG;
+    struct cloud_device *d = find_identity(c, deviceid, factory_apikey);
+    if (d && d->trusted)
+        return SO_OK;
+    if (c->n_trusted >= CLOUD_TRUSTED_MAX)
+        return SO_E_NOMEM;
+    d = remember(c, deviceid, factory_apikey, d ? d->last_seen_ms : 0);
+    d->trusted = 1;
+    c->n_trusted++;
+    return SO_OK;
+}
+
 void session_init(struct dev_session *s, struct cloud *c, const char *peer_ip,
                   const char *host)
 {
@@ -207,7 +277,8 @@ int session_paced(const struct dev_session *s)
 {
     if (!s->cloud)
         return 0;
-    return paced_for(s->cloud, s->deviceid[0] ? find_dev(s->cloud, s->deviceid) : NULL);
+    return paced_for(s->cloud, s->deviceid[0] ? find_identity(s->cloud, s->deviceid,
+                                                             s->factory_apikey) : NULL);
 }
 
 uint64_t session_next_deadline(const struct dev_session *s)
@@ -229,7 +300,8 @@ static enum so_err send_upgrade(struct dev_session *s, uint64_t now_ms,
                                 struct cloud_actions *out)
 {
     struct cloud *c = s->cloud;
-    struct cloud_device *d = remember(c, s->deviceid, now_ms);
+    /* The budget is the identity's: a stranger using this id cannot spend it. */
+    struct cloud_device *d = sess_dev(s, now_ms);
     if (d->upgrades >= CLOUD_UPGRADE_ATTEMPTS_MAX) {
         s->state = DEV_FAILED;
         error_event(out, "device %s got %d upgrade commands without success; giving up",
@@ -301,7 +373,15 @@ static enum so_err on_register(struct dev_session *s, const struct ewl_msg *m,
         r[15] ^= 1;
         ewl_format_uuid(r, s->apikey);
     }
-    struct cloud_device *d = remember(s->cloud, s->deviceid, now_ms);
+    struct cloud_device *d = sess_dev(s, now_ms);
+    s->ident = d->ident;
+    s->trusted = d->trusted;
+    const struct cloud_device *owner = claimed_by_other(s->cloud, s->deviceid,
+                                                        s->factory_apikey);
+    if (owner)
+        logf_(out, CLOUD_LOG_WARN, "register of device %s with a factory apikey other "
+              "than the one it was provisioned with: answered, but not that device",
+              s->deviceid);
     copy(d->owner_apikey, sizeof d->owner_apikey, s->apikey);
     copy(d->peer_ip, sizeof d->peer_ip, s->peer_ip);
     if (s->model[0])
@@ -324,13 +404,25 @@ static enum so_err on_register(struct dev_session *s, const struct ewl_msg *m,
  * the owner key we gave it (a reconnect that skips register). */
 static int adopt_known(struct dev_session *s, const struct ewl_msg *m, uint64_t now_ms)
 {
-    struct cloud_device *d = m->deviceid[0] ? find_dev(s->cloud, m->deviceid) : NULL;
-    if (!d || !d->owner_apikey[0] || strcasecmp(d->owner_apikey, m->apikey))
+    struct cloud *c = s->cloud;
+    struct cloud_device *d = NULL;
+    for (size_t i = 0; m->deviceid[0] && m->apikey[0] && i < c->n_devices; i++) {
+        struct cloud_device *x = &c->devices[i];
+        if (!strcmp(x->deviceid, m->deviceid) && x->owner_apikey[0] &&
+            same_key(x->owner_apikey, m->apikey)) {
+            d = x;
+            break;
+        }
+    }
+    if (!d)
         return 0;
     d->last_seen_ms = now_ms;
     copy(s->deviceid, sizeof s->deviceid, d->deviceid);
+    copy(s->factory_apikey, sizeof s->factory_apikey, d->factory_apikey);
     copy(s->apikey, sizeof s->apikey, d->owner_apikey);
     copy(s->model, sizeof s->model, d->model);
+    s->ident = d->ident;
+    s->trusted = d->trusted;
     s->state = DEV_READY;
     return 1;
 }
@@ -344,7 +436,7 @@ static enum so_err on_ack(struct dev_session *s, const struct ewl_msg *m, uint64
         return SO_OK;
     }
     int err = m->has_error ? m->error : 0;
-    struct cloud_device *d = remember(s->cloud, s->deviceid, now_ms);
+    struct cloud_device *d = sess_dev(s, now_ms);
     d->has_ack = 1;
     d->last_ack = err;
     if (err == 0) {

@@ -15,8 +15,13 @@
 #include <stdint.h>
 
 /* Devices remembered across sessions (least recently seen replaced): a fleet run
- * of 500 devices at once must not forget one between its register and its ack. */
+ * of 500 devices at once must not forget one between its register and its ack.
+ * A device is an identity, deviceid + factory apikey (docs/DESIGN.md "Who may steer a
+ * run"): the id alone is public (the pairing SSID), the factory key is not. */
 #define CLOUD_DEVICES_MAX 1024
+/* Identities provisioned in this run (cloud_trust) are never replaced; at most this
+ * many, so strangers always find room. */
+#define CLOUD_TRUSTED_MAX (CLOUD_DEVICES_MAX / 2)
 #define CLOUD_ACTIONS_MAX 8         /* actions one input can produce */
 #define CLOUD_HB_INTERVAL 145       /* register reply "hbInterval", seconds (§1.4, VP) */
 /* Every server frame must arrive as one packet in the device's 2 KiB buffer (§1.4). */
@@ -41,14 +46,17 @@ struct cloud_cfg {
     char digest[2][EWL_DIGEST_LEN + 1];     /* lowercase sha256 hex */
 };
 
-/* What the cloud remembers about a device between its sessions. */
+/* What the cloud remembers about a device (one identity) between its sessions. */
 struct cloud_device {
     char deviceid[EWL_DEVICEID_MAX];
+    char factory_apikey[EWL_UUID_LEN + 1];  /* as its register carried it ("" if none) */
+    unsigned ident;                         /* unique per identity in this cloud, never 0 */
+    int trusted;                            /* provisioned in this run (cloud_trust) */
     char owner_apikey[EWL_UUID_LEN + 1];    /* the key of the last register reply */
     char model[EWL_MODEL_MAX];
     char peer_ip[CLOUD_IP_MAX];
     int paced;                              /* acked 404 in AUTO mode */
-    int upgrades;                           /* upgrade commands sent, all sessions */
+    int upgrades;                           /* upgrade commands sent, all its sessions */
     int has_ack, last_ack;
     uint64_t last_seen_ms;
 };
@@ -57,6 +65,8 @@ struct cloud {
     struct cloud_cfg cfg;
     struct cloud_device devices[CLOUD_DEVICES_MAX];
     size_t n_devices;
+    size_t n_trusted;
+    unsigned last_ident;
     unsigned live_sessions;                 /* session_init minus session_end */
 };
 
@@ -81,6 +91,8 @@ struct dev_session {
     char apikey[EWL_UUID_LEN + 1];          /* owner key we gave it; on every reply */
     char model[EWL_MODEL_MAX];
     char rom_version[EWL_VERSION_MAX];
+    unsigned ident;                         /* the identity it registered as (0: none yet) */
+    int trusted;                            /* that identity was provisioned in this run */
     char sequence[EWL_SEQ_MAX];             /* of the last upgrade command */
     int updates;                            /* update messages answered */
     int upgrades;                           /* upgrade commands in this session */
@@ -124,6 +136,12 @@ struct cloud_actions {
 /* cfg is copied. SO_E_ARG if a file name/digest is missing or malformed. */
 enum so_err cloud_init(struct cloud *c, const struct cloud_cfg *cfg);
 
+/* The device that stage 1 provisioned in this run (deviceid and factory apikey from
+ * its GET /device, §1.2): sessions that register as it are `trusted`; a register with
+ * its id and another key is someone else, with its own memory and attempt budget.
+ * SO_E_ARG for a malformed id or key, SO_E_NOMEM past CLOUD_TRUSTED_MAX. */
+enum so_err cloud_trust(struct cloud *c, const char *deviceid, const char *factory_apikey);
+
 /* A new WebSocket connection from peer_ip, which reached us at host (IPv4 text). */
 void session_init(struct dev_session *s, struct cloud *c, const char *peer_ip,
                   const char *host);
@@ -145,8 +163,10 @@ uint64_t session_next_deadline(const struct dev_session *s);
 
 /* Whether whole-body downloads for this session's device are paced. */
 int session_paced(const struct dev_session *s);
-/* The remembered device, or NULL. */
+/* A remembered identity with this id (the trusted one first), or NULL. */
 const struct cloud_device *cloud_find_device(const struct cloud *c, const char *deviceid);
+/* The remembered identity ident, or NULL. */
+const struct cloud_device *cloud_find_ident(const struct cloud *c, unsigned ident);
 
 /* Frees the texts and empties the list; call before each reuse. */
 void cloud_actions_clear(struct cloud_actions *a);

@@ -34,6 +34,8 @@ void cc_emit(struct cconn *c, enum srv_event_type t, const struct dev_session *s
         ev.deviceid = sess->deviceid;
         ev.model = sess->model[0] ? sess->model : NULL;
         ev.rom_version = sess->rom_version[0] ? sess->rom_version : NULL;
+        ev.ident = sess->ident;
+        ev.trusted = sess->trusted;
     }
     ev.error = error;
     ev.paced = paced;

@@ -548,6 +548,9 @@ int cmd_flash(int argc, char **argv)
     srv_destroy(r->srv);
     for (int i = 0; i < 3; i++)
         free(r->img[i].data);
+    if (r->trusted) /* factory keys */
+        explicit_bzero(r->trusted, r->n_trusted * sizeof *r->trusted);
+    free(r->trusted);
     explicit_bzero(r, sizeof *r);
     free(r);
     sigaction(SIGINT, &old_int, NULL);

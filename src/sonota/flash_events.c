@@ -6,6 +6,7 @@
 #include "io/log.h"
 #include "sonota/cmds.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,8 +39,8 @@ static void note_device(struct run *r, const struct srv_event *ev, const char *s
     int changed = 0;
     if (ev->deviceid && *ev->deviceid) {
         if (r->dev.deviceid[0] && strcmp(r->dev.deviceid, ev->deviceid) != 0)
-            ui_warn(&r->ui, "other-device", "device %s called, but %s was provisioned; "
-                    "serving it anyway", ev->deviceid, r->dev.deviceid);
+            ui_warn(&r->ui, "other-device", "device %s called, but %s was recorded; "
+                    "flashing %s", ev->deviceid, r->dev.deviceid, ev->deviceid);
         if (strcmp(r->dev.deviceid, ev->deviceid) != 0) {
             snprintf(r->dev.deviceid, sizeof r->dev.deviceid, "%s", ev->deviceid);
             changed = 1;
@@ -63,6 +64,86 @@ static void note_device(struct run *r, const struct srv_event *ev, const char *s
     run_record(r, REC_CLOUD);
     if (r->st < RS_CLOUD)
         run_set_state(r, RS_CLOUD); /* the device reached us: stage 1 is over */
+}
+
+/* ---- who the device is (docs/DESIGN.md "Who may steer a run") ---- */
+
+void run_stranger(struct run *r, const char *key, const char *fmt, ...)
+{
+    char m[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    for (size_t i = 0; i < r->n_stranger_told; i++) {
+        if (!strcmp(r->stranger_told[i], key)) {
+            LOG_D("not the device (again): %s", m);
+            return;
+        }
+    }
+    if (r->n_stranger_told < RUN_STRANGERS_TOLD) {
+        snprintf(r->stranger_told[r->n_stranger_told++], sizeof r->stranger_told[0], "%s",
+                 key);
+        ui_warn(&r->ui, "not-the-device", "%s", m);
+        return;
+    }
+    unsigned long n = ++r->strangers_untold; /* told at 1, 10, 100, ... */
+    for (unsigned long p = 1; p <= n; p *= 10) {
+        if (p == n) {
+            ui_warn(&r->ui, "not-the-device", "%lu more peers that are not the device "
+                    "(the last: %s); not told one by one", n, m);
+            return;
+        }
+    }
+    LOG_D("not the device: %s", m);
+}
+
+int run_is_device_ip(const struct run *r, const char *ip)
+{
+    if (!ip || !ip[0])
+        return 0;
+    return (r->dev_ip[0] && !strcmp(ip, r->dev_ip)) || !strcmp(ip, r->o->final_device);
+}
+
+/* Whether a cloud event is the device's. A REGISTER makes its identity the device's
+ * when it is the one provisioned in this run, or, when this run provisioned none
+ * (--no-prov, a resumed run), when it is the first to register. */
+static int is_device(struct run *r, const struct srv_event *ev, const char *ip)
+{
+    if (!ev->ident)
+        return 0;
+    if (ev->type == SRV_EV_REGISTER &&
+        (ev->trusted || (!r->n_trusted && (!r->ident || ev->ident == r->ident)))) {
+        if (r->ident != ev->ident)
+            r->ordered = 0;
+        r->ident = ev->ident;
+        snprintf(r->dev_ip, sizeof r->dev_ip, "%.*s", (int)sizeof r->dev_ip - 1, ip);
+        return 1;
+    }
+    return ev->ident == r->ident;
+}
+
+static void not_device_session(struct run *r, const struct srv_event *ev, const char *ip,
+                               const char *what)
+{
+    char key[64]; /* one line per session and kind of event: its register, its ack... */
+    snprintf(key, sizeof key, "#%u/%d", ev->ident, (int)ev->type);
+    const char *id = ev->deviceid ? ev->deviceid : "?";
+    if (r->n_trusted && r->dev.deviceid[0] && !strcmp(id, r->dev.deviceid))
+        run_stranger(r, key, "%s from %s, a session claiming device %s but without the "
+                     "factory key it was provisioned with: answered, not counted", what, ip,
+                     id);
+    else
+        run_stranger(r, key, "%s from %s (device %s), not the device being flashed%s%s: "
+                     "answered, not counted", what, ip, id, r->dev.deviceid[0] ? ", " : "",
+                     r->dev.deviceid);
+}
+
+static void not_device_download(struct run *r, const struct srv_event *ev, const char *ip,
+                                const char *why)
+{
+    run_stranger(r, ip, "%s asked for %s: %s; served, not counted", ev->peer ? ev->peer : ip,
+                 ev->file ? ev->file : "a file", why);
 }
 
 int run_code_text(const struct flash_opts *o, int e, const char *kind, const char *model,
@@ -128,10 +209,15 @@ void run_peer_ip(const char *peer, char *out, size_t cap)
 static void on_code(struct run *r, const struct srv_event *ev, const char *kind)
 {
     char m[512];
+    char ip[64];
+    run_peer_ip(ev->peer, ip, sizeof ip);
+    if (!is_device(r, ev, ip)) {
+        snprintf(m, sizeof m, "%s %d", kind, ev->error);
+        not_device_session(r, ev, ip, m);
+        return;
+    }
     if (ev->error == 404) {
         r->n404++;
-        char ip[64];
-        run_peer_ip(ev->peer, ip, sizeof ip);
         if (r->o->pace == SRV_PACE_AUTO && ip[0])
             run_set_paced(r, ip);
     }
@@ -143,13 +229,28 @@ static void on_code(struct run *r, const struct srv_event *ev, const char *kind)
         run_set_state(r, RS_FINAL); /* written and verified: it reboots into E2A (§1.5, §4) */
 }
 
-static void on_done(struct run *r, const char *file)
+static void on_done(struct run *r, const struct srv_event *ev, const char *ip)
 {
+    const char *file = ev->file;
     if (!file)
         return;
+    /* From --final-device: the intermediate firmware (unless the device's stage-2
+     * session came from there too, as on a loopback test: then the stage decides). */
+    int e2a = !strcmp(ip, r->o->final_device) && strcmp(ip, r->dev_ip);
     if (!strcmp(file, FLASH_NAME_FINAL)) {
-        run_set_state(r, RS_DONE);
-    } else if (!r->stock_file[0] || !strcmp(file, r->stock_file)) {
+        /* Only the intermediate firmware fetches it: from its FinalStage address, or
+         * from the device's own once it has the intermediate firmware (§4). */
+        if (e2a || r->st == RS_FINAL)
+            run_set_state(r, RS_DONE);
+        else
+            not_device_download(r, ev, ip, "the device is not at FinalStage yet");
+    } else if (!e2a && (!r->ordered || (r->stock_file[0] && strcmp(file, r->stock_file)))) {
+        if (!r->ordered)
+            not_device_download(r, ev, ip, "the device was not sent the upgrade yet");
+        else
+            ui_info(&r->ui, "  the intermediate firmware moved itself to slot 2 (%s) and "
+                    "reboots; next it fetches the final image", file);
+    } else if (!e2a) {
         /* The stock firmware's download (§1.5); upgradeState 0 may have come first. */
         if (r->st < RS_FINAL) {
             ui_info(&r->ui, "  the device received the intermediate firmware (%s); it "
@@ -159,6 +260,8 @@ static void on_done(struct run *r, const char *file)
     } else {
         ui_info(&r->ui, "  the intermediate firmware moved itself to slot 2 (%s) and reboots; "
                 "next it fetches the final image", file);
+        if (r->st < RS_FINAL)
+            run_set_state(r, RS_FINAL); /* it runs: stage 3 */
     }
 }
 
@@ -268,14 +371,39 @@ void run_on_event(const struct srv_event *ev, void *user)
         fleet_on_event(r, ev);
         return;
     }
+    char ip[64];
+    run_peer_ip(ev->peer, ip, sizeof ip);
+    if (ev->type == SRV_EV_UPGRADE_SENT || (ev->type == SRV_EV_ERROR && ev->ident)) {
+        if (!is_device(r, ev, ip)) {
+            not_device_session(r, ev, ip, ev->type == SRV_EV_ERROR ? "an error of a "
+                               "session" : "a session");
+            return;
+        }
+        if (ev->type == SRV_EV_UPGRADE_SENT)
+            r->ordered = 1;
+    }
+    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT &&
+        !run_is_device_ip(r, ip)) {
+        not_device_download(r, ev, ip, r->dev_ip[0] ? "the device fetches from another "
+                            "address" : "no device has registered yet");
+        return;
+    }
     if (run_event_shown(r, ev))
         return;
     switch (ev->type) {
     case SRV_EV_DISPATCH:
-        note_device(r, ev, "dispatch");
+        /* Unauthenticated (§1.3): it informs only about the device we expect. */
+        if (!ev->deviceid || (r->dev.deviceid[0] && strcmp(ev->deviceid, r->dev.deviceid)))
+            ui_detail(&r->ui, "  dispatch from %s for device %s", ip,
+                      ev->deviceid ? ev->deviceid : "?");
+        else
+            note_device(r, ev, "dispatch");
         break;
     case SRV_EV_REGISTER:
-        note_device(r, ev, "register");
+        if (is_device(r, ev, ip))
+            note_device(r, ev, "register");
+        else
+            not_device_session(r, ev, ip, "a register");
         break;
     case SRV_EV_UPGRADE_ACK:
         on_code(r, ev, "ack");
@@ -286,13 +414,14 @@ void run_on_event(const struct srv_event *ev, void *user)
     case SRV_EV_WS_CLOSED:
         ui_detail(&r->ui, "  WebSocket of %s closed", ev->deviceid ? ev->deviceid : "?");
         /* Range downloads stop between chunks, so no abort event tells it (§1.5). */
-        if (r->st == RS_CLOUD && ev->detail && !strcmp(ev->detail, "downloading"))
+        if (r->st == RS_CLOUD && ev->detail && !strcmp(ev->detail, "downloading") &&
+            ev->ident && ev->ident == r->ident)
             on_vanished(r, r->stock_file[0] ? r->stock_file : NULL, 0, 0);
         break;
     case SRV_EV_DOWNLOAD_START:
         r->downloads_seen++;
-        if (!r->stock_file[0] && r->st <= RS_CLOUD && ev->file &&
-            strcmp(ev->file, FLASH_NAME_FINAL) != 0)
+        if (!r->stock_file[0] && r->ordered && r->st <= RS_CLOUD && ev->file &&
+            strcmp(ev->file, FLASH_NAME_FINAL) != 0 && !strcmp(ip, r->dev_ip))
             snprintf(r->stock_file, sizeof r->stock_file, "%s", ev->file);
         if (r->st < RS_CLOUD)
             run_set_state(r, RS_CLOUD);
@@ -300,7 +429,7 @@ void run_on_event(const struct srv_event *ev, void *user)
         break;
     case SRV_EV_DOWNLOAD_DONE:
         ui_download(&r->ui, "done", ev->file, ev->peer, ev->total, ev->total, ev->paced);
-        on_done(r, ev->file);
+        on_done(r, ev, ip);
         break;
     case SRV_EV_DOWNLOAD_ABORT:
         ui_download(&r->ui, "abort", ev->file, ev->peer, ev->offset, ev->total, ev->paced);

@@ -4,11 +4,15 @@
  * Each device has its own record here (id, model, the slot it took, its 404 count and
  * pacing, its result); the run ends at --fleet-size, Ctrl-C or --timeout with a table.
  *
- * Who is who: the cloud messages carry the deviceid; a download only has the peer
- * address. A download from an address a device used in stage 2 is that device's; the
- * final image comes from 192.168.4.1 whichever device it is (every FinalStage has that
- * address, §4), so it goes to the device that finished its intermediate download first
- * (one FinalStage is joined at a time). */
+ * Who is who (docs/DESIGN.md "Who may steer a run"): a row is an identity of the cloud
+ * (deviceid + factory apikey, srv_event.ident), not a deviceid, which is public. A
+ * device provisioned here is the identity with the factory key its GET /device gave;
+ * any other id gets a row when it first registers; a session claiming a listed id with
+ * another key is someone else: answered, never listed, never counted. A download only
+ * has the peer address: one from the address a device that was sent the upgrade used in
+ * stage 2 is that device's; the final image from --final-device (192.168.4.1, every
+ * FinalStage has that address, §4) goes to the device that finished its intermediate
+ * download first (one FinalStage is joined at a time); from elsewhere it is not counted. */
 #include "sonota/flash_run.h"
 
 #include "io/log.h"
@@ -20,7 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FLEET_MAX 64                /* devices in one run */
+/* Rows in one run: as many as --fleet-size accepts. The table grows as devices come
+ * (about 0.4 KB a row, so at most ~4 MB); past the limit devices are served but not
+ * listed. */
+#define FLEET_DEVICES_MAX 10000
 #define FLEET_LOOP_MS 150
 #define FLEET_POLL_IP_MS 2000       /* address rescans, as in a single run (§10.1) */
 #define FLEET_GET_EVERY_MS 3000     /* GET /device while looking for the next device */
@@ -34,6 +41,9 @@ enum fd_state { FD_PROVISIONED, FD_CLOUD, FD_INTERMEDIATE, FD_DONE, FD_FAILED };
 
 struct fleet_dev {
     char deviceid[EWL_DEVICEID_MAX], model[EWL_MODEL_MAX], rom[EWL_VERSION_MAX];
+    unsigned ident;                 /* its cloud identity; 0 until it registers */
+    int provisioned;                /* stage 1 of this run: only the trusted key is it */
+    int ordered;                    /* it was sent the upgrade command */
     char ip[NETIF_IP_MAX];          /* where it called from in stage 2 */
     const char *slot;               /* "user1"/"user2": the stock firmware's download */
     enum fd_state st;
@@ -43,8 +53,9 @@ struct fleet_dev {
 };
 
 struct fleet {
-    struct fleet_dev dev[FLEET_MAX];
-    size_t n, n_done;
+    struct fleet_dev *dev;          /* grows; never hold a row pointer across add_dev */
+    size_t n, cap, n_done;
+    char ctx_id[EWL_DEVICEID_MAX];  /* the device the instructions name (r->ctx) */
     int64_t next_get, next_poll;
     int ap_up, serving_up, final_up;
     int full_told, final_told;
@@ -62,15 +73,31 @@ static struct fleet_dev *find_id(struct fleet *f, const char *id)
     return NULL;
 }
 
+static struct fleet_dev *find_ident(struct fleet *f, unsigned ident)
+{
+    for (size_t i = 0; ident && i < f->n; i++)
+        if (f->dev[i].ident == ident)
+            return &f->dev[i];
+    return NULL;
+}
+
 static struct fleet_dev *add_dev(struct run *r, const char *id)
 {
     struct fleet *f = r->fleet;
-    if (f->n == FLEET_MAX) {
-        if (!f->full_told++)
-            ui_warn(&r->ui, "fleet-full", "this run tracks %d devices; device %s and later "
-                    "ones are served but not listed: start another run for more",
-                    FLEET_MAX, id);
-        return NULL;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 16;
+        if (cap > FLEET_DEVICES_MAX)
+            cap = FLEET_DEVICES_MAX;
+        struct fleet_dev *dev = f->n < cap ? realloc(f->dev, cap * sizeof *dev) : NULL;
+        if (!dev) {
+            if (!f->full_told++)
+                ui_warn(&r->ui, "fleet-full", "this run lists %zu devices%s; device %s and "
+                        "later ones are served but not listed: start another run for more",
+                        f->n, f->n < FLEET_DEVICES_MAX ? " (out of memory)" : "", id);
+            return NULL;
+        }
+        f->dev = dev;
+        f->cap = cap;
     }
     struct fleet_dev *d = &f->dev[f->n++];
     memset(d, 0, sizeof *d);
@@ -113,15 +140,49 @@ static void set_state(struct run *r, struct fleet_dev *d, enum fd_state st)
 
 /* ---- the devices' messages ---- */
 
+/* The row of a cloud event's identity. A REGISTER finds the row of a device provisioned
+ * here (trusted key only) or adds one for an id not listed yet; NULL: not a device of
+ * this table (another key for a listed id, or the table is full). */
+static struct fleet_dev *row_of_session(struct run *r, const struct srv_event *ev)
+{
+    struct fleet *f = r->fleet;
+    struct fleet_dev *d = find_ident(f, ev->ident);
+    if (d || ev->type != SRV_EV_REGISTER || !ev->ident || !ev->deviceid || !*ev->deviceid)
+        return d;
+    for (size_t i = 0; i < f->n; i++) {
+        struct fleet_dev *x = &f->dev[i];
+        if (strcmp(x->deviceid, ev->deviceid))
+            continue;
+        if (x->provisioned && ev->trusted && !x->ident) {
+            x->ident = ev->ident;
+            return x;
+        }
+        return NULL; /* the id is listed with another key */
+    }
+    if (!(d = add_dev(r, ev->deviceid)))
+        return NULL;
+    d->ident = ev->ident;
+    return d;
+}
+
+static void stranger(struct run *r, const struct srv_event *ev, const char *ip,
+                     const char *what)
+{
+    char key[64]; /* one line per session and kind of event */
+    snprintf(key, sizeof key, "#%u/%d", ev->ident, (int)ev->type);
+    run_stranger(r, key, "%s from %s, a session of device %s without the factory key of "
+                 "the device listed under that id: answered, not counted", what, ip,
+                 ev->deviceid ? ev->deviceid : "?");
+}
+
 static struct fleet_dev *note(struct run *r, const struct srv_event *ev, const char *ip,
                               const char *source)
 {
-    struct fleet *f = r->fleet;
-    if (!ev->deviceid || !*ev->deviceid)
+    struct fleet_dev *d = row_of_session(r, ev);
+    if (!d) {
+        stranger(r, ev, ip, "a register");
         return NULL;
-    struct fleet_dev *d = find_id(f, ev->deviceid);
-    if (!d && !(d = add_dev(r, ev->deviceid)))
-        return NULL;
+    }
     int changed = 0;
     if (ev->model && *ev->model && strcmp(d->model, ev->model)) {
         snprintf(d->model, sizeof d->model, "%s", ev->model);
@@ -156,44 +217,48 @@ static void fail_dev(struct run *r, struct fleet_dev *d, const char *why)
 static void on_code(struct run *r, const struct srv_event *ev, const char *ip,
                     const char *kind)
 {
-    struct fleet_dev *d = find_id(r->fleet, ev->deviceid);
+    struct fleet_dev *d = find_ident(r->fleet, ev->ident);
+    if (!d) {
+        char m[64];
+        snprintf(m, sizeof m, "%s %d", kind, ev->error);
+        stranger(r, ev, ip, m);
+        return;
+    }
     int n404 = 0;
     if (ev->error == 404) {
-        n404 = d ? ++d->n404 : 1;
+        n404 = ++d->n404;
         if (r->o->pace == SRV_PACE_AUTO && ip[0])
             run_set_paced(r, ip);
     }
     char m[512];
-    int fatal = run_code_text(r->o, ev->error, kind, d ? d->model : NULL, d ? d->rom : NULL,
-                              n404, m, sizeof m);
+    int fatal = run_code_text(r->o, ev->error, kind, d->model, d->rom, n404, m, sizeof m);
     ui_ack(&r->ui, kind, ev->deviceid, ev->error, m);
-    if (!d)
-        return;
     if (fatal)
         fail_dev(r, d, m);
     else if (ev->error == 0 && !strcmp(kind, "state") && d->st < FD_INTERMEDIATE)
         set_state(r, d, FD_INTERMEDIATE); /* written and verified: it reboots into E2A */
 }
 
-/* A download's device: the one that called from that address in stage 2; else, for
- * the images E2A fetches (from 192.168.4.1), the first to finish stage 2. */
-static struct fleet_dev *download_dev(struct fleet *f, const char *ip, const char *file)
+/* A download's device: the one that was sent the upgrade and called from that address
+ * in stage 2; else, for the images E2A fetches from --final-device, the first to finish
+ * stage 2. NULL: not a device's download. */
+static struct fleet_dev *download_dev(struct run *r, const char *ip, const char *file)
 {
+    struct fleet *f = r->fleet;
+    int final = file && !strcmp(file, FLASH_NAME_FINAL);
+    for (size_t i = 0; ip[0] && i < f->n; i++) {
+        struct fleet_dev *d = &f->dev[i];
+        if (d->ordered && !strcmp(d->ip, ip) &&
+            (final ? d->st == FD_INTERMEDIATE : d->st <= FD_INTERMEDIATE))
+            return d;
+    }
+    if (strcmp(ip, r->o->final_device))
+        return NULL;
     struct fleet_dev *best = NULL;
     for (size_t i = 0; i < f->n; i++) {
         struct fleet_dev *d = &f->dev[i];
-        if (d->st <= FD_INTERMEDIATE && ip[0] && !strcmp(d->ip, ip))
-            return d;
-    }
-    int final = file && !strcmp(file, FLASH_NAME_FINAL);
-    for (size_t i = 0; i < f->n; i++) {
-        struct fleet_dev *d = &f->dev[i];
-        if (final || d->slot) {
-            if (d->st == FD_INTERMEDIATE && (!best || d->inter_ms < best->inter_ms))
-                best = d;
-        } else if (d->st == FD_CLOUD && !best) {
-            best = d; /* a stock download from an address never seen: the first waiting */
-        }
+        if (d->st == FD_INTERMEDIATE && (!best || d->inter_ms < best->inter_ms))
+            best = d;
     }
     return best;
 }
@@ -201,9 +266,12 @@ static struct fleet_dev *download_dev(struct fleet *f, const char *ip, const cha
 static void on_download_done(struct run *r, const char *ip, const char *file)
 {
     struct fleet *f = r->fleet;
-    struct fleet_dev *d = download_dev(f, ip, file);
-    if (!d || !file)
+    struct fleet_dev *d = download_dev(r, ip, file);
+    if (!d || !file) {
+        run_stranger(r, ip, "%s fetched %s: not a device of this run at that stage; "
+                     "served, not counted", ip, file ? file : "a file");
         return;
+    }
     if (!strcmp(file, FLASH_NAME_FINAL)) {
         set_state(r, d, FD_DONE);
         ui_info(&r->ui, "  device %s has the final image and restarts into it (%zu done%s)",
@@ -226,19 +294,50 @@ static void on_download_done(struct run *r, const char *ip, const char *file)
     }
 }
 
+/* Whether a download comes from where some listed device fetches. */
+static int device_ip(struct run *r, const char *ip)
+{
+    struct fleet *f = r->fleet;
+    if (!strcmp(ip, r->o->final_device))
+        return 1;
+    for (size_t i = 0; ip[0] && i < f->n; i++)
+        if (f->dev[i].ordered && !strcmp(f->dev[i].ip, ip))
+            return 1;
+    return 0;
+}
+
 void fleet_on_event(struct run *r, const struct srv_event *ev)
 {
-    if (run_event_shown(r, ev))
-        return;
     char ip[NETIF_IP_MAX];
     run_peer_ip(ev->peer, ip, sizeof ip);
+    if (ev->type == SRV_EV_UPGRADE_SENT || (ev->type == SRV_EV_ERROR && ev->ident)) {
+        struct fleet_dev *d = find_ident(r->fleet, ev->ident);
+        if (!d) {
+            stranger(r, ev, ip, ev->type == SRV_EV_ERROR ? "an error of a session"
+                     : "a session");
+            return;
+        }
+        if (ev->type == SRV_EV_UPGRADE_SENT)
+            d->ordered = 1;
+    }
+    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT &&
+        !device_ip(r, ip)) {
+        run_stranger(r, ip, "%s asked for %s: no device of this run fetches from there; "
+                     "served, not counted", ev->peer ? ev->peer : ip,
+                     ev->file ? ev->file : "a file");
+        return;
+    }
+    if (run_event_shown(r, ev))
+        return;
     switch (ev->type) {
-    case SRV_EV_DISPATCH:
-        note(r, ev, ip, "dispatch");
+    case SRV_EV_DISPATCH: /* unauthenticated (§1.3): rows come with the register */
+        ui_detail(&r->ui, "  dispatch from %s for device %s", ip,
+                  ev->deviceid ? ev->deviceid : "?");
         break;
     case SRV_EV_REGISTER:
         note(r, ev, ip, "register");
         break;
+
     case SRV_EV_UPGRADE_ACK:
         on_code(r, ev, ip, "ack");
         break;
@@ -265,7 +364,7 @@ void fleet_on_event(struct run *r, const struct srv_event *ev)
 
 /* ---- stage 1: the next device on the pairing AP ---- */
 
-static void post_ap(struct run *r, struct fleet_dev *d)
+static void post_ap(struct run *r, struct fleet_dev *d, const struct ewl_device_info *dev)
 {
     char err[512];
     enum prov_fail e = run_post_ap(r, FLEET_POST_AP_MS, err, sizeof err);
@@ -289,9 +388,16 @@ static void post_ap(struct run *r, struct fleet_dev *d)
     d->provisioned_ms = ui_now_ms();
     d->detail[0] = '\0';
     d->st = FD_PROVISIONED;
+    /* From now on only its factory key is this device: the row waits for the register
+     * that carries it (a session that took the id before is someone else). */
+    run_trust(r, dev);
+    d->provisioned = 1;
+    d->ident = 0;
+    d->ordered = 0;
     ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
     tell(r, d);
-    r->ctx.deviceid = d->deviceid;
+    snprintf(r->fleet->ctx_id, sizeof r->fleet->ctx_id, "%s", d->deviceid);
+    r->ctx.deviceid = r->fleet->ctx_id;
     ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
     ui_info(&r->ui, "  Meanwhile the next device can go into pairing mode: sonota keeps "
             "serving the ones that call, and provisions each new one it finds on its "
@@ -314,17 +420,30 @@ static void look_for_device(struct run *r, int64_t now)
         return;
     }
     struct fleet_dev *d = find_id(f, dev.deviceid);
-    if (d && (d->st == FD_DONE || (d->st != FD_FAILED && d->provisioned_ms &&
+    if (d && d->provisioned && (d->st == FD_DONE || (d->st != FD_FAILED && d->provisioned_ms &&
                                     now - d->provisioned_ms < FLEET_REPROV_MS)))
         return; /* still leaving its AP (or a done device in pairing mode: nothing to do) */
-    if (d && d->st != FD_FAILED)
+    if (d && !d->provisioned) {
+        /* The row was a session's that only claimed this id: the device on its pairing
+         * WiFi is the real one; the row starts again as its. */
+        if (d->st == FD_DONE && f->n_done)
+            f->n_done--;
+        ui_warn(&r->ui, "not-the-device", "device %s is on its pairing WiFi: the sessions "
+                "that registered with its id before were not it (another factory key); "
+                "its row starts again, their acks and attempts do not count", d->deviceid);
+        struct fleet_dev fresh = {0};
+        snprintf(fresh.deviceid, sizeof fresh.deviceid, "%s", d->deviceid);
+        fresh.first_ms = ui_now_ms();
+        *d = fresh;
+    } else if (d && d->st != FD_FAILED)
         ui_info(&r->ui, "  device %s is in pairing mode again (it could not join \"%s\"? "
                 "check the password): giving it the WiFi settings again", d->deviceid,
                 r->o->wifi_ssid);
     if (!d && !(d = add_dev(r, dev.deviceid)))
         return;
     ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);
-    post_ap(r, d);
+    post_ap(r, d, &dev);
+    explicit_bzero(&dev, sizeof dev); /* the factory key */
 }
 
 /* ---- addresses (when watched) ---- */
@@ -472,5 +591,6 @@ void fleet_run(struct run *r, const struct stage_seen *seen)
         r->exit_code = EXIT_OK;
 out:
     r->fleet = NULL;
+    free(f->dev);
     free(f);
 }

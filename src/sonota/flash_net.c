@@ -7,6 +7,7 @@
 #include "sonota/cmds.h"
 
 #include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -79,6 +80,28 @@ const char *run_bind_addr(const struct run *r)
     return r->serving_ip;
 }
 
+void run_trust(struct run *r, const struct ewl_device_info *dev)
+{
+    if (!dev->deviceid[0] || !dev->apikey[0])
+        return;
+    for (size_t i = 0; i < r->n_trusted; i++)
+        if (!strcmp(r->trusted[i].deviceid, dev->deviceid) &&
+            !strcmp(r->trusted[i].apikey, dev->apikey))
+            return;
+    struct run_trusted *t = realloc(r->trusted, (r->n_trusted + 1) * sizeof *t);
+    if (!t) {
+        LOG_W("out of memory: device %s is not marked as provisioned", dev->deviceid);
+        return;
+    }
+    r->trusted = t;
+    t = &r->trusted[r->n_trusted++];
+    snprintf(t->deviceid, sizeof t->deviceid, "%s", dev->deviceid);
+    snprintf(t->apikey, sizeof t->apikey, "%s", dev->apikey);
+    if (r->srv && srv_trust(r->srv, t->deviceid, t->apikey) != 0)
+        LOG_W("device %s: its factory apikey is unusable; its sessions are not marked as "
+              "provisioned", t->deviceid);
+}
+
 int run_servers_update(struct run *r, const struct stage_seen *seen)
 {
     char err[512] = "";
@@ -88,6 +111,8 @@ int run_servers_update(struct run *r, const struct stage_seen *seen)
         r->srv = make_srv(r, bind, 1, err, sizeof err);
         if (!r->srv)
             return start_failed(r, "servers", bind, err);
+        for (size_t i = 0; i < r->n_trusted; i++)
+            srv_trust(r->srv, r->trusted[i].deviceid, r->trusted[i].apikey);
     }
     /* E2A connects to 192.168.4.2:8080 only (§4): a file server there when FinalStage
      * gave us that address, unless one listens there already. */

@@ -17,7 +17,7 @@ enum {
     OPT_USER2, OPT_FINAL, OPT_FIRMWARE_DIR, OPT_PACE, OPT_FORCE, OPT_LOG, OPT_JSON,
     OPT_TIMEOUT, OPT_NO_COLOR, OPT_STATE, OPT_FRESH, OPT_BIND_ANY, OPT_CONFIGURE,
     OPT_CONFIGURE_DEVICE, OPT_LAN_CHECK, OPT_MQTT_HOST, OPT_MQTT_USER, OPT_MQTT_PASSWORD,
-    OPT_TOPIC, OPT_HOSTNAME, OPT_BACKLOG, OPT_FLEET, OPT_FLEET_SIZE,
+    OPT_TOPIC, OPT_HOSTNAME, OPT_BACKLOG, OPT_FLEET, OPT_FLEET_SIZE, OPT_FINAL_DEVICE,
 };
 
 static const struct option long_opts[] = {
@@ -55,6 +55,7 @@ static const struct option long_opts[] = {
     {"tasmota-backlog", required_argument, NULL, OPT_BACKLOG},
     {"fleet", no_argument, NULL, OPT_FLEET},
     {"fleet-size", required_argument, NULL, OPT_FLEET_SIZE},
+    {"final-device", required_argument, NULL, OPT_FINAL_DEVICE},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -93,6 +94,9 @@ void flash_opts_usage(FILE *f, const char *prog)
 "  --plain-port N        the plain port of --legacy (default 8081)\n"
 "  --bind-any            listen on every interface (0.0.0.0) instead of only the\n"
 "                        serving IP (stages 1-2) and 192.168.4.2 (stage 3)\n"
+"  --final-device IP     the intermediate firmware's address (default 192.168.4.1):\n"
+"                        the final image counts only when fetched from it or from\n"
+"                        the address the device used in stage 2\n"
 "\n"
 "Resuming (without --no-check-ip):\n"
 "  Every run finds its stage from this computer's addresses (10.10.7.x: stage 1,\n"
@@ -349,6 +353,14 @@ int flash_opts_parse(int argc, char **argv, struct flash_opts *o, char *err, siz
                 return fail(err, errcap, "--serving-host needs this computer's IPv4 address "
                             "(e.g. 192.168.1.20), not '%s'", arg);
             o->serving_host = arg;
+            break;
+        }
+        case OPT_FINAL_DEVICE: {
+            uint32_t a;
+            if (netif_parse_ipv4(arg, &a) != 0 || a == 0 || a == 0xFFFFFFFFu)
+                return fail(err, errcap, "--final-device needs an IPv4 address (e.g. "
+                            "192.168.4.1), not '%s'", arg);
+            snprintf(o->final_device, sizeof o->final_device, "%s", arg);
             break;
         }
         case OPT_WIFI_SSID:

@@ -16,6 +16,8 @@
 #define FLASH_NAME_USER2 "image_user2-0x81000.bin"
 #define FLASH_NAME_FINAL "image_arduino.bin"
 
+/* E2A's own address on its FinalStage AP (§4, §8): where the final image is fetched from. */
+#define FLASH_FINAL_DEVICE "192.168.4.1"
 #define FLASH_ENV_PASSWORD "SONOTA_WIFI_PASSWORD"
 #define FLASH_DEVICE_URL_MAX 200
 #define FLASH_SSID_MAX 32        /* 802.11 SSID; the device stores 32 B (§1.2) */
@@ -49,6 +51,10 @@ struct flash_opts {
                                       (flash_state.h); NULL: nowhere */
     int fresh;                     /* forget what an earlier run recorded */
     int bind_any;                  /* listen on 0.0.0.0 instead of the needed addresses */
+    /* The intermediate firmware's address on FinalStage (§4): a final image fetched from
+     * it, or from the device's stage-2 address, completes the run; from elsewhere it is
+     * served but not counted (docs/DESIGN.md "Who may steer a run"). */
+    char final_device[16];
     /* After the final image: configure the new firmware (tasmota_cfg.h) with the same
      * WiFi. On with --configure or any of the options below it implies. */
     int configure;
@@ -67,7 +73,7 @@ struct flash_opts {
     {                                                                                       \
         .device_url = "http://10.10.7.1", .http_port = 8080, .https_port = 8443,            \
         .plain_port = 8081, .pace = SRV_PACE_AUTO, .timeout_s = 1800,                       \
-        .configure_url = TCFG_DEVICE_URL,                                                   \
+        .configure_url = TCFG_DEVICE_URL, .final_device = FLASH_FINAL_DEVICE,               \
     }
 
 /* Parses argv (argv[0] is the command name) and the environment (SONOTA_WIFI_PASSWORD,

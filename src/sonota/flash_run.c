@@ -258,6 +258,7 @@ static void step_post_ap(struct run *r, int64_t now)
     enum prov_fail f = run_post_ap(r, POST_AP_MS, err, sizeof err);
     switch (f) {
     case PROV_OK:
+        run_trust(r, &r->dev);
         run_record(r, REC_PROVISIONED); /* before telling anyone: a kill may follow */
         ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
         break;
@@ -271,6 +272,7 @@ static void step_post_ap(struct run *r, int64_t now)
     case PROV_TIMEOUT:
     case PROV_NO_REPLY:
         /* The request went out; the device often leaves its AP before answering. */
+        run_trust(r, &r->dev);
         run_record(r, REC_PROVISIONED);
         ui_warn(&r->ui, "device-reply", "%s; the device may have taken the settings and left "
                 "its WiFi already: continuing (if ITEAD-%s is still there, rerun)", err,

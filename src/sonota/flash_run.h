@@ -25,6 +25,15 @@
 
 struct fleet;
 
+/* Distinct strangers (addresses, identities) warned about one by one; later ones are
+ * only counted, so a flood of them cannot flood the output. */
+#define RUN_STRANGERS_TOLD 8
+
+struct run_trusted {
+    char deviceid[EWL_DEVICEID_MAX];
+    char apikey[EWL_UUID_LEN + 1];  /* factory key from GET /device; never printed */
+};
+
 enum rstate {
     RS_WAIT_AP,     /* stage 1: waiting for a 10.10.7.x address */
     RS_GET_DEVICE,  /* stage 1: GET /device */
@@ -84,6 +93,16 @@ struct run {
     char final_other_warned[NETIF_IP_MAX];
     char stock_file[64];            /* what the stock firmware downloaded (user1/user2) */
     struct pin_watch pins;          /* TLS handshakes that refused our certificate */
+    /* Who the device is (docs/DESIGN.md "Who may steer a run"): only its identity's acks
+     * and states, and downloads from its addresses, move the run. */
+    unsigned ident;                 /* cloud identity (srv_event.ident); 0 = none yet */
+    char dev_ip[NETIF_IP_MAX];      /* where that identity's session came from */
+    int ordered;                    /* that identity was sent the upgrade command */
+    struct run_trusted *trusted;    /* provisioned identities, given to each new server */
+    size_t n_trusted;
+    char stranger_told[RUN_STRANGERS_TOLD][NETIF_IP_MAX + 16];
+    size_t n_stranger_told;
+    unsigned long strangers_untold;
     struct fleet *fleet;            /* --fleet: the devices (flash_fleet.c); NULL otherwise */
 };
 
@@ -152,6 +171,16 @@ int run_servers_update(struct run *r, const struct stage_seen *seen);
 const char *run_bind_addr(const struct run *r);
 /* One loop slice over the servers (at most timeout_ms). 0, or -1 (a server failed). */
 int run_service(struct run *r, int timeout_ms);
+/* A device provisioned in this run: its id and factory key make its sessions trusted
+ * (srv_trust), on the server now and on any created later. */
+void run_trust(struct run *r, const struct ewl_device_info *dev);
+/* Reports something a stranger did (a download from another address, an ack from a
+ * session that is not the device): a warning the first time per key, then a count. */
+void run_stranger(struct run *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Whether ip is where the device fetches from: its stage-2 address or, for the
+ * intermediate firmware, --final-device (192.168.4.1, §4). */
+int run_is_device_ip(const struct run *r, const char *ip);
 /* Marks a device address paced on both servers. */
 void run_set_paced(struct run *r, const char *peer_ip);
 /* Records progress (no-op without watching or without a state file); REC_NONE removes

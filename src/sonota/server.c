@@ -138,6 +138,13 @@ void srv_set_paced(struct srv *s, const char *peer_ip, int paced)
     srv_mark_paced(s, peer_ip, paced);
 }
 
+int srv_trust(struct srv *s, const char *deviceid, const char *factory_apikey)
+{
+    if (!s || !s->cloud_enabled)
+        return 0;
+    return cloud_trust(&s->cloud, deviceid, factory_apikey) == SO_OK ? 0 : -1;
+}
+
 /* ---- who the log lines are about (io/log.h rate limit, issue 13 item 5) ---- */
 
 /* The connection's peer address; asked by the log only for a line it will write. */

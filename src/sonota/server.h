@@ -81,6 +81,9 @@ struct srv_config {
  * - WS_OPEN / WS_CLOSED: per /api/ws connection; WS_CLOSED detail = the session's
  *   last state (wait-register, ready, upgrade-sent, downloading, retry-wait, done,
  *   failed, closed).
+ * - Who earned an event: REGISTER, UPGRADE_*, ERROR and WS_CLOSED of a registered
+ *   session carry its identity (ident, trusted). Acks and attempt counts belong to that
+ *   identity only; a session that never registered produces none of these.
  * - REGISTER: the register reply is queued; paced = this device's whole-body
  *   downloads are paced (it acked 404 before, or pace SLOW).
  * - UPGRADE_SENT: the upgrade command is queued (after the first update reply of a
@@ -145,6 +148,11 @@ struct srv_event {
     int tls_cert_refused;       /* TLS_CLIENT: see above (pin_watch.h) */
     uint64_t offset;
     uint64_t total;
+    /* Cloud events of a registered session: the identity it registered as (deviceid +
+     * factory apikey, never 0; one number per identity for the server's lifetime) and
+     * whether that identity was provisioned in this run (srv_trust). 0 otherwise. */
+    unsigned ident;
+    int trusted;
 };
 
 typedef void (*srv_event_cb)(const struct srv_event *ev, void *user);
@@ -161,6 +169,10 @@ int srv_run_once(struct srv *s, int timeout_ms);
 /* (Whole-body downloads only; paced = 0 removes the mark. No effect with SRV_PACE_FAST;
  * SRV_PACE_SLOW paces every whole body anyway. peer_ip is an IPv4 text address.) */
 void srv_set_paced(struct srv *s, const char *peer_ip, int paced);
+/* The device stage 1 provisioned (GET /device: id and factory apikey, §1.2): its
+ * sessions' events say trusted = 1 (lib/cloud_fsm.h cloud_trust). No effect without a
+ * cloud. 0, or -1 (malformed, or too many). */
+int srv_trust(struct srv *s, const char *deviceid, const char *factory_apikey);
 /* The port a listener really uses: which = "http", "https" or "plain". Useful when
  * a port of 0 was configured (the kernel picks a free one). 0 if not listening. */
 int srv_port(const struct srv *s, const char *which);

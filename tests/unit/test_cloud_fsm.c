@@ -688,6 +688,137 @@ static void second_register_other_id_ignored(void **state)
     }
 }
 
+
+/* ---- identities (issue 13 item 3, docs/DESIGN.md "Who may steer a run") ---- */
+
+#define OTHER_KEY "0badc0de-0000-4000-8000-000000000001"
+
+/* One session of (DEVID, key): register, then update; whether the upgrade went out, and
+ * acks 404 to it when ack404 (the fake spends what it can). */
+static int session_of(const char *key, uint8_t seed, int ack404, unsigned *ident,
+                      int *trusted)
+{
+    struct dev_session s;
+    struct cloud_actions a = {0};
+    char buf[512];
+    session_init(&s, &g_cloud, PEER, HOST);
+    char *reg = ewl_build_register(DEVID, key, MODEL, "1.5.5", 1);
+    assert_non_null(reg);
+    feed(&s, reg, T0, seed, &a);
+    free(reg);
+    msg_with_key(buf, sizeof buf, s.apikey, "update", ",\"params\":{\"switch\":\"on\"}");
+    feed(&s, buf, T0 + 1, seed, &a);
+    int sent = find_event(&a, CLOUD_EV_UPGRADE_SENT) != NULL;
+    for (uint64_t t = T0 + 2; ack404 && s.state == DEV_UPGRADE_SENT; t += CLOUD_REISSUE_DELAY_MS) {
+        ack(buf, sizeof buf, s.apikey, s.sequence, 404);
+        feed(&s, buf, t, seed, &a);
+        cloud_actions_clear(&a);
+        assert_int_equal(session_on_tick(&s, t + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+    }
+    if (ident)
+        *ident = s.ident;
+    if (trusted)
+        *trusted = s.trusted;
+    cloud_actions_clear(&a);
+    session_end(&s);
+    return sent;
+}
+
+/* Four sessions claiming the victim's id with another key spend their own budget: the
+ * real device still gets the upgrade, provisioned (trusted) or not. */
+static void strangers_cannot_spend_budget(void **state)
+{
+    (void)state;
+    for (int provisioned = 0; provisioned < 2; provisioned++) {
+        make_cloud(CLOUD_PACE_AUTO);
+        if (provisioned)
+            assert_int_equal(cloud_trust(&g_cloud, DEVID, FACTORY), SO_OK);
+        unsigned fake_ident = 0, ident = 0;
+        int trusted = -1;
+        for (int i = 0; i < CLOUD_UPGRADE_ATTEMPTS_MAX; i++) {
+            session_of(OTHER_KEY, (uint8_t)(40 + i), 1, &ident, &trusted);
+            assert_int_equal(trusted, 0);
+            if (fake_ident)
+                assert_int_equal(ident, fake_ident);   /* one identity, its own budget */
+            fake_ident = ident;
+        }
+        assert_int_equal(session_of(OTHER_KEY, 50, 0, NULL, NULL), 0); /* it is spent */
+        assert_int_equal(session_of(FACTORY, 51, 0, &ident, &trusted), 1);
+        assert_int_not_equal(ident, fake_ident);
+        assert_int_equal(trusted, provisioned);
+        assert_int_equal(g_cloud.live_sessions, 0);
+    }
+}
+
+/* The same identity keeps its number across sessions; the factory key compares without
+ * case (it is a UUID). */
+static void identity_is_stable(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    assert_int_equal(cloud_trust(&g_cloud, DEVID, FACTORY), SO_OK);
+    assert_int_equal(cloud_trust(&g_cloud, DEVID, FACTORY), SO_OK); /* idempotent */
+    assert_int_equal(g_cloud.n_trusted, 1);
+    unsigned a = 0, b = 0;
+    int ta = 0, tb = 0;
+    session_of(FACTORY, 60, 0, &a, &ta);
+    session_of("94676DB5-88F3-4DC0-8573-5E6615EAACC4", 61, 0, &b, &tb);
+    assert_int_not_equal(a, 0);
+    assert_int_equal(a, b);
+    assert_true(ta && tb);
+    const struct cloud_device *d = cloud_find_ident(&g_cloud, a);
+    assert_non_null(d);
+    assert_true(d->trusted);
+    assert_ptr_equal(cloud_find_device(&g_cloud, DEVID), d);
+    assert_null(cloud_find_ident(&g_cloud, 0));
+}
+
+static void trust_arguments(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    assert_int_equal(cloud_trust(&g_cloud, "", FACTORY), SO_E_ARG);
+    assert_int_equal(cloud_trust(&g_cloud, DEVID, ""), SO_E_ARG);
+    assert_int_equal(cloud_trust(&g_cloud, DEVID, "not-a-uuid"), SO_E_ARG);
+    assert_int_equal(cloud_trust(&g_cloud, NULL, FACTORY), SO_E_ARG);
+    for (int i = 0; i < CLOUD_TRUSTED_MAX; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "20000%05d", i);
+        assert_int_equal(cloud_trust(&g_cloud, id, FACTORY), SO_OK);
+    }
+    assert_int_equal(cloud_trust(&g_cloud, DEVID, FACTORY), SO_E_NOMEM);
+}
+
+/* A flood of registers with new identities replaces strangers only: the provisioned
+ * device's memory (its budget, its owner key) stays. */
+static void trusted_survives_flood(void **state)
+{
+    (void)state;
+    make_cloud(CLOUD_PACE_AUTO);
+    assert_int_equal(cloud_trust(&g_cloud, DEVID, FACTORY), SO_OK);
+    struct cloud_actions a = {0};
+    for (int i = 0; i < CLOUD_DEVICES_MAX + 10; i++) {
+        char key[EWL_UUID_LEN + 1];
+        uint8_t rnd[16] = {(uint8_t)i, (uint8_t)(i >> 8), 7};
+        ewl_format_uuid(rnd, key);
+        char *reg = ewl_build_register(DEVID, key, MODEL, "1.5.5", 1);
+        assert_non_null(reg);
+        struct dev_session s;
+        session_init(&s, &g_cloud, PEER, HOST);
+        assert_int_equal(session_on_text(&s, reg, strlen(reg), T0 + 10 + (uint64_t)i, rnd, &a),
+                         SO_OK);
+        assert_int_equal(s.trusted, 0);
+        free(reg);
+        cloud_actions_clear(&a);
+        session_end(&s);
+    }
+    assert_int_equal(g_cloud.n_devices, CLOUD_DEVICES_MAX);
+    const struct cloud_device *d = cloud_find_device(&g_cloud, DEVID);
+    assert_non_null(d);
+    assert_true(d->trusted);
+    assert_string_equal(d->factory_apikey, FACTORY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +834,10 @@ int main(void)
         cmocka_unit_test(config_without_upgrade),
         cmocka_unit_test(foreign_apikey_ignored),
         cmocka_unit_test(second_register_other_id_ignored),
+        cmocka_unit_test(strangers_cannot_spend_budget),
+        cmocka_unit_test(identity_is_stable),
+        cmocka_unit_test(trust_arguments),
+        cmocka_unit_test(trusted_survives_flood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
