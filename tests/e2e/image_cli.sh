@@ -4,27 +4,12 @@
 # then corrupts copies (bad magic, checksum, CRC, wrong slot, oversize, wrong flash mode/size,
 # eboot-less, truncated) and expects the right verdict, sentence and exit code for each.
 . "$E2E_DIR/lib.sh"
+. "$E2E_DIR/image_lib.sh"
 
 [ -x "${SONOTA:-}" ] || fail "SONOTA is not set to the sonota binary"
 command -v python3 >/dev/null || skip "python3 is needed to read --json output"
 D=$E2E_TMP
 
-# run WANT_RC DESCRIPTION CMD...: runs CMD, stdout → $D/out, stderr → $D/err; fails on another rc.
-run() {
-    local want=$1 what=$2 rc
-    shift 2
-    "$@" >"$D/out" 2>"$D/err"
-    rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "--- stdout" >&2; cat "$D/out" >&2; echo "--- stderr" >&2; cat "$D/err" >&2
-        fail "$what: exit $rc, expected $want (command: $*)"
-    fi
-}
-
-# expect FILE TEXT DESCRIPTION: FILE must contain TEXT.
-expect() {
-    grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$3: '$2' not in $(basename "$1")"; }
-}
 
 # setbyte FILE OFFSET VALUE: overwrites one byte in place.
 setbyte() {

@@ -5,6 +5,7 @@
 # links it with a linker script written here, converts it (v1 and v2) and verifies the
 # result against the sections objcopy extracts. Skips (77) without binutils-xtensa-lx106.
 . "$E2E_DIR/lib.sh"
+. "$E2E_DIR/image_lib.sh"
 
 [ -x "${SONOTA:-}" ] || fail "SONOTA is not set to the sonota binary"
 for t in as ld objcopy; do
@@ -13,20 +14,6 @@ done
 command -v python3 >/dev/null || skip "python3 is needed to read --json output"
 D=$E2E_TMP
 
-run() {
-    local want=$1 what=$2 rc
-    shift 2
-    "$@" >"$D/out" 2>"$D/err"
-    rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "--- stdout" >&2; cat "$D/out" >&2; echo "--- stderr" >&2; cat "$D/err" >&2
-        fail "$what: exit $rc, expected $want (command: $*)"
-    fi
-}
-
-expect() {
-    grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$3: '$2' not in $(basename "$1")"; }
-}
 
 cat >"$D/prog.S" <<'EOF'
     .section .text,"ax"

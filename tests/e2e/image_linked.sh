@@ -8,6 +8,7 @@
 # info` is checked, and `flash --final` / `diy flash` refuse what check refuses, before
 # anything is sent. Skips (77) without binutils-xtensa-lx106.
 . "$E2E_DIR/lib.sh"
+. "$E2E_DIR/image_lib.sh"
 
 [ -x "${SONOTA:-}" ] || fail "SONOTA is not set to the sonota binary"
 for t in as ld; do
@@ -17,19 +18,6 @@ command -v python3 >/dev/null || skip "python3 is needed to read --json output"
 FX=$E2E_DIR/../fixtures/esp8266
 D=$E2E_TMP
 
-run() {
-    local want=$1 what=$2 rc
-    shift 2
-    "$@" >"$D/out" 2>"$D/err"
-    rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "--- stdout" >&2; cat "$D/out" >&2; echo "--- stderr" >&2; cat "$D/err" >&2
-        fail "$what: exit $rc, expected $want (command: $*)"
-    fi
-}
-expect() {
-    grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$3: '$2' not in $(basename "$1")"; }
-}
 json() { # FILE EXPR: EXPR over d = the parsed JSON must be true
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1" ||
         { cat "$1" >&2; fail "json: $2"; }
