@@ -154,23 +154,24 @@ static void ui_vfmt(char *text, size_t cap, const char *fmt, va_list ap)
     va_list ap2;
     va_copy(ap2, ap);
     vsnprintf(text, cap, fmt, ap);
-    if (!ours) {
-        va_end(ap2);
-        return;
-    }
     char fmt2[UI_TEXT_MAX], marked[UI_TEXT_MAX], out[UI_TEXT_MAX];
     size_t fn = strlen(fmt);
-    if (fn >= sizeof fmt2 || cap > sizeof out) {
-        va_end(ap2);
-        return;
+    /* Without a newline of the format's own (or too long to mark), every newline came
+     * from an argument. */
+    int all_args = !ours || fn >= sizeof fmt2 || cap > sizeof out;
+    if (!all_args) {
+        for (size_t i = 0; i <= fn; i++)
+            fmt2[i] = fmt[i] == '\n' ? '\x01' : fmt[i];
+        vsnprintf(marked, sizeof marked, fmt2, ap2);
     }
-    for (size_t i = 0; i <= fn; i++)
-        fmt2[i] = fmt[i] == '\n' ? '\x01' : fmt[i];
-    vsnprintf(marked, sizeof marked, fmt2, ap2);
     va_end(ap2);
+    if (all_args && !strchr(text, '\n'))
+        return;
+    if (all_args && cap > sizeof out)
+        cap = sizeof out; /* the rewrite below fits out[] (it cuts, never overflows) */
     size_t o = 0;
     for (size_t i = 0; text[i] && o + 3 < cap; i++) {
-        if (text[i] == '\n' && marked[i] != '\x01') {
+        if (text[i] == '\n' && (all_args || marked[i] != '\x01')) {
             out[o++] = '\\';
             out[o++] = 'n';
         } else {

@@ -188,6 +188,17 @@ static void peer_text_is_escaped(void **state)
     assert_non_null(strstr(c.out_buf, "two lines of ours:\n  model \\x1b[2J\\n fake"));
     cap_free(&c);
 
+    /* a format without a newline of its own: every newline is the peer's */
+    cap_open(&c, 0, 0, 1);
+    ui_warn(&c.ui, "x", "%s", "id x\nsonota: == Done ==");
+    ui_info(&c.ui, "device %s called", "a\nforged line");
+    cap_close(&c);
+    assert_non_null(strstr(c.err_buf, "id x\\nsonota: == Done =="));
+    assert_null(strstr(c.err_buf, "\nsonota: == Done"));
+    assert_non_null(strstr(c.out_buf, "device a\\nforged line called"));
+    assert_null(strstr(c.out_buf, "\nforged"));
+    cap_free(&c);
+
     cap_open(&c, 1, 0, 0);
     ui_device(&c.ui, "register", EVIL_ID, EVIL_MODEL, "1.5.5\xc2\x9b");
     cap_close(&c);
