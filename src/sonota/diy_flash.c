@@ -43,7 +43,26 @@ struct fl {
     int result;                    /* error of the device's result POST; -2 none yet */
     int64_t t_start;
     int64_t t_done;                /* the last byte went out (0: not seen) */
+    const char *dev_ip;            /* only the device's downloads and result count */
+    unsigned long strangers;       /* events from other addresses, ignored */
 };
+
+/* Whether a file-server event came from the device: anyone on the LAN can fetch the
+ * image or POST a result, and must not move (or end) this device's flash. */
+static int from_device(struct fl *f, const struct srv_event *ev)
+{
+    char ip[64];
+    snprintf(ip, sizeof ip, "%s", ev->peer ? ev->peer : "");
+    char *colon = strrchr(ip, ':');
+    if (colon)
+        *colon = '\0';
+    if (!f->dev_ip || !strcmp(ip, f->dev_ip))
+        return 1;
+    if (f->strangers++ == 0)
+        LOG_W("%s is not the device (%s): its requests are served, not counted", ip,
+              f->dev_ip);
+    return 0;
+}
 
 static void idle(void *user, int ms)
 {
@@ -58,6 +77,18 @@ static void on_event(const struct srv_event *ev, void *user)
 {
     struct fl *f = user;
     const struct diy_opts *o = f->o;
+    switch (ev->type) {
+    case SRV_EV_DOWNLOAD_START:
+    case SRV_EV_DOWNLOAD_PROGRESS:
+    case SRV_EV_DOWNLOAD_DONE:
+    case SRV_EV_DOWNLOAD_ABORT:
+    case SRV_EV_DIY_RESULT:
+        if (!from_device(f, ev))
+            return;
+        break;
+    default:
+        break;
+    }
     switch (ev->type) {
     case SRV_EV_DOWNLOAD_START:
         if (!f->started)
@@ -296,7 +327,7 @@ static int wait_reappear(struct fl *f, const struct diy_target *t, struct diy_cl
 static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struct diy_client *c,
                            const unsigned char *img, size_t len, const char *sha)
 {
-    struct fl f = {.o = o, .result = -2, .last_step = 0};
+    struct fl f = {.o = o, .result = -2, .last_step = 0, .dev_ip = t->ip};
     char serve_ip[16] = "", url[DIY_URL_MAX], err[256];
     url_name(o->file, f.name, sizeof f.name);
     if (!o->url) {

@@ -96,3 +96,23 @@ grep -q "^done" "$OUT" && fail "claimed success"
 stop_sim
 pass "a device that does not come back (Tasmota elsewhere) is not reported as done"
 
+
+# ---- 5. someone else on the LAN fetches the image and POSTs a result: not the device ----
+start_sim stranger --unlocked --linger 2 --device-id 1000cc0006 --after-flash lan
+port=18$((RANDOM % 900 + 100))
+( for _ in $(seq 1 100); do      # bounded: at most 100 tries, 10 s
+      ip netns exec "$LAP" curl -s -m 2 -o /dev/null "http://$LAP_IP:$port/ota/diy.bin" &&
+          ip netns exec "$LAP" curl -s -m 2 -o /dev/null -d '{"error":471}' \
+              "http://$LAP_IP:$port/api/device/otaFlash" && break
+      sleep 0.1
+  done ) &
+stranger=$!
+diy flash "$T/diy.bin" --device 1000cc0006 --http-port "$port" --wait 60
+wait "$stranger"
+expect_rc 0 "flash with a stranger fetching the image"
+expect_err "$LAP_IP is not the device ($DEV_IP)" "the stranger's requests are not the device's"
+[ "$(grep -c '100%  the device has all' "$OUT")" -eq 1 ] || fail "download done counted twice"
+expect_out "done: the device runs Tasmota" "done after the device's own download"
+wait_sim 30
+report_final "stranger"
+pass "a stranger's download and result POST move nothing; the device is flashed"
