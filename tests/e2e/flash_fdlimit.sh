@@ -67,37 +67,44 @@ wait_pid 200 "$SONOTA_PID" || SONOTA_RC=$?
 flash_success
 pass "the device completes under ulimit -n 40 after the flood"
 
-# ---- EMFILE itself: the server alone with every descriptor taken for 4 s ----
-EV="$E2E_TMP/fill.ev"
-( ulimit -n 64 && exec "$SRVTEST" --bind 127.0.0.1 --serving-ip 127.0.0.1 --http-port 0 \
-    --https-port 0 --file "image_user1-0x01000.bin=$FW/image_user1-0x01000.bin" \
-    --file "image_user2-0x81000.bin=$FW/image_user2-0x81000.bin" \
-    --user1 image_user1-0x01000.bin --user2 image_user2-0x81000.bin --max-seconds 60 \
-    --fill-fds 4 --debug >"$EV" 2>"$E2E_TMP/fill.log" ) &
-ST_PID=$!
-e2e_track "$ST_PID"
-wait_for 30 grep -q '^FILLED' "$EV" || ffail "srvtest --fill-fds did not start"
-read -r H S < <(sed -n 's/^PORTS http=\([0-9]*\) https=\([0-9]*\).*/\1 \2/p' "$EV")
-flood "$ST_PID" 2 40 "$H" "$S" || ffail "connections while descriptors are exhausted"
-bytes=$(stat -c %s "$E2E_TMP/fill.log")
-echo "srvtest log (debug level): $bytes bytes"
-[ "$bytes" -lt 16384 ] || ffail "the log grew to $bytes bytes while accept() failed"
-grep -q 'REJECTED.*out of file descriptors.*connections dropped at accept' "$EV" ||
-    ffail "no REJECTED event for the dropped connections"
-[ "$(grep -c 'out of file descriptors' "$E2E_TMP/fill.log")" -le 4 ] ||
-    ffail "EMFILE reported more than once per interval"
-wait_for 10 grep -q '^UNFILLED' "$EV" || ffail "descriptors were not given back"
-dropped_sum() { # every connection made while full was dropped and counted, none lost
-    python3 - "$E2E_TMP/fill.log" <<'PY'
+# ---- EMFILE itself: the server alone with every descriptor taken for 4 s, listening on
+# 127.0.0.1 and on the wildcard (lws opens "::", dual-stack, when no address is given) ----
+dropped_sum() { # LOG: every connection made while full was dropped and counted, none lost
+    python3 - "$1" <<'PY'
 import re, sys
 n = sum(int(m) for m in re.findall(r"out of file descriptors \(open-file limit \d+\): (\d+) connections dropped",
                                    open(sys.argv[1]).read()))
 sys.exit(0 if n >= 80 else 1)
 PY
 }
-wait_for 10 dropped_sum || ffail "the reports do not count the 80 dropped connections: $(grep 'out of file' "$E2E_TMP/fill.log")"
-code=$(curl -s -m 10 -o "$E2E_TMP/r.bin" -w '%{http_code}' -r 0-4095 \
-    "http://127.0.0.1:$H/ota/image_user1-0x01000.bin")
-[ "$code" = 206 ] && cmp -s "$E2E_TMP/r.bin" <(head -c 4096 "$FW/image_user1-0x01000.bin") ||
-    ffail "no Range reply after descriptors came back ($code)"
-pass "EMFILE: no busy loop, log $bytes bytes, one report with a count; served again afterwards"
+emfile_round() { # NAME "SRVTEST BIND ARGS"
+    EV="$E2E_TMP/fill-$1.ev" FLOG="$E2E_TMP/fill-$1.log"
+    ( ulimit -n 64 && exec "$SRVTEST" $2 --serving-ip 127.0.0.1 --http-port 0 \
+        --https-port 0 --file "image_user1-0x01000.bin=$FW/image_user1-0x01000.bin" \
+        --file "image_user2-0x81000.bin=$FW/image_user2-0x81000.bin" \
+        --user1 image_user1-0x01000.bin --user2 image_user2-0x81000.bin --max-seconds 60 \
+        --fill-fds 4 --debug >"$EV" 2>"$FLOG" ) &
+    ST_PID=$!
+    e2e_track "$ST_PID"
+    wait_for 30 grep -q '^FILLED' "$EV" || ffail "srvtest --fill-fds did not start"
+    read -r H S < <(sed -n 's/^PORTS http=\([0-9]*\) https=\([0-9]*\).*/\1 \2/p' "$EV")
+    flood "$ST_PID" 2 40 "$H" "$S" || ffail "connections while descriptors are exhausted"
+    bytes=$(stat -c %s "$FLOG")
+    echo "srvtest log (debug level): $bytes bytes"
+    [ "$bytes" -lt 16384 ] || ffail "the log grew to $bytes bytes while accept() failed"
+    grep -q 'REJECTED.*out of file descriptors.*connections dropped at accept' "$EV" ||
+        ffail "no REJECTED event for the dropped connections"
+    [ "$(grep -c 'out of file descriptors' "$FLOG")" -le 4 ] ||
+        ffail "EMFILE reported more than once per interval"
+    wait_for 10 grep -q '^UNFILLED' "$EV" || ffail "descriptors were not given back"
+    wait_for 10 dropped_sum "$FLOG" || ffail "the reports do not count the 80 dropped connections: $(grep 'out of file' "$FLOG")"
+    code=$(curl -s -m 10 -o "$E2E_TMP/r.bin" -w '%{http_code}' -r 0-4095 \
+        "http://127.0.0.1:$H/ota/image_user1-0x01000.bin")
+    [ "$code" = 206 ] && cmp -s "$E2E_TMP/r.bin" <(head -c 4096 "$FW/image_user1-0x01000.bin") ||
+        ffail "no Range reply after descriptors came back ($code)"
+    pass "EMFILE ($1): no busy loop, log $bytes bytes, one report with a count; served again afterwards"
+    kill "$ST_PID" 2>/dev/null
+    wait "$ST_PID" 2>/dev/null
+}
+emfile_round bound "--bind 127.0.0.1"
+emfile_round wildcard ""
