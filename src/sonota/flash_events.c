@@ -344,12 +344,8 @@ int run_event_shown(struct run *r, const struct srv_event *ev)
 }
 
 /* The device pins the cloud certificate: no use waiting for --timeout (issue 12). */
-static void check_pinning(struct run *r, const struct srv_event *ev)
+void run_pinned_fail(struct run *r)
 {
-    if (r->st > RS_CLOUD || r->model[0] ||
-        !pin_watch_feed(&r->pins, ev, stage_rom_verdict(r->rom)))
-        return;
-    ui_pinned(&r->ui, r->pins.peer_ip, r->pins.refusals, r->pins.how);
     run_fail(r, EXIT_DEVICE, "pinned", "the device at %s pins the cloud certificate: %d TLS "
              "handshakes in a row ended right after sonota's certificate (%s). Stock "
              "firmware 1.6 and later (and 2.6 and later) talks only to ITEAD's own server, "
@@ -358,6 +354,25 @@ static void check_pinning(struct run *r, const struct srv_event *ev)
              "otherwise flash it with a serial adapter (esptool or Tasmotizer: write_flash "
              "-fm dout 0x0 tasmota-lite.bin).", r->pins.peer_ip, r->pins.refusals,
              r->pins.how);
+}
+
+/* Anyone on the LAN can imitate a pinning client, so the verdict waits --pin-grace for
+ * the device's own register, which cancels it (run_loop ends the run at pin_fail_at). */
+static void check_pinning(struct run *r, const struct srv_event *ev)
+{
+    if (r->st > RS_CLOUD || r->model[0] || r->pin_fail_at ||
+        !pin_watch_feed(&r->pins, ev, stage_rom_verdict(r->rom)))
+        return;
+    ui_pinned(&r->ui, r->pins.peer_ip, r->pins.refusals, r->pins.how);
+    if (r->o->pin_grace_s == 0) {
+        run_pinned_fail(r);
+        return;
+    }
+    r->pin_fail_at = ui_now_ms() + (int64_t)r->o->pin_grace_s * 1000;
+    ui_warn(&r->ui, "pinned", "%s refused sonota's certificate %d times in a row (%s): "
+            "certificate pinning. sonota stops in %d s unless the device registers (a "
+            "device that pins cannot; someone else could imitate it).", r->pins.peer_ip,
+            r->pins.refusals, r->pins.how, r->o->pin_grace_s);
 }
 
 void run_on_event(const struct srv_event *ev, void *user)
@@ -400,9 +415,13 @@ void run_on_event(const struct srv_event *ev, void *user)
             note_device(r, ev, "dispatch");
         break;
     case SRV_EV_REGISTER:
-        if (is_device(r, ev, ip))
+        if (is_device(r, ev, ip)) {
+            if (r->pin_fail_at)
+                ui_info(&r->ui, "  the device registered: the refused handshakes were not "
+                        "it (or not pinning); going on");
+            r->pin_fail_at = 0;
             note_device(r, ev, "register");
-        else
+        } else
             not_device_session(r, ev, ip, "a register");
         break;
     case SRV_EV_UPGRADE_ACK:

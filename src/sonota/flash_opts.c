@@ -18,6 +18,7 @@ enum {
     OPT_TIMEOUT, OPT_NO_COLOR, OPT_STATE, OPT_FRESH, OPT_BIND_ANY, OPT_CONFIGURE,
     OPT_CONFIGURE_DEVICE, OPT_LAN_CHECK, OPT_MQTT_HOST, OPT_MQTT_USER, OPT_MQTT_PASSWORD,
     OPT_TOPIC, OPT_HOSTNAME, OPT_BACKLOG, OPT_FLEET, OPT_FLEET_SIZE, OPT_FINAL_DEVICE,
+    OPT_PIN_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
     {"fleet", no_argument, NULL, OPT_FLEET},
     {"fleet-size", required_argument, NULL, OPT_FLEET_SIZE},
     {"final-device", required_argument, NULL, OPT_FINAL_DEVICE},
+    {"pin-grace", required_argument, NULL, OPT_PIN_GRACE},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -97,6 +99,9 @@ void flash_opts_usage(FILE *f, const char *prog)
 "  --final-device IP     the intermediate firmware's address (default 192.168.4.1):\n"
 "                        the final image counts only when fetched from it or from\n"
 "                        the address the device used in stage 2\n"
+"  --pin-grace SECONDS   after three TLS handshakes that refused our certificate\n"
+"                        (certificate pinning), stop this long later unless the\n"
+"                        device registers (default 60; 0 = at once)\n"
 "\n"
 "Resuming (without --no-check-ip):\n"
 "  Every run finds its stage from this computer's addresses (10.10.7.x: stage 1,\n"
@@ -436,6 +441,11 @@ int flash_opts_parse(int argc, char **argv, struct flash_opts *o, char *err, siz
         case OPT_TIMEOUT:
             if (parse_int(arg, 1, 7 * 24 * 3600, &o->timeout_s) != 0)
                 return fail(err, errcap, "--timeout needs a number of seconds (1-604800), "
+                            "not '%s'", arg);
+            break;
+        case OPT_PIN_GRACE:
+            if (parse_int(arg, 0, 3600, &o->pin_grace_s) != 0)
+                return fail(err, errcap, "--pin-grace needs a number of seconds (0-3600), "
                             "not '%s'", arg);
             break;
         case OPT_NO_COLOR: o->no_color = 1; break;

@@ -55,6 +55,9 @@ struct flash_opts {
      * it, or from the device's stage-2 address, completes the run; from elsewhere it is
      * served but not counted (docs/DESIGN.md "Who may steer a run"). */
     char final_device[16];
+    /* After the evidence of certificate pinning, the run ends this long later unless the
+     * device registers: a LAN peer can imitate a pinning client (0 = end at once). */
+    int pin_grace_s;
     /* After the final image: configure the new firmware (tasmota_cfg.h) with the same
      * WiFi. On with --configure or any of the options below it implies. */
     int configure;
@@ -74,6 +77,7 @@ struct flash_opts {
         .device_url = "http://10.10.7.1", .http_port = 8080, .https_port = 8443,            \
         .plain_port = 8081, .pace = SRV_PACE_AUTO, .timeout_s = 1800,                       \
         .configure_url = TCFG_DEVICE_URL, .final_device = FLASH_FINAL_DEVICE,               \
+        .pin_grace_s = 60,                                                                  \
     }
 
 /* Parses argv (argv[0] is the command name) and the environment (SONOTA_WIFI_PASSWORD,

@@ -468,6 +468,10 @@ void run_loop(struct run *r)
                      resume_hint(r));
             break;
         }
+        if (r->pin_fail_at && now >= r->pin_fail_at) {
+            run_pinned_fail(r);
+            break;
+        }
         step(r, now);
         if (r->exit_code >= 0 || r->st == RS_DONE || *r->stop)
             continue;

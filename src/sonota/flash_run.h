@@ -93,6 +93,7 @@ struct run {
     char final_other_warned[NETIF_IP_MAX];
     char stock_file[64];            /* what the stock firmware downloaded (user1/user2) */
     struct pin_watch pins;          /* TLS handshakes that refused our certificate */
+    int64_t pin_fail_at;            /* pinning seen: the run ends then (0: not pending) */
     /* Who the device is (docs/DESIGN.md "Who may steer a run"): only its identity's acks
      * and states, and downloads from its addresses, move the run. */
     unsigned ident;                 /* cloud identity (srv_event.ident); 0 = none yet */
@@ -181,6 +182,8 @@ void run_stranger(struct run *r, const char *key, const char *fmt, ...)
 /* Whether ip is where the device fetches from: its stage-2 address or, for the
  * intermediate firmware, --final-device (192.168.4.1, §4). */
 int run_is_device_ip(const struct run *r, const char *ip);
+/* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
+void run_pinned_fail(struct run *r);
 /* Marks a device address paced on both servers. */
 void run_set_paced(struct run *r, const char *peer_ip);
 /* Records progress (no-op without watching or without a state file); REC_NONE removes

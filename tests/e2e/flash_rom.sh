@@ -21,13 +21,13 @@ wait_pid 60 "$SIM_PID" || rc=$?
 pass "3.x device: warned (DIY mode), still served"
 
 # Pinning, both ways a device can end the handshake after our certificate: sonota stops
-# within seconds (exit 4) with the real options, long before --timeout.
+# --pin-grace (here 2 s) later (exit 4) with the real options, long before --timeout.
 for how in alert close; do
     rm -f "$E2E_TMP/flash.bin"
     flash_ports
     flash_sim --rom-version 1.6.0 --pinning="$how"
     t0=$(date +%s)
-    flash_sonota --timeout 45
+    flash_sonota --timeout 45 --pin-grace 2
     took=$(( $(date +%s) - t0 ))
     [ "$SONOTA_RC" -eq 4 ] || ffail "pinning ($how): expected exit 4, got $SONOTA_RC"
     [ "$took" -le $((30 * E2E_SLOW)) ] || ffail "pinning ($how): the verdict took $took s"
@@ -63,3 +63,25 @@ flash_expect 'e["event"] == "warning" and e["code"] == "tls" and "pin" not in e[
     "the refused handshake was not reported, or blamed on pinning"
 flash_expect_none 'e["event"] == "pinned" or e.get("code") == "pinned"'
 pass "no shared suite and bare connect-and-close: no pinning verdict"
+
+# Someone on the LAN imitates a pinning client before the device calls: the verdict waits
+# --pin-grace, and the device's own register cancels it; the device is flashed.
+rm -f "$E2E_TMP/flash.bin"
+flash_ports
+( wait_for 20 port_listening "$HTTPS_PORT" || exit 1
+  for i in 1 2 3 4; do
+      echo | timeout 5 openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_2 \
+          -verify_return_error >/dev/null 2>&1
+  done
+  sleep 1
+  exec "$SONOFF_SIM" --flash "$E2E_TMP/flash.bin" --no-ap --server "127.0.0.1:$HTTPS_PORT" \
+      --final-host 127.0.0.1 --final-port "$HTTP_PORT" --time-scale 0.05 --timeout 200 \
+      --report "$E2E_TMP/sim-report.json" --log-file "$E2E_TMP/sim.log" >"$SIM_OUT" 2>&1 ) &
+SIM_PID=$!
+e2e_track "$SIM_PID"
+flash_sonota --no-prov --pin-grace $((30 * E2E_SLOW))
+flash_expect 'e["event"] == "pinned" and e["handshakes"] >= 3' "the imitation was not seen"
+flash_expect 'e["event"] == "warning" and e["code"] == "pinned"' "no pending-verdict warning"
+flash_expect_none 'e["event"] == "error" and e.get("code") == "pinned"'
+flash_success
+pass "a stranger imitating pinning: the verdict waits, the device's register cancels it"

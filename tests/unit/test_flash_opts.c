@@ -217,6 +217,8 @@ static void bad_values(void **state)
         {{"--mqtt-host", "bad;host"}, "--mqtt-host"},
         {{"--lan-check", "ftp://x"}, "--lan-check"},
         {{"--configure-device", ""}, "--configure-device"},
+        {{"--pin-grace", "-1"}, "--pin-grace"},
+        {{"--pin-grace", "3601"}, "--pin-grace"},
         {{"--fleet-size", "3"}, "--fleet-size needs --fleet"},
         {{"--fleet", "--fleet-size", "0"}, "--fleet-size"},
         {{"--fleet", "--mqtt-host", "b"}, "--fleet does not configure"},
@@ -379,6 +381,13 @@ static void configure_options(void **state)
     assert_true(g_o.fleet);
     assert_int_equal(g_o.fleet_size, 12);
     assert_false(g_o.configure);
+
+    const char *grace[] = {"flash", "--firmware-dir", "fw", NULL};
+    assert_int_equal(parse(grace), 0);
+    assert_int_equal(g_o.pin_grace_s, 60); /* a LAN peer can imitate pinning: wait by default */
+    const char *now[] = {"flash", "--firmware-dir", "fw", "--pin-grace", "0", NULL};
+    assert_int_equal(parse(now), 0);
+    assert_int_equal(g_o.pin_grace_s, 0);
 }
 
 static void usage_mentions_every_option(void **state)
@@ -391,7 +400,7 @@ static void usage_mentions_every_option(void **state)
     flash_opts_usage(f, "sonota");
     fclose(f);
     static const char *const names[] = {
-        "--serving-host", "--wifi-ssid", "--wifi-password", "--no-prov", "--no-check-ip",
+        "--serving-host", "--pin-grace", "--wifi-ssid", "--wifi-password", "--no-prov", "--no-check-ip",
         "--device", "--http-port", "--https-port", "--plain-port", "--legacy", "--user1",
         "--user2", "--final", "--firmware-dir", "--pace", "--force", "--log", "--json",
         "--timeout", "--no-color", "--quiet", "--verbose", "--help", "--state", "--fresh",
