@@ -1,5 +1,6 @@
 #include "lib/str.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static char lower(char c)
@@ -60,4 +61,12 @@ struct so_str so_str_trim(struct so_str s)
     while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
         s.n--;
     return s;
+}
+
+void so_peer_addr(const char *peer, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", peer ? peer : "");
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = '\0';
 }

@@ -22,5 +22,8 @@ int so_str_copy(struct so_str s, char *dst, size_t cap);
 int so_str_to_u64(struct so_str s, uint64_t *out);
 /* Removes leading and trailing spaces and tabs. */
 struct so_str so_str_trim(struct so_str s);
+/* The address of an "ADDR:PORT" peer text (the servers' form) into out (cap bytes);
+ * "" for NULL. */
+void so_peer_addr(const char *peer, char *out, size_t cap);
 
 #endif

@@ -10,6 +10,7 @@
 #include "io/log.h"
 #include "io/netif.h"
 #include "lib/espimg.h"
+#include "lib/str.h"
 #include "lib/tasmota_msg.h"
 #include "sonota/cmds.h"
 #include "sonota/server.h"
@@ -52,10 +53,7 @@ struct fl {
 static int from_device(struct fl *f, const struct srv_event *ev)
 {
     char ip[64];
-    snprintf(ip, sizeof ip, "%s", ev->peer ? ev->peer : "");
-    char *colon = strrchr(ip, ':');
-    if (colon)
-        *colon = '\0';
+    so_peer_addr(ev->peer, ip, sizeof ip);
     if (!f->dev_ip || !strcmp(ip, f->dev_ip))
         return 1;
     if (f->strangers++ == 0)

@@ -4,6 +4,7 @@
 #include "sonota/flash_run.h"
 
 #include "io/log.h"
+#include "lib/str.h"
 #include "sonota/cmds.h"
 
 #include <stdarg.h>
@@ -198,19 +199,11 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
     return fatal;
 }
 
-void run_peer_ip(const char *peer, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", peer ? peer : "");
-    char *colon = strrchr(out, ':');
-    if (colon)
-        *colon = '\0';
-}
-
 static void on_code(struct run *r, const struct srv_event *ev, const char *kind)
 {
     char m[512];
     char ip[64];
-    run_peer_ip(ev->peer, ip, sizeof ip);
+    so_peer_addr(ev->peer, ip, sizeof ip);
     if (!is_device(r, ev, ip)) {
         snprintf(m, sizeof m, "%s %d", kind, ev->error);
         not_device_session(r, ev, ip, m);
@@ -387,7 +380,7 @@ void run_on_event(const struct srv_event *ev, void *user)
         return;
     }
     char ip[64];
-    run_peer_ip(ev->peer, ip, sizeof ip);
+    so_peer_addr(ev->peer, ip, sizeof ip);
     if (ev->type == SRV_EV_UPGRADE_SENT || (ev->type == SRV_EV_ERROR && ev->ident)) {
         if (!is_device(r, ev, ip)) {
             not_device_session(r, ev, ip, ev->type == SRV_EV_ERROR ? "an error of a "

@@ -16,6 +16,7 @@
 #include "sonota/flash_run.h"
 
 #include "io/log.h"
+#include "lib/str.h"
 #include "sonota/cmds.h"
 #include "sonota/prov.h"
 #include "sonota/stage.h"
@@ -309,7 +310,7 @@ static int device_ip(struct run *r, const char *ip)
 void fleet_on_event(struct run *r, const struct srv_event *ev)
 {
     char ip[NETIF_IP_MAX];
-    run_peer_ip(ev->peer, ip, sizeof ip);
+    so_peer_addr(ev->peer, ip, sizeof ip);
     if (ev->type == SRV_EV_UPGRADE_SENT || (ev->type == SRV_EV_ERROR && ev->ident)) {
         struct fleet_dev *d = find_ident(r->fleet, ev->ident);
         if (!d) {

@@ -124,8 +124,6 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
                   const char *rom, int n404, char *m, size_t cap);
 /* Warns when a romVersion is known to refuse the stock path (pinning, 3.x). */
 void run_rom_warning(struct ui *u, const char *rom);
-/* "ip:port" -> "ip". */
-void run_peer_ip(const char *peer, char *out, size_t cap);
 /* Runs until done, failed, interrupted or timed out; sets r->exit_code. */
 void run_loop(struct run *r);
 /* POST /ap with the run's WiFi and serving address (§1.2); err gets the sentence. */

@@ -1,15 +1,9 @@
 #include "sonota/pin_watch.h"
 
+#include "lib/str.h"
+
 #include <stdio.h>
 #include <string.h>
-
-static void peer_ip(const char *peer, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", peer ? peer : "");
-    char *colon = strrchr(out, ':');
-    if (colon)
-        *colon = '\0';
-}
 
 /* The certificate alerts of RFC 5246 §7.2.2 (the ones tls_cert_refused admits). */
 static const char *alert_name(int code)
@@ -37,7 +31,7 @@ int pin_watch_feed(struct pin_watch *w, const struct srv_event *ev, enum rom_ver
     if (!ev->tls_cert_refused)
         return 0;
     char ip[sizeof w->peer_ip];
-    peer_ip(ev->peer, ip, sizeof ip);
+    so_peer_addr(ev->peer, ip, sizeof ip);
     if (w->refusals && strcmp(ip, w->peer_ip) != 0)
         w->refusals = 0; /* another client: its own count */
     snprintf(w->peer_ip, sizeof w->peer_ip, "%s", ip);
