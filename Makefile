@@ -5,7 +5,8 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 300
 PREFIX       ?= /usr/local
 
-.PHONY: all deps build demo check unit fuzz fuzz-build bench install clean
+.PHONY: all deps build demo check unit fuzz fuzz-build bench install clean \
+        windows linux-static macos dist check-windows check-cross check-platforms bench-platforms
 
 all: build
 
@@ -42,8 +43,42 @@ fuzz: fuzz-build
 bench: build
 	@bench/run.sh $(BUILD)
 
+# ---- other platforms (issue 14): dependencies from Debian's sources, cached in
+# ~/.cache/sonota (scripts/xdeps.sh); binaries land in out/TARGET/.
+LINUX_TARGETS := linux-x86_64 linux-aarch64 linux-armhf
+MACOS_TARGETS := macos-arm64 macos-x86_64
+
+windows:
+	@scripts/xbuild.sh windows-x86_64
+
+linux-static:
+	@scripts/xbuild.sh $(LINUX_TARGETS)
+
+macos:
+	@scripts/xbuild.sh $(MACOS_TARGETS)
+
+# Every binary in dist/ with SHA256SUMS and the per-OS notes.
+dist:
+	@scripts/dist.sh windows-x86_64 $(LINUX_TARGETS) $(MACOS_TARGETS)
+
+# sonota.exe under Wine against the native simulator.
+check-windows: build
+	@scripts/check-platform.sh windows-x86_64
+
+# The Raspberry Pi builds under qemu-user: unit tests and loopback stories.
+check-cross: build
+	@scripts/check-platform.sh linux-aarch64
+	@scripts/check-platform.sh linux-armhf
+
+check-platforms: check-windows check-cross
+	@scripts/check-platform.sh linux-x86_64
+
+# Sizes, start-up and loopback flow time of every binary in out/ next to the native one.
+bench-platforms: build dist
+	@python3 bench/platforms.py $(BUILD)
+
 install: build
 	meson install -C $(BUILD) --destdir "$(DESTDIR)"
 
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD) build-valgrind
+	rm -rf $(BUILD) $(CHECK_BUILD) $(FUZZ_BUILD) build-valgrind build-x out dist

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sonota needs, only those that are missing.
-# Used by `make demo` and `make check`; safe to run again.
+# Used by `make demo` and `make check`; safe to run again. With arguments, installs those
+# packages instead (the cross builds' toolchains and runners: scripts/xdeps.sh).
 set -eu
-need="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libssl-dev openssl
+default="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libssl-dev openssl
 libwebsockets-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev iproute2
 binutils-xtensa-lx106 valgrind curl python3 libmdnsd-dev nftables strace"
+need=${*:-$default}
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# check-platform.sh TARGET - runs a cross-built sonota where it can run here, against the
+# native Linux sonoff-sim on loopback:
+#   windows-x86_64  sonota.exe under Wine (Debian's wine64)
+#   linux-aarch64   the static binary under qemu-user (qemu-aarch64-static), and the unit
+#   linux-armhf     tests, cross-built, under the same emulator (qemu-arm-static)
+#   linux-x86_64    the static binary as it is, and its unit tests
+# The stories are the e2e scripts themselves with $SONOTA replaced by a wrapper; the
+# simulator and the other Linux helpers stay native. Ends with one line:
+#   "platform TARGET: N passed, N failed, N skipped"
+set -u
+target=${1:?usage: check-platform.sh TARGET}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+CACHE=${SONOTA_CACHE:-$HOME/.cache/sonota}
+native=${CHECK_NATIVE_BUILD:-build}
+
+# What each platform runs. Windows: the stock flow with provisioning and FinalStage, a
+# slot-2 device, DIY flash, the image commands and the --json/CLI contract.
+case "$target" in
+windows-*) stories="image_cli image_linked flash_cli flash_stock flash_slot2 diy_info diy_flash" ;;
+*)         stories="image_cli image_linked flash_cli flash_stock flash_slot2 flash_legacy diy_info diy_flash tasmota_configure" ;;
+esac
+stories=${CHECK_PLATFORM_STORIES:-$stories}
+
+passed=0 failed=0 skipped=0
+result() { # result NAME RC
+    case "$2" in
+    0)  passed=$((passed + 1)); echo "platform $target: $1 ok" ;;
+    77) skipped=$((skipped + 1)); echo "platform $target: $1 SKIP" ;;
+    *)  failed=$((failed + 1)); echo "platform $target: $1 FAIL (exit $2)" ;;
+    esac
+}
+finish() {
+    echo "platform $target: $passed passed, $failed failed, $skipped skipped"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+exe=$(scripts/xbuild.sh "$target" | tail -n 1) || { failed=1; finish; }
+[ -f "$exe" ] || { echo "platform $target: no binary" >&2; failed=1; finish; }
+ninja -C "$native" >/dev/null || meson setup "$native" --buildtype=release >/dev/null &&
+    ninja -C "$native" >/dev/null || { echo "platform $target: native build failed" >&2; failed=1; finish; }
+
+wrapdir=$(mktemp -d "${TMPDIR:-/tmp}/sonota-platform.XXXXXX")
+trap 'rm -rf "$wrapdir"' EXIT
+wrapper=$wrapdir/sonota
+abs_exe=$top/$exe
+case "$target" in
+windows-*)
+    scripts/deps.sh wine64 >&2
+    export WINEPREFIX=$CACHE/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+    if [ ! -f "$WINEPREFIX/system.reg" ]; then
+        echo "platform $target: creating the Wine prefix $WINEPREFIX (once)"
+        wine64 wineboot -i >/dev/null 2>&1
+        wineserver -w
+    fi
+    printf '#!/bin/sh\nexec wine64 "%s" "$@"\n' "$abs_exe" >"$wrapper"
+    # Wine has no Windows ACLs to show: the stories skip their 0600-mode checks.
+    export E2E_PLATFORM=windows ;;
+linux-aarch64) printf '#!/bin/sh\nexec qemu-aarch64-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
+               export E2E_PLATFORM=qemu ;;
+linux-armhf)   printf '#!/bin/sh\nexec qemu-arm-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
+               export E2E_PLATFORM=qemu ;;
+linux-x86_64)  printf '#!/bin/sh\nexec "%s" "$@"\n' "$abs_exe" >"$wrapper" ;;
+*) echo "platform $target: nothing runs here (macOS binaries are built, not run)" >&2; finish ;;
+esac
+chmod +x "$wrapper"
+
+# Unit tests of the Linux targets, under the cross file's exe_wrapper.
+case "$target" in
+linux-*)
+    if meson test -C "build-x/$target" --suite unit --num-processes 2 >"$wrapdir/unit.log" 2>&1; then :; fi
+    read -r up uf us < <(python3 - "build-x/$target/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = s = 0
+try:
+    for line in open(sys.argv[1]):
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"): p += 1
+        elif r == "SKIP": s += 1
+        else: f += 1
+except OSError:
+    f = 1
+print(p, f, s)
+PY
+)
+    echo "platform $target: unit tests $up passed, $uf failed, $us skipped"
+    [ "$uf" -eq 0 ] || grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|ERROR|TIMEOUT)' "$wrapdir/unit.log"
+    passed=$((passed + up)) failed=$((failed + uf)) skipped=$((skipped + us)) ;;
+esac
+
+export SONOTA=$wrapper
+export SONOFF_SIM=$top/$native/src/sim/sonoff-sim
+export SRVTEST=$top/$native/tests/e2e/srvtest
+export E2E_DIR=$top/tests/e2e
+# Emulation and Wine are slower than native: every bounded wait is stretched.
+export E2E_SLOW=${E2E_SLOW_PLATFORM:-3}
+for s in $stories; do
+    start=$(date +%s.%N)
+    timeout -k 10 900 bash "tests/e2e/$s.sh" >"$wrapdir/$s.log" 2>&1
+    rc=$?
+    secs=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
+    result "$s (${secs} s)" "$rc"
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || tail -n 30 "$wrapdir/$s.log"
+    [ "$rc" -eq 77 ] && tail -n 2 "$wrapdir/$s.log"
+done
+finish

@@ -1,0 +1,6 @@
+/* netinet/in.h - Windows stand-in: Winsock declares the same names (see ../README). */
+#ifndef SO_W32_NETINET_IN_H
+#define SO_W32_NETINET_IN_H
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#endif
