@@ -76,7 +76,7 @@ void fw_check(const char *local_ip, const int *ports, size_t nports, struct fw_r
                  "nft list ruleset)", list);
         return;
     }
-    wchar_t wsys[MAX_PATH], wself[32768];
+    wchar_t wsys[MAX_PATH], wself[PATH_UTF8_MAX];
     char sys[PATH_UTF8_MAX], self[PATH_UTF8_MAX] = "";
     UINT sn = GetSystemDirectoryW(wsys, MAX_PATH);
     utf8(sn && sn < MAX_PATH ? wsys : L"C:\\Windows\\System32", sys, sizeof sys);

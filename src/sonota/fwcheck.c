@@ -1,11 +1,11 @@
 /* fwcheck.c - what the per-system firewall checks share (fw_os.h). Which file answers
  * fw_check() is chosen by meson: fw_linux.c, fw_windows.c, fw_macos.c, else
  * fw_other.c. */
-#include "sonota/fwcheck.h"
+#include "sonota/fw_os.h"
 
 #include "io/log.h"
 #include "plat/plat_run.h"
-#include "sonota/fw_os.h"
+#include "sonota/fwcheck.h"
 
 #include <string.h>
 

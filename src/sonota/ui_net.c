@@ -77,7 +77,7 @@ void ui_firewall(struct ui *u, const char *tool, const struct fw_finding *f,
     if (f->advice) /* Windows, macOS: what blocks and what to do, in words */
         snprintf(text, sizeof text, "%s may block the device's connections to TCP %s (%s: "
                  "%s). The device then never reaches this computer. %c%s.", tool, ports,
-                 f->where, f->rule, toupper((unsigned char)f->fix[0]),
+                 f->where, f->rule, f->fix[0] ? toupper((unsigned char)f->fix[0]) : '?',
                  f->fix[0] ? f->fix + 1 : "");
     else
         snprintf(text, sizeof text, "the firewall (%s, %s) may drop the device's connections "
