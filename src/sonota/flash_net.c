@@ -201,7 +201,9 @@ void run_firewall(struct run *r, int final)
             ports[n++] = o->plain_port;
     }
     struct fw_report rep;
-    fw_check(r->serving_ip, ports, n, &rep);
+    /* On FinalStage the device calls 192.168.4.2, on another network (and, on Windows,
+     * another profile) than the serving IP. */
+    fw_check(final ? STAGE_FINAL_HOST_STR : r->serving_ip, ports, n, &rep);
     if (rep.status != FW_CHECKED) {
         if (!r->fw_note_told++)
             ui_info(&r->ui, "  %s", rep.note);
