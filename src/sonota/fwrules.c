@@ -1,5 +1,6 @@
 /* fwrules.c - pure part of fwcheck.h: nftables and iptables INPUT rules, walked for a new
- * TCP connection to each of sonota's ports. */
+ * TCP connection to each of sonota's ports; and the text helpers every parser shares
+ * (fwrules_int.h). */
 #include "sonota/fwcheck.h"
 
 #include "sonota/fwrules_int.h"
