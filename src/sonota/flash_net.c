@@ -201,7 +201,9 @@ void run_firewall(struct run *r, int final)
             ports[n++] = o->plain_port;
     }
     struct fw_report rep;
-    fw_check(ports, n, &rep);
+    /* On FinalStage the device calls 192.168.4.2, on another network (and, on Windows,
+     * another profile) than the serving IP. */
+    fw_check(final ? STAGE_FINAL_HOST_STR : r->serving_ip, ports, n, &rep);
     if (rep.status != FW_CHECKED) {
         if (!r->fw_note_told++)
             ui_info(&r->ui, "  %s", rep.note);
@@ -224,6 +226,6 @@ void run_firewall(struct run *r, int final)
             snprintf(r->fw_told[r->n_fw_told++], FW_TEXT_MAX, "%s", key);
         char list[64];
         fw_ports_text(ports, n, f->port_mask, list, sizeof list);
-        ui_firewall(&r->ui, rep.tool, f->where, f->rule, list, f->fix, f->policy);
+        ui_firewall(&r->ui, rep.tool, f, list);
     }
 }

@@ -1,6 +1,9 @@
 /* fwrules.c - pure part of fwcheck.h: nftables and iptables INPUT rules, walked for a new
- * TCP connection to each of sonota's ports. */
+ * TCP connection to each of sonota's ports; and the text helpers every parser shares
+ * (fwrules_int.h). */
 #include "sonota/fwcheck.h"
+
+#include "sonota/fwrules_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -32,6 +35,42 @@ void fw_ports_text(const int *ports, size_t nports, unsigned mask, char *out, si
     for (size_t i = 0; i < nports && len < cap; i++)
         if (mask & (1u << i))
             len += (size_t)snprintf(out + len, cap - len, "%s%d", len ? ", " : "", ports[i]);
+}
+
+int fw_next_line(const char **p, char *buf, size_t cap)
+{
+    const char *line = *p;
+    if (!line || !*line)
+        return 0;
+    const char *eol = strchr(line, '\n');
+    size_t len = eol ? (size_t)(eol - line) : strlen(line);
+    *p = eol ? eol + 1 : line + len;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(buf, line, len);
+    while (len && (buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+        len--;
+    buf[len] = '\0';
+    return 1;
+}
+
+const char *fw_skip_blanks(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+int fw_has_word(const char *s, const char *word)
+{
+    for (; *s; s++) {
+        size_t i = 0;
+        while (word[i] && tolower((unsigned char)s[i]) == tolower((unsigned char)word[i]))
+            i++;
+        if (!word[i])
+            return 1;
+    }
+    return 0;
 }
 
 static size_t split(char *line, char **tok, size_t cap)

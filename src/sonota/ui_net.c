@@ -3,8 +3,10 @@
  * cloud certificate (docs/EVENTS.md). */
 #include "sonota/ui.h"
 
+#include "sonota/fwcheck.h"
 #include "sonota/ui_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,22 +70,30 @@ void ui_detected(struct ui *u, const struct ui_detect *d)
     }
 }
 
-void ui_firewall(struct ui *u, const char *tool, const char *where, const char *rule,
-                 const char *ports, const char *fix, int policy)
+void ui_firewall(struct ui *u, const char *tool, const struct fw_finding *f,
+                 const char *ports)
 {
     char text[UI_LINE_MAX];
-    snprintf(text, sizeof text, "the firewall (%s, %s) may drop the device's connections to "
-             "TCP %s: %s \"%s\". The device then never reaches this computer. Allow them, "
-             "e.g.: %s", tool, where, ports, policy ? "chain policy" : "rule", rule, fix);
+    if (f->advice) /* Windows, macOS: what blocks and what to do, in words */
+        snprintf(text, sizeof text, "%s may block the device's connections to TCP %s (%s: "
+                 "%s). The device then never reaches this computer. %c%s.", tool, ports,
+                 f->where, f->rule, f->fix[0] ? toupper((unsigned char)f->fix[0]) : '?',
+                 f->fix[0] ? f->fix + 1 : "");
+    else
+        snprintf(text, sizeof text, "the firewall (%s, %s) may drop the device's connections "
+                 "to TCP %s: %s \"%s\". The device then never reaches this computer. Allow "
+                 "them, e.g.: %s", tool, f->where, ports, f->policy ? "chain policy" : "rule",
+                 f->rule, f->fix);
     if (u->json) {
         cJSON *o = ui_ev_new(u, "warning");
         ui_add_str(o, "code", "firewall");
         ui_add_str(o, "message", text);
         ui_add_str(o, "tool", tool);
-        ui_add_str(o, "chain", where);
-        ui_add_str(o, "rule", rule);
+        ui_add_str(o, "chain", f->where);
+        ui_add_str(o, "rule", f->rule);
         ui_add_str(o, "ports", ports);
-        ui_add_str(o, "fix", fix);
+        ui_add_str(o, "fix", f->fix);
+        ui_add_bool(o, "advice", f->advice);
         ui_ev_emit(u, o);
         return;
     }

@@ -4,6 +4,7 @@
 #include "sonota/ui.h"
 
 #include "io/log.h"
+#include "sonota/fwcheck.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -216,6 +217,59 @@ static void peer_text_is_escaped(void **state)
     cap_free(&c);
 }
 
+/* Firewall findings: Linux's rule and command as before; a Windows / macOS finding in
+ * words, its first letter raised; a network name (an SSID anyone nearby can choose) is
+ * escaped; JSON says which kind it is. */
+static void firewall_findings(void **state)
+{
+    (void)state;
+    struct fw_finding nft = {.port_mask = 2, .where = "inet lapfw input",
+                             .rule = "tcp dport 8443 drop",
+                             .fix = "sudo nft insert rule inet lapfw input tcp dport 8443 "
+                                    "accept"};
+    struct fw_finding win = {.port_mask = 1, .policy = 1, .advice = 1,
+                             .where = "Public network \"Final\x1b[2JStage\" (Wi-Fi)",
+                             .rule = "no inbound rule allows sonota",
+                             .fix = "windows blocks incoming connections on a Public network"};
+    struct cap c;
+    cap_open(&c, 0, 0, 0);
+    ui_firewall(&c.ui, "nftables", &nft, "8443");
+    ui_firewall(&c.ui, "Windows Defender Firewall", &win, "8080");
+    cap_close(&c);
+    no_control_bytes(c.err_buf, c.err_len);
+    assert_non_null(strstr(c.err_buf, "warning: the firewall (nftables, inet lapfw input) may "
+                                      "drop the device's connections to TCP 8443: rule \"tcp "
+                                      "dport 8443 drop\". The device then never reaches this "
+                                      "computer. Allow them, e.g.: sudo nft insert rule"));
+    assert_non_null(strstr(c.err_buf, "warning: Windows Defender Firewall may block the "
+                                      "device's connections to TCP 8080 (Public network "
+                                      "\"Final\\x1b[2JStage\" (Wi-Fi): no inbound rule allows "
+                                      "sonota). The device then never reaches this computer. "
+                                      "Windows blocks incoming connections on a Public "
+                                      "network.\n"));
+    cap_free(&c);
+
+    cap_open(&c, 1, 0, 0);
+    ui_firewall(&c.ui, "Windows Defender Firewall", &win, "8080");
+    ui_firewall(&c.ui, "nftables", &nft, "8443");
+    cap_close(&c);
+    no_control_bytes(c.out_buf, c.out_len);
+    assert_int_equal(count_events(c.out_buf, "warning", NULL), 2);
+    cJSON *o = cJSON_Parse(c.out_buf);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "code")->valuestring, "firewall");
+    assert_string_equal(cJSON_GetObjectItem(o, "chain")->valuestring, win.where);
+    assert_string_equal(cJSON_GetObjectItem(o, "ports")->valuestring, "8080");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "advice")));
+    cJSON_Delete(o);
+    o = cJSON_Parse(strchr(c.out_buf, '\n') + 1);
+    assert_non_null(o);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "advice")));
+    assert_string_equal(cJSON_GetObjectItem(o, "fix")->valuestring, nft.fix);
+    cJSON_Delete(o);
+    cap_free(&c);
+}
+
 static const char *peer_2(void *ctx, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", (const char *)ctx);
@@ -319,6 +373,7 @@ int main(void)
         cmocka_unit_test(human_quiet_and_plain),
         cmocka_unit_test(human_progress_off_terminal),
         cmocka_unit_test(peer_text_is_escaped),
+        cmocka_unit_test(firewall_findings),
         cmocka_unit_test(one_peer_is_rate_limited),
         cmocka_unit_test(human_progress_ends_full),
     };
