@@ -26,7 +26,7 @@ TARGETS = [
     ("linux-x86_64 (static, native)", "out/linux-x86_64/sonota", []),
     ("linux-aarch64 (qemu-user)", "out/linux-aarch64/sonota", ["qemu-aarch64-static"]),
     ("linux-armhf (qemu-user)", "out/linux-armhf/sonota", ["qemu-arm-static"]),
-    ("windows-x86_64 (Wine)", "out/windows-x86_64/sonota.exe", ["wine64"]),
+    ("windows-x86_64 (Wine)", "out/windows-x86_64/sonota.exe", ["wine"]),
     ("macos-arm64", "out/macos-arm64/sonota", None),
     ("macos-x86_64", "out/macos-x86_64/sonota", None),
 ]

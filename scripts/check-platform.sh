@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check-platform.sh TARGET - runs a cross-built sonota where it can run here, against the
 # native Linux sonoff-sim on loopback:
-#   windows-x86_64  sonota.exe under Wine (Debian's wine64)
+#   windows-x86_64  sonota.exe under Wine (Debian's wine, wine64)
 #   linux-aarch64   the static binary under qemu-user (qemu-aarch64-static), and the unit
 #   linux-armhf     tests, cross-built, under the same emulator (qemu-arm-static)
 #   linux-x86_64    the static binary as it is, and its unit tests
@@ -48,14 +48,14 @@ wrapper=$wrapdir/sonota
 abs_exe=$top/$exe
 case "$target" in
 windows-*)
-    scripts/deps.sh wine64 >&2
+    scripts/deps.sh wine wine64 >&2
     export WINEPREFIX=$CACHE/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
     if [ ! -f "$WINEPREFIX/system.reg" ]; then
         echo "platform $target: creating the Wine prefix $WINEPREFIX (once)"
-        wine64 wineboot -i >/dev/null 2>&1
+        wine wineboot -i >/dev/null 2>&1
         wineserver -w
     fi
-    printf '#!/bin/sh\nexec wine64 "%s" "$@"\n' "$abs_exe" >"$wrapper"
+    printf '#!/bin/sh\nexec wine "%s" "$@"\n' "$abs_exe" >"$wrapper"
     # Wine has no Windows ACLs to show: the stories skip their 0600-mode checks.
     export E2E_PLATFORM=windows ;;
 linux-aarch64) printf '#!/bin/sh\nexec qemu-aarch64-static "%s" "$@"\n' "$abs_exe" >"$wrapper"

@@ -10,13 +10,14 @@ for target in "$@"; do
     cross=$(scripts/xdeps.sh "$target" | tail -n 1)
     [ -f "$cross" ] || { echo "xbuild: no cross file for $target" >&2; exit 1; }
     dir=build-x/$target
-    # A new dependency build (another cross file) or a changed recipe means a new setup.
-    if [ ! -f "$dir/build.ninja" ] || [ "$(cat "$dir/.cross" 2>/dev/null)" != "$cross" ]; then
+    # Another dependency build (cross file or .pc files changed) means a new setup.
+    stamp=$(cat "$cross" "$(dirname "$cross")"/lib/pkgconfig/*.pc | sha256sum)
+    if [ ! -f "$dir/build.ninja" ] || [ "$(cat "$dir/.cross" 2>/dev/null)" != "$stamp" ]; then
         rm -rf "$dir"
         meson setup "$dir" --cross-file "$cross" --buildtype=release -Db_lundef=false \
             -Db_staticpic=false >"$top/build-x/$target.setup.log" 2>&1 ||
             { tail -n 30 "$top/build-x/$target.setup.log" >&2; exit 1; }
-        echo "$cross" >"$dir/.cross"
+        echo "$stamp" >"$dir/.cross"
     fi
     ninja -C "$dir" >&2
     exe=sonota

@@ -80,7 +80,7 @@ windows-x86_64)
     SYS_LIBS="-lws2_32 -liphlpapi -lcrypt32 -lbcrypt -luser32 -ladvapi32"
     EXE_WRAPPER="" ;;
 linux-x86_64|linux-aarch64|linux-armhf|macos-arm64|macos-x86_64)
-    need_pkgs cmake perl make npm
+    need_pkgs cmake perl make
     need_zig
     case "$TARGET" in
     linux-x86_64)  TRIPLE=x86_64-linux-musl      OSSL_TARGET=linux-x86_64 CPU=x86_64  CPU_FAMILY=x86_64;;
@@ -111,12 +111,12 @@ ensure_deb_src() {
     if [ -f "$f" ] && ! grep -q '^Types:.*deb-src' "$f"; then
         say "enabling deb-src in $f (apt-get source needs it)"
         as_root sed -i 's/^Types: deb$/Types: deb deb-src/' "$f"
-        as_root apt-get update -qq
+        as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
     elif [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list &&
          ! grep -q '^deb-src ' /etc/apt/sources.list && [ ! -f "$f" ]; then
         say "adding deb-src lines to /etc/apt/sources.list (apt-get source needs them)"
         as_root sed -i 's/^deb \(.*\)$/deb \1\ndeb-src \1/' /etc/apt/sources.list
-        as_root apt-get update -qq
+        as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
     fi
 }
 
@@ -164,7 +164,7 @@ fetch_source() { # fetch_source PKG
 
 ensure_deb_src
 if ! apt-cache showsrc openssl 2>/dev/null | grep -q '^Version:'; then
-    as_root apt-get update -qq
+    as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
 fi
 declare -A SRC VER
 for p in $PKGS; do
@@ -335,7 +335,7 @@ write_pc libwebsockets "$lws_v" "-lwebsockets -lssl -lcrypto $SYS_LIBS"
 curl_v=${VER[curl]%%-*}
 curl_cflags=""; [ "$SYS" = windows ] && curl_cflags="-DCURL_STATICLIB"
 write_pc libcurl "$curl_v" "-lcurl -lssl -lcrypto $SYS_LIBS" "$curl_cflags"
-write_pc libcjson "${VER[cjson]%%-*}" "-lcjson"
+write_pc libcjson "${VER[cjson]%%-*}" "-lcjson" '-I${includedir}/cjson'
 write_pc libmdnsd "${VER[mdnsd]%%-*}" "-lmdnsd $SYS_LIBS"
 [ "$SYS" != windows ] && write_pc cmocka "${VER[cmocka]%%-*}" "-lcmocka"
 
@@ -348,7 +348,7 @@ cat >"$CROSS" <<EOF
 [binaries]
 c = '$CC_BIN'
 ar = '$AR_BIN'
-pkg-config = 'pkg-config'
+pkgconfig = 'pkg-config'
 $strip_line
 $wrapper_line
 

@@ -1,4 +1,5 @@
 #include "lib/cloud_fsm.h"
+#include "lib/fmt_attr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static struct cloud_action *push(struct cloud_actions *out, enum cloud_act_type 
 }
 
 static void logf_(struct cloud_actions *out, enum cloud_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    SO_PRINTF(3, 4);
 static void logf_(struct cloud_actions *out, enum cloud_log_level lvl, const char *fmt, ...)
 {
     struct cloud_action *a = push(out, CLOUD_ACT_LOG);
@@ -53,7 +54,7 @@ static void event(struct cloud_actions *out, enum cloud_ev ev, int error, int pa
 }
 
 static void error_event(struct cloud_actions *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    SO_PRINTF(2, 3);
 static void error_event(struct cloud_actions *out, const char *fmt, ...)
 {
     struct cloud_action *a = push(out, CLOUD_ACT_EVENT);

@@ -11,6 +11,7 @@
  *    irom0 at 0x40201010; silently dropping code would produce an image that crashes.
  * Without irom0, v1 is exactly esptool's 0x00000.bin. */
 #include "lib/elf2img.h"
+#include "lib/fmt_attr.h"
 
 #include "lib/crc32.h"
 #include "lib/espimg.h"
@@ -62,7 +63,7 @@ static uint32_t rd32(const uint8_t *p)
 }
 
 /* Replaces msg with a sentence and returns code. */
-__attribute__((format(printf, 3, 4)))
+SO_PRINTF(3, 4)
 static enum so_err fail(struct conv *c, enum so_err code, const char *fmt, ...)
 {
     if (c->msg && c->cap) {
@@ -75,7 +76,7 @@ static enum so_err fail(struct conv *c, enum so_err code, const char *fmt, ...)
 }
 
 /* Appends one note line to msg (dropped when it does not fit). */
-__attribute__((format(printf, 2, 3)))
+SO_PRINTF(2, 3)
 static void note(struct conv *c, const char *fmt, ...)
 {
     if (!c->msg || !c->cap)

@@ -1,11 +1,12 @@
 /* espimg_check.c - is a parsed image fit for one flashing path? The rules come from
  * PROTOCOL.md §10.9 with the limits of §1.5 (user slots), §4 (E2A final) and §6 (DIY). */
 #include "lib/espimg.h"
+#include "lib/fmt_attr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-__attribute__((format(printf, 4, 5)))
+SO_PRINTF(4, 5)
 static enum so_err fail(char *why, size_t cap, enum so_err code, const char *fmt, ...)
 {
     if (why && cap) {

@@ -3,6 +3,7 @@
  * then optionally check it on the home LAN. Options and questions here; the work is in
  * tasmota_cfg.c. */
 #include "sonota/cmds.h"
+#include "lib/fmt_attr.h"
 
 #include "io/log.h"
 #include "io/prompt.h"
@@ -142,7 +143,7 @@ static int wifi_pw_ok(const char *pw)
     return wifi_pw_acceptable(wifi_pw_check(pw, strlen(pw)));
 }
 
-__attribute__((format(printf, 3, 4)))
+SO_PRINTF(3, 4)
 static int fail(char *err, size_t cap, const char *fmt, ...)
 {
     va_list ap;

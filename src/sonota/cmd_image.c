@@ -1,6 +1,7 @@
 /* cmd_image.c - `sonota image info|check|elf2image|make-test`: inspect, validate, build and
  * generate ESP8266 firmware images (formats and limits: PROTOCOL.md §5, §1.5, §4, §6, §10.9). */
 #include "sonota/cmds.h"
+#include "lib/fmt_attr.h"
 
 #include "io/crypto.h"
 #include "io/file.h"
@@ -78,7 +79,7 @@ static const char usage_make[] =
     "the kind's limit gives an oversize image for tests.\n"
     "  -h, --help    this text\n";
 
-__attribute__((format(printf, 2, 3)))
+SO_PRINTF(2, 3)
 static int usage_error(const char *usage, const char *fmt, ...)
 {
     va_list ap;

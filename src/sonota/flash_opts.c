@@ -1,4 +1,5 @@
 #include "sonota/flash_opts.h"
+#include "lib/fmt_attr.h"
 
 #include "io/log.h"
 #include "io/netif.h"
@@ -164,7 +165,7 @@ const char *flash_pace_name(enum srv_pace p)
     return "auto";
 }
 
-__attribute__((format(printf, 3, 4)))
+SO_PRINTF(3, 4)
 static int fail(char *err, size_t cap, const char *fmt, ...)
 {
     va_list ap;

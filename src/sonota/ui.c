@@ -1,4 +1,5 @@
 #include "sonota/ui.h"
+#include "lib/fmt_attr.h"
 
 #include "io/log.h"
 #include "lib/text_esc.h"
@@ -147,7 +148,7 @@ void ui_line(struct ui *u, int to_err, int bold, const char *text)
  * becomes the two characters \n, so that say() can keep the others: the text is
  * formatted again with each newline of the format replaced by 0x01, and a newline that
  * is still there came from an argument (issue 13, item 4). */
-__attribute__((format(printf, 3, 0), nonnull(1, 3)))
+SO_PRINTF(3, 0) __attribute__((nonnull(1, 3)))
 static void ui_vfmt(char *text, size_t cap, const char *fmt, va_list ap)
 {
     int ours = strchr(fmt, '\n') != NULL;

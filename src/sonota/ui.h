@@ -7,6 +7,8 @@
 #ifndef SONOTA_UI_H
 #define SONOTA_UI_H
 
+#include "lib/fmt_attr.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,13 +105,13 @@ void ui_image(struct ui *u, const struct ui_image *img, const char *problem, int
 void ui_stage(struct ui *u, const char *stage);
 void ui_action(struct ui *u, enum ui_action a, const struct ui_ctx *c);
 
-void ui_info(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_info(struct ui *u, const char *fmt, ...) SO_PRINTF(2, 3);
 /* Detail shown with -v (JSON: "info" with "verbose":true). */
-void ui_detail(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_detail(struct ui *u, const char *fmt, ...) SO_PRINTF(2, 3);
 void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    SO_PRINTF(3, 4);
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    SO_PRINTF(4, 5);
 
 /* The evidence that the device pins the cloud certificate (--json only; the run then
  * ends with error "pinned"). how: what the device did. (ui_net.c) */

@@ -124,7 +124,7 @@ assert n > 0
 PY
     assert_no_secret "$SECRET" "$OUT" "$ERR" "$SLOG"
     if [ -f "$SLOG" ]; then
-        [ "$(stat -c %a "$SLOG")" = 600 ] || ffail "the log file is not mode 0600"
+        mode_is "$SLOG" 600 || ffail "the log file is not mode 0600"
     fi
 }
 

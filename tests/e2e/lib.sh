@@ -49,6 +49,13 @@ if [ -n "${VALGRIND_WRAP:-}" ]; then
     [ "${SONOTA_VALGRIND:-0}" = 1 ] || e2e_vg_wrap SRVTEST
 fi
 
+# mode_is FILE MODE: the file has that octal mode. Under Wine (E2E_PLATFORM=windows,
+# scripts/check-platform.sh) files get Windows ACLs, which Wine cannot show as modes.
+mode_is() {
+    [ "${E2E_PLATFORM:-}" = windows ] && return 0
+    [ "$(stat -c %a "$1")" = "$2" ]
+}
+
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }

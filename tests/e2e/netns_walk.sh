@@ -19,7 +19,7 @@ flash_expect 'e["event"] == "detected" and e["start"] == "wait-ap" and e["record
 lap_join ap 3                               # the user joins ITEAD-<id>: 3 s without network
 wait_event 30 '"provisioned"' "not provisioned"
 [ -f "$STATE_FILE" ] || ffail "no state file after POST /ap"
-[ "$(stat -c %a "$STATE_FILE")" = 600 ] || ffail "the state file is not mode 0600"
+mode_is "$STATE_FILE" 600 || ffail "the state file is not mode 0600"
 assert_no_secret "$SECRET" "$STATE_FILE"
 lap_leave                                   # the AP is gone; the laptop has no network
 dev_join home                               # the device joined the home WiFi

@@ -55,7 +55,7 @@ tas_report 'r["restarts"] >= 2 and r["lan_requests"] >= 1 and r["bad_requests"] 
     "restarts, LAN check or the 400 are missing from the report"
 tas_report '[q["path"] for q in r["requests"] if q["status"] == 200].count("/wi") == 1' \
     "the WiFi form was not sent exactly once"
-[ "$(stat -c %a "$CLOG")" = 600 ] || tfail "the --log file is not 0600"
+mode_is "$CLOG" 600 || tfail "the --log file is not 0600"
 grep -q 'p1=\*\*\*' "$CLOG" || tfail "the log does not show the masked /wi request"
 tas_no_secrets "$OUT" "$ERR" "$CLOG" "$REPORT" "$SIM_OUT" "$SIM_LOG" "$E2E_TMP/flash.bin"
 pass "modern Tasmota: Backlog first, restart awaited, /wi, seen on the LAN; no password shown"
