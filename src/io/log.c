@@ -2,14 +2,13 @@
 
 #include "lib/ratelim.h"
 #include "lib/text_esc.h"
+#include "plat/clock.h"
+#include "plat/fs.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define LOG_SECRETS_MAX 8
 #define LOG_CUT_MARK " [cut]"
@@ -33,15 +32,9 @@ void so_log_set_tag(const char *tag) { g_tag = tag; }
 int so_log_open_file(const char *path)
 {
     so_log_close_file();
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
+    g_file = plat_fopen_private_append(path);
+    if (!g_file)
         return -1;
-    (void)fchmod(fd, 0600); /* an existing file may have been wider */
-    g_file = fdopen(fd, "a");
-    if (!g_file) {
-        close(fd);
-        return -1;
-    }
     setvbuf(g_file, NULL, _IOLBF, 0);
     return 0;
 }
@@ -70,7 +63,7 @@ void so_log_forget_secrets(void)
 {
     for (int i = 0; i < LOG_SECRETS_MAX; i++) {
         if (g_secrets[i]) {
-            explicit_bzero(g_secrets[i], strlen(g_secrets[i]));
+            plat_wipe(g_secrets[i], strlen(g_secrets[i]));
             free(g_secrets[i]);
             g_secrets[i] = NULL;
         }
@@ -126,13 +119,13 @@ static void emit(enum so_log_level lvl, char *line)
                 lvl <= SO_LOG_WARN ? level_name(lvl) : "",
                 lvl <= SO_LOG_WARN ? ": " : "", safe);
     if (g_file) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t now = plat_wall_ms();
         struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        fprintf(g_file, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s\n",
+        memset(&tm, 0, sizeof tm);
+        plat_gmtime((time_t)(now / 1000), &tm);
+        fprintf(g_file, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s %s\n",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                tm.tm_sec, ts.tv_nsec / 1000000, g_tag, level_name(lvl), safe);
+                tm.tm_sec, (int)(now % 1000), g_tag, level_name(lvl), safe);
     }
 }
 

@@ -12,6 +12,8 @@
 #ifndef SO_LOG_H
 #define SO_LOG_H
 
+#include "plat/fmt.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -50,14 +52,14 @@ void so_log_set_peer(so_log_peer_fn ip_of, void *ctx, so_log_peer_fn *prev_fn,
 int so_log_admit(const void *kind, const char *label);
 /* Like so_log, without the rate limit (a line so_log_admit already let through). */
 void so_log_nolimit(enum so_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    PLAT_PRINTF(2, 3);
 /* Writes every pending "suppressed" summary now (before exit; so_log_close_file too). */
 void so_log_flush_suppressed(void);
 /* Lines dropped by the rate limit so far (tests). */
 unsigned long long so_log_suppressed_total(void);
 
 void so_log(enum so_log_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    PLAT_PRINTF(2, 3);
 void so_vlog(enum so_log_level lvl, const char *fmt, va_list ap);
 
 #define LOG_E(...) so_log(SO_LOG_ERROR, __VA_ARGS__)

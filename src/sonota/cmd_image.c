@@ -7,6 +7,7 @@
 #include "lib/elf2img.h"
 #include "lib/espimg.h"
 #include "lib/espimg_json.h"
+#include "plat/fmt.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -78,7 +79,7 @@ static const char usage_make[] =
     "the kind's limit gives an oversize image for tests.\n"
     "  -h, --help    this text\n";
 
-__attribute__((format(printf, 2, 3)))
+PLAT_PRINTF(2, 3)
 static int usage_error(const char *usage, const char *fmt, ...)
 {
     va_list ap;

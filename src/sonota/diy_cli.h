@@ -6,6 +6,7 @@
 #include "lib/diy_msg.h"
 #include "sonota/diy_client.h"
 #include "sonota/mdns_browse.h"
+#include "plat/fmt.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -62,8 +63,8 @@ struct diy_target {
 
 /* Human output on stdout (nothing with --quiet) and errors on stderr, both copied to the
  * log file. */
-void diy_say(const struct diy_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void diy_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void diy_say(const struct diy_opts *o, const char *fmt, ...) PLAT_PRINTF(2, 3);
+void diy_fail(const char *fmt, ...) PLAT_PRINTF(1, 2);
 /* text to f with control characters, ESC and invalid UTF-8 escaped (lib/text_esc.h);
  * keep_nl: its newlines are ours. Both functions above print through it. */
 void diy_print(FILE *f, const char *text, int keep_nl);

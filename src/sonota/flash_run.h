@@ -16,6 +16,7 @@
 #include "sonota/server.h"
 #include "sonota/stage.h"
 #include "sonota/ui.h"
+#include "plat/fmt.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -109,7 +110,7 @@ struct run {
 
 /* Ends the run with an error event/line and an exit status. */
 void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    PLAT_PRINTF(4, 5);
 /* Records the stage start (first time only, with its banner) and closes the others. */
 void run_stage_enter(struct run *r, int which, const char *name);
 void run_set_state(struct run *r, enum rstate st);
@@ -176,7 +177,7 @@ void run_trust(struct run *r, const struct ewl_device_info *dev);
 /* Reports something a stranger did (a download from another address, an ack from a
  * session that is not the device): a warning the first time per key, then a count. */
 void run_stranger(struct run *r, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    PLAT_PRINTF(3, 4);
 /* Whether ip is where the device fetches from: its stage-2 address or, for the
  * intermediate firmware, --final-device (192.168.4.1, §4). */
 int run_is_device_ip(const struct run *r, const char *ip);

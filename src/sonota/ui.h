@@ -7,6 +7,8 @@
 #ifndef SONOTA_UI_H
 #define SONOTA_UI_H
 
+#include "plat/fmt.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,9 +92,6 @@ struct ui_fleet_row {
     double seconds;        /* first contact to the end */
 };
 
-/* Monotonic milliseconds. */
-int64_t ui_now_ms(void);
-
 /* color_ok: the caller's --no-color/NO_COLOR verdict; colour also needs a terminal. */
 void ui_init(struct ui *u, FILE *out, FILE *err, int json, int quiet, int verbose,
              int no_color);
@@ -103,13 +102,13 @@ void ui_image(struct ui *u, const struct ui_image *img, const char *problem, int
 void ui_stage(struct ui *u, const char *stage);
 void ui_action(struct ui *u, enum ui_action a, const struct ui_ctx *c);
 
-void ui_info(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_info(struct ui *u, const char *fmt, ...) PLAT_PRINTF(2, 3);
 /* Detail shown with -v (JSON: "info" with "verbose":true). */
-void ui_detail(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_detail(struct ui *u, const char *fmt, ...) PLAT_PRINTF(2, 3);
 void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    PLAT_PRINTF(3, 4);
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    PLAT_PRINTF(4, 5);
 
 /* The evidence that the device pins the cloud certificate (--json only; the run then
  * ends with error "pinned"). how: what the device did. (ui_net.c) */
