@@ -223,7 +223,7 @@ static int probe_tasmota(struct fl *f, const char *ip, int port, char *version, 
     }
     snprintf(url, sizeof url, "http://%s:%d/", ip, port);
     st = diy_http_get(url, 2000, idle, f, body, sizeof body);
-    if (st == 200 && strcasestr(body, "tasmota")) {
+    if (st == 200 && so_str_icontains(body, "tasmota")) {
         snprintf(version, cap, "?");
         return 1;
     }
