@@ -35,7 +35,6 @@ int so_log_open_file(const char *path)
     g_file = plat_fopen_private_append(path);
     if (!g_file)
         return -1;
-    setvbuf(g_file, NULL, _IOLBF, 0);
     return 0;
 }
 
@@ -126,17 +125,11 @@ static void emit(enum so_log_level lvl, char *line)
         fprintf(g_file, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s %s\n",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                 tm.tm_sec, (int)(now % 1000), g_tag, level_name(lvl), safe);
+        fflush(g_file); /* each line whole on disk at once (Windows has no line buffering) */
     }
 }
 
 /* ---- rate limit (issue 13, item 5) ---- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct ratelim *limiter(void)
 {
@@ -203,14 +196,14 @@ void so_log_set_peer(so_log_peer_fn ip_of, void *ctx, so_log_peer_fn *prev_fn,
 
 int so_log_admit(const void *kind, const char *label)
 {
-    int64_t now = mono_ms();
+    int64_t now = plat_mono_ms();
     flush_due(now, 0);
     return admit(kind, label, now);
 }
 
 void so_log_flush_suppressed(void)
 {
-    flush_due(mono_ms(), 1);
+    flush_due(plat_mono_ms(), 1);
 }
 
 unsigned long long so_log_suppressed_total(void)
@@ -222,7 +215,7 @@ static void vlog(enum so_log_level lvl, int limited, const char *fmt, va_list ap
 {
     if (lvl > g_level && !g_file)
         return;
-    int64_t now = mono_ms();
+    int64_t now = plat_mono_ms();
     flush_due(now, 0);
     if (limited && !admit(fmt, fmt, now))
         return;

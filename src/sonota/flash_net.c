@@ -138,8 +138,8 @@ int run_service(struct run *r, int timeout_ms)
         return -1;
     if (main_srv)
         return srv_run_once(main_srv, timeout_ms);
-    plat_sleep_ms(timeout_ms > 0 ? (unsigned)timeout_ms : 0u); /* no server yet (no address):
-                                                                 just wait; Ctrl-C ends it */
+    /* no server yet (no address): just wait one turn; the caller checks Ctrl-C after it */
+    plat_sleep_ms(timeout_ms > 0 ? (unsigned)timeout_ms : 0u);
     return 0;
 }
 

@@ -240,6 +240,8 @@ void srv_fd_guard_init(struct srv *s)
 {
     s->n_listen = 0;
     s->spare_fd = plat_fd_spare_open();
+    if (s->fd_limit < 0)
+        return; /* no descriptor limit (Windows): no EMFILE to recover from, nothing to find */
     int ports[3] = {s->http_port, s->https_port, s->plain_port};
     struct in_addr want;
     want.s_addr = htonl(INADDR_ANY);
