@@ -2,14 +2,13 @@
 
 #include "lib/ratelim.h"
 #include "lib/text_esc.h"
+#include "plat/clock.h"
+#include "plat/fs.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define LOG_SECRETS_MAX 8
 #define LOG_CUT_MARK " [cut]"
@@ -33,16 +32,9 @@ void so_log_set_tag(const char *tag) { g_tag = tag; }
 int so_log_open_file(const char *path)
 {
     so_log_close_file();
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
+    g_file = plat_fopen_private_append(path);
+    if (!g_file)
         return -1;
-    (void)fchmod(fd, 0600); /* an existing file may have been wider */
-    g_file = fdopen(fd, "a");
-    if (!g_file) {
-        close(fd);
-        return -1;
-    }
-    setvbuf(g_file, NULL, _IOLBF, 0);
     return 0;
 }
 
@@ -70,7 +62,7 @@ void so_log_forget_secrets(void)
 {
     for (int i = 0; i < LOG_SECRETS_MAX; i++) {
         if (g_secrets[i]) {
-            explicit_bzero(g_secrets[i], strlen(g_secrets[i]));
+            plat_wipe(g_secrets[i], strlen(g_secrets[i]));
             free(g_secrets[i]);
             g_secrets[i] = NULL;
         }
@@ -126,24 +118,18 @@ static void emit(enum so_log_level lvl, char *line)
                 lvl <= SO_LOG_WARN ? level_name(lvl) : "",
                 lvl <= SO_LOG_WARN ? ": " : "", safe);
     if (g_file) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t now = plat_wall_ms();
         struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        fprintf(g_file, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s\n",
+        memset(&tm, 0, sizeof tm);
+        plat_gmtime((time_t)(now / 1000), &tm);
+        fprintf(g_file, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s %s\n",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                tm.tm_sec, ts.tv_nsec / 1000000, g_tag, level_name(lvl), safe);
+                tm.tm_sec, (int)(now % 1000), g_tag, level_name(lvl), safe);
+        fflush(g_file); /* each line whole on disk at once (Windows has no line buffering) */
     }
 }
 
 /* ---- rate limit (issue 13, item 5) ---- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct ratelim *limiter(void)
 {
@@ -210,14 +196,14 @@ void so_log_set_peer(so_log_peer_fn ip_of, void *ctx, so_log_peer_fn *prev_fn,
 
 int so_log_admit(const void *kind, const char *label)
 {
-    int64_t now = mono_ms();
+    int64_t now = plat_mono_ms();
     flush_due(now, 0);
     return admit(kind, label, now);
 }
 
 void so_log_flush_suppressed(void)
 {
-    flush_due(mono_ms(), 1);
+    flush_due(plat_mono_ms(), 1);
 }
 
 unsigned long long so_log_suppressed_total(void)
@@ -229,7 +215,7 @@ static void vlog(enum so_log_level lvl, int limited, const char *fmt, va_list ap
 {
     if (lvl > g_level && !g_file)
         return;
-    int64_t now = mono_ms();
+    int64_t now = plat_mono_ms();
     flush_due(now, 0);
     if (limited && !admit(fmt, fmt, now))
         return;

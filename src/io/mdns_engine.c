@@ -3,10 +3,10 @@
 
 #include "io/log.h"
 #include "lib/mdns_wire.h"
+#include "plat/net.h"
 
 #include <libmdnsd/mdnsd.h>
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,18 +1,15 @@
 /* mdns_sock.c - mDNS UDP socket: shared port 5353, group membership per interface,
- * IP_PKTINFO to know where a packet arrived (RFC 6762 §5, §11, §15). */
+ * IP_PKTINFO to know where a packet arrived (RFC 6762 §5, §11, §15); the OS details are
+ * plat/mcast.h's. */
 #include "io/mdns_sock.h"
 
 #include "io/log.h"
 #include "lib/mdns_wire.h"
+#include "plat/mcast.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 static int add_if(struct mdns_sock *s, const struct netif_addr *a)
 {
@@ -26,15 +23,12 @@ static int add_if(struct mdns_sock *s, const struct netif_addr *a)
     snprintf(f->name, sizeof f->name, "%.*s", (int)sizeof f->name - 1, a->ifname);
     snprintf(f->ip, sizeof f->ip, "%.*s", (int)sizeof f->ip - 1, a->ip);
     f->addr.s_addr = htonl(a->addr);
-    f->index = (int)if_nametoindex(a->ifname);
+    f->index = a->index;
     if (f->index <= 0)
         return -1;
-    struct ip_mreqn mr;
-    memset(&mr, 0, sizeof mr);
-    inet_pton(AF_INET, MDNS_GROUP, &mr.imr_multiaddr);
-    mr.imr_address = f->addr;
-    mr.imr_ifindex = f->index;
-    if (setsockopt(s->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr) != 0) {
+    struct in_addr group;
+    inet_pton(AF_INET, MDNS_GROUP, &group);
+    if (plat_mcast_join(s->fd, group, f->addr, f->index) != 0) {
         LOG_W("mdns: cannot join %s on %s: %s", MDNS_GROUP, f->name, strerror(errno));
         return -1;
     }
@@ -47,25 +41,22 @@ int mdns_sock_open(struct mdns_sock *s, const char *ifname, const char *ip, char
                    size_t errcap)
 {
     memset(s, 0, sizeof *s);
-    s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    s->fd = plat_socket(AF_INET, SOCK_DGRAM, PLAT_SOCK_NONBLOCK);
     if (s->fd < 0) {
         snprintf(err, errcap, "cannot create a UDP socket: %s", strerror(errno));
         return -1;
     }
-    int one = 1, ttl = 255;
-    unsigned char loop = 1;
-    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-#ifdef SO_REUSEPORT
-    setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-#endif
-    setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
-    setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
-    setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop);
+    if (plat_mcast_prepare(s->fd, 255) != 0) {
+        snprintf(err, errcap, "cannot set up the mDNS socket (shared port, arrival "
+                 "interface): %s", strerror(errno));
+        goto fail;
+    }
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons(MDNS_PORT);
     if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        plat_sock_errno();
         snprintf(err, errcap,
                  "cannot use UDP port %d for mDNS: %s; another mDNS program holds it "
                  "exclusively (stop it, or give the device's address with --device IP)",
@@ -97,7 +88,7 @@ int mdns_sock_open(struct mdns_sock *s, const char *ifname, const char *ip, char
     }
     return 0;
 fail:
-    close(s->fd);
+    plat_sock_close(s->fd);
     s->fd = -1;
     return -1;
 }
@@ -114,29 +105,22 @@ ssize_t mdns_sock_recv(struct mdns_sock *s, uint8_t *buf, size_t cap, struct soc
                        int *ifidx)
 {
     struct sockaddr_in src;
-    char ctl[CMSG_SPACE(sizeof(struct in_pktinfo))];
-    struct iovec iov = {.iov_base = buf, .iov_len = cap};
-    struct msghdr mh = {.msg_name = &src, .msg_namelen = sizeof src, .msg_iov = &iov,
-                        .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-    ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+    memset(&src, 0, sizeof src);
+    int idx = 0, truncated = 0;
+    ssize_t n = plat_mcast_recv(s->fd, buf, cap, &src, &idx, &truncated);
     if (n < 0)
         return -1;
-    int idx = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            idx = pi.ipi_ifindex;
-        }
     if (from)
         *from = src;
     if (ifidx)
         *ifidx = idx;
     if (idx && !mdns_sock_if(s, idx))
         return 0; /* another interface: not ours to answer or list */
-    if ((mh.msg_flags & MSG_TRUNC) || mdns_wire_check(buf, (size_t)n) != SO_OK) {
+    if (truncated || mdns_wire_check(buf, (size_t)n) != SO_OK) {
         s->rejected++;
-        LOG_D("mdns: dropped a malformed %zd-byte packet from %s", n, inet_ntoa(src.sin_addr));
+        char ip[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &src.sin_addr, ip, sizeof ip);
+        LOG_D("mdns: dropped a malformed %lld-byte packet from %s", (long long)n, ip);
         return 0;
     }
     return n;
@@ -152,20 +136,17 @@ int mdns_sock_send(struct mdns_sock *s, const uint8_t *p, size_t n,
     inet_pton(AF_INET, MDNS_GROUP, &dst.sin_addr);
     int multicast = !to || to->sin_addr.s_addr == dst.sin_addr.s_addr;
     if (!multicast)
-        return sendto(s->fd, p, n, 0, (const struct sockaddr *)to, sizeof *to) == (ssize_t)n
+        return plat_sendto(s->fd, p, n, (const struct sockaddr *)to, sizeof *to) == (ssize_t)n
                    ? 1 : -1;
     int sent = 0;
     for (int i = 0; i < s->n_ifs; i++) {
-        struct ip_mreqn mr;
-        memset(&mr, 0, sizeof mr);
-        mr.imr_address = s->ifs[i].addr;
-        mr.imr_ifindex = s->ifs[i].index;
-        if (setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof mr) != 0)
+        if (plat_mcast_set_if(s->fd, s->ifs[i].addr, s->ifs[i].index) != 0)
             continue;
-        if (sendto(s->fd, p, n, 0, (const struct sockaddr *)&dst, sizeof dst) == (ssize_t)n)
+        if (plat_sendto(s->fd, p, n, (const struct sockaddr *)&dst, sizeof dst) == (ssize_t)n)
             sent++;
         else
-            LOG_D("mdns: send on %s failed: %s", s->ifs[i].name, strerror(errno));
+            LOG_D("mdns: send on %s failed: %s", s->ifs[i].name,
+                  strerror(plat_sock_errno()));
     }
     return sent ? sent : -1;
 }
@@ -173,7 +154,7 @@ int mdns_sock_send(struct mdns_sock *s, const uint8_t *p, size_t n,
 void mdns_sock_close(struct mdns_sock *s)
 {
     if (s->fd >= 0)
-        close(s->fd);
+        plat_sock_close(s->fd);
     s->fd = -1;
     s->n_ifs = 0;
 }

@@ -8,11 +8,10 @@
 #define SO_MDNS_SOCK_H
 
 #include "io/netif.h"
+#include "plat/net.h"
 
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #define MDNS_SOCK_IFS_MAX 8
 

@@ -25,6 +25,15 @@ int so_str_ieq(struct so_str s, const char *c)
     return 1;
 }
 
+int so_str_icontains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (so_str_ieq((struct so_str){hay, strnlen(hay, n)}, needle))
+            return 1;
+    return n == 0;
+}
+
 int so_str_copy(struct so_str s, char *dst, size_t cap)
 {
     if (cap == 0 || s.n >= cap)

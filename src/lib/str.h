@@ -16,6 +16,8 @@ struct so_str {
 int so_str_eq(struct so_str s, const char *c);
 /* ASCII case-insensitive comparison with a C string. */
 int so_str_ieq(struct so_str s, const char *c);
+/* 1 when needle occurs in the C string hay, ASCII case ignored (strcasestr is GNU's). */
+int so_str_icontains(const char *hay, const char *needle);
 /* Copies into dst (cap bytes incl. NUL); returns 0, or -1 when it does not fit. */
 int so_str_copy(struct so_str s, char *dst, size_t cap);
 /* Strict unsigned decimal: digits only, no sign, no overflow. Returns 0 or -1. */

@@ -6,15 +6,13 @@
 #include "io/log.h"
 #include "io/tls.h"
 #include "sonota/cloud_int.h"
+#include "plat/net.h"
 
 #include <cJSON.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #define DISPATCH_REPLY_MAX 512
 
@@ -599,7 +597,7 @@ static int on_adopt(struct lws *wsi, struct cconn *c)
     /* admitted at LWS_CALLBACK_FILTER_NETWORK_CONNECTION; the slot follows the wsi */
     srv_conn_bind(c->srv, wsi);
     int one = 1; /* one frame, one packet (§1.4) */
-    setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->st = CC_HEAD;
     c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
     /* lws's accept timeout stays armed while TLS is under way (it is the handshake

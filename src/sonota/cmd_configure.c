@@ -3,13 +3,16 @@
  * then optionally check it on the home LAN. Options and questions here; the work is in
  * tasmota_cfg.c. */
 #include "sonota/cmds.h"
-#include "lib/fmt_attr.h"
 
 #include "io/log.h"
 #include "io/prompt.h"
 #include "lib/wifi_pw.h"
 #include "sonota/tasmota_cfg.h"
 #include "sonota/ui_int.h"
+#include "plat/fs.h"
+#include "plat/intr.h"
+#include "plat/clock.h"
+#include "lib/fmt_attr.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -116,7 +119,7 @@ static void usage(FILE *f)
 static int set_secret(char **dst, const char *v)
 {
     if (*dst) {
-        explicit_bzero(*dst, strlen(*dst));
+        plat_wipe(*dst, strlen(*dst));
         free(*dst);
     }
     *dst = strdup(v);
@@ -131,7 +134,7 @@ static void opts_free(struct cfg_opts *o)
     char **s[2] = {&o->wifi_pw, &o->mqtt_pw};
     for (int i = 0; i < 2; i++) {
         if (*s[i]) {
-            explicit_bzero(*s[i], strlen(*s[i]));
+            plat_wipe(*s[i], strlen(*s[i]));
             free(*s[i]);
             *s[i] = NULL;
         }
@@ -249,7 +252,7 @@ static int ask(struct cfg_opts *o, char *err, size_t cap)
         char pw[WIFI_PW_MAX + 2];
         int asked = prompt_available() ? prompt_wifi_password(o->ssid, pw, sizeof pw) : -1;
         int rc = asked == 0 ? set_secret(&o->wifi_pw, pw) : 0;
-        explicit_bzero(pw, sizeof pw);
+        plat_wipe(pw, sizeof pw);
         if (asked == -2)
             return fail(err, cap, "no usable WiFi password after %d answers: a WPA2 password "
                         "has 8 to 63 characters (or 64 hex digits); an open network needs an "
@@ -264,12 +267,6 @@ static int ask(struct cfg_opts *o, char *err, size_t cap)
 }
 
 static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static void start_event(struct ui *u, const struct cfg_opts *o)
 {
@@ -303,7 +300,7 @@ static void start_event(struct ui *u, const struct cfg_opts *o)
 
 static void done_event(struct ui *u, const struct cfg_opts *o, const struct tcfg_result *r)
 {
-    double el = (double)(ui_now_ms() - u->t0_ms) / 1000.0;
+    double el = (double)(plat_mono_ms() - u->t0_ms) / 1000.0;
     if (!u->json) {
         char ver[64]; /* Tasmota's own answer */
         char line[512];
@@ -374,15 +371,8 @@ int cmd_configure(int argc, char **argv)
     struct ui u;
     ui_init(&u, stdout, stderr, o.json, o.quiet, o.verbose, o.no_color);
 
-    struct sigaction sa, old_int, old_term, old_pipe;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: the prompt and the waits end at Ctrl-C */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, &old_pipe);
     g_stop = 0;
+    plat_intr_catch(&g_stop); /* the prompt and the waits end at Ctrl-C */
 
     if (ask(&o, err, sizeof err) != 0) {
         ui_error(&u, g_stop ? "interrupted" : "usage", g_stop ? EXIT_INTERRUPTED : EXIT_USAGE,
@@ -405,16 +395,14 @@ int cmd_configure(int argc, char **argv)
             code = EXIT_FAIL;
         } else {
             struct tcfg_result r;
-            code = tcfg_run(&t, &u, ui_now_ms() + (int64_t)o.timeout_s * 1000, &g_stop, &r);
+            code = tcfg_run(&t, &u, plat_mono_ms() + (int64_t)o.timeout_s * 1000, &g_stop, &r);
             if (code == EXIT_OK)
                 done_event(&u, &o, &r);
             curl_global_cleanup();
         }
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGPIPE, &old_pipe, NULL);
-    explicit_bzero(&t, sizeof t);
+    plat_intr_restore();
+    plat_wipe(&t, sizeof t);
 out:
     opts_free(&o);
     so_log_forget_secrets();

@@ -18,9 +18,11 @@
 #include "sonota/prov.h"
 #include "sonota/stage.h"
 #include "sonota/tasmota_cfg.h"
+#include "plat/fs.h"
+#include "plat/intr.h"
+#include "plat/clock.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +31,6 @@
 #define IMAGE_FILE_MAX (16u << 20) /* read cap; espimg_check applies the real limits */
 
 static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 /* ---- step 1: images ---- */
 
@@ -283,7 +279,7 @@ int run_credentials(struct run *r)
         char pw[FLASH_PASSWORD_MAX + 2];
         int asked = prompt_available() ? prompt_wifi_password(o->wifi_ssid, pw, sizeof pw) : -1;
         if (asked != 0) {
-            explicit_bzero(pw, sizeof pw);
+            plat_wipe(pw, sizeof pw);
             if (asked == -2)
                 run_fail(r, EXIT_USAGE, "usage", "no usable WiFi password after %d answers: "
                          "a WPA2 password has 8 to 63 characters (or 64 hex digits); an open "
@@ -295,7 +291,7 @@ int run_credentials(struct run *r)
             return -1;
         }
         int rc = flash_opts_set_password(o, pw, FLASH_PW_PROMPT);
-        explicit_bzero(pw, sizeof pw);
+        plat_wipe(pw, sizeof pw);
         if (rc != 0) {
             run_fail(r, EXIT_FAIL, "memory", "out of memory");
             return -1;
@@ -330,7 +326,7 @@ static void summary(struct run *r, const struct ui_configured *conf, double conf
             s.stage_s[i] = -1;
             continue;
         }
-        int64_t end = r->stage_t[i][1] ? r->stage_t[i][1] : ui_now_ms();
+        int64_t end = r->stage_t[i][1] ? r->stage_t[i][1] : plat_mono_ms();
         s.stage_s[i] = (double)(end - r->stage_t[i][0]) / 1000.0;
         if (!first || r->stage_t[i][0] < first)
             first = r->stage_t[i][0];
@@ -366,7 +362,7 @@ static int configure(struct run *r, struct tcfg_result *res, struct ui_configure
                 "until now; prefer " TCFG_ENV_MQTT_PASSWORD);
     ui_stage(&r->ui, "configure");
     int code = tcfg_run(&t, &r->ui, r->deadline, r->stop, res);
-    explicit_bzero(&t, sizeof t);
+    plat_wipe(&t, sizeof t);
     if (code != EXIT_OK)
         return code;
     *conf = (struct ui_configured){res->version, res->legacy, res->wifi_sent, o->wifi_ssid,
@@ -385,10 +381,10 @@ static void finish_run(struct run *r)
     }
     struct tcfg_result res;
     struct ui_configured conf;
-    int64_t t0 = ui_now_ms();
+    int64_t t0 = plat_mono_ms();
     int code = configure(r, &res, &conf);
     if (code == EXIT_OK) {
-        summary(r, &conf, (double)(ui_now_ms() - t0) / 1000.0);
+        summary(r, &conf, (double)(plat_mono_ms() - t0) / 1000.0);
         return;
     }
     summary(r, NULL, -1);
@@ -522,17 +518,10 @@ int cmd_flash(int argc, char **argv)
                      : o.verbose ? SO_LOG_DEBUG : SO_LOG_INFO);
     ui_init(&r->ui, stdout, stderr, o.json, o.quiet, o.verbose, o.no_color);
 
-    struct sigaction sa, old_int, old_term, old_pipe;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: a prompt or sleep ends at Ctrl-C */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, &old_pipe);
     g_stop = 0;
+    plat_intr_catch(&g_stop); /* a prompt or sleep ends at Ctrl-C */
 
-    r->deadline = ui_now_ms() + (int64_t)o.timeout_s * 1000;
+    r->deadline = plat_mono_ms() + (int64_t)o.timeout_s * 1000;
     if (o.log_file && so_log_open_file(o.log_file) != 0)
         run_fail(r, EXIT_FAIL, "log", "cannot open the log file %s: %s", o.log_file,
                  strerror(errno));
@@ -549,13 +538,11 @@ int cmd_flash(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         free(r->img[i].data);
     if (r->trusted) /* factory keys */
-        explicit_bzero(r->trusted, r->n_trusted * sizeof *r->trusted);
+        plat_wipe(r->trusted, r->n_trusted * sizeof *r->trusted);
     free(r->trusted);
-    explicit_bzero(r, sizeof *r);
+    plat_wipe(r, sizeof *r);
     free(r);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGPIPE, &old_pipe, NULL);
+    plat_intr_restore();
     flash_opts_free(&o);
     so_log_forget_secrets();
     so_log_close_file();

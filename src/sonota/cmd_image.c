@@ -1,13 +1,13 @@
 /* cmd_image.c - `sonota image info|check|elf2image|make-test`: inspect, validate, build and
  * generate ESP8266 firmware images (formats and limits: PROTOCOL.md §5, §1.5, §4, §6, §10.9). */
 #include "sonota/cmds.h"
-#include "lib/fmt_attr.h"
 
 #include "io/crypto.h"
 #include "io/file.h"
 #include "lib/elf2img.h"
 #include "lib/espimg.h"
 #include "lib/espimg_json.h"
+#include "lib/fmt_attr.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -4,9 +4,9 @@
 #define SONOTA_DIY_CLI_H
 
 #include "lib/diy_msg.h"
-#include "lib/fmt_attr.h"
 #include "sonota/diy_client.h"
 #include "sonota/mdns_browse.h"
+#include "lib/fmt_attr.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -2,21 +2,14 @@
 #include "sonota/diy_client.h"
 
 #include "io/log.h"
+#include "plat/clock.h"
 
 #include <curl/curl.h>
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int64_t diy_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wait_ms(diy_idle_fn idle, void *user, int ms)
 {
@@ -25,7 +18,7 @@ static void wait_ms(diy_idle_fn idle, void *user, int ms)
     if (idle)
         idle(user, ms);
     else
-        poll(NULL, 0, ms);
+        plat_sleep_ms((unsigned)ms);
 }
 
 struct body {
@@ -62,7 +55,7 @@ static CURLcode perform(CURLM *m, CURL *e, diy_idle_fn idle, void *user, int64_t
         }
         if (!running)
             break;
-        if (diy_now_ms() > deadline + 1000)
+        if (plat_mono_ms() > deadline + 1000)
             break; /* curl's own timeout should have fired; never spin past it */
         curl_multi_poll(m, NULL, 0, idle ? 5 : 50, NULL);
         if (idle)
@@ -85,7 +78,7 @@ int diy_client_init(struct diy_client *c, const char *ip, int port, int timeout_
     c->gap_ms = DIY_MIN_GAP_MS;
     /* The first request waits too: another sonota run (a script calling info, then
      * flash) may have talked to the device a moment ago. */
-    c->last_end_ms = diy_now_ms();
+    c->last_end_ms = plat_mono_ms();
     snprintf(c->base, sizeof c->base, "http://%s:%d", ip, port);
     c->curl = curl_easy_init();
     c->multi = curl_multi_init();
@@ -118,10 +111,10 @@ enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *re
     }
     /* 200 ms from the end of the previous request (DIY14: the device is slow) */
     if (c->last_end_ms) {
-        int64_t gap = diy_now_ms() - c->last_end_ms;
+        int64_t gap = plat_mono_ms() - c->last_end_ms;
         while (gap < c->gap_ms) {
             wait_ms(c->idle, c->idle_user, (int)(c->gap_ms - gap));
-            gap = diy_now_ms() - c->last_end_ms;
+            gap = plat_mono_ms() - c->last_end_ms;
         }
     }
     if (timeout_ms <= 0)
@@ -146,8 +139,8 @@ enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *re
     curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* a LAN device: never through a proxy */
     LOG_D("diy: POST %s %s", url, req->cmd == DIY_CMD_WIFI ? "(wifi body hidden)" : json);
     c->requests++;
-    CURLcode rc = perform(c->multi, e, c->idle, c->idle_user, diy_now_ms() + timeout_ms);
-    c->last_end_ms = diy_now_ms();
+    CURLcode rc = perform(c->multi, e, c->idle, c->idle_user, plat_mono_ms() + timeout_ms);
+    c->last_end_ms = plat_mono_ms();
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hdr);
@@ -198,7 +191,7 @@ int diy_http_get(const char *url, int timeout_ms, diy_idle_fn idle, void *user, 
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-        if (perform(m, e, idle, user, diy_now_ms() + timeout_ms) == CURLE_OK) {
+        if (perform(m, e, idle, user, plat_mono_ms() + timeout_ms) == CURLE_OK) {
             long s = 0;
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &s);
             status = (int)s;

@@ -52,7 +52,4 @@ enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *re
 int diy_http_get(const char *url, int timeout_ms, diy_idle_fn idle, void *user, char *body,
                  size_t cap);
 
-/* Monotonic milliseconds. */
-int64_t diy_now_ms(void);
-
 #endif

@@ -14,15 +14,13 @@
 #include "lib/tasmota_msg.h"
 #include "sonota/cmds.h"
 #include "sonota/server.h"
+#include "plat/clock.h"
+#include "plat/net.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define READ_MAX (2u << 20)        /* more than any image we would send */
 #define PROBE_EVERY_MS 2000
@@ -68,7 +66,7 @@ static void idle(void *user, int ms)
     if (f->srv)
         srv_run_once(f->srv, ms);
     else
-        poll(NULL, 0, ms);
+        plat_sleep_ms((unsigned)ms);
 }
 
 static void on_event(const struct srv_event *ev, void *user)
@@ -93,7 +91,7 @@ static void on_event(const struct srv_event *ev, void *user)
             diy_say(o, "the device (%s) is downloading %s (%llu bytes)", ev->peer, ev->file,
                     (unsigned long long)ev->total);
         f->started = 1;
-        f->t_start = f->t_start ? f->t_start : diy_now_ms();
+        f->t_start = f->t_start ? f->t_start : plat_mono_ms();
         break;
     case SRV_EV_DOWNLOAD_PROGRESS: {
         int step = ev->total ? (int)(ev->offset * 10 / ev->total) : 0;
@@ -106,7 +104,7 @@ static void on_event(const struct srv_event *ev, void *user)
     }
     case SRV_EV_DOWNLOAD_DONE:
         if (!f->done) {
-            f->t_done = diy_now_ms();
+            f->t_done = plat_mono_ms();
             double s = (double)(f->t_done - f->t_start) / 1000.0;
             diy_say(o, "  100%%  the device has all %llu bytes (%.1f s)",
                     (unsigned long long)ev->total, s);
@@ -137,7 +135,7 @@ static void on_event(const struct srv_event *ev, void *user)
 /* Our address on the route to the device (what it can reach us at). */
 static int facing_ip(const char *dev_ip, int port, char *out, size_t cap)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = plat_socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -147,7 +145,7 @@ static int facing_ip(const char *dev_ip, int port, char *out, size_t cap)
              connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
              getsockname(fd, (struct sockaddr *)&me, &ml) == 0 &&
              inet_ntop(AF_INET, &me.sin_addr, out, (socklen_t)cap) != NULL;
-    close(fd);
+    plat_sock_close(fd);
     return ok ? 0 : -1;
 }
 
@@ -225,7 +223,7 @@ static int probe_tasmota(struct fl *f, const char *ip, int port, char *version, 
     }
     snprintf(url, sizeof url, "http://%s:%d/", ip, port);
     st = diy_http_get(url, 2000, idle, f, body, sizeof body);
-    if (st == 200 && strcasestr(body, "tasmota")) {
+    if (st == 200 && so_str_icontains(body, "tasmota")) {
         snprintf(version, cap, "?");
         return 1;
     }
@@ -268,7 +266,7 @@ static int wait_reappear(struct fl *f, const struct diy_target *t, struct diy_cl
             "two it opens its own WiFi, tasmota_XXXXXX-####. Join that WiFi with this "
             "computer and sonota finds it at http://%s/ (it also looks for it at %s on your "
             "LAN).", o->wait_s, o->ap_ip, t->ip);
-    int64_t now0 = diy_now_ms();
+    int64_t now0 = plat_mono_ms();
     int64_t deadline = now0 + (int64_t)o->wait_s * 1000;
     int64_t stock_from = (f->t_done ? f->t_done : now0 + URL_DOWNLOAD_MS) + STOCK_GRACE_MS;
     int stock_seen = 0;
@@ -295,24 +293,24 @@ static int wait_reappear(struct fl *f, const struct diy_target *t, struct diy_cl
         }
         /* Twice in a row, so a device still busy before its reboot is not misread. */
         char fw[DIY_VERSION_MAX];
-        if (diy_now_ms() >= stock_from && stock_answers(c, t, fw, sizeof fw)) {
+        if (plat_mono_ms() >= stock_from && stock_answers(c, t, fw, sizeof fw)) {
             if (++stock_seen >= 2) {
                 diy_fail("the device is still on its stock firmware %s: its DIY API answers "
                          "/zeroconf/info %lld s after %s, so it did not take the image "
                          "and nothing was written (it reported no reason; an image that "
                          "failed its SHA-256 check, 471, is the usual one). The device works "
                          "as before: check the image and run the same command again.", fw,
-                         (long long)((diy_now_ms() - (f->t_done ? f->t_done : now0)) / 1000),
+                         (long long)((plat_mono_ms() - (f->t_done ? f->t_done : now0)) / 1000),
                          f->t_done ? "it received the whole image" : "it accepted ota_flash");
                 return EXIT_DEVICE;
             }
         } else {
             stock_seen = 0;
         }
-        if (diy_now_ms() >= deadline)
+        if (plat_mono_ms() >= deadline)
             break;
-        int64_t until = diy_now_ms() + PROBE_EVERY_MS;
-        while (diy_now_ms() < until && f->result <= 0)
+        int64_t until = plat_mono_ms() + PROBE_EVERY_MS;
+        while (plat_mono_ms() < until && f->result <= 0)
             idle(f, 100);
     }
     diy_fail("the device took the whole image but did not come back within %d s. It may "
@@ -380,15 +378,15 @@ static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struc
     else
         diy_say(o, "the device accepted ota_flash");
     if (f.srv) {
-        int64_t start_by = diy_now_ms() + (int64_t)o->fetch_wait_s * 1000;
-        int64_t deadline = diy_now_ms() + (int64_t)o->timeout_s * 1000;
+        int64_t start_by = plat_mono_ms() + (int64_t)o->fetch_wait_s * 1000;
+        int64_t deadline = plat_mono_ms() + (int64_t)o->timeout_s * 1000;
         while (!f.done) {
             if (f.result > 0) {
                 diy_explain_result(f.result);
                 rc = EXIT_DEVICE;
                 goto out;
             }
-            int64_t now = diy_now_ms();
+            int64_t now = plat_mono_ms();
             if (!f.started && now > start_by) {
                 char fw[DIY_VERSION_MAX];
                 int stock = stock_answers(c, t, fw, sizeof fw);
@@ -414,8 +412,8 @@ static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struc
     rc = wait_reappear(&f, t, c);
 out:
     /* A result POST is answered before the server goes (the device waits for it). */
-    for (int64_t until = diy_now_ms() + RESULT_REPLY_MS; f.srv && f.result != -2 &&
-                                                       diy_now_ms() < until;)
+    for (int64_t until = plat_mono_ms() + RESULT_REPLY_MS; f.srv && f.result != -2 &&
+                                                       plat_mono_ms() < until;)
         srv_run_once(f.srv, 50);
     c->idle = NULL;
     srv_destroy(f.srv);

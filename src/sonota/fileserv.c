@@ -4,20 +4,14 @@
 #include "lib/http_head.h"
 #include "lib/http_range.h"
 #include "sonota/srv_priv.h"
+#include "plat/net.h"
+#include "plat/tcpinfo.h"
 
 #include <cJSON.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#if defined(__linux__)
-#include <linux/tcp.h>          /* struct tcp_info with tcpi_bytes_acked */
-#define FS_HAVE_BYTES_ACKED 1
-#else
-#include <netinet/tcp.h>
-#endif
 
 #define FS_POST_MAX 4096        /* DIY result body (§6): larger is 413 */
 /* No request byte (between requests) or no progress writing a reply for this long:
@@ -439,22 +433,16 @@ static int write_turn(struct lws *wsi, struct fconn *c)
     return 0;
 }
 
-/* Bytes of this reply the peer's TCP has not acknowledged (RFC 4898 counter kept by
- * Linux; it survives a reset, unlike the send queue). 0 where unknown. */
+/* Bytes of this reply the peer's TCP has not acknowledged (the kernel's acknowledged-
+ * bytes counter, plat/tcpinfo.h; on Linux it survives a reset, unlike the send queue).
+ * 0 where unknown: the download then counts as done once written (DESIGN.md
+ * "Platform layer"). */
 static uint64_t unacked(struct lws *wsi, const struct fconn *c)
 {
-#if defined(FS_HAVE_BYTES_ACKED)
-    struct tcp_info ti;
-    socklen_t tl = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
-        tl >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked)
-        return ti.tcpi_bytes_acked >= c->tx_total ? 0 : c->tx_total - ti.tcpi_bytes_acked;
-#else
-    (void)wsi;
-    (void)c;
-#endif
-    return 0;
+    uint64_t acked = 0;
+    if (plat_tcp_bytes_acked(lws_get_socket_fd(wsi), &acked) != 0)
+        return 0;
+    return acked >= c->tx_total ? 0 : c->tx_total - acked;
 }
 
 static void emit_done(struct fconn *c)
@@ -476,7 +464,7 @@ static void emit_done(struct fconn *c)
  * SRV_CLOSE_LINGER_MS (RFC 9112 §9.6). */
 static int linger(struct lws *wsi, struct fconn *c)
 {
-    if (shutdown(lws_get_socket_fd(wsi), SHUT_WR) != 0)
+    if (shutdown(lws_get_socket_fd(wsi), PLAT_SHUT_WR) != 0)
         return -1;
     c->st = FC_LINGER;
     c->in_len = 0;
@@ -524,7 +512,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         c->track = -1;
         srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
         int one = 1; /* each paced write is its own segment */
-        setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
         if (srv_conn_bind(c->srv, wsi)) { /* admitted or not at the filter below */
             /* Over a limit: a short 503 and close (not counted; the REJECTED event

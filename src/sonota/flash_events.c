@@ -6,6 +6,7 @@
 #include "io/log.h"
 #include "lib/str.h"
 #include "sonota/cmds.h"
+#include "plat/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -361,7 +362,7 @@ static void check_pinning(struct run *r, const struct srv_event *ev)
         run_pinned_fail(r);
         return;
     }
-    r->pin_fail_at = ui_now_ms() + (int64_t)r->o->pin_grace_s * 1000;
+    r->pin_fail_at = plat_mono_ms() + (int64_t)r->o->pin_grace_s * 1000;
     ui_warn(&r->ui, "pinned", "%s refused sonota's certificate %d times in a row (%s): "
             "certificate pinning. sonota stops in %d s unless the device registers (a "
             "device that pins cannot; someone else could imitate it).", r->pins.peer_ip,
@@ -374,7 +375,7 @@ void run_on_event(const struct srv_event *ev, void *user)
     if (ev->type == SRV_EV_TLS_CLIENT && !r->fleet)
         check_pinning(r, ev);
     if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
-        r->last_hint = ui_now_ms(); /* a (paced) download is under way: no "nothing yet" */
+        r->last_hint = plat_mono_ms(); /* a (paced) download is under way: no "nothing yet" */
     if (r->fleet) {
         fleet_on_event(r, ev);
         return;

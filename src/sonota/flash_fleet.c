@@ -20,6 +20,8 @@
 #include "sonota/cmds.h"
 #include "sonota/prov.h"
 #include "sonota/stage.h"
+#include "plat/fs.h"
+#include "plat/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +105,7 @@ static struct fleet_dev *add_dev(struct run *r, const char *id)
     struct fleet_dev *d = &f->dev[f->n++];
     memset(d, 0, sizeof *d);
     snprintf(d->deviceid, sizeof d->deviceid, "%s", id);
-    d->first_ms = ui_now_ms();
+    d->first_ms = plat_mono_ms();
     return d;
 }
 
@@ -121,7 +123,7 @@ static void row_of(const struct fleet_dev *d, struct ui_fleet_row *row, int64_t 
 static void tell(struct run *r, const struct fleet_dev *d)
 {
     struct ui_fleet_row row;
-    row_of(d, &row, ui_now_ms());
+    row_of(d, &row, plat_mono_ms());
     ui_fleet_device(&r->ui, &row, r->fleet->n_done, r->o->fleet_size);
 }
 
@@ -131,9 +133,9 @@ static void set_state(struct run *r, struct fleet_dev *d, enum fd_state st)
         return;
     d->st = st;
     if (st == FD_INTERMEDIATE)
-        d->inter_ms = ui_now_ms();
+        d->inter_ms = plat_mono_ms();
     if (st == FD_DONE || st == FD_FAILED)
-        d->end_ms = ui_now_ms();
+        d->end_ms = plat_mono_ms();
     if (st == FD_DONE)
         r->fleet->n_done++;
     tell(r, d);
@@ -386,7 +388,7 @@ static void post_ap(struct run *r, struct fleet_dev *d, const struct ewl_device_
         fail_dev(r, d, err);
         return;
     }
-    d->provisioned_ms = ui_now_ms();
+    d->provisioned_ms = plat_mono_ms();
     d->detail[0] = '\0';
     d->st = FD_PROVISIONED;
     /* From now on only its factory key is this device: the row waits for the register
@@ -434,7 +436,7 @@ static void look_for_device(struct run *r, int64_t now)
                 "its row starts again, their acks and attempts do not count", d->deviceid);
         struct fleet_dev fresh = {0};
         snprintf(fresh.deviceid, sizeof fresh.deviceid, "%s", d->deviceid);
-        fresh.first_ms = ui_now_ms();
+        fresh.first_ms = plat_mono_ms();
         *d = fresh;
     } else if (d && d->st != FD_FAILED)
         ui_info(&r->ui, "  device %s is in pairing mode again (it could not join \"%s\"? "
@@ -444,7 +446,7 @@ static void look_for_device(struct run *r, int64_t now)
         return;
     ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);
     post_ap(r, d, &dev);
-    explicit_bzero(&dev, sizeof dev); /* the factory key */
+    plat_wipe(&dev, sizeof dev); /* the factory key */
 }
 
 /* ---- addresses (when watched) ---- */
@@ -509,7 +511,7 @@ static void fleet_end(struct run *r, int interrupted, int timed_out)
 static void table(struct run *r, int64_t t0)
 {
     struct fleet *f = r->fleet;
-    int64_t now = ui_now_ms();
+    int64_t now = plat_mono_ms();
     struct ui_fleet_row *rows = calloc(f->n ? f->n : 1, sizeof *rows);
     if (!rows)
         return;
@@ -528,7 +530,7 @@ static void loop(struct run *r)
             interrupted = 1;
             break;
         }
-        int64_t now = ui_now_ms();
+        int64_t now = plat_mono_ms();
         if (now >= r->deadline) {
             timed_out = 1;
             break;
@@ -546,8 +548,8 @@ static void loop(struct run *r)
     }
     if (r->exit_code >= 0)
         return;
-    int64_t until = ui_now_ms() + FLEET_DRAIN_MS; /* the last replies leave */
-    while (!interrupted && ui_now_ms() < until && run_service(r, 50) == 0)
+    int64_t until = plat_mono_ms() + FLEET_DRAIN_MS; /* the last replies leave */
+    while (!interrupted && plat_mono_ms() < until && run_service(r, 50) == 0)
         ;
     f->interrupted = interrupted;
     f->timed_out = timed_out;
@@ -562,7 +564,7 @@ void fleet_run(struct run *r, const struct stage_seen *seen)
         return;
     }
     r->fleet = f;
-    int64_t t0 = ui_now_ms();
+    int64_t t0 = plat_mono_ms();
     r->ctx = (struct ui_ctx){o->wifi_ssid, r->serving_ip, o->device_url, NULL, o->http_port,
                              o->https_port, o->plain_port, o->legacy, r->watch,
                              run_bind_addr(r)};

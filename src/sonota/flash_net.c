@@ -5,8 +5,8 @@
 
 #include "io/log.h"
 #include "sonota/cmds.h"
+#include "plat/clock.h"
 
-#include <poll.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,7 +138,8 @@ int run_service(struct run *r, int timeout_ms)
         return -1;
     if (main_srv)
         return srv_run_once(main_srv, timeout_ms);
-    poll(NULL, 0, timeout_ms); /* no server yet (no address): just wait; signals end it */
+    /* no server yet (no address): just wait one turn; the caller checks Ctrl-C after it */
+    plat_sleep_ms(timeout_ms > 0 ? (unsigned)timeout_ms : 0u);
     return 0;
 }
 

@@ -1,10 +1,12 @@
 #include "sonota/flash_opts.h"
-#include "lib/fmt_attr.h"
 
 #include "io/log.h"
 #include "io/netif.h"
 #include "lib/wifi_pw.h"
 #include "sonota/flash_state.h"
+#include "plat/fs.h"
+#include "lib/fmt_attr.h"
+#include "plat/paths.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -215,7 +217,7 @@ static char *join(const char *dir, const char *name)
 int flash_opts_set_password(struct flash_opts *o, const char *pw, enum flash_pw_source src)
 {
     if (o->wifi_password) {
-        explicit_bzero(o->wifi_password, strlen(o->wifi_password));
+        plat_wipe(o->wifi_password, strlen(o->wifi_password));
         free(o->wifi_password);
         o->wifi_password = NULL;
     }
@@ -254,7 +256,7 @@ static int check_device_url(struct flash_opts *o, const char *url, char *err, si
 static int set_mqtt_password(struct flash_opts *o, const char *pw)
 {
     if (o->mqtt_password) {
-        explicit_bzero(o->mqtt_password, strlen(o->mqtt_password));
+        plat_wipe(o->mqtt_password, strlen(o->mqtt_password));
         free(o->mqtt_password);
     }
     o->mqtt_password = strdup(pw);
@@ -333,9 +335,10 @@ static int finish(struct flash_opts *o, char *err, size_t cap)
     if (o->fleet_size && !o->fleet)
         return fail(err, cap, "--fleet-size needs --fleet");
     if (!o->state_file) {
-        char path[4096];
-        if (flash_state_default_path(getenv("XDG_STATE_HOME"), getenv("HOME"), path,
-                                     sizeof path) == 0 && set_path(&o->state_file, path) != 0)
+        char dir[4096], path[4096];
+        if (plat_state_dir(dir, sizeof dir) == 0 &&
+            flash_state_path_in(dir, path, sizeof path) == 0 &&
+            set_path(&o->state_file, path) != 0)
             return fail(err, cap, "out of memory");
     }
     return 0;
@@ -516,7 +519,7 @@ void flash_opts_free(struct flash_opts *o)
         return;
     flash_opts_set_password(o, NULL, FLASH_PW_NONE);
     if (o->mqtt_password)
-        explicit_bzero(o->mqtt_password, strlen(o->mqtt_password));
+        plat_wipe(o->mqtt_password, strlen(o->mqtt_password));
     free(o->mqtt_password);
     o->mqtt_password = NULL;
     free(o->user1);

@@ -9,6 +9,8 @@
 #include "sonota/cmds.h"
 #include "sonota/prov.h"
 #include "sonota/stage.h"
+#include "plat/fs.h"
+#include "plat/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +43,7 @@ void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
 
 void run_stage_enter(struct run *r, int which, const char *name)
 {
-    int64_t now = ui_now_ms();
+    int64_t now = plat_mono_ms();
     for (int i = which + 1; i < 3; i++)
         if (r->stage_t[i][0])
             return; /* back to an earlier step: stages are announced in order only */
@@ -59,7 +61,7 @@ void run_set_state(struct run *r, enum rstate st)
 {
     enum rstate prev = r->st;
     r->st = st;
-    r->st_since = r->last_hint = ui_now_ms();
+    r->st_since = r->last_hint = plat_mono_ms();
     r->next_poll = 0;
     switch (st) {
     case RS_WAIT_AP:
@@ -97,7 +99,7 @@ void run_set_state(struct run *r, enum rstate st)
         break;
     case RS_DONE:
         run_stage_enter(r, ST_FINAL, "final");
-        r->stage_t[ST_FINAL][1] = ui_now_ms();
+        r->stage_t[ST_FINAL][1] = plat_mono_ms();
         run_record(r, REC_NONE); /* nothing left to resume */
         break;
     }
@@ -197,7 +199,7 @@ enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap)
     ap.port = r->o->https_port;
     int dev_error = -1;
     enum prov_fail f = prov_post_ap(r->o->device_url, &ap, timeout_ms, &dev_error, err, cap);
-    explicit_bzero(&ap, sizeof ap); /* the password */
+    plat_wipe(&ap, sizeof ap); /* the password */
     return f;
 }
 
@@ -235,7 +237,7 @@ static void step_get_device(struct run *r, int64_t now)
     }
     if (r->get_attempts == 1 || r->get_attempts % 5 == 0)
         ui_info(&r->ui, "  no answer yet (attempt %d): %s", r->get_attempts, err);
-    int64_t after = ui_now_ms();
+    int64_t after = plat_mono_ms();
     if (r->get_attempts < GET_DEVICE_ATTEMPTS && after + PROV_ATTEMPT_MS <= r->deadline)
         return;
     if (r->recheck) {
@@ -461,7 +463,7 @@ void run_loop(struct run *r)
             run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted; %s", resume_hint(r));
             break;
         }
-        int64_t now = ui_now_ms();
+        int64_t now = plat_mono_ms();
         if (now >= r->deadline) {
             run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) in stage %s; %s",
                      r->o->timeout_s, r->st <= RS_POST_AP ? "1" : r->st <= RS_CLOUD ? "2" : "3",
@@ -480,8 +482,8 @@ void run_loop(struct run *r)
                      "above); %s", resume_hint(r));
     }
     if (r->st == RS_DONE && r->exit_code < 0) {
-        int64_t until = ui_now_ms() + DRAIN_MS;
-        while (ui_now_ms() < until && !*r->stop && run_service(r, 50) == 0)
+        int64_t until = plat_mono_ms() + DRAIN_MS;
+        while (plat_mono_ms() < until && !*r->stop && run_service(r, 50) == 0)
             ;
         r->exit_code = EXIT_OK;
     }

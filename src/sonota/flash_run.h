@@ -6,7 +6,6 @@
 #define SONOTA_FLASH_RUN_H
 
 #include "io/netif.h"
-#include "lib/fmt_attr.h"
 #include "lib/espimg.h"
 #include "lib/ewl_msg.h"
 #include "sonota/flash_opts.h"
@@ -17,6 +16,7 @@
 #include "sonota/server.h"
 #include "sonota/stage.h"
 #include "sonota/ui.h"
+#include "lib/fmt_attr.h"
 
 #include <signal.h>
 #include <stdint.h>

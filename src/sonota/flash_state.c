@@ -1,15 +1,14 @@
 #include "sonota/flash_state.h"
 
 #include "io/file.h"
+#include "plat/fs.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char *const stage_names[] = {
     [REC_NONE] = "none", [REC_PROVISIONED] = "provisioned", [REC_CLOUD] = "cloud",
@@ -94,16 +93,12 @@ done:
     return rc;
 }
 
-int flash_state_default_path(const char *xdg_state_home, const char *home, char *out,
-                             size_t cap)
+int flash_state_path_in(const char *dir, char *out, size_t cap)
 {
-    int n;
-    if (xdg_state_home && xdg_state_home[0] == '/')
-        n = snprintf(out, cap, "%s/" FLASH_STATE_DIR "/" FLASH_STATE_NAME, xdg_state_home);
-    else if (home && home[0] == '/')
-        n = snprintf(out, cap, "%s/.local/state/" FLASH_STATE_DIR "/" FLASH_STATE_NAME, home);
-    else
+    if (!dir || !dir[0])
         return -1;
+    /* "/" also separates on Windows, so one spelling serves every OS */
+    int n = snprintf(out, cap, "%s/" FLASH_STATE_NAME, dir);
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
@@ -129,31 +124,6 @@ int flash_record_load(const char *path, struct flash_record *out, char *err, siz
     return 1;
 }
 
-/* mkdir -p for the directory part of path, each new directory 0700. */
-static int make_parent(const char *path)
-{
-    char dir[4096];
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return 0;
-    *slash = '\0';
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 int flash_record_save(const char *path, struct flash_record *r, char *err, size_t errcap)
 {
     r->updated = (int64_t)time(NULL);
@@ -163,7 +133,7 @@ int flash_record_save(const char *path, struct flash_record *r, char *err, size_
         return -1;
     }
     int rc = 0;
-    if (make_parent(path) != 0 || so_write_file(path, text, strlen(text), 0600) != SO_OK) {
+    if (plat_mkdir_parents(path) != 0 || so_write_file(path, text, strlen(text), 0600) != SO_OK) {
         snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
         rc = -1;
     }
@@ -173,7 +143,8 @@ int flash_record_save(const char *path, struct flash_record *r, char *err, size_
 
 int flash_record_remove(const char *path)
 {
-    if (unlink(path) != 0 && errno != ENOENT)
+    errno = 0;
+    if (remove(path) != 0 && errno != ENOENT)
         return -1;
     return 0;
 }

@@ -15,7 +15,6 @@
 
 #define FLASH_STATE_VERSION 1
 #define FLASH_STATE_MAX 4096        /* the file is ~250 bytes; bigger is not ours */
-#define FLASH_STATE_DIR "sonota"    /* under $XDG_STATE_HOME or ~/.local/state */
 #define FLASH_STATE_NAME "flash-state.json"
 
 /* How far the device got, as far as sonota knows. Ordered. */
@@ -42,12 +41,11 @@ const char *flash_rec_stage_name(enum rec_stage s); /* "none","provisioned","clo
 char *flash_record_encode(const struct flash_record *r);
 int flash_record_decode(const char *text, size_t len, struct flash_record *out);
 
-/* The default path from the environment values the options layer passes in:
- * $XDG_STATE_HOME/sonota/flash-state.json when XDG_STATE_HOME is absolute (XDG Base
- * Directory spec), else $HOME/.local/state/sonota/flash-state.json. 0, or -1 when
- * neither gives a path (then there is no memory between runs). Pure. */
-int flash_state_default_path(const char *xdg_state_home, const char *home, char *out,
-                             size_t cap);
+/* The record's path in a state directory (plat_state_dir: $XDG_STATE_HOME/sonota on
+ * Linux, ~/Library/Application Support/sonota on macOS, %LOCALAPPDATA%\sonota on
+ * Windows). 0, or -1 when dir is empty or out too small (then there is no memory
+ * between runs). Pure. */
+int flash_state_path_in(const char *dir, char *out, size_t cap);
 
 /* Loads the record: 1 loaded, 0 no file, -1 unreadable or not a record (err says why). */
 int flash_record_load(const char *path, struct flash_record *out, char *err, size_t errcap);

@@ -1,5 +1,6 @@
 /* sonota - frees Sonoff switches from stock firmware over WiFi. Command dispatch only. */
 #include "sonota/cmds.h"
+#include "plat/net.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,10 @@ int main(int argc, char **argv)
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
         printf("sonota %s\n", SONOTA_VERSION);
         return EXIT_OK;
+    }
+    if (plat_init() != 0) { /* Windows: no socket call works before WSAStartup */
+        fprintf(stderr, "sonota: cannot start the network library (Winsock)\n");
+        return EXIT_FAIL;
     }
     if (argc >= 2 && argv[1][0] != '-') {
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -7,11 +7,11 @@
 #include "io/log.h"
 #include "io/mdns_engine.h"
 #include "sonota/diy_client.h"
+#include "plat/clock.h"
+#include "plat/net.h"
 
 #include <libmdnsd/mdnsd.h>
 
-#include <arpa/inet.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -127,14 +127,14 @@ int mdns_browse(const struct mdns_browse_opts *o, struct mdns_found *out, size_t
     for (int i = 0; i < eng.sock.n_ifs; i++)
         LOG_D("mdns: browsing %s on %s (%s)", SERVICE, eng.sock.ifs[i].name,
               eng.sock.ifs[i].ip);
-    int64_t deadline = diy_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 3000);
+    int64_t deadline = plat_mono_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 3000);
     int wait = 0;
     for (;;) {
-        int64_t left = deadline - diy_now_ms();
+        int64_t left = deadline - plat_mono_ms();
         if (left <= 0)
             break;
         struct pollfd p = {.fd = eng.sock.fd, .events = POLLIN};
-        poll(&p, 1, (int)(wait < left ? wait : left));
+        plat_poll(&p, 1, (int)(wait < left ? wait : left));
         wait = mdns_engine_step(&eng);
         refresh(&b);
         if (wanted(&b, o))

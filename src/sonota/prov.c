@@ -2,6 +2,8 @@
 
 #include "io/log.h"
 #include "sonota/http_body.h"
+#include "plat/fs.h"
+#include "plat/clock.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -140,18 +142,6 @@ enum prov_fail prov_get_device(const char *base_url, int timeout_ms,
     return f;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* a signal cuts it short, which is what Ctrl-C wants */
-}
-
-static long elapsed_ms(const struct timespec *since)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
-}
 
 enum prov_fail prov_wait_device(const char *base_url, int max_attempts,
                                 volatile sig_atomic_t *stop,
@@ -162,17 +152,16 @@ enum prov_fail prov_wait_device(const char *base_url, int max_attempts,
     enum prov_fail f = PROV_UNREACHABLE;
     snprintf(err, errcap, "GET %s/device: not tried", base_url);
     for (int i = 1; i <= max_attempts && !(stop && *stop); i++) {
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int64_t t0 = plat_mono_ms();
         f = prov_get_device(base_url, PROV_ATTEMPT_MS, out, err, errcap);
         /* A wrong answer will not get better by asking again. */
         if (f == PROV_OK || f == PROV_BAD_REPLY || f == PROV_HTTP_STATUS)
             return f;
         if (on_retry)
             on_retry(i, err, user);
-        long left = PROV_ATTEMPT_MS - elapsed_ms(&t0);
+        long left = PROV_ATTEMPT_MS - (long)(plat_mono_ms() - t0);
         if (i < max_attempts && left > 0 && !(stop && *stop))
-            sleep_ms(left); /* ~one attempt every 2 s even when refused at once */
+            plat_sleep_ms((unsigned)left); /* ~one attempt every 2 s even when refused at once */
     }
     return f;
 }
@@ -188,13 +177,13 @@ enum prov_fail prov_post_ap(const char *base_url, const struct ewl_ap_config *cf
     }
     struct reply *r = malloc(sizeof *r);
     if (!r) {
-        explicit_bzero(body, strlen(body));
+        plat_wipe(body, strlen(body));
         free(body);
         snprintf(err, errcap, "out of memory");
         return PROV_UNREACHABLE;
     }
     enum prov_fail f = request(base_url, "/ap", body, timeout_ms, r, err, errcap);
-    explicit_bzero(body, strlen(body));
+    plat_wipe(body, strlen(body));
     free(body);
     if (f == PROV_OK) {
         int e = 0;
@@ -215,7 +204,7 @@ enum prov_fail prov_post_ap(const char *base_url, const struct ewl_ap_config *cf
             *dev_error = 0;
         }
     }
-    explicit_bzero(r, sizeof *r);
+    plat_wipe(r, sizeof *r);
     free(r);
     return f;
 }

@@ -12,31 +12,25 @@
 #include "sonota/cloud.h"
 #include "sonota/fileserv.h"
 #include "sonota/srv_priv.h"
+#include "plat/clock.h"
+#include "plat/net.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 /* ---- helpers shared with fileserv.c and cloud.c ---- */
 
+/* The servers keep unsigned times (the clocks never go below 0). */
 uint64_t srv_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)plat_wall_ms();
 }
 
 uint64_t srv_mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)plat_mono_ms();
 }
 
 struct srv *srv_of(struct lws *wsi)
@@ -241,16 +235,16 @@ static int probe_port(const char *bind_addr, int port, const char *option, char 
         snprintf(err, errcap, "the bind address '%s' is not an IPv4 address", bind_addr);
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = plat_socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
         snprintf(err, errcap, "cannot create a socket: %s", strerror(errno));
         return -1;
     }
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    plat_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     int rc = bind(fd, (struct sockaddr *)&a, sizeof a);
-    int e = errno;
-    close(fd);
+    int e = rc == 0 ? 0 : plat_sock_errno();
+    plat_sock_close(fd);
     if (rc == 0)
         return 0;
     const char *where = bind_addr && bind_addr[0] ? bind_addr : "0.0.0.0";
@@ -535,12 +529,6 @@ static void wake_cb(lws_sorted_usec_list_t *sul)
     (void)sul; /* only ends the poll wait */
 }
 
-/* Waits us microseconds (< 1 s); a signal cuts it short, which is harmless here. */
-static void srv_sleep_us(unsigned us)
-{
-    struct timespec ts = {0, (long)us * 1000L};
-    nanosleep(&ts, NULL);
-}
 
 /* The time to lws's earliest scheduled event (connection timers and timeouts, our
  * wake-up), in us; -1 when none. The wake-up sits in the same sorted list as the
@@ -576,7 +564,7 @@ int srv_run_once(struct srv *s, int timeout_ms)
          * issue 13). Such a short wait is done here, to the microsecond, instead. */
         lws_usec_t left = next_event_in(s);
         if (left > 0 && left < 1000)
-            srv_sleep_us((unsigned)left);
+            plat_sleep_us((unsigned)left);
     }
     int n = lws_service(s->ctx, timeout_ms > 0 ? 0 : -1);
     lws_sul_cancel(&s->wake);

@@ -5,23 +5,14 @@
  * lws's LWS_CALLBACK_WSI_DESTROY. */
 #include "sonota/srv_priv.h"
 
-#include "io/fdlimit.h"
 #include "io/log.h"
-
-#include <arpa/inet.h>
-#include <poll.h>
-#include <unistd.h>
+#include "plat/fdlimit.h"
+#include "plat/net.h"
+#include "plat/tcpinfo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>        /* TCP_INFO: the round trip for drain looks */
-#include <sys/socket.h>
-#if defined(__linux__)
-#include <linux/sockios.h>      /* SIOCOUTQ */
-#endif
 
 /* Emits the REJECTED event for the refusals counted so far (the last one's words). */
 static void flush_refusals(struct srv *s, uint64_t now)
@@ -205,31 +196,18 @@ int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later)
 
 size_t srv_unacked(struct lws *wsi)
 {
-#if defined(SIOCOUTQ)
-    int n = 0;
     int fd = lws_get_socket_fd(wsi);
-    if (fd >= 0 && ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0)
-        return (size_t)n;
-#else
-    (void)wsi;
-#endif
-    return 0;
+    long n = fd >= 0 ? plat_tcp_unsent(fd) : -1;
+    return n > 0 ? (size_t)n : 0; /* unknown: close at once, as before the probe existed */
 }
 
 unsigned srv_drain_delay_ms(struct lws *wsi, unsigned attempt)
 {
-    unsigned rtt_ms = 1;
-#if defined(TCP_INFO)
-    struct tcp_info ti;
-    socklen_t tl = sizeof ti;
-    memset(&ti, 0, sizeof ti);
+    unsigned rtt_ms = 1; /* unknown round trip: the looks start at 1 ms and double */
     int fd = lws_get_socket_fd(wsi);
-    if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
-        ti.tcpi_rtt / 1000 > rtt_ms)
-        rtt_ms = ti.tcpi_rtt / 1000;
-#else
-    (void)wsi;
-#endif
+    long rtt = fd >= 0 ? plat_tcp_rtt_ms(fd) : -1;
+    if (rtt > (long)rtt_ms)
+        rtt_ms = rtt > SRV_DRAIN_MAX_MS ? SRV_DRAIN_MAX_MS : (unsigned)rtt;
     uint64_t d = (uint64_t)rtt_ms << (attempt > 16 ? 16 : attempt);
     return d > SRV_DRAIN_MAX_MS ? SRV_DRAIN_MAX_MS : (unsigned)d;
 }
@@ -240,11 +218,11 @@ unsigned srv_drain_delay_ms(struct lws *wsi, unsigned attempt)
  * beside the descriptors already open and those the program needs later. */
 void srv_fit_fd_limit(struct srv *s)
 {
-    int open_now = so_fd_open_count();
+    int open_now = plat_fd_open_count();
     if (open_now < 0)
         open_now = 8; /* stdio, log, and a little more: the reserve covers the rest */
     long need = (long)s->max_conns + open_now + SRV_FD_OWN + SRV_FD_RESERVE;
-    long lim = so_fd_limit_raise(need);
+    long lim = plat_fd_limit_raise(need);
     s->fd_limit = lim;
     if (lim < 0 || lim >= need)
         return;
@@ -261,7 +239,9 @@ void srv_fit_fd_limit(struct srv *s)
 void srv_fd_guard_init(struct srv *s)
 {
     s->n_listen = 0;
-    s->spare_fd = so_fd_spare_open();
+    s->spare_fd = plat_fd_spare_open();
+    if (s->fd_limit < 0)
+        return; /* no descriptor limit (Windows): no EMFILE to recover from, nothing to find */
     int ports[3] = {s->http_port, s->https_port, s->plain_port};
     struct in_addr want;
     want.s_addr = htonl(INADDR_ANY);
@@ -270,10 +250,10 @@ void srv_fd_guard_init(struct srv *s)
     long lim = s->fd_limit > 0 && s->fd_limit < 65536 ? s->fd_limit : 65536;
     for (int fd = 0; fd < lim && s->n_listen < SRV_LISTEN_MAX; fd++) {
         int acc = 0;
-        socklen_t al = sizeof acc;
+        size_t al = sizeof acc;
         struct sockaddr_in a;
         socklen_t sl = sizeof a;
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0 || !acc ||
+        if (plat_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) != 0 || !acc ||
             getsockname(fd, (struct sockaddr *)&a, &sl) != 0 || a.sin_family != AF_INET ||
             a.sin_addr.s_addr != want.s_addr)
             continue;
@@ -285,33 +265,30 @@ void srv_fd_guard_init(struct srv *s)
 
 void srv_fd_guard_free(struct srv *s)
 {
-    if (s->spare_fd >= 0)
-        close(s->spare_fd);
+    plat_fd_spare_close(s->spare_fd);
     s->spare_fd = -1;
 }
 
 void srv_fd_exhausted(struct srv *s, unsigned n)
 {
     s->fd_dropped += n;
-    if (s->spare_fd >= 0) {
-        close(s->spare_fd);
-        s->spare_fd = -1;
-    }
+    plat_fd_spare_close(s->spare_fd);
+    s->spare_fd = -1;
     /* the freed slot takes one waiting connection at a time, closed at once; a
      * bounded number per turn, the rest wait for the next */
     for (int i = 0; i < s->n_listen; i++) {
         for (int k = 0; k < 64; k++) {
             struct pollfd p = {s->listen_fd[i], POLLIN, 0};
-            if (poll(&p, 1, 0) != 1)
+            if (plat_poll(&p, 1, 0) != 1)
                 break;
             int fd = accept(s->listen_fd[i], NULL, NULL);
             if (fd < 0)
                 break;
-            close(fd);
+            plat_sock_close(fd);
             s->fd_dropped++;
         }
     }
-    s->spare_fd = so_fd_spare_open();
+    s->spare_fd = plat_fd_spare_open();
     srv_fd_report(s);
 }
 

@@ -8,11 +8,11 @@
 #include "lib/cloud_fsm.h"
 #include "sonota/fileserv.h"
 #include "sonota/server.h"
+#include "plat/net.h"
 
 #include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #define SRV_NAME_MAX 64         /* file names and option strings we copy */
 /* Peer addresses marked paced: as many as devices the cloud remembers, so a fleet

@@ -6,6 +6,8 @@
 #include "sonota/http_body.h"
 #include "lib/tasmota_msg.h"
 #include "sonota/cmds.h"
+#include "plat/fs.h"
+#include "plat/clock.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -41,7 +43,7 @@ static enum tget get(const char *base, const char *target, const char *shown, in
     snprintf(url, sizeof url, "%s%s", base, target);
     CURL *c = curl_easy_init();
     if (!c) {
-        explicit_bzero(url, sizeof url);
+        plat_wipe(url, sizeof url);
         snprintf(err, cap, "cannot start an HTTP client (out of memory)");
         return TG_BROKEN;
     }
@@ -58,7 +60,7 @@ static enum tget get(const char *base, const char *target, const char *shown, in
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_cleanup(c);
-    explicit_bzero(url, sizeof url);
+    plat_wipe(url, sizeof url);
     LOG_D("GET %s%s -> %s %ld, %zu B", base, shown, rc == CURLE_OK ? "HTTP" : "failed",
           r->status, r->body.len);
     switch (rc) {
@@ -85,17 +87,16 @@ static enum tget get(const char *base, const char *target, const char *shown, in
 /* Sleeps up to ms, in short steps so Ctrl-C is quick; 0, or -1 when stopped / past deadline. */
 static int nap(int ms, int64_t deadline, volatile sig_atomic_t *stop)
 {
-    int64_t end = ui_now_ms() + ms;
+    int64_t end = plat_mono_ms() + ms;
     if (end > deadline)
         end = deadline;
     while (!(stop && *stop)) {
-        int64_t left = end - ui_now_ms();
+        int64_t left = end - plat_mono_ms();
         if (left <= 0)
             break;
-        struct timespec ts = {0, (left > 100 ? 100 : left) * 1000000L};
-        nanosleep(&ts, NULL);
+        plat_sleep_ms(left > 100 ? 100u : (unsigned)left);
     }
-    return (stop && *stop) || ui_now_ms() >= deadline ? -1 : 0;
+    return (stop && *stop) || plat_mono_ms() >= deadline ? -1 : 0;
 }
 
 /* A JSON event when --json is on, else NULL (the caller then writes a human line). */
@@ -144,7 +145,7 @@ static int give_up(struct run *x, int code, const char *ecode, const char *what)
                  "configure` again to continue (settings already sent are kept)", what);
         return EXIT_INTERRUPTED;
     }
-    if (ui_now_ms() >= x->deadline) {
+    if (plat_mono_ms() >= x->deadline) {
         ui_error(x->u, "timeout", EXIT_NETWORK, "gave up (--timeout) while %s: %s", what,
                  x->err[0] ? x->err : "no answer");
         return EXIT_NETWORK;
@@ -159,7 +160,7 @@ static enum tget get_retry(struct run *x, const char *base, const char *target,
 {
     for (;;) {
         enum tget g = get(base, target, shown, x->o->request_ms, &x->r, x->err, sizeof x->err);
-        if (g == TG_OK || stopped(x) || ui_now_ms() >= x->deadline)
+        if (g == TG_OK || stopped(x) || plat_mono_ms() >= x->deadline)
             return g;
         if (nap(x->o->poll_ms, x->deadline, x->stop) != 0)
             return g;
@@ -378,9 +379,9 @@ static int send_backlog(struct run *x)
         ui_detail(x->u, "Status 0 confirms MqttHost/MqttUser/Topic/Hostname after the restart");
 out:
     if (cmd)
-        explicit_bzero(cmd, TASMOTA_CMND_MAX + 1);
+        plat_wipe(cmd, TASMOTA_CMND_MAX + 1);
     if (target)
-        explicit_bzero(target, TASMOTA_TARGET_MAX);
+        plat_wipe(target, TASMOTA_TARGET_MAX);
     free(cmd);
     free(shown_cmd);
     free(target);
@@ -415,7 +416,7 @@ static int send_legacy_mqtt(struct run *x)
     tasmota_url_sv_mqtt(c, 0, 0, target, sizeof target);
     tasmota_url_sv_mqtt(c, 0, 1, shown, sizeof shown);
     int code = send_form(x, target, shown, "sending the MQTT settings (/sv?w=2)");
-    explicit_bzero(target, sizeof target);
+    plat_wipe(target, sizeof target);
     if (code == EXIT_OK) {
         x->res->mqtt_form = 1;
         configured(x->u, "mqtt", -1, "MQTT settings saved (Tasmota 5.x form /sv?w=2)");
@@ -438,7 +439,7 @@ static int send_wifi(struct run *x)
     }
     ui_detail(x->u, "sending %s", shown);
     int code = send_form(x, target, shown, "sending the WiFi settings");
-    explicit_bzero(target, sizeof target);
+    plat_wipe(target, sizeof target);
     if (code != EXIT_OK)
         return code;
     x->res->wifi_sent = 1;
@@ -546,7 +547,7 @@ int tcfg_run(const struct tcfg_opts *o, struct ui *u, int64_t deadline,
                 "(if your router resolves names) or at the address your router gave it",
                 o->cfg.ssid, o->cfg.hostname && *o->cfg.hostname ? o->cfg.hostname
                 : "<its hostname>");
-    explicit_bzero(x, sizeof *x);
+    plat_wipe(x, sizeof *x);
     free(x);
     return code;
 }

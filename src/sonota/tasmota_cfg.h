@@ -51,7 +51,7 @@ const char *tcfg_check(const struct tasmota_cfg *c, char *err, size_t errcap);
 void tcfg_add_secrets(const struct tasmota_cfg *c);
 
 /* The whole configuration. Reports through u (JSON events "action", "tasmota",
- * "configured", "lan"; info/warning/error). Gives up at deadline (ui_now_ms() value) or
+ * "configured", "lan"; info/warning/error). Gives up at deadline (plat_mono_ms() value) or
  * when *stop is set. Returns an exit status of cmds.h (EXIT_OK when configured). */
 int tcfg_run(const struct tcfg_opts *o, struct ui *u, int64_t deadline,
              volatile sig_atomic_t *stop, struct tcfg_result *res);

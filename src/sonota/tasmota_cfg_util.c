@@ -3,6 +3,7 @@
 #include "sonota/tasmota_cfg.h"
 
 #include "io/log.h"
+#include "plat/fs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,6 @@ void tcfg_add_secrets(const struct tasmota_cfg *c)
         char enc[3 * 128 + 1];
         if (tasmota_url_encode(s[i], enc, sizeof enc) == SO_OK && strcmp(enc, s[i]))
             so_log_add_secret(enc);
-        explicit_bzero(enc, sizeof enc);
+        plat_wipe(enc, sizeof enc);
     }
 }

@@ -1,29 +1,23 @@
 #include "sonota/ui.h"
-#include "lib/fmt_attr.h"
 
 #include "io/log.h"
 #include "lib/text_esc.h"
 #include "sonota/ui_int.h"
+#include "plat/clock.h"
+#include "plat/console.h"
+#include "lib/fmt_attr.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define UI_REDRAW_MS 200      /* terminal progress redraw interval */
 #define UI_JSON_EVERY_MS 1000 /* at most one JSON progress line per second per file... */
 #define UI_JSON_STEP 10       /* ...unless another 10 % was sent */
 #define UI_PLAIN_STEP 25      /* non-terminal progress lines every 25 % */
 
-
-int64_t ui_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void ui_init(struct ui *u, FILE *out, FILE *err, int json, int quiet, int verbose,
              int no_color)
@@ -34,9 +28,12 @@ void ui_init(struct ui *u, FILE *out, FILE *err, int json, int quiet, int verbos
     u->json = json;
     u->quiet = quiet;
     u->verbose = verbose;
-    u->tty = isatty(fileno(out));
-    u->color = !json && !no_color && u->tty;
-    u->t0_ms = ui_now_ms();
+    u->tty = plat_isatty(out);
+    /* a console that cannot take ANSI sequences (old Windows) gets plain text */
+    u->color = !json && !no_color && u->tty && plat_console_prepare(out);
+    if (u->color)
+        plat_console_prepare(err);
+    u->t0_ms = plat_mono_ms();
 }
 
 /* ---- JSON ---- */
@@ -47,7 +44,7 @@ cJSON *ui_ev_new(struct ui *u, const char *name)
     if (!o)
         return NULL;
     cJSON_AddStringToObject(o, "event", name);
-    cJSON_AddNumberToObject(o, "t", (double)(ui_now_ms() - u->t0_ms) / 1000.0);
+    cJSON_AddNumberToObject(o, "t", (double)(plat_mono_ms() - u->t0_ms) / 1000.0);
     return o;
 }
 
@@ -123,7 +120,7 @@ static void say(struct ui *u, FILE *f, const char *color, const char *text, unsi
     int cut = 0;
     text_esc(safe, sizeof safe, text, strlen(text), flags, &cut);
     close_line(u);
-    int use = color && u->color && (f == u->out || isatty(fileno(f)));
+    int use = color && u->color && (f == u->out || plat_isatty(f));
     fprintf(f, "%s%s%s%s\n", use ? color : "", safe, cut ? " [cut]" : "", use ? C_OFF : "");
     fflush(f);
     so_log_nolimit(SO_LOG_TRACE, "ui %s", text);
@@ -543,7 +540,7 @@ static struct ui_dl *dl_slot(struct ui *u, const char *file, const char *peer)
     memset(d, 0, sizeof *d);
     snprintf(d->file, sizeof d->file, "%s", file);
     d->active = 1;
-    d->start_ms = d->last_ms = ui_now_ms();
+    d->start_ms = d->last_ms = plat_mono_ms();
     d->last_step = -1;
     return d;
 }
@@ -622,7 +619,7 @@ static void dl_json(struct ui *u, const char *state, const struct ui_dl *d, int6
 void ui_download(struct ui *u, const char *state, const char *file, const char *peer,
                  uint64_t offset, uint64_t total, int paced)
 {
-    int64_t now = ui_now_ms();
+    int64_t now = plat_mono_ms();
     int start = !strcmp(state, "start");
     /* A peer can start and drop downloads as often as it likes; progress and done
      * lines are bounded by the bytes it must take. */

@@ -37,6 +37,11 @@ static void str_helpers(void **state)
     assert_int_equal(so_str_copy((struct so_str){"abc", 3}, small, sizeof small), -1);
     assert_int_equal(so_str_copy((struct so_str){"ab", 2}, small, sizeof small), 0);
     assert_string_equal(small, "ab");
+    assert_true(so_str_icontains("<title>Tasmota</title>", "tasmota"));
+    assert_true(so_str_icontains("TASMOTA", "tasmota"));
+    assert_false(so_str_icontains("tasmot", "tasmota"));
+    assert_false(so_str_icontains("", "x"));
+    assert_true(so_str_icontains("abc", ""));
 }
 
 int main(void)

@@ -71,19 +71,18 @@ static void rejects_what_is_not_a_record(void **state)
     assert_string_equal(r.deviceid, "");
 }
 
-static void default_path_follows_xdg(void **state)
+static void path_in_state_dir(void **state)
 {
     (void)state;
     char p[256];
-    assert_int_equal(flash_state_default_path("/x/state", "/home/u", p, sizeof p), 0);
+    assert_int_equal(flash_state_path_in("/x/state/sonota", p, sizeof p), 0);
     assert_string_equal(p, "/x/state/sonota/flash-state.json");
-    /* XDG: a relative XDG_STATE_HOME is ignored. */
-    assert_int_equal(flash_state_default_path("rel", "/home/u", p, sizeof p), 0);
-    assert_string_equal(p, "/home/u/.local/state/sonota/flash-state.json");
-    assert_int_equal(flash_state_default_path(NULL, "/home/u", p, sizeof p), 0);
-    assert_int_equal(flash_state_default_path(NULL, NULL, p, sizeof p), -1);
-    assert_int_equal(flash_state_default_path("", "", p, sizeof p), -1);
-    assert_int_equal(flash_state_default_path("/x", NULL, p, 8), -1);
+    assert_int_equal(flash_state_path_in("C:\\Users\\u\\AppData\\Local\\sonota", p, sizeof p),
+                     0);
+    assert_string_equal(p, "C:\\Users\\u\\AppData\\Local\\sonota/flash-state.json");
+    assert_int_equal(flash_state_path_in("", p, sizeof p), -1);
+    assert_int_equal(flash_state_path_in(NULL, p, sizeof p), -1);
+    assert_int_equal(flash_state_path_in("/x", p, 8), -1);
 }
 
 static void save_load_remove(void **state)
@@ -130,7 +129,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(rejects_what_is_not_a_record),
-        cmocka_unit_test(default_path_follows_xdg),
+        cmocka_unit_test(path_in_state_dir),
         cmocka_unit_test(save_load_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

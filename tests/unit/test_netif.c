@@ -1,4 +1,5 @@
-/* netif: getifaddrs and the default-route lookup are replaced through netif_set_hooks. */
+/* netif: the OS's address list and default-route lookup are replaced through
+ * netif_set_hooks. */
 #include "io/netif.h"
 
 #include <stdarg.h>
@@ -6,28 +7,15 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #define FAKE_MAX 8
 
-struct fake_if {
-    struct ifaddrs ifa;
-    struct sockaddr_in addr, mask;
-    struct sockaddr_in6 addr6;
-    char name[NETIF_NAME_MAX];
-};
-
-static struct fake_if g_fake[FAKE_MAX];
+static struct plat_ifaddr g_fake[FAKE_MAX];
 static size_t g_nfake;
-static int g_released;
 static int g_fail;
 static const char *g_default_if;
 
@@ -35,49 +23,40 @@ static void fake_reset(void)
 {
     memset(g_fake, 0, sizeof g_fake);
     g_nfake = 0;
-    g_released = 0;
     g_fail = 0;
     g_default_if = NULL;
 }
 
-static void fake_add(const char *name, const char *ip, const char *mask, unsigned flags)
+static uint32_t quad(const char *s)
 {
-    struct fake_if *f = &g_fake[g_nfake++];
-    snprintf(f->name, sizeof f->name, "%s", name);
-    f->ifa.ifa_name = f->name;
-    f->ifa.ifa_flags = flags;
-    if (strchr(ip, ':')) {
-        f->addr6.sin6_family = AF_INET6;
-        inet_pton(AF_INET6, ip, &f->addr6.sin6_addr);
-        f->ifa.ifa_addr = (struct sockaddr *)&f->addr6;
-    } else {
-        f->addr.sin_family = AF_INET;
-        inet_pton(AF_INET, ip, &f->addr.sin_addr);
-        f->ifa.ifa_addr = (struct sockaddr *)&f->addr;
-        if (mask) {
-            f->mask.sin_family = AF_INET;
-            inet_pton(AF_INET, mask, &f->mask.sin_addr);
-            f->ifa.ifa_netmask = (struct sockaddr *)&f->mask;
-        }
-    }
+    uint32_t v = 0;
+    assert_int_equal(netif_parse_ipv4(s, &v), 0);
+    return v;
 }
 
-static int fake_get(struct ifaddrs **out)
+#define UP 1
+#define LOOP 2
+
+static void fake_add(const char *name, const char *ip, const char *mask, unsigned flags)
+{
+    struct plat_ifaddr *f = &g_fake[g_nfake++];
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->addr = quad(ip);
+    f->netmask = mask ? quad(mask) : 0;
+    f->index = (int)g_nfake;
+    f->up = (flags & UP) != 0;
+    f->loopback = (flags & LOOP) != 0;
+}
+
+static int fake_list(struct plat_ifaddr *out, size_t cap)
 {
     if (g_fail) {
         errno = EACCES;
         return -1;
     }
-    for (size_t i = 0; i < g_nfake; i++)
-        g_fake[i].ifa.ifa_next = i + 1 < g_nfake ? &g_fake[i + 1].ifa : NULL;
-    *out = g_nfake ? &g_fake[0].ifa : NULL;
-    return 0;
-}
-
-static void fake_release(struct ifaddrs *ifa)
-{
-    (void)ifa;
-    g_released++;
+    size_t n = g_nfake < cap ? g_nfake : cap;
+    memcpy(out, g_fake, n * sizeof *out);
+    return (int)n;
 }
 
 static int fake_default(char *out, size_t cap)
@@ -88,7 +67,7 @@ static int fake_default(char *out, size_t cap)
     return 0;
 }
 
-static const struct netif_hooks hooks = {fake_get, fake_release, fake_default};
+static const struct netif_hooks hooks = {fake_list, fake_default};
 
 static int setup(void **state)
 {
@@ -105,12 +84,10 @@ static int teardown(void **state)
     return 0;
 }
 
-#define UP (IFF_UP | IFF_RUNNING)
-
 static void loopback_skipped_unless_asked(void **state)
 {
     (void)state;
-    fake_add("lo", "127.0.0.1", "255.0.0.0", UP | IFF_LOOPBACK);
+    fake_add("lo", "127.0.0.1", "255.0.0.0", UP | LOOP);
     fake_add("eth0", "192.168.1.20", "255.255.255.0", UP);
     struct netif_addr a[NETIF_MAX];
     int n = netif_list(a, NETIF_MAX, 0);
@@ -120,13 +97,12 @@ static void loopback_skipped_unless_asked(void **state)
     assert_true(a[0].addr == 0xC0A80114u);
     assert_true(a[0].netmask == 0xFFFFFF00u);
     assert_false(a[0].loopback);
-    assert_int_equal(g_released, 1);
+    assert_int_equal(a[0].index, 2);
 
     n = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
     assert_int_equal(n, 2);
     assert_string_equal(a[0].ip, "127.0.0.1");
     assert_true(a[0].loopback);
-    assert_int_equal(g_released, 2);
 }
 
 static void default_route_first(void **state)
@@ -163,18 +139,20 @@ static void no_default_route_keeps_order(void **state)
     assert_false(a[0].is_default || a[1].is_default);
 }
 
-static void down_ipv6_and_null_addr_skipped(void **state)
+static void down_skipped_and_127_is_loopback(void **state)
 {
     (void)state;
-    fake_add("eth0", "fe80::1", NULL, UP);
-    fake_add("eth1", "192.168.9.9", "255.255.255.0", IFF_BROADCAST); /* not up */
+    fake_add("eth1", "192.168.9.9", "255.255.255.0", 0); /* not up */
     fake_add("eth2", "192.168.1.20", "255.255.255.0", UP);
-    fake_add("tun0", "10.0.0.1", NULL, UP);
-    g_fake[3].ifa.ifa_addr = NULL; /* tunnels without an address */
+    fake_add("lo1", "127.0.0.2", NULL, UP); /* no loopback flag, but 127/8 */
     struct netif_addr a[NETIF_MAX];
-    int n = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
+    int n = netif_list(a, NETIF_MAX, 0);
     assert_int_equal(n, 1);
     assert_string_equal(a[0].ifname, "eth2");
+    n = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
+    assert_int_equal(n, 2);
+    assert_true(a[1].loopback);
+    assert_string_equal(a[1].ip, "127.0.0.2");
 }
 
 static void capacity_respected_and_failure_reported(void **state)
@@ -203,18 +181,18 @@ static void proc_route_parsing(void **state)
         "eth9\t00000000\t0101A8C0\t0002\t0\t0\t1\t00000000\t0\t0\t0\n" /* not up */
         "eth0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n";
     char name[NETIF_NAME_MAX];
-    assert_int_equal(netif_parse_proc_route(text, name, sizeof name), 0);
+    assert_int_equal(plat_parse_proc_route(text, name, sizeof name), 0);
     assert_string_equal(name, "eth0");
 
     static const char none[] =
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
         "eth0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n";
-    assert_int_equal(netif_parse_proc_route(none, name, sizeof name), -1);
-    assert_int_equal(netif_parse_proc_route("", name, sizeof name), -1);
+    assert_int_equal(plat_parse_proc_route(none, name, sizeof name), -1);
+    assert_int_equal(plat_parse_proc_route("", name, sizeof name), -1);
     /* The header line alone is never taken for a route, even if it looked like one. */
-    assert_int_equal(netif_parse_proc_route("x 0 0 1 0 0 0 0\n", name, sizeof name), -1);
+    assert_int_equal(plat_parse_proc_route("x 0 0 1 0 0 0 0\n", name, sizeof name), -1);
     char tiny[3];
-    assert_int_equal(netif_parse_proc_route(text, tiny, sizeof tiny), -1);
+    assert_int_equal(plat_parse_proc_route(text, tiny, sizeof tiny), -1);
 }
 
 static void ipv4_literals(void **state)
@@ -252,7 +230,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(loopback_skipped_unless_asked, setup, teardown),
         cmocka_unit_test_setup_teardown(default_route_first, setup, teardown),
         cmocka_unit_test_setup_teardown(no_default_route_keeps_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(down_ipv6_and_null_addr_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(down_skipped_and_127_is_loopback, setup, teardown),
         cmocka_unit_test_setup_teardown(capacity_respected_and_failure_reported, setup, teardown),
         cmocka_unit_test(proc_route_parsing),
         cmocka_unit_test(ipv4_literals),

@@ -1,12 +1,11 @@
-/* fdlimit.c - RLIMIT_NOFILE and the spare descriptor (POSIX); counting open
- * descriptors is platform code (fdlimit_linux.c, or the probe below). */
-#include "io/fdlimit.h"
+/* fdlimit_posix.c - RLIMIT_NOFILE and the spare descriptor (Linux and macOS). */
+#include "plat/fdlimit.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-long so_fd_limit_raise(long want)
+long plat_fd_limit_raise(long want)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -26,20 +25,13 @@ long so_fd_limit_raise(long want)
     return (long)rl.rlim_cur;
 }
 
-int so_fd_spare_open(void)
+int plat_fd_spare_open(void)
 {
     return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-#if !defined(__linux__)
-int so_fd_open_count(void)
+void plat_fd_spare_close(int fd)
 {
-    long lim = so_fd_limit_raise(0);
-    if (lim < 0 || lim > 65536)
-        return -1;
-    int n = 0;
-    for (int fd = 0; fd < (int)lim; fd++)
-        n += fcntl(fd, F_GETFD) != -1;
-    return n;
+    if (fd >= 0)
+        close(fd);
 }
-#endif

@@ -1,16 +1,14 @@
-/* netif_linux.c - Linux part of netif: the default-route interface from /proc/net/route. */
-#include "io/netif.h"
+/* route_proc.c - the default-route interface in /proc/net/route text (Linux's format;
+ * pure, so its tests run everywhere). */
+#include "plat/ifaddr.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define ROUTE_TEXT_MAX 65536 /* /proc/net/route of a busy router still fits */
 #define RTF_UP_FLAG 0x0001
 
-int netif_parse_proc_route(const char *text, char *out, size_t cap)
+int plat_parse_proc_route(const char *text, char *out, size_t cap)
 {
     /* Columns: Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT;
      * hex fields. Default route: Destination 0 and Mask 0, flag RTF_UP. */
@@ -40,22 +38,4 @@ int netif_parse_proc_route(const char *text, char *out, size_t cap)
         line = eol ? eol + 1 : NULL;
     }
     return found;
-}
-
-int netif_default_ifname(char *out, size_t cap)
-{
-    FILE *f = fopen("/proc/net/route", "re");
-    if (!f)
-        return -1;
-    char *text = malloc(ROUTE_TEXT_MAX);
-    if (!text) {
-        fclose(f);
-        return -1;
-    }
-    size_t n = fread(text, 1, ROUTE_TEXT_MAX - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    int rc = netif_parse_proc_route(text, out, cap);
-    free(text);
-    return rc;
 }

@@ -1,12 +1,12 @@
-/* fdlimit_linux.c - Linux part of fdlimit: open descriptors from /proc/self/fd. */
-#include "io/fdlimit.h"
+/* fdlimit_macos.c - open descriptors from /dev/fd (fdescfs lists the caller's own). */
+#include "plat/fdlimit.h"
 
 #include <dirent.h>
 #include <stddef.h>
 
-int so_fd_open_count(void)
+static int count_dir(const char *path)
 {
-    DIR *d = opendir("/proc/self/fd");
+    DIR *d = opendir(path);
     if (!d)
         return -1;
     int n = 0;
@@ -16,4 +16,9 @@ int so_fd_open_count(void)
             n++;
     closedir(d);
     return n - 1; /* the directory stream's own descriptor */
+}
+
+int plat_fd_open_count(void)
+{
+    return count_dir("/dev/fd");
 }
