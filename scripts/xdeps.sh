@@ -327,6 +327,10 @@ step mdnsd
 step lws openssl
 step curl openssl
 step cmocka
+# lws names its static archive differently on Windows
+if [ -f "$PREFIX/lib/libwebsockets_static.a" ] && [ ! -f "$PREFIX/lib/libwebsockets.a" ]; then
+    cp "$PREFIX/lib/libwebsockets_static.a" "$PREFIX/lib/libwebsockets.a"
+fi
 rm -f "$PREFIX"/lib/pkgconfig/*.pc
 ossl_v=${VER[openssl]#*:}; ossl_v=${ossl_v%%-*}
 write_pc openssl "$ossl_v" "-lssl -lcrypto $SYS_LIBS"

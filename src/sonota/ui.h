@@ -129,10 +129,12 @@ struct ui_detect {
     long long rec_age_s;        /* -1: unknown */
 };
 void ui_detected(struct ui *u, const struct ui_detect *d);
-/* A firewall rule (or chain policy) that may drop the device's connections; JSON: a
- * "warning" with code "firewall" plus tool, chain, rule, ports, fix. */
-void ui_firewall(struct ui *u, const char *tool, const char *where, const char *rule,
-                 const char *ports, const char *fix, int policy);
+/* A firewall finding (sonota/fwcheck.h: a rule, chain policy, profile or setting) that
+ * may drop the device's connections to ports ("8080, 8443"); JSON: a "warning" with code
+ * "firewall" plus tool, chain, rule, ports, fix, advice. */
+struct fw_finding;
+void ui_firewall(struct ui *u, const char *tool, const struct fw_finding *f,
+                 const char *ports);
 /* source: "ap", "dispatch", "register"; model/rom may be NULL. */
 void ui_device(struct ui *u, const char *source, const char *deviceid, const char *model,
                const char *rom_version);
