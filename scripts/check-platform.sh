@@ -49,13 +49,28 @@ abs_exe=$top/$exe
 case "$target" in
 windows-*)
     scripts/deps.sh wine wine64 >&2
-    export WINEPREFIX=$CACHE/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-    if [ ! -f "$WINEPREFIX/system.reg" ]; then
-        echo "platform $target: creating the Wine prefix $WINEPREFIX (once)"
-        wine wineboot -i >/dev/null 2>&1
-        wineserver -w
-    fi
-    printf '#!/bin/sh\nexec wine "%s" "$@"\n' "$abs_exe" >"$wrapper"
+    export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+    # Wine lists interfaces through its wineserver's services, so a story that runs sonota
+    # inside a network namespace (the DIY stories) needs a wineserver started in that
+    # namespace: a second prefix, whose server the wrapper restarts there.
+    for prefix in "$CACHE/wine" "$CACHE/wine-netns"; do
+        if [ ! -f "$prefix/system.reg" ]; then
+            echo "platform $target: creating the Wine prefix $prefix (once)"
+            WINEPREFIX=$prefix wine wineboot -i >/dev/null 2>&1
+            WINEPREFIX=$prefix wineserver -w
+        fi
+    done
+    cat >"$wrapper" <<EOF
+#!/bin/sh
+if [ "\$(readlink /proc/self/ns/net)" = "$(readlink /proc/self/ns/net)" ]; then
+    export WINEPREFIX="$CACHE/wine"
+else
+    export WINEPREFIX="$CACHE/wine-netns"
+    wineserver -k 2>/dev/null
+    wineserver -w 2>/dev/null
+fi
+exec wine "$abs_exe" "\$@"
+EOF
     # Wine has no Windows ACLs to show: the stories skip their 0600-mode checks.
     export E2E_PLATFORM=windows ;;
 linux-aarch64) printf '#!/bin/sh\nexec qemu-aarch64-static "%s" "$@"\n' "$abs_exe" >"$wrapper"

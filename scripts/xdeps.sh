@@ -21,6 +21,7 @@ ROOT=$(dirname "$HERE")
 CACHE=${SONOTA_CACHE:-$HOME/.cache/sonota}
 JOBS=${JOBS:-$(nproc)}
 ZIG_VERSION=0.11.0
+OSSL_FLAGS=""   # extra Configure flags of a target
 PKGS="openssl libwebsockets curl cjson cmocka mdnsd"
 mkdir -p "$CACHE/src" "$CACHE/deps"
 
@@ -86,8 +87,10 @@ linux-x86_64|linux-aarch64|linux-armhf|macos-arm64|macos-x86_64)
     linux-x86_64)  TRIPLE=x86_64-linux-musl      OSSL_TARGET=linux-x86_64 CPU=x86_64  CPU_FAMILY=x86_64;;
     linux-aarch64) TRIPLE=aarch64-linux-musl     OSSL_TARGET=linux-aarch64 CPU=aarch64 CPU_FAMILY=aarch64;;
     linux-armhf)   TRIPLE=arm-linux-musleabihf   OSSL_TARGET=linux-armv4  CPU=armv7   CPU_FAMILY=arm;;
-    macos-arm64)   TRIPLE=aarch64-macos.11.0     OSSL_TARGET=darwin64-arm64-cc CPU=aarch64 CPU_FAMILY=aarch64;;
-    macos-x86_64)  TRIPLE=x86_64-macos.11.0      OSSL_TARGET=darwin64-x86_64-cc CPU=x86_64 CPU_FAMILY=x86_64;;
+    macos-arm64)   TRIPLE=aarch64-macos.11.0     OSSL_TARGET=darwin64-arm64-cc CPU=aarch64 CPU_FAMILY=aarch64
+                   OSSL_FLAGS=-DOPENSSL_NO_APPLE_CRYPTO_RANDOM;;
+    macos-x86_64)  TRIPLE=x86_64-macos.11.0      OSSL_TARGET=darwin64-x86_64-cc CPU=x86_64 CPU_FAMILY=x86_64
+                   OSSL_FLAGS=-DOPENSSL_NO_APPLE_CRYPTO_RANDOM;;
     esac
     WRAP=$CACHE/bin/$TARGET
     make_zig_wrappers "$TRIPLE" "$WRAP"
@@ -214,7 +217,8 @@ build_openssl() {
     say "openssl ${VER[openssl]}"
     local b=$WORK/openssl
     cp -a "${SRC[openssl]}" "$b"
-    (cd "$b" && CC="$CC_BIN" AR="$AR_BIN" RANLIB="$RANLIB_BIN" perl ./Configure "$OSSL_TARGET" \
+    # shellcheck disable=SC2086
+    (cd "$b" && CC="$CC_BIN" AR="$AR_BIN" RANLIB="$RANLIB_BIN" perl ./Configure "$OSSL_TARGET" $OSSL_FLAGS \
         --prefix="$PREFIX" --libdir=lib --openssldir=/etc/ssl no-shared no-module no-asm no-tests \
         no-dso no-engine no-comp no-legacy no-afalgeng no-capieng no-padlockeng \
         no-idea no-mdc2 no-rc5 no-camellia no-seed no-sm2 no-sm3 no-sm4 no-aria no-whirlpool \
@@ -286,7 +290,9 @@ build_curl() {
 build_cmocka() {
     [ "$SYS" = windows ] && return 0   # unit tests run on the Linux targets only
     say "cmocka ${VER[cmocka]}"
-    cmake_build "${SRC[cmocka]}" cmocka -DWITH_STATIC_LIB=ON -DUNIT_TESTING=OFF \
+    # musl declares uintptr_t itself; cmocka.h would declare it again, differently
+    cmake_build "${SRC[cmocka]}" cmocka -DCMAKE_C_FLAGS=-D_UINTPTR_T_DEFINED \
+        -DWITH_STATIC_LIB=ON -DUNIT_TESTING=OFF \
         -DWITH_EXAMPLES=OFF -DPICKY_DEVELOPER=OFF
     # cmocka 1.1 names its static archive libcmocka-static.a
     [ -f "$PREFIX/lib/libcmocka.a" ] || cp "$PREFIX/lib/libcmocka-static.a" "$PREFIX/lib/libcmocka.a"
@@ -311,7 +317,7 @@ EOF
 # stamps of the libraries it links, AFTER).
 step() {
     local name=$1 h; shift
-    h=$( { declare -f "build_$name"; echo "$CMAKE_SYS $OSSL_TARGET $SYS_LIBS"; for d in "$@"; do
+    h=$( { declare -f "build_$name"; echo "$CMAKE_SYS $OSSL_TARGET $OSSL_FLAGS $SYS_LIBS"; for d in "$@"; do
            cat "$PREFIX/.stamp-$d" 2>/dev/null; done;
            if [ "$name" = mdnsd ]; then cat "$ROOT"/src/io/libmdnsd-shim/win32/*/*.h \
                "$ROOT"/src/io/libmdnsd-shim/win32/*.h "$ROOT"/src/io/libmdnsd-shim/*.h; fi; } |
@@ -341,7 +347,7 @@ curl_cflags=""; [ "$SYS" = windows ] && curl_cflags="-DCURL_STATICLIB"
 write_pc libcurl "$curl_v" "-lcurl -lssl -lcrypto $SYS_LIBS" "$curl_cflags"
 write_pc libcjson "${VER[cjson]%%-*}" "-lcjson" '-I${includedir}/cjson'
 write_pc libmdnsd "${VER[mdnsd]%%-*}" "-lmdnsd $SYS_LIBS"
-[ "$SYS" != windows ] && write_pc cmocka "${VER[cmocka]%%-*}" "-lcmocka"
+[ "$SYS" != windows ] && write_pc cmocka "${VER[cmocka]%%-*}" "-lcmocka" -D_UINTPTR_T_DEFINED
 
 strip_line=""; [ -n "$STRIP_BIN" ] && strip_line="strip = '$STRIP_BIN'"
 wrapper_line=""; [ -n "$EXE_WRAPPER" ] && command -v "$EXE_WRAPPER" >/dev/null &&

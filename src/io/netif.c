@@ -27,7 +27,7 @@ int netif_parse_ipv4(const char *s, uint32_t *out)
 static void fill(struct netif_addr *d, const struct plat_ifaddr *p, const char *defif)
 {
     memset(d, 0, sizeof *d);
-    snprintf(d->ifname, sizeof d->ifname, "%s", p->name);
+    snprintf(d->ifname, sizeof d->ifname, "%.*s", (int)sizeof d->ifname - 1, p->name);
     d->addr = p->addr;
     d->netmask = p->netmask;
     d->index = p->index;

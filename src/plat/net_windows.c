@@ -2,10 +2,17 @@
 #include "plat/net.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <io.h>
 #include <limits.h>
+#include <stdio.h>
 
 int plat_init(void)
 {
+    /* "\n" stays "\n" in what we write (--json lines, logs, files): the text mode's
+     * CRLF would only differ from the other systems; consoles show LF alike. */
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
     WSADATA wsa;
     return WSAStartup(MAKEWORD(2, 2), &wsa) == 0 ? 0 : -1;
 }

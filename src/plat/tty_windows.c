@@ -3,6 +3,8 @@
  * as UTF-16 with ReadConsoleW and turned into UTF-8. */
 #include "plat/tty.h"
 
+#include "plat/console.h"
+
 #include <io.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 
 int plat_tty_available(void)
 {
-    return _isatty(_fileno(stdin)) != 0;
+    return plat_isatty(stdin); /* a console, not merely a character device (NUL) */
 }
 
 static void put(HANDLE out, const char *s)
