@@ -11,7 +11,7 @@ for target in "$@"; do
     [ -f "$cross" ] || { echo "xbuild: no cross file for $target" >&2; exit 1; }
     dir=build-x/$target
     # Another dependency build (cross file or .pc files changed) means a new setup.
-    stamp=$(cat "$cross" "$(dirname "$cross")"/lib/pkgconfig/*.pc | sha256sum)
+    stamp=$( { cat "$cross" "$(dirname "$cross")"/lib/pkgconfig/*.pc; ls "$(dirname "$cross")/lib"; } | sha256sum)
     if [ ! -f "$dir/build.ninja" ] || [ "$(cat "$dir/.cross" 2>/dev/null)" != "$stamp" ]; then
         rm -rf "$dir"
         meson setup "$dir" --cross-file "$cross" --buildtype=release -Db_lundef=false \

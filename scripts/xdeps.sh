@@ -22,6 +22,7 @@ CACHE=${SONOTA_CACHE:-$HOME/.cache/sonota}
 JOBS=${JOBS:-$(nproc)}
 ZIG_VERSION=0.11.0
 OSSL_FLAGS=""   # extra Configure flags of a target
+CURL_IPV6=ON    # curl's IPv6 needs Apple's SystemConfiguration framework, which zig lacks
 PKGS="openssl libwebsockets curl cjson cmocka mdnsd"
 mkdir -p "$CACHE/src" "$CACHE/deps"
 
@@ -52,17 +53,32 @@ need_zig() {
 
 # Wrapper scripts: build systems want one word for CC. zig does not know Apple's -arch
 # flag (OpenSSL's darwin targets pass it); the target already says the architecture.
+# Meson 1.0 recognizes a linker by its version text, and zig answers "zig ld": the
+# wrapper answers as the linker zig runs (LLD for ELF; for Mach-O, ld64's options).
 make_zig_wrappers() { # make_zig_wrappers ZIGTRIPLE DIR
-    local triple=$1 dir=$2
+    local triple=$1 dir=$2 ldver
+    case "$triple" in
+    *macos*) ldver='case " $* " in
+*" -Wl,--version "*) echo "ld: unknown option: --version" >&2; exit 1;;
+*" -Wl,-v "*) echo "@(#)PROGRAM:ld  PROJECT:ld64-609" >&2; exit 0;;
+esac' ;;
+    *) ldver='case " $* " in
+*" -Wl,--version "*) echo "LLD 16.0.0 (compatible with GNU linkers)"; exit 0;;
+esac' ;;
+    esac
     mkdir -p "$dir"
     cat >"$dir/cc" <<EOF
 #!/bin/sh
 export ZIG_GLOBAL_CACHE_DIR="$CACHE/zig-cache" ZIG_LOCAL_CACHE_DIR="$CACHE/zig-cache"
+$ldver
 skip=0
 for a in "\$@"; do
     shift
     if [ \$skip = 1 ]; then skip=0; continue; fi
-    case "\$a" in -arch) skip=1; continue;; esac
+    case "\$a" in
+    -arch) skip=1; continue;;
+    -Wl,-rpath-link,*) continue;;   # Meson's, for shared libraries we do not build
+    esac
     set -- "\$@" "\$a"
 done
 exec "$ZIG" cc -target $triple "\$@"
@@ -81,20 +97,21 @@ windows-x86_64)
     SYS_LIBS="-lws2_32 -liphlpapi -lcrypt32 -lbcrypt -luser32 -ladvapi32"
     EXE_WRAPPER="" ;;
 linux-x86_64|linux-aarch64|linux-armhf|macos-arm64|macos-x86_64)
-    need_pkgs cmake perl make
+    need_pkgs cmake perl make llvm-14
     need_zig
     case "$TARGET" in
     linux-x86_64)  TRIPLE=x86_64-linux-musl      OSSL_TARGET=linux-x86_64 CPU=x86_64  CPU_FAMILY=x86_64;;
     linux-aarch64) TRIPLE=aarch64-linux-musl     OSSL_TARGET=linux-aarch64 CPU=aarch64 CPU_FAMILY=aarch64;;
     linux-armhf)   TRIPLE=arm-linux-musleabihf   OSSL_TARGET=linux-armv4  CPU=armv7   CPU_FAMILY=arm;;
     macos-arm64)   TRIPLE=aarch64-macos.11.0     OSSL_TARGET=darwin64-arm64-cc CPU=aarch64 CPU_FAMILY=aarch64
-                   OSSL_FLAGS=-DOPENSSL_NO_APPLE_CRYPTO_RANDOM;;
+                   OSSL_FLAGS=-DOPENSSL_NO_APPLE_CRYPTO_RANDOM CURL_IPV6=OFF;;
     macos-x86_64)  TRIPLE=x86_64-macos.11.0      OSSL_TARGET=darwin64-x86_64-cc CPU=x86_64 CPU_FAMILY=x86_64
-                   OSSL_FLAGS=-DOPENSSL_NO_APPLE_CRYPTO_RANDOM;;
+                   OSSL_FLAGS=-DOPENSSL_NO_APPLE_CRYPTO_RANDOM CURL_IPV6=OFF;;
     esac
     WRAP=$CACHE/bin/$TARGET
     make_zig_wrappers "$TRIPLE" "$WRAP"
-    CC_BIN=$WRAP/cc AR_BIN=$WRAP/ar RANLIB_BIN=$WRAP/ranlib STRIP_BIN=""
+    # llvm-strip takes ELF and Mach-O alike (zig leaves its libc's debug info in)
+    CC_BIN=$WRAP/cc AR_BIN=$WRAP/ar RANLIB_BIN=$WRAP/ranlib STRIP_BIN=llvm-strip-14
     case "$TARGET" in
     linux-*) CMAKE_SYS=Linux SYS=linux SYS_LIBS="-lpthread"
              case "$TARGET" in
@@ -135,11 +152,16 @@ fetch_source() { # fetch_source PKG
         for d in "$CACHE/src/$pkg-$v"; do
             [ -f "$d/.sonota-version" ] && { echo "$d"; return 0; }
         done
+        # a version whose files did not all download is tried again a day later, not on
+        # every run (and not by two runs at once: apt-get source holds the lists lock)
+        if [ -n "$(find "$CACHE/src/.incomplete-$pkg-$v" -mmin -1440 2>/dev/null)" ]; then
+            continue
+        fi
         tmp=$(mktemp -d "$CACHE/src/.get.XXXXXX")
         case "$v" in
         *+orig)
             local up=${v%+orig}
-            (cd "$tmp" && apt-get source -qq --download-only "$pkg=$up" >/dev/null 2>&1) || true
+            (cd "$tmp" && apt-get -o DPkg::Lock::Timeout=300 source -qq --download-only "$pkg=$up" >/dev/null 2>&1) || true
             local orig
             orig=$(ls "$tmp"/*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -1)
             if [ -n "$orig" ]; then
@@ -148,7 +170,7 @@ fetch_source() { # fetch_source PKG
                 say "$pkg: no version's Debian files all downloaded; using upstream $(basename "$orig") without Debian's patches"
             fi ;;
         *)
-            if (cd "$tmp" && apt-get source -qq --download-only "$pkg=$v" >/dev/null 2>&1); then
+            if (cd "$tmp" && apt-get -o DPkg::Lock::Timeout=300 source -qq --download-only "$pkg=$v" >/dev/null 2>&1); then
                 (cd "$tmp" && dpkg-source -x --no-check ./*.dsc unpacked >/dev/null 2>&1) || rm -rf "$tmp/unpacked"
             fi ;;
         esac
@@ -160,7 +182,8 @@ fetch_source() { # fetch_source PKG
             return 0
         fi
         rm -rf "$tmp"
-        case "$v" in *+orig) ;; *) say "$pkg $v: its Debian source files did not all download";; esac
+        case "$v" in *+orig) ;; *) say "$pkg $v: its Debian source files did not all download"
+                                   touch "$CACHE/src/.incomplete-$pkg-$v";; esac
     done
     return 1
 }
@@ -284,7 +307,7 @@ build_curl() {
         -DCURL_USE_LIBSSH2=OFF -DCURL_USE_LIBPSL=OFF -DCURL_USE_GSSAPI=OFF -DENABLE_UNIX_SOCKETS=OFF \
         -DCURL_DISABLE_LDAP=ON -DCURL_DISABLE_NTLM=ON -DCURL_DISABLE_COOKIES=ON \
         -DCURL_DISABLE_ALTSVC=ON -DCURL_DISABLE_HSTS=ON -DCURL_CA_BUNDLE=none -DCURL_CA_PATH=none \
-        -DENABLE_THREADED_RESOLVER=ON -DENABLE_IPV6=ON
+        -DENABLE_THREADED_RESOLVER=ON -DENABLE_IPV6="$CURL_IPV6"
 }
 
 build_cmocka() {
@@ -317,7 +340,7 @@ EOF
 # stamps of the libraries it links, AFTER).
 step() {
     local name=$1 h; shift
-    h=$( { declare -f "build_$name"; echo "$CMAKE_SYS $OSSL_TARGET $OSSL_FLAGS $SYS_LIBS"; for d in "$@"; do
+    h=$( { declare -f "build_$name"; echo "$CMAKE_SYS $OSSL_TARGET $OSSL_FLAGS $CURL_IPV6 $SYS_LIBS"; for d in "$@"; do
            cat "$PREFIX/.stamp-$d" 2>/dev/null; done;
            if [ "$name" = mdnsd ]; then cat "$ROOT"/src/io/libmdnsd-shim/win32/*/*.h \
                "$ROOT"/src/io/libmdnsd-shim/win32/*.h "$ROOT"/src/io/libmdnsd-shim/*.h; fi; } |
@@ -333,6 +356,8 @@ step mdnsd
 step lws openssl
 step curl openssl
 step cmocka
+# static archives only: a shared one (cmocka builds both) would win at link time
+rm -f "$PREFIX"/lib/*.so "$PREFIX"/lib/*.so.* "$PREFIX"/lib/*.dylib "$PREFIX"/lib/*.dll.a
 # lws names its static archive differently on Windows
 if [ -f "$PREFIX/lib/libwebsockets_static.a" ] && [ ! -f "$PREFIX/lib/libwebsockets.a" ]; then
     cp "$PREFIX/lib/libwebsockets_static.a" "$PREFIX/lib/libwebsockets.a"

@@ -211,6 +211,7 @@ unsigned long long so_log_suppressed_total(void)
     return g_limit_ready ? (unsigned long long)g_limit.dropped_total : 0;
 }
 
+SO_PRINTF(3, 0)
 static void vlog(enum so_log_level lvl, int limited, const char *fmt, va_list ap)
 {
     if (lvl > g_level && !g_file)

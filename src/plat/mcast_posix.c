@@ -61,12 +61,16 @@ ssize_t plat_mcast_recv(int fd, void *buf, size_t cap, struct sockaddr_in *from,
     if (n < 0)
         return -1;
     *ifidx = 0;
+    /* musl's CMSG_NXTHDR compares a size_t with a long: its warning, not ours */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
             *ifidx = (int)pi.ipi_ifindex;
         }
+#pragma GCC diagnostic pop
     *truncated = (mh.msg_flags & MSG_TRUNC) != 0;
     return n;
 }

@@ -55,8 +55,8 @@ static void rejects_what_is_not_a_record(void **state)
         "{\"version\":1,\"stage\":\"later\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443}",
         "{\"version\":1,\"stage\":\"cloud\",\"servingIp\":\"home\",\"httpsPort\":8443}",
         "{\"version\":1,\"stage\":\"cloud\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":0}",
-        "{\"version\":1,\"stage\":\"cloud\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443,"
-        "\"deviceid\":\"1000000000000000000000000\"}",
+        ("{\"version\":1,\"stage\":\"cloud\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443,"
+         "\"deviceid\":\"1000000000000000000000000\"}"),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&r, 0x55, sizeof r);

@@ -127,7 +127,7 @@ static void json_stays_valid_and_lossless(void **state)
 {
     (void)state;
     static const char *const vals[] = {
-        "\x1b]0;pwned\x07", "\x1b[2J", "del\x7f", "csi\xc2\x9b" "2J", "rlo\xe2\x80\xae",
+        "\x1b]0;pwned\x07", "\x1b[2J", "del\x7f", ("csi\xc2\x9b" "2J"), "rlo\xe2\x80\xae",
         "bad\xff\xfe", "q\"b\\", "caf\xc3\xa9",
     };
     cJSON *o = cJSON_CreateObject();
