@@ -74,9 +74,9 @@ EOF
     # Wine has no Windows ACLs to show: the stories skip their 0600-mode checks.
     export E2E_PLATFORM=windows ;;
 linux-aarch64) printf '#!/bin/sh\nexec qemu-aarch64-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
-               export E2E_PLATFORM=qemu ;;
+               export E2E_PLATFORM=qemu SONOTA_EMULATED=1 ;;
 linux-armhf)   printf '#!/bin/sh\nexec qemu-arm-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
-               export E2E_PLATFORM=qemu ;;
+               export E2E_PLATFORM=qemu SONOTA_EMULATED=1 ;;
 linux-x86_64)  printf '#!/bin/sh\nexec "%s" "$@"\n' "$abs_exe" >"$wrapper" ;;
 *) echo "platform $target: nothing runs here (macOS binaries are built, not run)" >&2; finish ;;
 esac

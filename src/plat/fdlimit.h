@@ -17,5 +17,7 @@ int plat_fd_open_count(void);
  * on Windows. */
 int plat_fd_spare_open(void);
 void plat_fd_spare_close(int fd);
+/* POSIX systems: the directory whose entries are this process's open descriptors. */
+extern const char plat_fd_dir[];
 
 #endif

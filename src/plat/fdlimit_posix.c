@@ -1,6 +1,8 @@
-/* fdlimit_posix.c - RLIMIT_NOFILE and the spare descriptor (Linux and macOS). */
+/* fdlimit_posix.c - RLIMIT_NOFILE, the open-descriptor count and the spare descriptor
+ * (Linux and macOS; each names its directory of descriptors in fdlimit_<os>.c). */
 #include "plat/fdlimit.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -34,4 +36,18 @@ void plat_fd_spare_close(int fd)
 {
     if (fd >= 0)
         close(fd);
+}
+
+int plat_fd_open_count(void)
+{
+    DIR *d = opendir(plat_fd_dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the directory stream's own descriptor */
 }

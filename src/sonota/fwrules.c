@@ -471,3 +471,15 @@ size_t fw_scan_iptables(const char *text, const int *ports, size_t nports,
     }
     return k;
 }
+
+struct fw_finding *fw_add_advice(struct fw_report *out, unsigned mask, const char *where)
+{
+    if (!mask || out->n >= FW_FINDINGS_MAX)
+        return NULL;
+    struct fw_finding *f = &out->f[out->n++];
+    memset(f, 0, sizeof *f);
+    f->port_mask = mask;
+    f->advice = 1;
+    snprintf(f->where, sizeof f->where, "%s", where);
+    return f;
+}

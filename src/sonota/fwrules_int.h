@@ -11,5 +11,9 @@ int fw_next_line(const char **p, char *buf, size_t cap);
 const char *fw_skip_blanks(const char *s);
 /* ASCII case-insensitive: does s contain word? */
 int fw_has_word(const char *s, const char *word);
+/* A new finding in words (advice) at where, for the ports in mask; NULL when mask is
+ * empty or the report is full. */
+struct fw_report;
+struct fw_finding *fw_add_advice(struct fw_report *out, unsigned mask, const char *where);
 
 #endif

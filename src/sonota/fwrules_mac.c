@@ -58,16 +58,6 @@ static enum app app_state(const char *s)
     return fw_has_word(s, "permitted") ? APP_PERMITTED : APP_UNKNOWN;
 }
 
-static struct fw_finding *add(struct fw_report *out, unsigned mask, const char *where)
-{
-    struct fw_finding *f = &out->f[out->n++];
-    memset(f, 0, sizeof *f);
-    f->port_mask = mask;
-    f->advice = 1;
-    snprintf(f->where, sizeof f->where, "%s", where);
-    return f;
-}
-
 void fw_scan_macos(const struct fw_mac_text *in, const int *ports, size_t nports,
                    struct fw_report *out)
 {
@@ -95,7 +85,8 @@ void fw_scan_macos(const struct fw_mac_text *in, const int *ports, size_t nports
     const char *prog = in->program && *in->program ? in->program : "sonota";
     struct fw_finding *f;
     if (state == 2 || on_off(in->blockall) == 1) {
-        f = add(out, all, "Firewall > Options");
+        if (!(f = fw_add_advice(out, all, "Firewall > Options")))
+            return;
         f->policy = 1;
         snprintf(f->rule, sizeof f->rule, "\"Block all incoming connections\" is on%s",
                  stealth);
@@ -106,7 +97,8 @@ void fw_scan_macos(const struct fw_mac_text *in, const int *ports, size_t nports
     enum app a = app_state(in->app);
     if (a == APP_PERMITTED)
         return;
-    f = add(out, all, prog);
+    if (!(f = fw_add_advice(out, all, prog)))
+        return;
     snprintf(f->rule, sizeof f->rule, "%s%s",
              a == APP_BLOCKED ? "the firewall blocks incoming connections for sonota"
              : a == APP_UNLISTED ? "the firewall is on and sonota is not in its list yet "

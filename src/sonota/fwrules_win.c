@@ -363,18 +363,6 @@ static unsigned candidates(const struct fw_win_text *in, char where[P_COUNT][FW_
 
 /* ---- the verdict ---- */
 
-static struct fw_finding *add(struct fw_report *out, unsigned mask, const char *where)
-{
-    if (!mask || out->n >= FW_FINDINGS_MAX)
-        return NULL;
-    struct fw_finding *f = &out->f[out->n++];
-    memset(f, 0, sizeof *f);
-    f->port_mask = mask;
-    f->advice = 1;
-    snprintf(f->where, sizeof f->where, "%s", where);
-    return f;
-}
-
 static void judge(int pr, const struct profile *p, const struct verdicts *v, unsigned all,
                   const char *where, struct fw_report *out)
 {
@@ -382,7 +370,7 @@ static void judge(int pr, const struct profile *p, const struct verdicts *v, uns
     if (!p->state)
         return;
     if (p->inbound == IN_BLOCK_ALWAYS) {
-        if ((f = add(out, all, where)) != NULL) {
+        if ((f = fw_add_advice(out, all, where)) != NULL) {
             f->policy = 1;
             snprintf(f->rule, sizeof f->rule, "the %s profile blocks all incoming "
                      "connections, even for allowed apps", PROF_NAME[pr]);
@@ -395,7 +383,7 @@ static void judge(int pr, const struct profile *p, const struct verdicts *v, uns
     unsigned blocked = 0;
     for (size_t k = 0; k < v->nhits; k++) {
         const struct hit *h = &v->hit[k];
-        if (!(h->profiles & (1u << pr)) || !(f = add(out, h->mask, where)))
+        if (!(h->profiles & (1u << pr)) || !(f = fw_add_advice(out, h->mask, where)))
             continue;
         blocked |= h->mask;
         snprintf(f->rule, sizeof f->rule, "inbound rule \"%s\" blocks %s", h->name,
@@ -410,7 +398,7 @@ static void judge(int pr, const struct profile *p, const struct verdicts *v, uns
                      "> Advanced settings > Inbound Rules (as an administrator)");
     }
     unsigned rest = all & ~blocked & ~v->allowed[pr];
-    if (p->inbound != IN_BLOCK || !(f = add(out, rest, where)))
+    if (p->inbound != IN_BLOCK || !(f = fw_add_advice(out, rest, where)))
         return;
     f->policy = 1;
     snprintf(f->rule, sizeof f->rule, "no inbound rule allows sonota, and the %s profile "

@@ -139,6 +139,14 @@ static void tcp_counters(void **state)
         n += (size_t)r;
     }
     uint64_t acked = 0;
+    /* qemu-user (scripts/check-platform.sh sets SONOTA_EMULATED) does not translate
+     * TCP_INFO or SIOCOUTQ: what it cannot run is skipped there, never on a real system */
+    if (getenv("SONOTA_EMULATED") && plat_tcp_bytes_acked(s, &acked) != 0) {
+        plat_sock_close(s);
+        plat_sock_close(c);
+        plat_sock_close(l);
+        skip();
+    }
     for (int i = 0; i < 400; i++) { /* a delayed ACK takes up to 40 ms, more when loaded */
         assert_int_equal(plat_tcp_bytes_acked(s, &acked), 0);
         if (acked == sizeof data)
