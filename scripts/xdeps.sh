@@ -119,7 +119,9 @@ linux-x86_64|linux-aarch64|linux-armhf|macos-arm64|macos-x86_64)
              linux-armhf)   EXE_WRAPPER=qemu-arm-static;;
              *)             EXE_WRAPPER="";;
              esac;;
-    macos-*) CMAKE_SYS=Darwin SYS=darwin SYS_LIBS="" EXE_WRAPPER="";;
+    # arm64 Macs run only signed code: zig's linker signs ad hoc, so the binary is
+    # stripped by that linker (-s), never after it (that would void the signature)
+    macos-*) CMAKE_SYS=Darwin SYS=darwin SYS_LIBS="" EXE_WRAPPER="" STRIP_BIN="";;
     esac ;;
 *) die "unknown target (windows-x86_64 linux-x86_64 linux-aarch64 linux-armhf macos-arm64 macos-x86_64)" ;;
 esac
@@ -378,6 +380,7 @@ strip_line=""; [ -n "$STRIP_BIN" ] && strip_line="strip = '$STRIP_BIN'"
 wrapper_line=""; [ -n "$EXE_WRAPPER" ] && command -v "$EXE_WRAPPER" >/dev/null &&
     wrapper_line="exe_wrapper = '$EXE_WRAPPER'"
 link_static=""; [ "$SYS" = linux ] && link_static="'-static'"
+[ "$SYS" = darwin ] && link_static="'-s'"
 cat >"$CROSS" <<EOF
 ; Meson cross file for $TARGET, written by scripts/xdeps.sh
 [binaries]
