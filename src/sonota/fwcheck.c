@@ -1,6 +1,5 @@
 /* fwcheck.c - what the per-system firewall checks share (fw_os.h). Which file answers
- * fw_check() is chosen by meson: fw_linux.c, fw_windows.c, fw_macos.c, else
- * fw_other.c. */
+ * fw_check() is chosen by meson: fw_linux.c, fw_windows.c or fw_macos.c. */
 #include "sonota/fw_os.h"
 
 #include "io/log.h"

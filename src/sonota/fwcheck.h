@@ -2,7 +2,7 @@
  * host firewall is the most common reason a device never reaches FinalStage's file
  * server or the fake cloud.) Read-only: the check only lists settings and rules, with
  * fixed argv and no shell (plat/plat_run.h), and never changes them. One file per
- * system runs the tools (fw_linux.c, fw_windows.c, fw_macos.c, fw_other.c); their
+ * system runs the tools (fw_linux.c, fw_windows.c, fw_macos.c); their
  * parsers are pure and unit-tested on every system (fwrules.c, fwrules_win.c,
  * fwrules_mac.c).
  * - Linux: the INPUT rules from `nft list ruleset` (which also shows iptables-nft, ufw

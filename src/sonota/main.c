@@ -2,6 +2,8 @@
 #include "sonota/cmds.h"
 #include "plat/net.h"
 
+#include <openssl/crypto.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +45,10 @@ int main(int argc, char **argv)
         printf("sonota %s\n", SONOTA_VERSION);
         return EXIT_OK;
     }
+    /* No openssl.cnf: a system one must not change what old devices need (TLS 1.0,
+     * AES128-SHA), and on Windows its default place (C:/etc/ssl) is writable by any
+     * user. The first init decides for the whole process, lws's included. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     if (plat_init() != 0) { /* Windows: no socket call works before WSAStartup */
         fprintf(stderr, "sonota: cannot start the network library (Winsock)\n");
         return EXIT_FAIL;
