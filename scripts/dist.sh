@@ -36,7 +36,7 @@ Pick the file for your machine, check it against SHA256SUMS, and run it from a t
 
   Linux x86_64              sonota-$version-linux-x86_64
   Raspberry Pi OS 64-bit    sonota-$version-linux-aarch64
-  Raspberry Pi OS 32-bit    sonota-$version-linux-armhf
+  Raspberry Pi OS 32-bit    sonota-$version-linux-armhf   (ARMv7: Pi 2 and later)
       chmod +x sonota-*-linux-*
       sudo ./sonota-$version-linux-aarch64 flash --firmware-dir fw --wifi-ssid MyHomeWifi
       Static binaries: any distribution, nothing to install (root only to listen on
