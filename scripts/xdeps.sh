@@ -91,14 +91,14 @@ EOF
 
 case "$TARGET" in
 windows-x86_64)
-    need_pkgs mingw-w64 cmake perl make
+    need_pkgs mingw-w64 cmake perl make dpkg-dev
     CC_BIN=x86_64-w64-mingw32-gcc AR_BIN=x86_64-w64-mingw32-ar RANLIB_BIN=x86_64-w64-mingw32-ranlib
     STRIP_BIN=x86_64-w64-mingw32-strip
     OSSL_TARGET=mingw64 CMAKE_SYS=Windows SYS=windows CPU=x86_64 CPU_FAMILY=x86_64
     SYS_LIBS="-lws2_32 -liphlpapi -lcrypt32 -lbcrypt -luser32 -ladvapi32"
     EXE_WRAPPER="" ;;
 linux-x86_64|linux-aarch64|linux-armhf|macos-arm64|macos-x86_64)
-    need_pkgs cmake perl make llvm-14
+    need_pkgs cmake perl make dpkg-dev llvm-14
     need_zig
     case "$TARGET" in
     linux-x86_64)  TRIPLE=x86_64-linux-musl      OSSL_TARGET=linux-x86_64 CPU=x86_64  CPU_FAMILY=x86_64;;
