@@ -13,16 +13,7 @@
 static const int PORTS[] = {8080, 8443};
 #define SELF "/Users/ana/bin/sonota"
 
-static char *exact(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    assert_non_null(p);
-    memcpy(p, s, n);
-    return p;
-}
+#include "exact_copy.h"
 
 static void scan(const char *global, const char *blockall, const char *stealth,
                  const char *app, struct fw_report *rep)

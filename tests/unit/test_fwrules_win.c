@@ -17,17 +17,7 @@
 static const int PORTS[] = {8080, 8443};
 #define EXE "C:\\Users\\ana\\Downloads\\sonota\\sonota.exe"
 
-/* The text in a buffer of exactly its length, so ASan sees any over-read. */
-static char *exact(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    assert_non_null(p);
-    memcpy(p, s, n);
-    return p;
-}
+#include "exact_copy.h"
 
 static const char *profile(char *buf, size_t cap, const char *name, const char *state,
                            const char *policy)
