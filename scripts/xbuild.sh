@@ -10,6 +10,7 @@ for target in "$@"; do
     cross=$(scripts/xdeps.sh "$target" | tail -n 1)
     [ -f "$cross" ] || { echo "xbuild: no cross file for $target" >&2; exit 1; }
     dir=build-x/$target
+    mkdir -p build-x
     # Another dependency build (cross file or .pc files changed) means a new setup.
     stamp=$( { cat "$cross" "$(dirname "$cross")"/lib/pkgconfig/*.pc; ls "$(dirname "$cross")/lib"; } | sha256sum)
     if [ ! -f "$dir/build.ninja" ] || [ "$(cat "$dir/.cross" 2>/dev/null)" != "$stamp" ]; then
