@@ -38,8 +38,8 @@ sim_log "sha256sum $SHA" || fail "the sha256 sent is not the file's lowercase di
 sim_log "GET /ota/diy.bin bytes=479232-479999 Host: dl.itead.cn" || fail "last chunk"
 sim_log "first reply: Content-Range: bytes 0-4095/480000" || fail "standard Content-Range"
 if [ "${E2E_PLATFORM:-}" = windows ]; then
-    # Known open item (DESIGN.md "Other platforms"): under Wine the result POST's
-    # connection is accepted but its request never reaches us; the flash itself completes.
+    # Known open item (docs/TESTING.md "Other platforms"): under Wine the result POST's
+    # connection is accepted but its request may never be read; the flash completes.
     sim_log "result 0 posted to /api/device/otaFlash: HTTP 200" ||
         echo "note: under Wine the device's result POST went unanswered (known)"
 else
