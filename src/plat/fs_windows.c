@@ -2,6 +2,7 @@
  * files are opened in binary mode (no CRLF translation of images and state) and not
  * inherited by child processes ("N"). */
 #include "plat/fs.h"
+#include "plat/wtext_windows.h"
 
 #include <errno.h>
 #include <io.h>
@@ -11,14 +12,6 @@
 #include <windows.h>
 
 #define WPATH_MAX 4096
-
-static int widen(const char *path, wchar_t *out, int cap)
-{
-    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, out, cap) > 0)
-        return 0;
-    errno = GetLastError() == ERROR_INSUFFICIENT_BUFFER ? ENAMETOOLONG : EINVAL;
-    return -1;
-}
 
 static int errno_of(DWORD e)
 {
@@ -37,7 +30,7 @@ static int errno_of(DWORD e)
 static FILE *wopen(const char *path, const wchar_t *mode)
 {
     wchar_t w[WPATH_MAX];
-    return widen(path, w, WPATH_MAX) != 0 ? NULL : _wfopen(w, mode);
+    return plat_wide_from_utf8(path, w, WPATH_MAX) != 0 ? NULL : _wfopen(w, mode);
 }
 
 FILE *plat_fopen_read(const char *path)
@@ -68,7 +61,7 @@ int plat_file_replace(const char *path, const void *data, size_t len, int mode)
 {
     (void)mode;
     wchar_t w[WPATH_MAX], tmp[WPATH_MAX + 16];
-    if (widen(path, w, WPATH_MAX) != 0)
+    if (plat_wide_from_utf8(path, w, WPATH_MAX) != 0)
         return -1;
     _snwprintf(tmp, sizeof tmp / sizeof tmp[0], L"%ls.tmp%lu", w, GetCurrentProcessId());
     tmp[sizeof tmp / sizeof tmp[0] - 1] = L'\0';
@@ -104,7 +97,7 @@ int plat_file_replace(const char *path, const void *data, size_t len, int mode)
 int plat_mkdir_private(const char *dir)
 {
     wchar_t w[WPATH_MAX];
-    if (widen(dir, w, WPATH_MAX) != 0)
+    if (plat_wide_from_utf8(dir, w, WPATH_MAX) != 0)
         return -1;
     if (CreateDirectoryW(w, NULL))
         return 0;

@@ -1,6 +1,7 @@
 /* ifaddr_windows.c - plat/ifaddr.h with the IP Helper API. Interfaces are named by
  * their friendly alias in UTF-8. */
 #include "plat/ifaddr.h"
+#include "plat/wtext_windows.h"
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -9,12 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void utf8_of(const wchar_t *w, char *out, size_t cap)
-{
-    if (WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL) <= 0)
-        out[0] = '\0'; /* too long for cap: left unnamed rather than cut mid-character */
-}
 
 int plat_if_list(struct plat_ifaddr *out, size_t cap)
 {
@@ -45,7 +40,7 @@ int plat_if_list(struct plat_ifaddr *out, size_t cap)
                 continue;
             struct plat_ifaddr *d = &out[n++];
             memset(d, 0, sizeof *d);
-            utf8_of(a->FriendlyName, d->name, sizeof d->name);
+            plat_utf8_from_wide(a->FriendlyName, d->name, sizeof d->name);
             const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
             d->addr = ntohl(sin->sin_addr.s_addr);
             unsigned pl = u->OnLinkPrefixLength;
@@ -82,6 +77,6 @@ int plat_default_ifname(char *out, size_t cap)
     if (!found || ConvertInterfaceLuidToAlias(&luid, alias, sizeof alias / sizeof alias[0]) !=
                       NO_ERROR)
         return -1;
-    utf8_of(alias, out, cap);
+    plat_utf8_from_wide(alias, out, cap);
     return out[0] ? 0 : -1;
 }

@@ -1,6 +1,7 @@
 /* paths_windows.c - plat_state_dir on Windows: %LOCALAPPDATA% read as UTF-16 and turned
  * into UTF-8 (getenv would give the ANSI code page, which loses non-Latin user names). */
 #include "plat/paths.h"
+#include "plat/wtext_windows.h"
 
 #include <windows.h>
 
@@ -11,7 +12,7 @@ int plat_state_dir(char *out, size_t cap)
     DWORD n = GetEnvironmentVariableW(L"LOCALAPPDATA", w, sizeof w / sizeof w[0]);
     if (n == 0 || n >= sizeof w / sizeof w[0])
         return -1;
-    if (WideCharToMultiByte(CP_UTF8, 0, w, -1, base, sizeof base, NULL, NULL) <= 0)
+    if (plat_utf8_from_wide(w, base, sizeof base) != 0)
         return -1;
     return plat_state_dir_windows(base, out, cap);
 }

@@ -4,6 +4,8 @@
  * thread can spawn between pipe() and fcntl() and leak the ends. */
 #include "plat/plat_run.h"
 
+#include "plat/clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,19 +16,11 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
 #define WAIT_STEP_MS 10 /* how often a child that closed stdout is asked whether it ended */
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int cloexec_pipe(int pfd[2])
 {
@@ -63,7 +57,7 @@ static int spawn(const char *const argv[], int wr, pid_t *pid)
 static int drain(int fd, long long deadline, char *buf, size_t cap, size_t *len)
 {
     for (;;) {
-        long long left = deadline - mono_ms();
+        long long left = deadline - plat_mono_ms();
         if (left <= 0)
             return 1;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -99,7 +93,7 @@ static int reap(pid_t pid, long long deadline)
             return st;
         if (w < 0 && errno != EINTR)
             break;
-        if (mono_ms() >= deadline)
+        if (plat_mono_ms() >= deadline)
             break;
         poll(NULL, 0, WAIT_STEP_MS);
     }
@@ -120,7 +114,7 @@ int plat_run(const char *const argv[], unsigned timeout_ms, size_t cap, char **o
         free(buf);
         return -1;
     }
-    long long deadline = mono_ms() + timeout_ms;
+    long long deadline = plat_mono_ms() + timeout_ms;
     pid_t pid;
     int rc = spawn(argv, pfd[1], &pid);
     close(pfd[1]);

@@ -6,34 +6,24 @@
  * other handle of ours leaks into the child. */
 #include "plat/plat_run.h"
 
+#include "plat/clock.h"
+#include "plat/wtext_windows.h"
+
 #include "plat/plat_argv.h"
 
 #include <windows.h>
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PIPE_BUF_BYTES 65536
 
-/* UTF-8 to a malloc'd UTF-16 string; NULL on failure. */
-static wchar_t *wide(const char *s)
+static DWORD left_ms(int64_t deadline)
 {
-    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
-    if (n <= 0)
-        return NULL;
-    wchar_t *w = malloc((size_t)n * sizeof *w);
-    if (w && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
-        free(w);
-        w = NULL;
-    }
-    return w;
-}
-
-static DWORD left_ms(ULONGLONG deadline)
-{
-    ULONGLONG now = GetTickCount64();
+    int64_t now = plat_mono_ms();
     return now >= deadline ? 0 : (DWORD)(deadline - now);
 }
 
@@ -110,7 +100,7 @@ out:
 
 /* Reads rd until EOF (every write end closed) or the deadline, keeping up to cap bytes.
  * Returns 0 at EOF, 1 on timeout, -1 on an error. */
-static int drain(HANDLE rd, ULONGLONG deadline, char *buf, size_t cap, size_t *len)
+static int drain(HANDLE rd, int64_t deadline, char *buf, size_t cap, size_t *len)
 {
     OVERLAPPED ov;
     memset(&ov, 0, sizeof ov);
@@ -150,9 +140,10 @@ static int drain(HANDLE rd, ULONGLONG deadline, char *buf, size_t cap, size_t *l
 int plat_run(const char *const argv[], unsigned timeout_ms, size_t cap, char **out)
 {
     *out = NULL;
-    ULONGLONG deadline = GetTickCount64() + timeout_ms;
+    int64_t deadline = plat_mono_ms() + timeout_ms;
     char *line = plat_win_cmdline(argv);
-    wchar_t *wline = line ? wide(line) : NULL, *app = line ? wide(argv[0]) : NULL;
+    wchar_t *wline = line ? plat_wide_dup(line) : NULL;
+    wchar_t *app = line ? plat_wide_dup(argv[0]) : NULL;
     char *buf = malloc(cap + 1);
     HANDLE rd = INVALID_HANDLE_VALUE, wr = INVALID_HANDLE_VALUE;
     PROCESS_INFORMATION pi;

@@ -7,6 +7,7 @@
 #include "sonota/fwcheck.h"
 
 #include "sonota/fw_os.h"
+#include "plat/wtext_windows.h"
 
 #include <windows.h>
 
@@ -17,13 +18,6 @@
 #define NETSH_MS 5000
 #define POWERSHELL_MS 8000 /* a cold PowerShell start alone can take seconds */
 #define PATH_UTF8_MAX 1024
-
-/* UTF-16 to UTF-8 in out; "" when it does not fit. */
-static void utf8(const wchar_t *w, char *out, size_t cap)
-{
-    if (!WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL))
-        out[0] = '\0';
-}
 
 /* Console tools write to a pipe in the OEM code page; the parsers read UTF-8. Returns
  * the converted text (s is freed), or NULL. */
@@ -79,10 +73,10 @@ void fw_check(const char *local_ip, const int *ports, size_t nports, struct fw_r
     wchar_t wsys[MAX_PATH], wself[PATH_UTF8_MAX];
     char sys[PATH_UTF8_MAX], self[PATH_UTF8_MAX] = "";
     UINT sn = GetSystemDirectoryW(wsys, MAX_PATH);
-    utf8(sn && sn < MAX_PATH ? wsys : L"C:\\Windows\\System32", sys, sizeof sys);
+    plat_utf8_from_wide(sn && sn < MAX_PATH ? wsys : L"C:\\Windows\\System32", sys, sizeof sys);
     DWORD pn = GetModuleFileNameW(NULL, wself, sizeof wself / sizeof wself[0]);
     if (pn && pn < sizeof wself / sizeof wself[0])
-        utf8(wself, self, sizeof self);
+        plat_utf8_from_wide(wself, self, sizeof self);
     char netsh[PATH_UTF8_MAX + 16], ps[PATH_UTF8_MAX + 48];
     snprintf(netsh, sizeof netsh, "%s\\netsh.exe", sys);
     snprintf(ps, sizeof ps, "%s\\WindowsPowerShell\\v1.0\\powershell.exe", sys);
