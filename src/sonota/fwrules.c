@@ -483,3 +483,14 @@ struct fw_finding *fw_add_advice(struct fw_report *out, unsigned mask, const cha
     snprintf(f->where, sizeof f->where, "%s", where);
     return f;
 }
+
+size_t fw_report_start(struct fw_report *out, const char *tool, const int *ports,
+                       size_t nports, char *list, size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    if (nports > FW_PORTS_MAX)
+        nports = FW_PORTS_MAX;
+    out->tool = tool;
+    fw_ports_text(ports, nports, ~0u, list, cap);
+    return nports;
+}

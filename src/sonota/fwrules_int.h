@@ -15,5 +15,9 @@ int fw_has_word(const char *s, const char *word);
  * empty or the report is full. */
 struct fw_report;
 struct fw_finding *fw_add_advice(struct fw_report *out, unsigned mask, const char *where);
+/* An empty report from tool, with the ports (at most FW_PORTS_MAX) as text in list;
+ * returns the number of ports kept. */
+size_t fw_report_start(struct fw_report *out, const char *tool, const int *ports,
+                       size_t nports, char *list, size_t cap);
 
 #endif

@@ -61,12 +61,9 @@ static enum app app_state(const char *s)
 void fw_scan_macos(const struct fw_mac_text *in, const int *ports, size_t nports,
                    struct fw_report *out)
 {
-    memset(out, 0, sizeof *out);
-    if (nports > FW_PORTS_MAX)
-        nports = FW_PORTS_MAX;
-    out->tool = "macOS application firewall";
     char list[64];
-    fw_ports_text(ports, nports, ~0u, list, sizeof list);
+    nports = fw_report_start(out, "macOS application firewall", ports, nports, list,
+                             sizeof list);
     int state = global_state(in->global);
     if (state < 0) {
         out->status = FW_UNREADABLE;

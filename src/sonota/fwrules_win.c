@@ -421,12 +421,9 @@ static void unreadable(struct fw_report *out, const char *what, const char *list
 void fw_scan_windows(const struct fw_win_text *in, const int *ports, size_t nports,
                      struct fw_report *out)
 {
-    memset(out, 0, sizeof *out);
-    if (nports > FW_PORTS_MAX)
-        nports = FW_PORTS_MAX;
-    out->tool = "Windows Defender Firewall";
     char list[32]; /* FW_PORTS_MAX ports */
-    fw_ports_text(ports, nports, ~0u, list, sizeof list);
+    nports = fw_report_start(out, "Windows Defender Firewall", ports, nports, list,
+                             sizeof list);
     struct profile pr[P_COUNT];
     if (!in->profiles || parse_profiles(in->profiles, pr) != 0) {
         unreadable(out, "profiles", list);
