@@ -9,10 +9,8 @@
 
 /* Device receive buffer is 2048 B (PROTOCOL.md §1.4): larger frames are refused. */
 #define SO_WS_PAYLOAD_MAX 2048
-/* The firmware's fixed handshake key and its correct accept value (§1.4). */
+/* The firmware's fixed handshake key (§1.4); its accept value is computed where needed. */
 #define SO_WS_DEVICE_KEY "ITEADTmobiM0x1DabcEsnw=="
-/* Computed base64(SHA-1(key + GUID)); PROTOCOL.md §1.4 prints it with a capital Q by mistake. */
-#define SO_WS_DEVICE_ACCEPT "q1/L5gx6qdQ7y3UWgO/Tah/zXBA="
 
 enum so_ws_opcode {
     SO_WS_CONT = 0x0,

@@ -16,7 +16,7 @@
 #define AP_CONN_TIMEOUT_MS 5000
 #define AP_VERSION 4          /* "version":4 in POST /ap (§1.2) */
 
-static void reply(struct sim_conn *c, int status, const char *json)
+static void reply(struct netio_conn *c, int status, const char *json)
 {
     char buf[512];
     const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request";
@@ -26,10 +26,10 @@ static void reply(struct sim_conn *c, int status, const char *json)
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
                      status, reason, bl, json ? json : "");
     if (n > 0 && (size_t)n < sizeof buf)
-        (void)conn_write(c, buf, (size_t)n, AP_CONN_TIMEOUT_MS);
+        (void)netio_write(c, buf, (size_t)n, AP_CONN_TIMEOUT_MS);
 }
 
-static void reply_error(struct sim_conn *c, int error)
+static void reply_error(struct netio_conn *c, int error)
 {
     char *j = ewl_build_error_reply(error);
     reply(c, 200, j ? j : "{\"error\":400}");
@@ -37,16 +37,16 @@ static void reply_error(struct sim_conn *c, int error)
 }
 
 /* Handles one request. Returns 1 when the device is provisioned. */
-static int handle(struct sim_ctx *s, struct sim_conn *c)
+static int handle(struct sim_ctx *s, struct netio_conn *c)
 {
     char buf[AP_REQ_MAX + 1];
     size_t have = 0;
     struct so_http_head h;
     enum so_err e = SO_AGAIN;
-    long long deadline = now_ms() + AP_CONN_TIMEOUT_MS;
+    long long deadline = plat_mono_ms() + AP_CONN_TIMEOUT_MS;
     while (e == SO_AGAIN && have < AP_REQ_MAX) {
-        long left = (long)(deadline - now_ms());
-        ssize_t r = conn_read(c, buf + have, AP_REQ_MAX - have, left > 0 ? (int)left : 0);
+        long left = (long)(deadline - plat_mono_ms());
+        ssize_t r = netio_read(c, buf + have, AP_REQ_MAX - have, left > 0 ? (int)left : 0);
         if (r <= 0)
             return 0;
         have += (size_t)r;
@@ -87,8 +87,8 @@ static int handle(struct sim_ctx *s, struct sim_conn *c)
     }
     size_t need = h.head_len + (size_t)cl;
     while (have < need) {
-        long left = (long)(deadline - now_ms());
-        ssize_t r = conn_read(c, buf + have, need - have, left > 0 ? (int)left : 0);
+        long left = (long)(deadline - plat_mono_ms());
+        ssize_t r = netio_read(c, buf + have, need - have, left > 0 ? (int)left : 0);
         if (r <= 0) {
             explicit_bzero(buf, sizeof buf);
             return 0;
@@ -125,7 +125,7 @@ static int handle(struct sim_ctx *s, struct sim_conn *c)
 enum so_err ap_run(struct sim_ctx *s)
 {
     char err[SIM_TEXT], peer[64];
-    int lfd = tcp_listen(s->o->ap_addr, s->o->ap_port, err, sizeof err);
+    int lfd = netio_listen(s->o->ap_addr, s->o->ap_port, err, sizeof err);
     if (lfd < 0) {
         sim_fail(s, "AP mode: %s", err);
         return SO_E_IO;
@@ -140,7 +140,7 @@ enum so_err ap_run(struct sim_ctx *s)
             sim_fail(s, "AP mode: no valid POST /ap before --timeout");
             return SO_E_TIMEOUT;
         }
-        int fd = tcp_accept(lfd, left > 1000 ? 1000 : (int)left, peer, sizeof peer);
+        int fd = netio_accept(lfd, left > 1000 ? 1000 : (int)left, peer, sizeof peer);
         if (fd == -2)
             continue;
         if (fd < 0) {
@@ -148,14 +148,14 @@ enum so_err ap_run(struct sim_ctx *s)
             sim_fail(s, "AP mode: accept failed");
             return SO_E_IO;
         }
-        struct sim_conn c = CONN_INIT;
+        struct netio_conn c = NETIO_CONN_INIT;
         c.fd = fd;
         snprintf(c.peer, sizeof c.peer, "%s", peer);
         done = handle(s, &c);
-        conn_close(&c);
+        netio_close(&c);
     }
     close(lfd); /* the device drops the AP and joins the WiFi */
-    if (flash_set_provision(&s->flash, s->server_host, s->server_port, s->ssid) != SO_OK)
+    if (spiflash_set_provision(&s->flash, s->server_host, s->server_port, s->ssid) != SO_OK)
         LOG_W("cannot store the provisioning record in flash");
     return SO_OK;
 }

@@ -12,17 +12,6 @@
 #define STOCK_SEED 0x5700C1u
 #define STOCK_SIZE 0u /* ESPIMG_DEFAULT_USER */
 
-const char *boot_kind_name(enum boot_kind k)
-{
-    switch (k) {
-    case BOOT_BRICKED: return "BRICKED";
-    case BOOT_STOCK: return "stock";
-    case BOOT_INTERMEDIATE: return "intermediate";
-    case BOOT_FINAL: return "final firmware";
-    }
-    return "?";
-}
-
 static uint32_t lcg(uint32_t *st)
 {
     *st = *st * 1103515245u + 12345u;
@@ -71,9 +60,9 @@ static size_t make_bootloader(uint8_t *out, size_t cap)
 /* esp_init_data_default.bin starts 05 00 04 02 05 05 05 02 (SDK). */
 static const uint8_t phy_init_head[8] = {0x05, 0x00, 0x04, 0x02, 0x05, 0x05, 0x05, 0x02};
 
-enum so_err boot_make_stock_layout(struct sim_flash *f, int slot, char *err, size_t errcap)
+enum so_err boot_make_stock_layout(struct spiflash *f, int slot, char *err, size_t errcap)
 {
-    uint8_t boot[FLASH_SECTOR];
+    uint8_t boot[SPIFLASH_SECTOR];
     memset(boot, 0xFF, sizeof boot);
     size_t bn = make_bootloader(boot, sizeof boot);
     uint8_t *img = NULL;
@@ -85,15 +74,15 @@ enum so_err boot_make_stock_layout(struct sim_flash *f, int slot, char *err, siz
         free(img);
         return e ? e : SO_E_ARG;
     }
-    uint32_t base = slot == 1 ? FLASH_USER1 : FLASH_USER2;
-    e = flash_erase_sector(f, 0);
+    uint32_t base = slot == 1 ? SPIFLASH_USER1 : SPIFLASH_USER2;
+    e = spiflash_erase_sector(f, 0);
     if (!e)
-        e = flash_write(f, 0, boot, bn);
-    for (size_t off = 0; !e && off < len; off += FLASH_SECTOR) {
-        size_t n = len - off < FLASH_SECTOR ? len - off : FLASH_SECTOR;
-        e = flash_erase_sector(f, (base + (uint32_t)off) / FLASH_SECTOR);
+        e = spiflash_write(f, 0, boot, bn);
+    for (size_t off = 0; !e && off < len; off += SPIFLASH_SECTOR) {
+        size_t n = len - off < SPIFLASH_SECTOR ? len - off : SPIFLASH_SECTOR;
+        e = spiflash_erase_sector(f, (base + (uint32_t)off) / SPIFLASH_SECTOR);
         if (!e)
-            e = flash_write(f, base + (uint32_t)off, img + off, n);
+            e = spiflash_write(f, base + (uint32_t)off, img + off, n);
     }
     free(img);
     uint8_t rf[128];
@@ -101,29 +90,29 @@ enum so_err boot_make_stock_layout(struct sim_flash *f, int slot, char *err, siz
     for (size_t i = 0; i < sizeof rf; i++)
         rf[i] = (uint8_t)lcg(&st);
     if (!e)
-        e = flash_erase_sector(f, FLASH_RF_CAL / FLASH_SECTOR);
+        e = spiflash_erase_sector(f, SPIFLASH_RF_CAL / SPIFLASH_SECTOR);
     if (!e)
-        e = flash_write(f, FLASH_RF_CAL, rf, sizeof rf);
+        e = spiflash_write(f, SPIFLASH_RF_CAL, rf, sizeof rf);
     if (!e)
-        e = flash_erase_sector(f, FLASH_PHY_INIT / FLASH_SECTOR);
+        e = spiflash_erase_sector(f, SPIFLASH_PHY_INIT / SPIFLASH_SECTOR);
     if (!e)
-        e = flash_write(f, FLASH_PHY_INIT, phy_init_head, sizeof phy_init_head);
+        e = spiflash_write(f, SPIFLASH_PHY_INIT, phy_init_head, sizeof phy_init_head);
     if (!e)
-        e = flash_set_boot_slot(f, slot, 0);
+        e = spiflash_set_boot_slot(f, slot, 0);
     if (e)
         snprintf(err, errcap, "cannot write the stock layout");
     return e;
 }
 
-static int is_stock(const struct sim_flash *f, int slot)
+static int is_stock(const struct spiflash *f, int slot)
 {
     uint8_t *img = NULL;
     size_t len = 0;
     if (espimg_make_test(slot == 1 ? ESPIMG_USE_USER1 : ESPIMG_USE_USER2, STOCK_SIZE,
                          STOCK_SEED, &img, &len) != SO_OK)
         return 0;
-    uint32_t base = slot == 1 ? FLASH_USER1 : FLASH_USER2;
-    int same = len <= FLASH_SIZE - base && !memcmp(flash_view(f, base), img, len);
+    uint32_t base = slot == 1 ? SPIFLASH_USER1 : SPIFLASH_USER2;
+    int same = len <= SPIFLASH_SIZE - base && !memcmp(spiflash_view(f, base), img, len);
     free(img);
     return same;
 }
@@ -134,7 +123,7 @@ static void bricked(struct boot_info *bi, const char *a, const char *b)
     snprintf(bi->what, sizeof bi->what, "BRICKED: %.60s%.280s", a, b);
 }
 
-void boot_check(const struct sim_flash *f, struct boot_info *bi)
+void boot_check(const struct spiflash *f, struct boot_info *bi)
 {
     memset(bi, 0, sizeof *bi);
     struct espimg_info *in = calloc(1, sizeof *in);
@@ -144,7 +133,7 @@ void boot_check(const struct sim_flash *f, struct boot_info *bi)
         return;
     }
     /* The ROM loads the v1 image at 0x0 (§5). */
-    if (espimg_parse(flash_view(f, 0), FLASH_SIZE, in) != SO_OK ||
+    if (espimg_parse(spiflash_view(f, 0), SPIFLASH_SIZE, in) != SO_OK ||
         in->format != ESPIMG_FMT_V1 || !in->checksum_ok) {
         bricked(bi, "no valid v1 boot image at 0x0", "");
         free(in);
@@ -157,7 +146,7 @@ void boot_check(const struct sim_flash *f, struct boot_info *bi)
         } else {
             bi->kind = BOOT_FINAL;
             bi->final_len = in->used_len;
-            so_sha256_hex(flash_view(f, 0), in->used_len, bi->final_sha256);
+            so_sha256_hex(spiflash_view(f, 0), in->used_len, bi->final_sha256);
             snprintf(bi->what, sizeof bi->what,
                      "final firmware (Arduino image of %zu bytes at 0x0, sha256 %.16s...)",
                      in->used_len, bi->final_sha256);
@@ -167,11 +156,12 @@ void boot_check(const struct sim_flash *f, struct boot_info *bi)
     }
     /* Espressif bootloader: the slot from the system parameters (§5). */
     int valid = 0;
-    int slot = flash_boot_slot(f, &valid);
-    uint32_t base = slot == 1 ? FLASH_USER1 : FLASH_USER2;
-    uint32_t region = slot == 1 ? FLASH_USER2 - FLASH_USER1 : FLASH_RF_CAL - FLASH_USER2;
+    int slot = spiflash_boot_slot(f, &valid);
+    uint32_t base = slot == 1 ? SPIFLASH_USER1 : SPIFLASH_USER2;
+    uint32_t region =
+        slot == 1 ? SPIFLASH_USER2 - SPIFLASH_USER1 : SPIFLASH_RF_CAL - SPIFLASH_USER2;
     memset(in, 0, sizeof *in);
-    enum so_err e = espimg_parse(flash_view(f, base), region, in);
+    enum so_err e = espimg_parse(spiflash_view(f, base), region, in);
     if (e != SO_OK || in->format != ESPIMG_FMT_V2) {
         snprintf(why, sizeof why, "bootloader selects user%d%s but 0x%05x holds no v2 image",
                  slot, valid ? "" : " (system params erased)", (unsigned)base);

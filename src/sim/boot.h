@@ -3,7 +3,7 @@
 #define SIM_BOOT_H
 
 #include "lib/err.h"
-#include "sim/flash.h"
+#include "sim/spiflash.h"
 #include "sim/sim.h"
 
 #include <stddef.h>
@@ -25,8 +25,7 @@ struct boot_info {
 
 /* Factory layout (§5): a small Espressif-bootloader-like v1 image at 0x0, the stock
  * firmware (v2 test image) in `slot`, RF cal and PHY init data, system params → slot. */
-enum so_err boot_make_stock_layout(struct sim_flash *f, int slot, char *err, size_t errcap);
-void boot_check(const struct sim_flash *f, struct boot_info *bi);
-const char *boot_kind_name(enum boot_kind k);
+enum so_err boot_make_stock_layout(struct spiflash *f, int slot, char *err, size_t errcap);
+void boot_check(const struct spiflash *f, struct boot_info *bi);
 
 #endif

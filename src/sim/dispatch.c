@@ -15,9 +15,10 @@
 #define WS_STATUS "HTTP/1.1 101 Switching Protocols"
 #define REPLY_MAX 2048 /* the firmware's receive buffer (§1.4) */
 
-struct conn_params sim_tls_params(const struct sim_ctx *s, int timeout_ms)
+/* Connection parameters of the configured TLS profile. */
+static struct netio_params sim_tls_params(const struct sim_ctx *s, int timeout_ms)
 {
-    struct conn_params p = {.tls = s->o->tls, .pinning = s->o->pinning,
+    struct netio_params p = {.tls = s->o->tls, .pinning = s->o->pinning,
                             .timeout_ms = timeout_ms};
     return p;
 }
@@ -59,17 +60,17 @@ enum so_err dispatch_once(struct sim_ctx *s, char *ip, size_t ipcap, int *port, 
         return SO_E_TOOBIG;
     }
     int dport = effective_port(s, s->server_port);
-    struct sim_conn c = CONN_INIT;
-    struct conn_params p = sim_tls_params(s, DISPATCH_TIMEOUT_MS);
-    long long deadline = now_ms() + DISPATCH_TIMEOUT_MS;
-    enum so_err e = conn_open(&c, s->server_host, dport, &p, err, errcap);
+    struct netio_conn c = NETIO_CONN_INIT;
+    struct netio_params p = sim_tls_params(s, DISPATCH_TIMEOUT_MS);
+    long long deadline = plat_mono_ms() + DISPATCH_TIMEOUT_MS;
+    enum so_err e = netio_open(&c, s->server_host, dport, &p, err, errcap);
     if (e != SO_OK)
         return e;
-    conn_describe(&c, s->rep.tls, sizeof s->rep.tls);
+    netio_describe(&c, s->rep.tls, sizeof s->rep.tls);
     LOG_I("dispatch: POST /dispatch/device to %s:%d (%s)", s->server_host, dport, s->rep.tls);
-    if (conn_write(&c, req, (size_t)n, DISPATCH_TIMEOUT_MS) != 0) {
+    if (netio_write(&c, req, (size_t)n, DISPATCH_TIMEOUT_MS) != 0) {
         snprintf(err, errcap, "dispatch: cannot send the request");
-        conn_close(&c);
+        netio_close(&c);
         return SO_E_IO;
     }
     char buf[REPLY_MAX + 1];
@@ -122,18 +123,17 @@ enum so_err dispatch_once(struct sim_ctx *s, char *ip, size_t ipcap, int *port, 
         e = SO_E_DEV_REFUSED;
         goto fail;
     }
-    conn_close(&c);
+    netio_close(&c);
     snprintf(ip, ipcap, "%s", rp.ip);
     *port = rp.port;
     LOG_I("dispatch: WebSocket server %s:%d", ip, *port);
     return SO_OK;
 fail:
-    conn_close(&c);
+    netio_close(&c);
     return e;
 }
 
-/* RFC 6455 §4.2.2: base64(SHA-1(key || GUID)). Computed here rather than taken from
- * SO_WS_DEVICE_ACCEPT, whose documented value has a wrong first letter. */
+/* RFC 6455 §4.2.2: base64(SHA-1(key || GUID)), computed rather than hard-coded. */
 static void ws_accept_for(const char *key, char out[32])
 {
     char in[128];
@@ -144,7 +144,7 @@ static void ws_accept_for(const char *key, char out[32])
     EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
 }
 
-enum so_err ws_open(struct sim_ctx *s, struct sim_conn *c, const char *ip, int port,
+enum so_err ws_open(struct sim_ctx *s, struct netio_conn *c, const char *ip, int port,
                     unsigned char *rx, size_t rxcap, size_t *rxlen, char *err, size_t errcap)
 {
     static const char req[] = "GET /api/ws HTTP/1.1\r\n"
@@ -155,15 +155,15 @@ enum so_err ws_open(struct sim_ctx *s, struct sim_conn *c, const char *ip, int p
                               "Sec-WebSocket-Version: 13\r\n\r\n";
     *rxlen = 0;
     int wport = effective_port(s, port);
-    struct conn_params p = sim_tls_params(s, DISPATCH_TIMEOUT_MS);
-    long long deadline = now_ms() + DISPATCH_TIMEOUT_MS;
-    enum so_err e = conn_open(c, ip, wport, &p, err, errcap);
+    struct netio_params p = sim_tls_params(s, DISPATCH_TIMEOUT_MS);
+    long long deadline = plat_mono_ms() + DISPATCH_TIMEOUT_MS;
+    enum so_err e = netio_open(c, ip, wport, &p, err, errcap);
     if (e != SO_OK)
         return e;
     LOG_I("websocket: GET /api/ws on %s:%d", ip, wport);
-    if (conn_write(c, req, sizeof req - 1, DISPATCH_TIMEOUT_MS) != 0) {
+    if (netio_write(c, req, sizeof req - 1, DISPATCH_TIMEOUT_MS) != 0) {
         snprintf(err, errcap, "websocket: cannot send the handshake");
-        conn_close(c);
+        netio_close(c);
         return SO_E_IO;
     }
     char buf[REPLY_MAX + 1];
@@ -174,14 +174,14 @@ enum so_err ws_open(struct sim_ctx *s, struct sim_conn *c, const char *ip, int p
     if (e != SO_OK) {
         snprintf(err, errcap, "websocket: no handshake reply (%s)",
                  e == SO_E_TIMEOUT ? "timeout" : eof ? "connection closed" : so_strerror(e));
-        conn_close(c);
+        netio_close(c);
         return e;
     }
     buf[have] = '\0';
     /* IG only checks that the reply holds the literal 101 status line. */
     if (!memmem(buf, h.head_len, WS_STATUS, sizeof WS_STATUS - 1)) {
         snprintf(err, errcap, "websocket: reply lacks 'HTTP/1.1 101 Switching Protocols'");
-        conn_close(c);
+        netio_close(c);
         return SO_E_HTTP_STATUS;
     }
     const struct so_http_header *acc = so_http_find(&h, "Sec-WebSocket-Accept");

@@ -61,7 +61,8 @@ static size_t build_txt(struct diy_dev *dv, uint8_t *out, size_t cap)
     return len;
 }
 
-void diy_publish(struct diy_dev *dv)
+/* seq++, new TXT record */
+static void diy_publish(struct diy_dev *dv)
 {
     uint8_t txt[DIY_TXT_MAX];
     dv->seq++;
@@ -71,7 +72,7 @@ void diy_publish(struct diy_dev *dv)
 
 /* ---- HTTP ---- */
 
-static void send_reply(struct diy_dev *dv, struct sim_conn *c, int status, const char *body)
+static void send_reply(struct diy_dev *dv, struct netio_conn *c, int status, const char *body)
 {
     char head[256];
     const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found"
@@ -80,12 +81,12 @@ static void send_reply(struct diy_dev *dv, struct sim_conn *c, int status, const
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
                      status, reason, strlen(body));
-    if (conn_write(c, head, (size_t)n, 2000) == 0 && body[0])
-        conn_write(c, body, strlen(body), 2000);
-    dv->last_reply = now_ms();
+    if (netio_write(c, head, (size_t)n, 2000) == 0 && body[0])
+        netio_write(c, body, strlen(body), 2000);
+    dv->last_reply = plat_mono_ms();
 }
 
-static void send_error(struct diy_dev *dv, struct sim_conn *c, int code)
+static void send_error(struct diy_dev *dv, struct netio_conn *c, int code)
 {
     char *j = diy_build_reply(dv->seq, code, NULL, 0, DIY_DATA_NONE);
     send_reply(dv, c, 200, j ? j : "{\"error\":500}");
@@ -102,7 +103,7 @@ static int fault_for(const struct diy_dev *dv, enum diy_cmd cmd)
 
 /* ota_flash; the reply waits for the pre-download (or the whole file with --diy-reply
  * full). */
-static void do_flash(struct diy_dev *dv, struct sim_conn *c, const struct diy_request *rq)
+static void do_flash(struct diy_dev *dv, struct netio_conn *c, const struct diy_request *rq)
 {
     if (dv->st.ota_unlock != 1) {
         LOG_I("diy: ota_flash refused: OTA not unlocked");
@@ -140,13 +141,13 @@ static void do_flash(struct diy_dev *dv, struct sim_conn *c, const struct diy_re
     }
     if (dv->o->empty_reply) {
         LOG_W("fault empty-reply: closing the ota_flash request without an answer");
-        dv->last_reply = now_ms();
+        dv->last_reply = plat_mono_ms();
         return;
     }
     send_error(dv, c, DIY_OK);
 }
 
-static void handle(struct diy_dev *dv, struct sim_conn *c, enum diy_cmd cmd, const char *body,
+static void handle(struct diy_dev *dv, struct netio_conn *c, enum diy_cmd cmd, const char *body,
                    size_t n)
 {
     struct diy_request rq;
@@ -240,20 +241,20 @@ static void handle(struct diy_dev *dv, struct sim_conn *c, enum diy_cmd cmd, con
 static void serve_api(struct diy_dev *dv)
 {
     char peer[64];
-    int fd = tcp_accept(dv->lfd, 0, peer, sizeof peer);
+    int fd = netio_accept(dv->lfd, 0, peer, sizeof peer);
     if (fd < 0)
         return;
-    struct sim_conn c = CONN_INIT;
+    struct netio_conn c = NETIO_CONN_INIT;
     c.fd = fd;
     snprintf(c.peer, sizeof c.peer, "%s", peer);
     char buf[REQ_MAX + 1];
     size_t have = 0;
     struct so_http_head h;
-    long long deadline = now_ms() + REQ_TIMEOUT_MS;
+    long long deadline = plat_mono_ms() + REQ_TIMEOUT_MS;
     enum so_err e = SO_AGAIN;
     while (e == SO_AGAIN && have < REQ_MAX) {
-        long long left = deadline - now_ms();
-        ssize_t r = left > 0 ? conn_read(&c, buf + have, REQ_MAX - have, (int)left) : -2;
+        long long left = deadline - plat_mono_ms();
+        ssize_t r = left > 0 ? netio_read(&c, buf + have, REQ_MAX - have, (int)left) : -2;
         if (r <= 0)
             goto out;
         have += (size_t)r;
@@ -270,13 +271,13 @@ static void serve_api(struct diy_dev *dv)
         goto out;
     }
     while (have < h.head_len + clen) {
-        long long left = deadline - now_ms();
-        ssize_t r = left > 0 ? conn_read(&c, buf + have, REQ_MAX - have, (int)left) : -2;
+        long long left = deadline - plat_mono_ms();
+        ssize_t r = left > 0 ? netio_read(&c, buf + have, REQ_MAX - have, (int)left) : -2;
         if (r <= 0)
             goto out;
         have += (size_t)r;
     }
-    long long now = now_ms();
+    long long now = plat_mono_ms();
     dv->requests++;
     if (dv->last_reply && now - dv->last_reply < DIY_MIN_GAP_MS) {
         dv->gap_violations++;
@@ -299,13 +300,13 @@ static void serve_api(struct diy_dev *dv)
     else
         handle(dv, &c, cmd, buf + h.head_len, (size_t)clen);
 out:
-    conn_close(&c);
+    netio_close(&c);
 }
 
 static int start(struct diy_dev *dv, char *err, size_t errcap)
 {
     const struct sim_diy_opts *o = dv->o;
-    dv->lfd = tcp_listen(o->addr, o->port, err, errcap);
+    dv->lfd = netio_listen(o->addr, o->port, err, errcap);
     if (dv->lfd < 0)
         return -1;
     if (!o->no_mdns) {

@@ -27,7 +27,7 @@ struct diy_ota {
     size_t total, have;
     unsigned long chunk;               /* next chunk */
     int retries;
-    struct sim_conn conn;
+    struct netio_conn conn;
     int conn_close;                    /* server said Connection: close */
     long long started, deadline;
     struct sim_dl_rec *rec;
@@ -43,7 +43,7 @@ struct diy_dev {
     long seq;                          /* TXT seq and reply seq (DIY14 §4.1) */
     int lfd;
     struct mdns_resp mdns;
-    long long last_reply;              /* now_ms() when the previous reply went out */
+    long long last_reply;              /* plat_mono_ms() when the previous reply went out */
     unsigned long requests, gap_violations;
     struct diy_ota ota;
     int flashed;                       /* a new image is at 0x0 */
@@ -51,7 +51,6 @@ struct diy_dev {
 };
 
 /* diy_dev.c */
-void diy_publish(struct diy_dev *dv);  /* seq++, new TXT record */
 int diy_stop_requested(void);          /* SIGTERM/SIGINT arrived */
 
 /* diy_ota.c: ota_flash. Begin = parse the URL, pre-download the first chunk: DIY_OK or

@@ -34,8 +34,8 @@ static void host_header(struct diy_dev *dv)
 
 static enum so_err connect_server(struct diy_dev *dv, int timeout_ms, char *err, size_t errcap)
 {
-    struct conn_params p = {.tls = SIM_TLS_NONE, .timeout_ms = timeout_ms};
-    return conn_open(&dv->ota.conn, dv->ota.host, dv->ota.port, &p, err, errcap);
+    struct netio_params p = {.tls = SIM_TLS_NONE, .timeout_ms = timeout_ms};
+    return netio_open(&dv->ota.conn, dv->ota.host, dv->ota.port, &p, err, errcap);
 }
 
 /* One Range request and its reply into t->buf. SO_OK; SO_AGAIN network trouble (retry);
@@ -65,9 +65,9 @@ static enum so_err fetch_chunk(struct diy_dev *dv, int timeout_ms, char *why, si
     }
     LOG_D("diy: GET %s bytes=%llu-%llu Host: %s", t->path, (unsigned long long)first,
           (unsigned long long)last, t->host_hdr);
-    if (conn_write(&t->conn, req, (size_t)n, timeout_ms) != 0)
+    if (netio_write(&t->conn, req, (size_t)n, timeout_ms) != 0)
         return SO_AGAIN;
-    long long dl = now_ms() + timeout_ms;
+    long long dl = plat_mono_ms() + timeout_ms;
     char buf[REPLY_MAX + 1];
     size_t have = 0;
     int eof = 0;
@@ -135,9 +135,9 @@ static enum so_err fetch_chunk(struct diy_dev *dv, int timeout_ms, char *why, si
     memcpy(t->buf + first, buf + h.head_len, body_have);
     size_t need = (size_t)clen;
     while (body_have < need) {
-        long long left = dl - now_ms();
-        ssize_t r = left > 0 ? conn_read(&t->conn, t->buf + first + body_have,
-                                         need - body_have, (int)left) : -2;
+        long long left = dl - plat_mono_ms();
+        ssize_t r = left > 0 ? netio_read(&t->conn, t->buf + first + body_have,
+                                          need - body_have, (int)left) : -2;
         if (r == -2)
             return SO_E_TIMEOUT;
         if (r <= 0)
@@ -150,11 +150,11 @@ static enum so_err fetch_chunk(struct diy_dev *dv, int timeout_ms, char *why, si
     }
     t->have = (size_t)first + need;
     if (t->conn_close)
-        conn_close(&t->conn);
+        netio_close(&t->conn);
     if (s->o->faults.drop_at >= 0 && !s->drop_fired && t->have >= (size_t)s->o->faults.drop_at) {
         s->drop_fired = 1;
         LOG_W("fault drop-at: closing the download connection after %zu bytes", t->have);
-        conn_close(&t->conn);
+        netio_close(&t->conn);
     }
     return SO_OK;
 }
@@ -171,16 +171,16 @@ int diy_ota_begin(struct diy_dev *dv, const char *url, const char *sha256)
         return DIY_E_DOWNLOAD;
     }
     host_header(dv);
-    t->started = now_ms();
+    t->started = plat_mono_ms();
     t->deadline = t->started + DIY_OTA_TIMEOUT_MS;
     t->rec = sim_dl_add(dv->s, "diy-range", t->path);
     LOG_I("diy: ota_flash: pre-downloading %s (Host: %s)", url, t->host_hdr);
     char err[SIM_TEXT] = "";
     int pre = (int)(dv->o->predownload_ms * dv->s->o->time_scale);
-    long long pre_end = now_ms() + (pre > 0 ? pre : 1);
+    long long pre_end = plat_mono_ms() + (pre > 0 ? pre : 1);
     enum so_err e = connect_server(dv, pre > 0 ? pre : 1, err, sizeof err);
     if (e == SO_OK) {
-        long long left = pre_end - now_ms();
+        long long left = pre_end - plat_mono_ms();
         err[0] = '\0';
         e = left > 0 ? fetch_chunk(dv, (int)left, err, sizeof err) : SO_E_TIMEOUT;
     }
@@ -201,7 +201,7 @@ int diy_ota_begin(struct diy_dev *dv, const char *url, const char *sha256)
             t->rec->ok = 0;
             snprintf(t->rec->error, sizeof t->rec->error, "%d: %.200s", code, err);
         }
-        conn_close(&t->conn);
+        netio_close(&t->conn);
         free(t->buf);
         t->buf = NULL;
         return code;
@@ -209,7 +209,7 @@ int diy_ota_begin(struct diy_dev *dv, const char *url, const char *sha256)
     t->active = 1;
     t->chunk = 1;
     LOG_I("diy: ota_flash: %zu bytes to fetch, first chunk in %lld ms", t->total,
-          now_ms() - t->started);
+          plat_mono_ms() - t->started);
     return DIY_OK;
 }
 
@@ -228,21 +228,21 @@ static void post_result(struct diy_dev *dv, int code)
                      "User-Agent: itead-device\r\nContent-Type: application/json\r\n"
                      "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
                      t->host_hdr, bn, body);
-    struct sim_conn c = CONN_INIT;
-    struct conn_params p = {.tls = SIM_TLS_NONE, .timeout_ms = 3000};
-    if (conn_open(&c, t->host, t->port, &p, err, sizeof err) != SO_OK) {
+    struct netio_conn c = NETIO_CONN_INIT;
+    struct netio_params p = {.tls = SIM_TLS_NONE, .timeout_ms = 3000};
+    if (netio_open(&c, t->host, t->port, &p, err, sizeof err) != SO_OK) {
         LOG_I("diy: result POST: %s", err);
         return;
     }
-    if (conn_write(&c, req, (size_t)n, 3000) == 0) {
+    if (netio_write(&c, req, (size_t)n, 3000) == 0) {
         char buf[1024];
         size_t have = 0;
         int eof;
         struct so_http_head h;
-        if (httpc_read_head(&c, buf, sizeof buf, &have, &h, now_ms() + 3000, &eof) == SO_OK)
+        if (httpc_read_head(&c, buf, sizeof buf, &have, &h, plat_mono_ms() + 3000, &eof) == SO_OK)
             LOG_I("diy: result %d posted to /api/device/otaFlash: HTTP %d", code, h.status);
     }
-    conn_close(&c);
+    netio_close(&c);
 }
 
 void diy_ota_abort(struct diy_dev *dv, int code, const char *why)
@@ -253,10 +253,10 @@ void diy_ota_abort(struct diy_dev *dv, int code, const char *why)
     if (t->rec) {
         t->rec->ok = 0;
         t->rec->bytes = t->have;
-        t->rec->ms = now_ms() - t->started;
+        t->rec->ms = plat_mono_ms() - t->started;
         snprintf(t->rec->error, sizeof t->rec->error, "%.180s", why);
     }
-    conn_close(&t->conn);
+    netio_close(&t->conn);
     post_result(dv, code);
     free(t->buf);
     t->buf = NULL;
@@ -270,7 +270,7 @@ int diy_ota_step(struct diy_dev *dv)
         return -1;
     if (t->have >= t->total)
         return 1;
-    if (now_ms() > t->deadline) {
+    if (plat_mono_ms() > t->deadline) {
         diy_ota_abort(dv, DIY_E_DOWNLOAD, "download timeout");
         return -1;
     }
@@ -290,7 +290,7 @@ int diy_ota_step(struct diy_dev *dv)
     if ((e == SO_AGAIN || e == SO_E_TIMEOUT) && t->retries++ < DIY_RETRIES) {
         LOG_I("diy: chunk %lu: %s; reconnecting (%d/%d)", t->chunk,
               why[0] ? why : "connection lost", t->retries, DIY_RETRIES);
-        conn_close(&t->conn);
+        netio_close(&t->conn);
         return 0;
     }
     diy_ota_abort(dv, DIY_E_DOWNLOAD, why[0] ? why : "the server stopped answering");
@@ -300,11 +300,11 @@ int diy_ota_step(struct diy_dev *dv)
 static int write_image(struct diy_dev *dv)
 {
     struct diy_ota *t = &dv->ota;
-    unsigned sectors = (unsigned)((t->total + FLASH_SECTOR - 1) / FLASH_SECTOR);
+    unsigned sectors = (unsigned)((t->total + SPIFLASH_SECTOR - 1) / SPIFLASH_SECTOR);
     for (unsigned i = 0; i < sectors; i++)
-        if (flash_erase_sector(&dv->s->flash, i) != SO_OK)
+        if (spiflash_erase_sector(&dv->s->flash, i) != SO_OK)
             return -1;
-    return flash_write(&dv->s->flash, 0, t->buf, t->total) == SO_OK ? 0 : -1;
+    return spiflash_write(&dv->s->flash, 0, t->buf, t->total) == SO_OK ? 0 : -1;
 }
 
 int diy_ota_finish(struct diy_dev *dv)
@@ -312,11 +312,11 @@ int diy_ota_finish(struct diy_dev *dv)
     struct diy_ota *t = &dv->ota;
     char got[65];
     so_sha256_hex(t->buf, t->total, got);
-    conn_close(&t->conn);
+    netio_close(&t->conn);
     t->active = 0;
     if (t->rec) {
         t->rec->bytes = t->total;
-        t->rec->ms = now_ms() - t->started;
+        t->rec->ms = plat_mono_ms() - t->started;
     }
     int code = DIY_OK;
     if (strcmp(got, t->sha256)) {
@@ -329,7 +329,7 @@ int diy_ota_finish(struct diy_dev *dv)
     } else {
         dv->flashed = 1;
         LOG_I("diy: %zu bytes downloaded in %lld ms, SHA-256 ok, written at 0x0", t->total,
-              now_ms() - t->started);
+              plat_mono_ms() - t->started);
     }
     if (t->rec) {
         t->rec->ok = code == DIY_OK;

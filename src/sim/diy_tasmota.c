@@ -34,16 +34,16 @@ static int is_status(struct so_str target)
 
 static void answer(int fd, const char *peer)
 {
-    struct sim_conn c = CONN_INIT;
+    struct netio_conn c = NETIO_CONN_INIT;
     c.fd = fd;
     char buf[2048];
     size_t have = 0;
     struct so_http_head h;
     enum so_err e = SO_AGAIN;
-    long long deadline = now_ms() + 3000;
+    long long deadline = plat_mono_ms() + 3000;
     while (e == SO_AGAIN && have < sizeof buf) {
-        long long left = deadline - now_ms();
-        ssize_t r = left > 0 ? conn_read(&c, buf + have, sizeof buf - have, (int)left) : -2;
+        long long left = deadline - plat_mono_ms();
+        ssize_t r = left > 0 ? netio_read(&c, buf + have, sizeof buf - have, (int)left) : -2;
         if (r <= 0)
             break;
         have += (size_t)r;
@@ -67,10 +67,10 @@ static void answer(int fd, const char *peer)
                          "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                          "Connection: close\r\n\r\n",
                          status, status == 200 ? "OK" : "Not Found", type, strlen(body));
-        if (conn_write(&c, head, (size_t)n, 2000) == 0 && body[0])
-            conn_write(&c, body, strlen(body), 2000);
+        if (netio_write(&c, head, (size_t)n, 2000) == 0 && body[0])
+            netio_write(&c, body, strlen(body), 2000);
     }
-    conn_close(&c);
+    netio_close(&c);
 }
 
 int diy_boot_new_firmware(struct diy_dev *dv)
@@ -93,7 +93,7 @@ int diy_boot_new_firmware(struct diy_dev *dv)
     const char *addr = o->tasmota_addr ? o->tasmota_addr
                        : o->after == SIM_DIY_AFTER_AP ? "192.168.4.1" : dv->ip;
     char err[SIM_TEXT];
-    int lfd = tcp_listen(addr, o->tasmota_port, err, sizeof err);
+    int lfd = netio_listen(addr, o->tasmota_port, err, sizeof err);
     if (lfd < 0) {
         sim_fail(s, "the new firmware cannot open its web server: %s", err);
         return 0;
@@ -111,16 +111,16 @@ int diy_boot_new_firmware(struct diy_dev *dv)
                          "timeout");
             break;
         }
-        if (first && now_ms() - first >= o->linger_s * 1000LL)
+        if (first && plat_mono_ms() - first >= o->linger_s * 1000LL)
             break;
         char peer[64];
-        int fd = tcp_accept(lfd, 200, peer, sizeof peer);
+        int fd = netio_accept(lfd, 200, peer, sizeof peer);
         if (fd == -2)
             continue;
         if (fd < 0)
             break;
         if (!first)
-            first = now_ms();
+            first = plat_mono_ms();
         visits++;
         answer(fd, peer);
     }

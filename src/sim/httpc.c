@@ -4,11 +4,11 @@
 
 static int ms_left(long long deadline)
 {
-    long long r = deadline - now_ms();
+    long long r = deadline - plat_mono_ms();
     return r <= 0 ? 0 : r > 0x7fffffff ? 0x7fffffff : (int)r;
 }
 
-enum so_err httpc_read_head(struct sim_conn *c, char *buf, size_t cap, size_t *have,
+enum so_err httpc_read_head(struct netio_conn *c, char *buf, size_t cap, size_t *have,
                             struct so_http_head *h, long long deadline, int *eof)
 {
     *eof = 0;
@@ -20,7 +20,7 @@ enum so_err httpc_read_head(struct sim_conn *c, char *buf, size_t cap, size_t *h
         }
         if (*have >= cap)
             return SO_E_TOOBIG;
-        ssize_t r = conn_read(c, buf + *have, cap - *have, ms_left(deadline));
+        ssize_t r = netio_read(c, buf + *have, cap - *have, ms_left(deadline));
         if (r == -2)
             return SO_E_TIMEOUT;
         if (r <= 0) {
@@ -31,12 +31,12 @@ enum so_err httpc_read_head(struct sim_conn *c, char *buf, size_t cap, size_t *h
     }
 }
 
-enum so_err httpc_read_until(struct sim_conn *c, char *buf, size_t need, size_t *have,
+enum so_err httpc_read_until(struct netio_conn *c, char *buf, size_t need, size_t *have,
                              long long deadline, int *eof)
 {
     *eof = 0;
     while (*have < need) {
-        ssize_t r = conn_read(c, buf + *have, need - *have, ms_left(deadline));
+        ssize_t r = netio_read(c, buf + *have, need - *have, ms_left(deadline));
         if (r == -2)
             return SO_E_TIMEOUT;
         if (r <= 0) {

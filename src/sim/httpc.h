@@ -12,10 +12,10 @@
 /* Reads into buf (cap bytes, *have already there) until a response head parses.
  * SO_OK: h filled (views into buf), *have ≥ h->head_len. SO_E_TIMEOUT, SO_E_IO (error or EOF;
  * *eof set when the peer closed), SO_E_TOOBIG (buffer full without a head), SO_E_SYNTAX. */
-enum so_err httpc_read_head(struct sim_conn *c, char *buf, size_t cap, size_t *have,
+enum so_err httpc_read_head(struct netio_conn *c, char *buf, size_t cap, size_t *have,
                             struct so_http_head *h, long long deadline, int *eof);
 /* Reads until *have ≥ need (need ≤ cap). SO_OK, SO_E_TIMEOUT or SO_E_IO (*eof on close). */
-enum so_err httpc_read_until(struct sim_conn *c, char *buf, size_t need, size_t *have,
+enum so_err httpc_read_until(struct netio_conn *c, char *buf, size_t need, size_t *have,
                              long long deadline, int *eof);
 /* Content-Length as the firmware reads it: exactly one plain number, no
  * Transfer-Encoding. 0 ok with *len, -1 with a sentence in why. */

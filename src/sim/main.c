@@ -8,7 +8,7 @@
 #include "sim/e2a.h"
 #include "sim/netio.h"
 #include "sim/opts.h"
-#include "sim/session.h"
+#include "sim/stock_sess.h"
 #include "sim/sim.h"
 
 #include <openssl/ssl.h>
@@ -31,8 +31,8 @@ static int run_stock(struct sim_ctx *s, int slot, int *provisioned)
         } else if (o->server_host[0]) {
             snprintf(s->server_host, sizeof s->server_host, "%s", o->server_host);
             s->server_port = o->server_port;
-        } else if (flash_get_provision(&s->flash, s->server_host, sizeof s->server_host,
-                                       &s->server_port, s->ssid, sizeof s->ssid) != 0) {
+        } else if (spiflash_get_provision(&s->flash, s->server_host, sizeof s->server_host,
+                                          &s->server_port, s->ssid, sizeof s->ssid) != 0) {
             sim_fail(s, "--no-ap needs --server HOST:PORT (the flash holds no provisioning)");
             return 0;
         }
@@ -47,10 +47,10 @@ static int run_stock(struct sim_ctx *s, int slot, int *provisioned)
                      prev[0] ? prev : "none");
             return 0;
         }
-        switch (session_run(s, slot)) {
-        case SESS_REBOOT: return 1;
-        case SESS_END: return 0;
-        case SESS_RETRY:
+        switch (stock_sess_run(s, slot)) {
+        case STOCK_SESS_REBOOT: return 1;
+        case STOCK_SESS_END: return 0;
+        case STOCK_SESS_RETRY:
             if (sim_left(s) <= 0)
                 return 0;
             break;
@@ -118,9 +118,9 @@ int main(int argc, char **argv)
         LOG_I("outgoing connections from %s (--source-addr)", o.source_addr);
     static struct sim_ctx s;
     s.o = &o;
-    s.deadline = now_ms() + o.timeout * 1000LL;
+    s.deadline = plat_mono_ms() + o.timeout * 1000LL;
     char err[SIM_TEXT];
-    if (flash_open(&s.flash, o.flash_path, err, sizeof err) != SO_OK) {
+    if (spiflash_open(&s.flash, o.flash_path, err, sizeof err) != SO_OK) {
         fprintf(stderr, "sonoff-sim: %s\n", err);
         so_log_close_file();
         return 1;
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     if (s.flash.created) {
         if (boot_make_stock_layout(&s.flash, o.slot, err, sizeof err) != SO_OK) {
             fprintf(stderr, "sonoff-sim: %s\n", err);
-            flash_close(&s.flash);
+            spiflash_close(&s.flash);
             so_log_close_file();
             return 1;
         }
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sonoff-sim: cannot write report %s\n", o.report_path);
         rc = 1;
     }
-    flash_close(&s.flash);
+    spiflash_close(&s.flash);
     so_log_forget_secrets();
     so_log_close_file();
     OPENSSL_cleanup();

@@ -17,15 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int wait_fd(int fd, short ev, int timeout_ms)
 {
@@ -42,7 +34,7 @@ static int wait_fd(int fd, short ev, int timeout_ms)
 
 static int remaining(long long deadline)
 {
-    long long r = deadline - now_ms();
+    long long r = deadline - plat_mono_ms();
     return r < 0 ? 0 : (int)r;
 }
 
@@ -145,7 +137,7 @@ static int pinning_verify(int ok, X509_STORE_CTX *x)
 {
     (void)ok;
     SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-    struct sim_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
+    struct netio_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
     if (c) {
         c->pinning_dropped = 1;
         /* --pinning close: the connection goes before OpenSSL can send its alert
@@ -156,7 +148,7 @@ static int pinning_verify(int ok, X509_STORE_CTX *x)
     return 0;
 }
 
-static SSL_CTX *make_ctx(const struct conn_params *p, char *err, size_t errcap)
+static SSL_CTX *make_ctx(const struct netio_params *p, char *err, size_t errcap)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {
@@ -194,13 +186,13 @@ static void ssl_errstr(char *buf, size_t cap)
     ERR_clear_error();
 }
 
-enum so_err conn_open(struct sim_conn *c, const char *host, int port,
-                      const struct conn_params *p, char *err, size_t errcap)
+enum so_err netio_open(struct netio_conn *c, const char *host, int port,
+                       const struct netio_params *p, char *err, size_t errcap)
 {
     memset(c, 0, sizeof *c);
     c->fd = -1;
     snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
-    long long deadline = now_ms() + p->timeout_ms;
+    long long deadline = plat_mono_ms() + p->timeout_ms;
     int fd = tcp_connect(host, port, p->rcvbuf, deadline, err, errcap);
     if (fd < 0)
         return fd == -2 ? SO_E_TIMEOUT : SO_E_IO;
@@ -209,14 +201,14 @@ enum so_err conn_open(struct sim_conn *c, const char *host, int port,
         return SO_OK;
     SSL_CTX *ctx = make_ctx(p, err, errcap);
     if (!ctx) {
-        conn_close(c);
+        netio_close(c);
         return SO_E_TLS;
     }
     c->ctx = ctx;
     SSL *ssl = SSL_new(ctx);
     if (!ssl) {
         snprintf(err, errcap, "SSL_new failed");
-        conn_close(c);
+        netio_close(c);
         return SO_E_TLS;
     }
     c->ssl = ssl;
@@ -235,7 +227,7 @@ enum so_err conn_open(struct sim_conn *c, const char *host, int port,
                             remaining(deadline));
             if (w <= 0) {
                 snprintf(err, errcap, "TLS handshake with %s timed out", c->peer);
-                conn_close(c);
+                netio_close(c);
                 return SO_E_TIMEOUT;
             }
             continue;
@@ -251,7 +243,7 @@ enum so_err conn_open(struct sim_conn *c, const char *host, int port,
             snprintf(err, errcap, "TLS handshake with %s failed: %s", c->peer, es);
         }
         int pd = c->pinning_dropped;
-        conn_close(c);
+        netio_close(c);
         c->pinning_dropped = pd;
         return SO_E_TLS;
     }
@@ -266,7 +258,7 @@ enum so_err conn_open(struct sim_conn *c, const char *host, int port,
     return SO_OK;
 }
 
-const char *conn_describe(const struct sim_conn *c, char *buf, size_t cap)
+const char *netio_describe(const struct netio_conn *c, char *buf, size_t cap)
 {
     if (!c->ssl)
         snprintf(buf, cap, "plain TCP");
@@ -275,7 +267,7 @@ const char *conn_describe(const struct sim_conn *c, char *buf, size_t cap)
     return buf;
 }
 
-int conn_wait_readable(struct sim_conn *c, int timeout_ms)
+int netio_wait_readable(struct netio_conn *c, int timeout_ms)
 {
     if (c->fd < 0)
         return -1;
@@ -284,11 +276,11 @@ int conn_wait_readable(struct sim_conn *c, int timeout_ms)
     return wait_fd(c->fd, POLLIN, timeout_ms);
 }
 
-ssize_t conn_read(struct sim_conn *c, void *buf, size_t cap, int timeout_ms)
+ssize_t netio_read(struct netio_conn *c, void *buf, size_t cap, int timeout_ms)
 {
     if (c->fd < 0)
         return -1;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = plat_mono_ms() + timeout_ms;
     for (;;) {
         if (!c->ssl) {
             ssize_t r = recv(c->fd, buf, cap, 0);
@@ -330,11 +322,11 @@ ssize_t conn_read(struct sim_conn *c, void *buf, size_t cap, int timeout_ms)
     }
 }
 
-int conn_write(struct sim_conn *c, const void *buf, size_t n, int timeout_ms)
+int netio_write(struct netio_conn *c, const void *buf, size_t n, int timeout_ms)
 {
     if (c->fd < 0)
         return -1;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = plat_mono_ms() + timeout_ms;
     const char *p = buf;
     while (n > 0) {
         ssize_t w;
@@ -371,7 +363,7 @@ int conn_write(struct sim_conn *c, const void *buf, size_t n, int timeout_ms)
     return 0;
 }
 
-int conn_wait_more(struct sim_conn *c, int timeout_ms)
+int netio_wait_more(struct netio_conn *c, int timeout_ms)
 {
     struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
     int r = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
@@ -380,7 +372,7 @@ int conn_wait_more(struct sim_conn *c, int timeout_ms)
     return r > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) ? 1 : 0;
 }
 
-long conn_pending(struct sim_conn *c)
+long netio_pending(struct netio_conn *c)
 {
     int q = 0;
     if (c->fd < 0 || ioctl(c->fd, FIONREAD, &q) != 0)
@@ -388,7 +380,7 @@ long conn_pending(struct sim_conn *c)
     return (long)q + (c->ssl ? SSL_pending(c->ssl) : 0);
 }
 
-void conn_close(struct sim_conn *c)
+void netio_close(struct netio_conn *c)
 {
     if (c->ssl) {
         SSL_free(c->ssl); /* no close_notify: the device just drops the socket */
@@ -403,7 +395,7 @@ void conn_close(struct sim_conn *c)
     c->fd = -1;
 }
 
-int tcp_listen(const char *addr, int port, char *err, size_t errcap)
+int netio_listen(const char *addr, int port, char *err, size_t errcap)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
@@ -425,7 +417,7 @@ int tcp_listen(const char *addr, int port, char *err, size_t errcap)
     return fd;
 }
 
-int tcp_accept(int lfd, int timeout_ms, char *peer, size_t peercap)
+int netio_accept(int lfd, int timeout_ms, char *peer, size_t peercap)
 {
     int w = wait_fd(lfd, POLLIN, timeout_ms);
     if (w < 0)

@@ -85,7 +85,7 @@ static int build_request(struct sim_ctx *s, const char *path, const struct so_ra
 static enum so_err write_sector(struct sim_ctx *s, uint32_t addr, const uint8_t *data,
                                 size_t n, unsigned long long chunk_no)
 {
-    uint8_t sec[FLASH_SECTOR];
+    uint8_t sec[SPIFLASH_SECTOR];
     memset(sec, 0xFF, sizeof sec);
     memcpy(sec, data, n);
     if (s->o->faults.corrupt_chunk >= 0 &&
@@ -94,10 +94,10 @@ static enum so_err write_sector(struct sim_ctx *s, uint32_t addr, const uint8_t 
         LOG_W("fault corrupt-chunk: flipped a byte of chunk %llu at 0x%05x", chunk_no,
               (unsigned)(addr + n / 2));
     }
-    enum so_err e = flash_erase_sector(&s->flash, addr / FLASH_SECTOR);
+    enum so_err e = spiflash_erase_sector(&s->flash, addr / SPIFLASH_SECTOR);
     if (e == SO_OK)
-        powerloss_write(s, SIM_PL_STOCK, chunk_no * FLASH_SECTOR, addr, sec, n);
-    return e ? e : flash_write(&s->flash, addr, sec, sizeof sec);
+        powerloss_write(s, SIM_PL_STOCK, chunk_no * SPIFLASH_SECTOR, addr, sec, n);
+    return e ? e : spiflash_write(&s->flash, addr, sec, sizeof sec);
 }
 
 static void sleep_real_ms(long ms)
@@ -113,7 +113,7 @@ struct dl {
     struct ota_dl_res *res;
     char host[64], path[OTA_PATH_MAX + 1];
     int port;
-    struct sim_conn conn;
+    struct netio_conn conn;
     long long deadline;
 };
 
@@ -124,19 +124,19 @@ static int drop_now(struct dl *d, unsigned long long file_pos)
         return 0;
     d->s->drop_fired = 1;
     LOG_W("fault drop-at: closing the download connection after %llu file bytes", file_pos);
-    conn_close(&d->conn);
+    netio_close(&d->conn);
     return 1;
 }
 
 static enum so_err dl_connect(struct dl *d, int rcvbuf)
 {
     char err[SIM_TEXT];
-    long left = d->deadline - now_ms();
-    struct conn_params p = {.tls = SIM_TLS_NONE, .rcvbuf = rcvbuf,
+    long left = d->deadline - plat_mono_ms();
+    struct netio_params p = {.tls = SIM_TLS_NONE, .rcvbuf = rcvbuf,
                             .timeout_ms = (int)(left < CHUNK_TIMEOUT_MS ? left : CHUNK_TIMEOUT_MS)};
     if (left <= 0)
         return SO_E_TIMEOUT;
-    enum so_err e = conn_open(&d->conn, d->host, d->port, &p, err, sizeof err);
+    enum so_err e = netio_open(&d->conn, d->host, d->port, &p, err, sizeof err);
     if (e)
         LOG_I("download connect failed: %s", err);
     return e;
@@ -159,9 +159,9 @@ static enum so_err range_chunk(struct dl *d, unsigned long long k, struct so_ran
     }
     LOG_D("GET %s bytes=%llu-%llu", d->path, (unsigned long long)want.first,
           (unsigned long long)want.last);
-    if (conn_write(&d->conn, req, (size_t)n, CHUNK_TIMEOUT_MS) != 0)
+    if (netio_write(&d->conn, req, (size_t)n, CHUNK_TIMEOUT_MS) != 0)
         return SO_AGAIN;
-    long long dl = now_ms() + CHUNK_TIMEOUT_MS;
+    long long dl = plat_mono_ms() + CHUNK_TIMEOUT_MS;
     if (dl > d->deadline)
         dl = d->deadline;
     size_t have = 0;
@@ -271,7 +271,7 @@ static enum so_err download_range(struct dl *d)
         int first = d->res->total == 0;
         if (!first && so_range_chunk(k, d->res->total, &want) != 0)
             break;
-        if (now_ms() >= d->deadline) {
+        if (plat_mono_ms() >= d->deadline) {
             snprintf(d->res->err, sizeof d->res->err, "download timed out (180 s)");
             return SO_E_TIMEOUT;
         }
@@ -290,7 +290,7 @@ static enum so_err download_range(struct dl *d)
             k++;
             reused = 1;
             if (srv_close)
-                conn_close(&d->conn);
+                netio_close(&d->conn);
             if (d->req->idle)
                 d->req->idle(d->req->user);
             if (s->o->chunk_delay_ms)
@@ -299,7 +299,7 @@ static enum so_err download_range(struct dl *d)
         }
         if (e != SO_AGAIN)
             return e;
-        conn_close(&d->conn);
+        netio_close(&d->conn);
         if (clean) {
             LOG_D("server closed the kept-alive connection; reconnecting");
             continue;
@@ -334,7 +334,7 @@ static enum so_err download_whole(struct dl *d)
     }
     char req[512];
     int n = build_request(s, d->path, NULL, req, sizeof req);
-    if (n < 0 || conn_write(&d->conn, req, (size_t)n, CHUNK_TIMEOUT_MS) != 0) {
+    if (n < 0 || netio_write(&d->conn, req, (size_t)n, CHUNK_TIMEOUT_MS) != 0) {
         snprintf(d->res->err, sizeof d->res->err, "cannot send the request");
         return SO_E_IO;
     }
@@ -342,17 +342,17 @@ static enum so_err download_whole(struct dl *d)
     size_t hlen = 0;
     int have_head = 0;
     unsigned long long cl = 0, body = 0;
-    uint8_t sec[FLASH_SECTOR];
+    uint8_t sec[SPIFLASH_SECTOR];
     size_t secn = 0;
     unsigned long long chunk_no = 0;
     uint8_t *rbuf = malloc((size_t)o->reader_chunk);
     if (!rbuf)
         return SO_E_NOMEM;
-    long long last_data = now_ms(), last_idle = 0, last_read = now_ms();
+    long long last_data = plat_mono_ms(), last_idle = 0, last_read = plat_mono_ms();
     e = SO_OK;
     while (!have_head || body < cl) {
         sleep_real_ms(o->reader_interval_ms);
-        long long now = now_ms();
+        long long now = plat_mono_ms();
         /* The modelled firmware drains reader_chunk bytes per interval. When this process
          * itself was scheduled late (a loaded machine), the device would have drained the
          * bytes of the missed reads: allow those, so only the server's rate decides. */
@@ -370,7 +370,7 @@ static enum so_err download_whole(struct dl *d)
             d->req->idle(d->req->user);
             last_idle = now;
         }
-        long pending = conn_pending(&d->conn);
+        long pending = netio_pending(&d->conn);
         if (pending > allowed) {
             snprintf(d->res->err, sizeof d->res->err,
                      "receive buffer overrun: %ld bytes waiting (> %ld) after %llu body bytes; "
@@ -384,7 +384,7 @@ static enum so_err download_whole(struct dl *d)
             want = sizeof head - hlen;
         if (have_head && want > cl - body)
             want = (size_t)(cl - body);
-        ssize_t r = conn_read(&d->conn, have_head ? rbuf : (uint8_t *)head + hlen, want, 0);
+        ssize_t r = netio_read(&d->conn, have_head ? rbuf : (uint8_t *)head + hlen, want, 0);
         if (r == -2)
             continue;
         if (r <= 0) {
@@ -393,7 +393,7 @@ static enum so_err download_whole(struct dl *d)
             e = SO_E_IO;
             break;
         }
-        last_data = now_ms();
+        last_data = plat_mono_ms();
         const uint8_t *p = have_head ? rbuf : NULL;
         size_t pn = have_head ? (size_t)r : 0;
         if (!have_head) {
@@ -428,14 +428,14 @@ static enum so_err download_whole(struct dl *d)
             }
         }
         while (pn > 0) {
-            size_t take = FLASH_SECTOR - secn < pn ? FLASH_SECTOR - secn : pn;
+            size_t take = SPIFLASH_SECTOR - secn < pn ? SPIFLASH_SECTOR - secn : pn;
             memcpy(sec + secn, p, take);
             secn += take;
             p += take;
             pn -= take;
             body += take;
-            if (secn == FLASH_SECTOR || body == cl) {
-                uint32_t at = d->req->addr + (uint32_t)(chunk_no * FLASH_SECTOR);
+            if (secn == SPIFLASH_SECTOR || body == cl) {
+                uint32_t at = d->req->addr + (uint32_t)(chunk_no * SPIFLASH_SECTOR);
                 if (write_sector(s, at, sec, secn, chunk_no) != SO_OK) {
                     snprintf(d->res->err, sizeof d->res->err, "flash write failed");
                     e = SO_E_IO;
@@ -474,7 +474,7 @@ enum so_err ota_download(struct sim_ctx *s, const struct ota_dl_req *req,
     const char *style = s->o->download == SIM_DL_RANGE ? "range" : "whole";
     const char *fname = strrchr(req->url, '/');
     struct sim_dl_rec *rec = sim_dl_add(s, style, fname ? fname + 1 : req->url);
-    long long t0 = now_ms();
+    long long t0 = plat_mono_ms();
     d->deadline = t0 + OTA_TIMEOUT_MS;
     if (d->deadline > s->deadline)
         d->deadline = s->deadline;
@@ -486,8 +486,8 @@ enum so_err ota_download(struct sim_ctx *s, const struct ota_dl_req *req,
         LOG_I("downloading %s (%s) to 0x%05x", req->url, style, (unsigned)req->addr);
         e = s->o->download == SIM_DL_RANGE ? download_range(d) : download_whole(d);
     }
-    conn_close(&d->conn);
-    res->ms = now_ms() - t0;
+    netio_close(&d->conn);
+    res->ms = plat_mono_ms() - t0;
     rec->bytes = res->bytes;
     rec->ms = res->ms;
     rec->ok = e == SO_OK;

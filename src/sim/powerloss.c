@@ -27,7 +27,7 @@ void powerloss_write(struct sim_ctx *s, enum sim_pl which, unsigned long long of
         return;
     size_t done = (size_t)(at - off) & ~(size_t)3; /* whole words programmed before the cut */
     if (done)
-        (void)flash_write(&s->flash, addr, data, done);
+        (void)spiflash_write(&s->flash, addr, data, done);
     LOG_W("fault power-loss: power cut while writing byte %llu of the %s download to flash "
           "at 0x%05x (%zu of %zu bytes of this write done)", at, which_name(which),
           (unsigned)(addr + (uint32_t)(at - off)), done, n);

@@ -29,7 +29,7 @@ int sim_sleep(struct sim_ctx *s, long ms)
 
 long sim_left(const struct sim_ctx *s)
 {
-    long long r = s->deadline - now_ms();
+    long long r = s->deadline - plat_mono_ms();
     return r < 0 ? 0 : (long)r;
 }
 

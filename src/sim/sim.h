@@ -3,7 +3,7 @@
 #ifndef SIM_SIM_H
 #define SIM_SIM_H
 
-#include "sim/flash.h"
+#include "sim/spiflash.h"
 #include "sim/opts.h"
 #include "sim/tasmota.h"
 
@@ -50,9 +50,9 @@ struct sim_report {
 
 struct sim_ctx {
     const struct sim_opts *o;
-    struct sim_flash flash;
+    struct spiflash flash;
     struct sim_report rep;
-    long long deadline;     /* now_ms() value ending the run (--timeout) */
+    long long deadline;     /* plat_mono_ms() value ending the run (--timeout) */
     uint64_t rand_state;    /* newlib rand(), reseeded at every boot */
     char server_host[64];   /* provisioned serverName and port (§1.2) */
     int server_port;

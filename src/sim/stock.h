@@ -1,6 +1,6 @@
 /* stock.h - the stock eWeLink client's WebSocket logic as an I/O-free state machine
  * (PROTOCOL.md §1.4, §1.5): register → date → update → query, owner-apikey rule, command
- * handling and the upgrade checks. The caller (session.c) moves the bytes. */
+ * handling and the upgrade checks. The caller (stock_sess.c) moves the bytes. */
 #ifndef SIM_STOCK_H
 #define SIM_STOCK_H
 

@@ -29,7 +29,7 @@ long long tas_scaled(const struct tas_dev *d, long ms)
 
 void tas_schedule_restart(struct tas_dev *d, long delay_ms)
 {
-    long long at = now_ms() + tas_scaled(d, delay_ms);
+    long long at = plat_mono_ms() + tas_scaled(d, delay_ms);
     if (!d->restart_at || at < d->restart_at)
         d->restart_at = at;
 }
@@ -78,7 +78,7 @@ static int boot(struct tas_dev *d)
     st->boot_count++;
     if (tas_save(d) != 0)
         LOG_W("tasmota: cannot write the settings sector");
-    d->booted = now_ms();
+    d->booted = plat_mono_ms();
     d->q_head = d->q_len = 0;
     d->q_next = 0;
     d->restart_flag = 0;
@@ -105,7 +105,7 @@ static int boot(struct tas_dev *d)
     const char *addr = d->lan ? d->lan_addr : d->ap_addr;
     int port = d->lan ? d->lan_port : d->ap_port;
     char err[SIM_TEXT];
-    d->lfd = tcp_listen(addr, port, err, sizeof err);
+    d->lfd = netio_listen(addr, port, err, sizeof err);
     if (d->lfd < 0) {
         sim_fail(d->s, "Tasmota cannot open its web server: %s%s", err,
                  d->lan ? " (set --tasmota-lan-addr/--tasmota-lan-port)" : "");
@@ -114,7 +114,7 @@ static int boot(struct tas_dev *d)
     if (d->lan) {
         st->joined_lan = 1;
         snprintf(st->lan, sizeof st->lan, "%s:%d", addr, port);
-        d->last_lan_req = now_ms();
+        d->last_lan_req = plat_mono_ms();
         LOG_I("tasmota %s (boot %ld): joined '%s' as %s: web server on http://%s:%d/",
               st->version, st->boot_count, st->ssid1, st->hostname, addr, port);
     } else {
@@ -143,7 +143,7 @@ static int restart(struct tas_dev *d)
 /* Backlog, restart and WiFi-test timers. 0, or -1 when the run must end. */
 static int timers(struct tas_dev *d)
 {
-    long long now = now_ms();
+    long long now = plat_mono_ms();
     if (d->wifi_test && now >= d->wifi_test_at)
         tas_wifi_test_done(d);
     if (d->q_len && now >= d->q_next) {
@@ -165,7 +165,7 @@ static int timers(struct tas_dev *d)
 
 static int next_wait(const struct tas_dev *d)
 {
-    long long now = now_ms(), w = 200;
+    long long now = plat_mono_ms(), w = 200;
     const long long at[3] = {d->wifi_test ? d->wifi_test_at : 0, d->q_len ? d->q_next : 0,
                              d->restart_at};
     for (int i = 0; i < 3; i++)
@@ -218,14 +218,14 @@ int sim_tasmota_run(struct sim_ctx *s, const struct sim_tasmota_opts *t)
             break;
         }
         if (d->lan && !d->restart_at && !d->q_len &&
-            now_ms() - d->last_lan_req >= s->o->diy.linger_s * 1000LL)
+            plat_mono_ms() - d->last_lan_req >= s->o->diy.linger_s * 1000LL)
             break;
         char peer[64];
-        int fd = tcp_accept(d->lfd, next_wait(d), peer, sizeof peer);
+        int fd = netio_accept(d->lfd, next_wait(d), peer, sizeof peer);
         if (fd >= 0) {
             tas_serve(d, fd, peer);
             if (d->lan)
-                d->last_lan_req = now_ms();
+                d->last_lan_req = plat_mono_ms();
         } else if (fd == -1) {
             sim_fail(s, "Tasmota's web server failed (accept)");
             rc = -1;

@@ -57,14 +57,15 @@ static char *one(const char *name, const char *value)
 
 static void uptime(const struct tas_dev *d, char *out, size_t cap)
 {
-    long long s = (now_ms() - d->booted) / 1000;
+    long long s = (plat_mono_ms() - d->booted) / 1000;
     if (s < 0)
         s = 0;
     snprintf(out, cap, "%lldT%02lld:%02lld:%02lld", s / 86400, s / 3600 % 24, s / 60 % 60,
              s % 60);
 }
 
-char *tas_status_json(struct tas_dev *d, int n)
+/* {"StatusFWR":{..}} etc. for Status n (0 = all); malloc'd. */
+static char *tas_status_json(struct tas_dev *d, int n)
 {
     const struct sim_tasmota_state *st = d->st;
     cJSON *root = cJSON_CreateObject();
@@ -231,7 +232,7 @@ static char *do_backlog(struct tas_dev *d, struct so_str list)
         sim_note(d->s, "tasmota: Backlog full (%d commands): %d dropped", TASMOTA_BACKLOG_MAX,
                  dropped);
     if (added && d->q_next == 0)
-        d->q_next = now_ms(); /* the first one at once */
+        d->q_next = plat_mono_ms(); /* the first one at once */
     char rec[96];
     snprintf(rec, sizeof rec, "Backlog (%d commands)", added);
     tas_record_cmd(d, rec);

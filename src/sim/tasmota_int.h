@@ -43,7 +43,7 @@ struct tas_dev {
     struct sim_tas_secret new_pw;
     char new_host[SIM_TAS_TEXT];
     long long last_lan_req;      /* linger counts from the last LAN request */
-    long long booted;            /* now_ms() at the last boot (Uptime) */
+    long long booted;            /* plat_mono_ms() at the last boot (Uptime) */
 };
 
 /* tasmota_state.c */
@@ -60,8 +60,6 @@ void tas_record_cmd(struct tas_dev *d, const char *text);
 
 /* tasmota_cmd.c: one command; the JSON answer (malloc'd) or NULL for none (Backlog). */
 char *tas_exec(struct tas_dev *d, struct so_str cmnd, int from_backlog);
-/* {"StatusFWR":{..}} etc. for Status n (0 = all); malloc'd. */
-char *tas_status_json(struct tas_dev *d, int n);
 
 /* tasmota_web.c: reads one request from fd and answers it; closes fd. */
 void tas_serve(struct tas_dev *d, int fd, const char *peer);

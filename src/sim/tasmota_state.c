@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define SETTINGS_MAGIC "TSIM"
-#define SETTINGS_MAX (FLASH_SECTOR - 8)
+#define SETTINGS_MAX (SPIFLASH_SECTOR - 8)
 
 void tas_secret_set(struct sim_tas_secret *sec, const char *pw)
 {
@@ -100,7 +100,7 @@ static void str_from(const cJSON *root, const char *key, char *dst, size_t cap)
 
 int tas_load(struct tas_dev *d)
 {
-    const uint8_t *p = flash_view(&d->s->flash, SIM_TAS_SETTINGS);
+    const uint8_t *p = spiflash_view(&d->s->flash, SIM_TAS_SETTINGS);
     if (memcmp(p, SETTINGS_MAGIC, 4) != 0)
         return 0;
     size_t n = (size_t)p[4] | (size_t)p[5] << 8;
@@ -158,8 +158,8 @@ int tas_save(struct tas_dev *d)
         buf[5] = (uint8_t)(n >> 8);
         buf[6] = buf[7] = 0;
         memcpy(buf + 8, txt, n);
-        if (flash_erase_sector(&d->s->flash, SIM_TAS_SETTINGS / FLASH_SECTOR) == SO_OK &&
-            flash_write(&d->s->flash, SIM_TAS_SETTINGS, buf, 8 + n) == SO_OK)
+        if (spiflash_erase_sector(&d->s->flash, SIM_TAS_SETTINGS / SPIFLASH_SECTOR) == SO_OK &&
+            spiflash_write(&d->s->flash, SIM_TAS_SETTINGS, buf, 8 + n) == SO_OK)
             rc = 0;
     }
     free(buf);

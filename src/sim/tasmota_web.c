@@ -43,7 +43,7 @@ static const char *reason(int st)
     }
 }
 
-static void send_reply(struct sim_conn *c, int status, const char *type, const char *body,
+static void send_reply(struct netio_conn *c, int status, const char *type, const char *body,
                        const char *location)
 {
     char head[400];
@@ -53,11 +53,11 @@ static void send_reply(struct sim_conn *c, int status, const char *type, const c
                      "Connection: close\r\n\r\n",
                      status, reason(status), type, bl, location ? "Location: " : "",
                      location ? location : "", location ? "\r\n" : "");
-    if (n > 0 && (size_t)n < sizeof head && conn_write(c, head, (size_t)n, 2000) == 0 && bl)
-        conn_write(c, body, bl, 2000);
+    if (n > 0 && (size_t)n < sizeof head && netio_write(c, head, (size_t)n, 2000) == 0 && bl)
+        netio_write(c, body, bl, 2000);
 }
 
-static void html(struct sim_conn *c, int status, const char *page)
+static void html(struct netio_conn *c, int status, const char *page)
 {
     char *body = malloc(strlen(PAGE_HEAD) + strlen(page) + 1);
     if (!body)
@@ -121,7 +121,7 @@ static int is_ipv4(struct so_str host)
 }
 
 /* /cm (modern only). */
-static int handle_cm(struct tas_dev *d, struct sim_conn *c, struct so_str q)
+static int handle_cm(struct tas_dev *d, struct netio_conn *c, struct so_str q)
 {
     char *cmnd = malloc(TASMOTA_TARGET_MAX);
     if (!cmnd)
@@ -170,7 +170,7 @@ static void apply_wifi(struct tas_dev *d)
     snprintf(d->st->hostname, sizeof d->st->hostname, "%s", d->new_host);
 }
 
-static int handle_wi(struct tas_dev *d, struct sim_conn *c, struct so_str q)
+static int handle_wi(struct tas_dev *d, struct netio_conn *c, struct so_str q)
 {
     char dummy[8];
     int save = 0;
@@ -182,7 +182,7 @@ static int handle_wi(struct tas_dev *d, struct sim_conn *c, struct so_str q)
     tas_record_cmd(d, "/wi save");
     if (!d->lan) { /* manager mode: test the network before saving (§7) */
         d->wifi_test = 1;
-        d->wifi_test_at = now_ms() + tas_scaled(d, d->t->wifi_test_ms);
+        d->wifi_test_at = plat_mono_ms() + tas_scaled(d, d->t->wifi_test_ms);
         html(c, 200, PAGE_TRY);
     } else {
         apply_wifi(d);
@@ -193,7 +193,7 @@ static int handle_wi(struct tas_dev *d, struct sim_conn *c, struct so_str q)
 }
 
 /* 5.x HandleSaveSettings: w=1 WiFi, w=2 MQTT; r (default 1) restarts. */
-static int handle_sv(struct tas_dev *d, struct sim_conn *c, struct so_str q)
+static int handle_sv(struct tas_dev *d, struct netio_conn *c, struct so_str q)
 {
     char w[8], r[8], v[SIM_TAS_TEXT];
     if (arg(q, "w", w, sizeof w, NULL))
@@ -241,16 +241,16 @@ static int handle_sv(struct tas_dev *d, struct sim_conn *c, struct so_str q)
 
 void tas_serve(struct tas_dev *d, int fd, const char *peer)
 {
-    struct sim_conn c = CONN_INIT;
+    struct netio_conn c = NETIO_CONN_INIT;
     c.fd = fd;
     char buf[SO_HTTP_HEAD_MAX];
     size_t have = 0;
     struct so_http_head h;
     enum so_err e = SO_AGAIN;
-    long long deadline = now_ms() + REQ_TIMEOUT_MS;
+    long long deadline = plat_mono_ms() + REQ_TIMEOUT_MS;
     while (e == SO_AGAIN && have < sizeof buf) {
-        long long left = deadline - now_ms();
-        ssize_t r = left > 0 ? conn_read(&c, buf + have, sizeof buf - have, (int)left) : -2;
+        long long left = deadline - plat_mono_ms();
+        ssize_t r = left > 0 ? netio_read(&c, buf + have, sizeof buf - have, (int)left) : -2;
         if (r <= 0)
             break;
         have += (size_t)r;
@@ -261,7 +261,7 @@ void tas_serve(struct tas_dev *d, int fd, const char *peer)
             send_reply(&c, 400, "text/plain", "Bad Request\n", NULL);
             record(d, (struct so_str){"?", 1}, (struct so_str){"?", 1}, 400);
         }
-        conn_close(&c);
+        netio_close(&c);
         return;
     }
     struct so_str path = so_http_target_path(h.target);
@@ -303,7 +303,7 @@ void tas_serve(struct tas_dev *d, int fd, const char *peer)
           (int)path.n, path.p, peer, d->lan ? "LAN" : "AP", status);
     record(d, h.method, path, status);
     explicit_bzero(buf, sizeof buf); /* queries carry passwords */
-    conn_close(&c);
+    netio_close(&c);
 }
 
 void tas_wifi_test_done(struct tas_dev *d)

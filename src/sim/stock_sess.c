@@ -1,4 +1,4 @@
-#include "sim/session.h"
+#include "sim/stock_sess.h"
 
 #include "io/crypto.h"
 #include "io/log.h"
@@ -25,7 +25,7 @@ static const uint8_t zero_mask[4] = {0, 0, 0, 0};
 
 struct ws_sess {
     struct sim_ctx *s;
-    struct sim_conn c;
+    struct netio_conn c;
     unsigned char rx[WS_RX_CAP];
     size_t rxlen;
     struct stock_fsm fsm;
@@ -52,7 +52,7 @@ static int kill_sess(struct ws_sess *w, const char *why)
         snprintf(w->err, sizeof w->err, "%s", why);
         LOG_W("websocket: %s; dropping the connection", why);
     }
-    conn_close(&w->c);
+    netio_close(&w->c);
     return -1;
 }
 
@@ -60,7 +60,7 @@ static int ws_send_raw(struct ws_sess *w, const void *buf, size_t n)
 {
     if (w->dead)
         return -1;
-    if (conn_write(&w->c, buf, n, 5000) != 0) {
+    if (netio_write(&w->c, buf, n, 5000) != 0) {
         kill_sess(w, "cannot write to the server");
         return -1;
     }
@@ -172,7 +172,7 @@ static int pump(struct ws_sess *w, long timeout_ms)
 {
     if (w->dead)
         return -1;
-    long long now = now_ms();
+    long long now = plat_mono_ms();
     if (w->hb_ms && now >= w->next_ping) {
         if (w->awaiting_pong)
             return kill_sess(w, "no pong before the next heartbeat");
@@ -188,12 +188,12 @@ static int pump(struct ws_sess *w, long timeout_ms)
         wait = (long)(w->next_ping - now);
     if (wait < 0)
         wait = 0;
-    int r = conn_wait_readable(&w->c, (int)wait);
+    int r = netio_wait_readable(&w->c, (int)wait);
     if (r < 0)
         return kill_sess(w, "poll failed");
     if (r == 0)
         return 0;
-    ssize_t n = conn_read(&w->c, w->rx + w->rxlen, sizeof w->rx - w->rxlen, 1000);
+    ssize_t n = netio_read(&w->c, w->rx + w->rxlen, sizeof w->rx - w->rxlen, 1000);
     if (n == 0)
         return kill_sess(w, "server closed the connection");
     if (n == -1)
@@ -207,9 +207,9 @@ static int pump(struct ws_sess *w, long timeout_ms)
 
 static void pump_for(struct ws_sess *w, long ms)
 {
-    long long end = now_ms() + ms;
-    while (!w->dead && now_ms() < end && sim_left(w->s) > 0)
-        pump(w, (long)(end - now_ms()));
+    long long end = plat_mono_ms() + ms;
+    while (!w->dead && plat_mono_ms() < end && sim_left(w->s) > 0)
+        pump(w, (long)(end - plat_mono_ms()));
 }
 
 static void idle_cb(void *user)
@@ -240,12 +240,13 @@ static int do_upgrade(struct ws_sess *w)
     struct sim_ctx *s = w->s;
     w->upgrade = 0;
     if (sim_reached(s, SIM_STAGE_UPGRADE))
-        return SESS_END;
+        return STOCK_SESS_END;
     pump_for(w, scaled(s, DOWNLOAD_DELAY_MS));
     struct ota_dl_req req = {
         .url = w->bin.url,
         .addr = w->addr,
-        .region_max = w->target == 2 ? FLASH_RF_CAL - FLASH_USER2 : FLASH_USER2 - FLASH_USER1,
+        .region_max = w->target == 2 ? SPIFLASH_RF_CAL - SPIFLASH_USER2
+                                     : SPIFLASH_USER2 - SPIFLASH_USER1,
         .idle = idle_cb,
         .user = w,
     };
@@ -254,10 +255,10 @@ static int do_upgrade(struct ws_sess *w)
         /* SonOTA saw the 404 asynchronously after a failed download (sillyfrog#7, S#21). */
         send_verdict(w, 404, 0);
         sim_fail(s, "download failed (ack 404): %s", res.err);
-        return SESS_RETRY;
+        return STOCK_SESS_RETRY;
     }
     char hex[65];
-    so_sha256_hex(flash_view(&s->flash, w->addr), (size_t)res.total, hex);
+    so_sha256_hex(spiflash_view(&s->flash, w->addr), (size_t)res.total, hex);
     if (strcmp(hex, w->bin.digest)) {
         int ig = s->o->variant == SIM_FW_IG;
         send_verdict(w, 409, ig);
@@ -271,7 +272,7 @@ static int do_upgrade(struct ws_sess *w)
     struct espimg_info info;
     char why[SIM_TEXT] = "";
     enum espimg_use use = w->target == 1 ? ESPIMG_USE_USER1 : ESPIMG_USE_USER2;
-    if (espimg_parse(flash_view(&s->flash, w->addr), (size_t)res.total, &info) != SO_OK)
+    if (espimg_parse(spiflash_view(&s->flash, w->addr), (size_t)res.total, &info) != SO_OK)
         snprintf(why, sizeof why, "not an ESP8266 image");
     else if (espimg_check(&info, (size_t)res.total, use, why, sizeof why) == SO_OK)
         why[0] = '\0';
@@ -280,27 +281,27 @@ static int do_upgrade(struct ws_sess *w)
                  "the digest and reboots into it anyway", w->target, why);
     /* Success: upgradeState 0, switch the boot slot, reboot (autoRestart). */
     send_verdict(w, 0, 1);
-    if (flash_set_boot_slot(&s->flash, w->target, UPGRADE_FLAG_FINISH) != SO_OK) {
+    if (spiflash_set_boot_slot(&s->flash, w->target, UPGRADE_FLAG_FINISH) != SO_OK) {
         sim_fail(s, "cannot write the system parameters");
-        return SESS_END;
+        return STOCK_SESS_END;
     }
     LOG_I("upgrade finished: boot slot is now %d", w->target);
     if (sim_reached(s, SIM_STAGE_DOWNLOAD))
-        return SESS_END;
+        return STOCK_SESS_END;
     pump_for(w, scaled(s, AUTORESTART_MS));
-    return SESS_REBOOT;
+    return STOCK_SESS_REBOOT;
 }
 
-static enum sess_result finish(struct ws_sess *w, enum sess_result r)
+static enum stock_sess_result finish(struct ws_sess *w, enum stock_sess_result r)
 {
-    conn_close(&w->c);
-    if (r == SESS_RETRY)
+    netio_close(&w->c);
+    if (r == STOCK_SESS_RETRY)
         sim_sleep(w->s, RETRY_DELAY_MS);
     free(w);
     return r;
 }
 
-enum sess_result session_run(struct sim_ctx *s, int running_slot)
+enum stock_sess_result stock_sess_run(struct sim_ctx *s, int running_slot)
 {
     const struct sim_opts *o = s->o;
     char ip[64], err[SIM_TEXT];
@@ -319,20 +320,20 @@ enum sess_result session_run(struct sim_ctx *s, int running_slot)
     if (e != SO_OK) {
         sim_fail(s, "%s", err);
         sim_sleep(s, RETRY_DELAY_MS);
-        return SESS_RETRY;
+        return STOCK_SESS_RETRY;
     }
     if (sim_reached(s, SIM_STAGE_DISPATCH))
-        return SESS_END;
+        return STOCK_SESS_END;
     struct ws_sess *w = calloc(1, sizeof *w);
     if (!w) {
         sim_fail(s, "out of memory");
-        return SESS_END;
+        return STOCK_SESS_END;
     }
     w->s = s;
     w->c.fd = -1;
     if (ws_open(s, &w->c, ip, port, w->rx, sizeof w->rx, &w->rxlen, err, sizeof err) != SO_OK) {
         sim_fail(s, "%s", err);
-        return finish(w, SESS_RETRY);
+        return finish(w, STOCK_SESS_RETRY);
     }
     struct stock_cfg cfg = {
         .deviceid = o->device_id, .factory_apikey = o->apikey, .model = o->model,
@@ -344,25 +345,25 @@ enum sess_result session_run(struct sim_ctx *s, int running_slot)
     if (!reg || ws_send_text(w, reg) != 0) {
         free(reg);
         sim_fail(s, "cannot send register");
-        return finish(w, SESS_RETRY);
+        return finish(w, STOCK_SESS_RETRY);
     }
     free(reg);
     if (w->rxlen)
         process_rx(w, 0);
     enum stock_state last = w->fsm.st;
-    long long reply_deadline = now_ms() + REPLY_TIMEOUT_MS, upgrade_deadline = 0;
+    long long reply_deadline = plat_mono_ms() + REPLY_TIMEOUT_MS, upgrade_deadline = 0;
     static const char *const waiting[] = {"register", "date", "update", "query", ""};
     for (;;) {
         if (sim_left(s) <= 0) {
             sim_fail(s, "run timeout (--timeout) in the cloud session");
-            return finish(w, SESS_END);
+            return finish(w, STOCK_SESS_END);
         }
         (void)pump(w, 100);
         if (w->dead) {
             sim_fail(s, "websocket: %s", w->err);
-            return finish(w, SESS_RETRY);
+            return finish(w, STOCK_SESS_RETRY);
         }
-        long long now = now_ms();
+        long long now = plat_mono_ms();
         if (w->registered_now) {
             w->registered_now = 0;
             w->hb_ms = o->hb_interval ? o->hb_interval * 1000L
@@ -372,7 +373,7 @@ enum sess_result session_run(struct sim_ctx *s, int running_slot)
             w->next_ping = now + w->hb_ms;
             LOG_I("registered; owner apikey adopted; heartbeat every %ld ms", w->hb_ms);
             if (sim_reached(s, SIM_STAGE_REGISTER))
-                return finish(w, SESS_END);
+                return finish(w, STOCK_SESS_END);
         }
         if (w->fsm.st != last) {
             last = w->fsm.st;
@@ -380,28 +381,28 @@ enum sess_result session_run(struct sim_ctx *s, int running_slot)
         }
         if (w->fsm.st != STK_READY && now > reply_deadline && !w->upgrade) {
             sim_fail(s, "no %s reply within %d s", waiting[w->fsm.st], REPLY_TIMEOUT_MS / 1000);
-            return finish(w, SESS_RETRY);
+            return finish(w, STOCK_SESS_RETRY);
         }
         if (w->fsm.st == STK_READY && !upgrade_deadline)
             upgrade_deadline = now + o->wait_upgrade * 1000LL;
         if (w->restart) {
             pump_for(w, scaled(s, AUTORESTART_MS));
-            return finish(w, SESS_REBOOT);
+            return finish(w, STOCK_SESS_REBOOT);
         }
         if (w->upgrade) {
             int r = do_upgrade(w);
             if (r >= 0)
-                return finish(w, (enum sess_result)r);
-            upgrade_deadline = now_ms() + o->wait_upgrade * 1000LL;
+                return finish(w, (enum stock_sess_result)r);
+            upgrade_deadline = plat_mono_ms() + o->wait_upgrade * 1000LL;
         }
         if (w->problem[0] && !w->upgrade && upgrade_deadline == 0)
-            upgrade_deadline = now_ms() + o->wait_upgrade * 1000LL;
-        if (upgrade_deadline && now_ms() > upgrade_deadline) {
+            upgrade_deadline = plat_mono_ms() + o->wait_upgrade * 1000LL;
+        if (upgrade_deadline && plat_mono_ms() > upgrade_deadline) {
             if (w->problem[0])
                 sim_fail(s, "%s; no further upgrade within %d s", w->problem, o->wait_upgrade);
             else
                 sim_fail(s, "no upgrade command within %d s", o->wait_upgrade);
-            return finish(w, SESS_END);
+            return finish(w, STOCK_SESS_END);
         }
     }
 }

@@ -1,4 +1,4 @@
-#include "sim/flash.h"
+#include "sim/spiflash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static enum so_err flush_range(struct sim_flash *f, uint32_t addr, size_t n)
+static enum so_err flush_range(struct spiflash *f, uint32_t addr, size_t n)
 {
     size_t done = 0;
     while (done < n) {
@@ -22,7 +22,7 @@ static enum so_err flush_range(struct sim_flash *f, uint32_t addr, size_t n)
     return SO_OK;
 }
 
-enum so_err flash_open(struct sim_flash *f, const char *path, char *err, size_t errcap)
+enum so_err spiflash_open(struct spiflash *f, const char *path, char *err, size_t errcap)
 {
     memset(f, 0, sizeof *f);
     f->fd = -1;
@@ -35,35 +35,35 @@ enum so_err flash_open(struct sim_flash *f, const char *path, char *err, size_t 
         snprintf(err, errcap, "cannot open flash file %s: %s", path, strerror(errno));
         return SO_E_IO;
     }
-    f->mem = malloc(FLASH_SIZE);
+    f->mem = malloc(SPIFLASH_SIZE);
     if (!f->mem) {
         close(fd);
         return SO_E_NOMEM;
     }
     f->fd = fd;
     if (f->created) {
-        memset(f->mem, 0xFF, FLASH_SIZE);
-        if (flush_range(f, 0, FLASH_SIZE) != SO_OK) {
+        memset(f->mem, 0xFF, SPIFLASH_SIZE);
+        if (flush_range(f, 0, SPIFLASH_SIZE) != SO_OK) {
             snprintf(err, errcap, "cannot write flash file %s: %s", path, strerror(errno));
-            flash_close(f);
+            spiflash_close(f);
             return SO_E_IO;
         }
         return SO_OK;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size != (off_t)FLASH_SIZE) {
+    if (fstat(fd, &st) != 0 || st.st_size != (off_t)SPIFLASH_SIZE) {
         snprintf(err, errcap, "flash file %s is not exactly 1 MiB (1048576 bytes)", path);
-        flash_close(f);
+        spiflash_close(f);
         return SO_E_ARG;
     }
     size_t got = 0;
-    while (got < FLASH_SIZE) {
-        ssize_t r = pread(fd, f->mem + got, FLASH_SIZE - got, (off_t)got);
+    while (got < SPIFLASH_SIZE) {
+        ssize_t r = pread(fd, f->mem + got, SPIFLASH_SIZE - got, (off_t)got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
             snprintf(err, errcap, "cannot read flash file %s", path);
-            flash_close(f);
+            spiflash_close(f);
             return SO_E_IO;
         }
         got += (size_t)r;
@@ -71,7 +71,7 @@ enum so_err flash_open(struct sim_flash *f, const char *path, char *err, size_t 
     return SO_OK;
 }
 
-void flash_close(struct sim_flash *f)
+void spiflash_close(struct spiflash *f)
 {
     if (!f)
         return;
@@ -84,18 +84,18 @@ void flash_close(struct sim_flash *f)
     f->fd = -1;
 }
 
-enum so_err flash_erase_sector(struct sim_flash *f, unsigned sector)
+enum so_err spiflash_erase_sector(struct spiflash *f, unsigned sector)
 {
-    if (sector >= FLASH_SIZE / FLASH_SECTOR)
+    if (sector >= SPIFLASH_SIZE / SPIFLASH_SECTOR)
         return SO_E_ARG;
-    memset(f->mem + sector * FLASH_SECTOR, 0xFF, FLASH_SECTOR);
-    return flush_range(f, sector * FLASH_SECTOR, FLASH_SECTOR);
+    memset(f->mem + sector * SPIFLASH_SECTOR, 0xFF, SPIFLASH_SECTOR);
+    return flush_range(f, sector * SPIFLASH_SECTOR, SPIFLASH_SECTOR);
 }
 
-enum so_err flash_write(struct sim_flash *f, uint32_t addr, const void *data, size_t n)
+enum so_err spiflash_write(struct spiflash *f, uint32_t addr, const void *data, size_t n)
 {
     size_t padded = (n + 3) & ~(size_t)3;
-    if (addr % 4 || addr > FLASH_SIZE || padded > FLASH_SIZE - addr)
+    if (addr % 4 || addr > SPIFLASH_SIZE || padded > SPIFLASH_SIZE - addr)
         return SO_E_ARG;
     const uint8_t *d = data;
     for (size_t i = 0; i < n; i++)
@@ -103,51 +103,43 @@ enum so_err flash_write(struct sim_flash *f, uint32_t addr, const void *data, si
     return flush_range(f, addr, padded);
 }
 
-enum so_err flash_read(const struct sim_flash *f, uint32_t addr, void *out, size_t n)
-{
-    if (addr > FLASH_SIZE || n > FLASH_SIZE - addr)
-        return SO_E_ARG;
-    memcpy(out, f->mem + addr, n);
-    return SO_OK;
-}
-
-const uint8_t *flash_view(const struct sim_flash *f, uint32_t addr)
+const uint8_t *spiflash_view(const struct spiflash *f, uint32_t addr)
 {
     return f->mem + addr;
 }
 
-/* System parameter record at FLASH_SYS_PARAM: "SYSP", slot index (0 user1, 1 user2 as
+/* System parameter record at SPIFLASH_SYS_PARAM: "SYSP", slot index (0 user1, 1 user2 as
  * system_upgrade_userbin_check returns), upgrade flag, then an XOR byte over those. */
 #define SYSP_MAGIC "SYSP"
 
-int flash_boot_slot(const struct sim_flash *f, int *valid)
+int spiflash_boot_slot(const struct spiflash *f, int *valid)
 {
-    const uint8_t *p = f->mem + FLASH_SYS_PARAM;
+    const uint8_t *p = f->mem + SPIFLASH_SYS_PARAM;
     int ok = !memcmp(p, SYSP_MAGIC, 4) && p[4] <= 1 && p[7] == (uint8_t)(p[4] ^ p[5] ^ 0x5A);
     if (valid)
         *valid = ok;
     return ok ? p[4] + 1 : 1;
 }
 
-enum so_err flash_set_boot_slot(struct sim_flash *f, int slot, int upgrade_flag)
+enum so_err spiflash_set_boot_slot(struct spiflash *f, int slot, int upgrade_flag)
 {
     uint8_t rec[8] = {'S', 'Y', 'S', 'P', (uint8_t)(slot - 1), (uint8_t)upgrade_flag, 0, 0};
     rec[7] = (uint8_t)(rec[4] ^ rec[5] ^ 0x5A);
     /* The SDK rewrites the whole parameter sector (§5). */
-    enum so_err e = flash_erase_sector(f, FLASH_SYS_PARAM / FLASH_SECTOR);
-    return e ? e : flash_write(f, FLASH_SYS_PARAM, rec, sizeof rec);
+    enum so_err e = spiflash_erase_sector(f, SPIFLASH_SYS_PARAM / SPIFLASH_SECTOR);
+    return e ? e : spiflash_write(f, SPIFLASH_SYS_PARAM, rec, sizeof rec);
 }
 
-/* Provisioning record at FLASH_STOCK_CFG: "PROV", port u16 LE, host[64], ssid[33]. */
+/* Provisioning record at SPIFLASH_STOCK_CFG: "PROV", port u16 LE, host[64], ssid[33]. */
 #define PROV_MAGIC "PROV"
 #define PROV_HOST 6
 #define PROV_SSID (PROV_HOST + 64)
 #define PROV_LEN (PROV_SSID + 36)
 
-int flash_get_provision(const struct sim_flash *f, char *host, size_t hostcap, int *port,
-                        char *ssid, size_t ssidcap)
+int spiflash_get_provision(const struct spiflash *f, char *host, size_t hostcap, int *port,
+                           char *ssid, size_t ssidcap)
 {
-    const uint8_t *p = f->mem + FLASH_STOCK_CFG;
+    const uint8_t *p = f->mem + SPIFLASH_STOCK_CFG;
     if (memcmp(p, PROV_MAGIC, 4))
         return -1;
     int pt = p[4] | p[5] << 8;
@@ -160,8 +152,8 @@ int flash_get_provision(const struct sim_flash *f, char *host, size_t hostcap, i
     return 0;
 }
 
-enum so_err flash_set_provision(struct sim_flash *f, const char *host, int port,
-                                const char *ssid)
+enum so_err spiflash_set_provision(struct spiflash *f, const char *host, int port,
+                                   const char *ssid)
 {
     uint8_t rec[PROV_LEN];
     memset(rec, 0, sizeof rec);
@@ -170,6 +162,6 @@ enum so_err flash_set_provision(struct sim_flash *f, const char *host, int port,
     rec[5] = (uint8_t)(port >> 8);
     snprintf((char *)rec + PROV_HOST, 64, "%s", host);
     snprintf((char *)rec + PROV_SSID, 33, "%s", ssid);
-    enum so_err e = flash_erase_sector(f, FLASH_STOCK_CFG / FLASH_SECTOR);
-    return e ? e : flash_write(f, FLASH_STOCK_CFG, rec, sizeof rec);
+    enum so_err e = spiflash_erase_sector(f, SPIFLASH_STOCK_CFG / SPIFLASH_SECTOR);
+    return e ? e : spiflash_write(f, SPIFLASH_STOCK_CFG, rec, sizeof rec);
 }
