@@ -38,7 +38,8 @@ static const uint8_t *find(const uint8_t *img, const struct espimg_info *in, uin
         if (addr >= s->addr && (uint64_t)addr + n <= (uint64_t)s->addr + s->len)
             return img + s->offset + (addr - s->addr);
     }
-    if (in->has_irom && addr >= irom_base && (uint64_t)addr + n <= (uint64_t)irom_base + in->irom.len)
+    if (in->has_irom && addr >= irom_base &&
+        (uint64_t)addr + n <= (uint64_t)irom_base + in->irom.len)
         return img + in->irom.offset + (addr - irom_base);
     return NULL;
 }

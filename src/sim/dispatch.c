@@ -144,8 +144,9 @@ static void ws_accept_for(const char *key, char out[32])
     EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
 }
 
-enum so_err ws_open(struct sim_ctx *s, struct netio_conn *c, const char *ip, int port,
-                    unsigned char *rx, size_t rxcap, size_t *rxlen, char *err, size_t errcap)
+enum so_err dispatch_ws_open(struct sim_ctx *s, struct netio_conn *c, const char *ip,
+                             int port, unsigned char *rx, size_t rxcap, size_t *rxlen,
+                             char *err, size_t errcap)
 {
     static const char req[] = "GET /api/ws HTTP/1.1\r\n"
                               "Host: iotgo.iteadstudio.com\r\n"

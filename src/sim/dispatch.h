@@ -15,7 +15,8 @@ enum so_err dispatch_once(struct sim_ctx *s, char *ip, size_t ipcap, int *port, 
                           size_t errcap);
 /* Connects to ip:port with the session's TLS profile and does the handshake. On SO_OK
  * c is open and rx holds *rxlen bytes that followed the 101 reply. */
-enum so_err ws_open(struct sim_ctx *s, struct netio_conn *c, const char *ip, int port,
-                    unsigned char *rx, size_t rxcap, size_t *rxlen, char *err, size_t errcap);
+enum so_err dispatch_ws_open(struct sim_ctx *s, struct netio_conn *c, const char *ip,
+                             int port, unsigned char *rx, size_t rxcap, size_t *rxlen,
+                             char *err, size_t errcap);
 
 #endif

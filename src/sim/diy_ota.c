@@ -166,7 +166,7 @@ int diy_ota_begin(struct diy_dev *dv, const char *url, const char *sha256)
     t->conn.fd = -1;
     snprintf(t->url, sizeof t->url, "%s", url);
     snprintf(t->sha256, sizeof t->sha256, "%s", sha256);
-    if (ota_parse_url(url, t->host, sizeof t->host, &t->port, t->path, sizeof t->path) != 0) {
+    if (ota_dl_parse_url(url, t->host, sizeof t->host, &t->port, t->path, sizeof t->path) != 0) {
         LOG_I("diy: ota_flash: unusable downloadUrl %s: 424", url);
         return DIY_E_DOWNLOAD;
     }

@@ -34,8 +34,8 @@ struct netio_params {
  * is not an IPv4 literal. Process-wide: set once by main() before any connection. */
 int netio_set_source(const char *addr, char *err, size_t errcap);
 
-/* Connects to host:port (IPv4 literal or name), from the --source-addr address if set. SO_OK, SO_E_TIMEOUT, SO_E_TLS or SO_E_IO
- * with a sentence in err. On failure c is closed. */
+/* Connects to host:port (IPv4 literal or name), from the --source-addr address if set.
+ * SO_OK, SO_E_TIMEOUT, SO_E_TLS or SO_E_IO with a sentence in err. On failure c is closed. */
 enum so_err netio_open(struct netio_conn *c, const char *host, int port,
                        const struct netio_params *p, char *err, size_t errcap);
 /* > 0 bytes read, 0 orderly EOF, -1 error, -2 timeout. */

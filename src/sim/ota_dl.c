@@ -15,8 +15,8 @@
 #define STATUS_206 "HTTP/1.1 206 Partial Content\r\n"
 #define CHUNK_TIMEOUT_MS 10000 /* per request [?]; the 180 s overall bound still applies */
 
-int ota_parse_url(const char *url, char *host, size_t hostcap, int *port, char *path,
-                  size_t pathcap)
+int ota_dl_parse_url(const char *url, char *host, size_t hostcap, int *port, char *path,
+                     size_t pathcap)
 {
     if (strncmp(url, "http://", 7))
         return -1;
@@ -460,8 +460,8 @@ static enum so_err download_whole(struct dl *d)
     return e;
 }
 
-enum so_err ota_download(struct sim_ctx *s, const struct ota_dl_req *req,
-                         struct ota_dl_res *res)
+enum so_err ota_dl_download(struct sim_ctx *s, const struct ota_dl_req *req,
+                            struct ota_dl_res *res)
 {
     memset(res, 0, sizeof *res);
     struct dl *d = calloc(1, sizeof *d);
@@ -479,7 +479,7 @@ enum so_err ota_download(struct sim_ctx *s, const struct ota_dl_req *req,
     if (d->deadline > s->deadline)
         d->deadline = s->deadline;
     enum so_err e;
-    if (ota_parse_url(req->url, d->host, sizeof d->host, &d->port, d->path, sizeof d->path)) {
+    if (ota_dl_parse_url(req->url, d->host, sizeof d->host, &d->port, d->path, sizeof d->path)) {
         snprintf(res->err, sizeof res->err, "unusable downloadUrl");
         e = SO_E_ARG;
     } else {

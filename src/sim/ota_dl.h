@@ -34,11 +34,11 @@ struct ota_dl_res {
 
 /* SO_OK when all `total` bytes are in flash at req->addr; else an error with res->err.
  * The caller checks the digest. Adds a record to the report. */
-enum so_err ota_download(struct sim_ctx *s, const struct ota_dl_req *req,
-                         struct ota_dl_res *res);
+enum so_err ota_dl_download(struct sim_ctx *s, const struct ota_dl_req *req,
+                            struct ota_dl_res *res);
 
 /* Splits "http://host[:port]/path". 0, or -1 (https, no path, path too long, bad port). */
-int ota_parse_url(const char *url, char *host, size_t hostcap, int *port, char *path,
-                  size_t pathcap);
+int ota_dl_parse_url(const char *url, char *host, size_t hostcap, int *port, char *path,
+                     size_t pathcap);
 
 #endif

@@ -251,7 +251,7 @@ static int do_upgrade(struct ws_sess *w)
         .user = w,
     };
     struct ota_dl_res res;
-    if (ota_download(s, &req, &res) != SO_OK) {
+    if (ota_dl_download(s, &req, &res) != SO_OK) {
         /* SonOTA saw the 404 asynchronously after a failed download (sillyfrog#7, S#21). */
         send_verdict(w, 404, 0);
         sim_fail(s, "download failed (ack 404): %s", res.err);
@@ -331,7 +331,8 @@ enum stock_sess_result stock_sess_run(struct sim_ctx *s, int running_slot)
     }
     w->s = s;
     w->c.fd = -1;
-    if (ws_open(s, &w->c, ip, port, w->rx, sizeof w->rx, &w->rxlen, err, sizeof err) != SO_OK) {
+    if (dispatch_ws_open(s, &w->c, ip, port, w->rx, sizeof w->rx, &w->rxlen, err,
+                         sizeof err) != SO_OK) {
         sim_fail(s, "%s", err);
         return finish(w, STOCK_SESS_RETRY);
     }

@@ -1,7 +1,7 @@
 /* test_sim_stock.c - the simulator's stock eWeLink client (src/sim/stock.c) against the rules
- * of PROTOCOL.md §1.4-§1.5: register → date → update → query in that order, replies told apart
- * by their fields, the owner-apikey rule (a new 36-char UUID, not the factory key, on every
- * later server message), command handling (update, restart, others ignored), and the upgrade
+ * of PROTOCOL.md §1.4-§1.5: register → date → update → query in that order, replies told
+ * apart by their fields, the owner-apikey rule (a new 36-char UUID, not the factory key, on
+ * every later server message), command handling (update, restart, others ignored), and the upgrade
  * checks with their ack codes (400 fields, 406 model, 410 version) for the IG variant and for
  * older firmware. Server messages are built with lib/ewl_msg's builders (edited with cJSON
  * where a field must go missing) and handed over in exact-length buffers without a NUL, as
@@ -185,9 +185,12 @@ static void register_reply_refused(void **state)
         /* rule (a): the factory apikey back */
         "{\"error\":0,\"deviceid\":\"" DEVID "\",\"apikey\":\"" FACTORY "\"}",
         /* rule (a): not a 36-char UUID */
-        "{\"error\":0,\"deviceid\":\"" DEVID "\",\"apikey\":\"0b2ac6a3-6d2e-4c3a-9a51-2b8e8c1f7d4\"}",
-        "{\"error\":0,\"deviceid\":\"" DEVID "\",\"apikey\":\"0b2ac6a3x6d2e-4c3a-9a51-2b8e8c1f7d42\"}",
-        "{\"error\":0,\"deviceid\":\"" DEVID "\",\"apikey\":\"0b2ac6a3-6d2e-4c3a-9a51-2b8e8c1f7dz2\"}",
+        "{\"error\":0,\"deviceid\":\"" DEVID "\","
+        "\"apikey\":\"0b2ac6a3-6d2e-4c3a-9a51-2b8e8c1f7d4\"}",
+        "{\"error\":0,\"deviceid\":\"" DEVID "\","
+        "\"apikey\":\"0b2ac6a3x6d2e-4c3a-9a51-2b8e8c1f7d42\"}",
+        "{\"error\":0,\"deviceid\":\"" DEVID "\","
+        "\"apikey\":\"0b2ac6a3-6d2e-4c3a-9a51-2b8e8c1f7dz2\"}",
         "{\"error\":0,\"deviceid\":\"" DEVID "\"}",
         /* must not contain params */
         "{\"error\":0,\"deviceid\":\"" DEVID "\",\"apikey\":\"" OWNER "\",\"params\":0}",
