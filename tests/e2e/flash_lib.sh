@@ -65,7 +65,7 @@ flash_sim() {
         >"$SIM_OUT" 2>&1 &
     SIM_PID=$!
     e2e_track "$SIM_PID"
-    wait_for 15 port_listening "$AP_PORT" || { flash_dump; fail "the sim's AP did not open"; }
+    wait_for 30 port_listening "$AP_PORT" || { flash_dump; fail "the sim's AP did not open"; }
 }
 
 # flash_sonota [EXTRA-ARGS...]: the scripted run; sets SONOTA_RC.

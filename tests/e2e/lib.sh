@@ -25,6 +25,17 @@ e2e_cleanup() {
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Start-up waits (a server or helper listening, sonota's first guidance) are bounds, not
+# measurements: 30-60 s, because stories run in parallel and the machine may be shared.
+
+# python3 behind a version manager's shim (pyenv) starts a few shells per call; stories
+# call it hundreds of times, so they use the interpreter itself.
+if [ -z "${E2E_PY_DIRECT:-}" ] && command -v python3 >/dev/null; then
+    e2e_py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+    [ -n "$e2e_py" ] && [ -x "$e2e_py" ] && PATH="$(dirname "$e2e_py"):$PATH"
+    export E2E_PY_DIRECT=1 PATH
+fi
+
 # VALGRIND_WRAP=1 (scripts/valgrind.sh): sonota, sonoff-sim and srvtest run under valgrind
 # memcheck through small wrappers that replace $SONOTA, $SONOFF_SIM and $SRVTEST, so no
 # story needs changing. Each process logs to

@@ -25,7 +25,7 @@ start_srv() {
     "$SRVTEST" --bind 127.0.0.1 --http-port 0 "$@" >"$T/$name.ev" 2>"$T/$name.log" &
     SRV_PID=$!
     e2e_track "$SRV_PID"
-    wait_for 10 grep -q '^PORTS' "$T/$name.ev" || { cat "$T/$name.log" >&2; fail "srvtest $name did not start"; }
+    wait_for 30 grep -q '^PORTS' "$T/$name.ev" || { cat "$T/$name.log" >&2; fail "srvtest $name did not start"; }
     H=$(sed -n 's/^PORTS http=\([0-9]*\).*/\1/p' "$T/$name.ev")
 }
 
