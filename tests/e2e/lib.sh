@@ -74,6 +74,18 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
+# e2e_rt COMMAND...: runs COMMAND at real-time priority (SCHED_FIFO) where allowed, else
+# as is. For clients that model a device's real-time reading (read every 10 ms, fail on a
+# backlog): with stories in parallel on a loaded machine, an ordinary process can be
+# descheduled for longer than the check allows, and the test would blame the server.
+e2e_rt() {
+    if command -v chrt >/dev/null && chrt -f 10 true 2>/dev/null; then
+        chrt -f 10 "$@"
+    else
+        "$@"
+    fi
+}
+
 # Remembers a background process for cleanup: `cmd & e2e_track $!`
 e2e_track() { E2E_PIDS="$E2E_PIDS $1"; }
 

@@ -195,7 +195,7 @@ stop_srv main
 
 # ---- paced whole-body serving for a slow device ----
 start_srv paced --file "$U1=$T/$U1" --pace slow
-python3 - "$H" "$T/$U1" "$U1" <<'PY' || fail "paced download"
+e2e_rt python3 - "$H" "$T/$U1" "$U1" <<'PY' || fail "paced download"
 import fcntl, socket, struct, sys, termios, time
 port, path, name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 want = open(path, "rb").read()
