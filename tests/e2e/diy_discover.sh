@@ -62,8 +62,11 @@ grep -qE "mdns: goodbye .*[1-9][0-9]* malformed dropped" "$T/v20.log" ||
 # ---- a hostile announcement (issue 13, item 4): escape sequences in the TXT fields ----
 # A fake device in the device namespace announces itself every 0.1 s while sonota browses;
 # its id, type and firmware carry ESC sequences, C1 and a byte that is not UTF-8.
+# It writes $T/evil.ready after its first packet and stops when killed (at most 30 s):
+# under load its start can lag, and sonota must browse while it announces.
 evil_announce() {
-    ip netns exec "$DEV" python3 - "$DEV_IP" <<'PY' &
+    rm -f "$T/evil.ready"
+    ip netns exec "$DEV" python3 - "$DEV_IP" "$T/evil.ready" <<'PY' &
 import socket, struct, sys, time
 ip = sys.argv[1]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -80,17 +83,20 @@ pkt = struct.pack(">HHHHHH", 0, 0x8400, 0, 4, 0, 0) + \
     rr(name("_ewelink._tcp.local"), 12, 1, inst) + \
     rr(inst, 33, 0x8001, struct.pack(">HHH", 0, 0, 8081) + host) + \
     rr(inst, 16, 0x8001, txt) + rr(host, 1, 0x8001, socket.inet_aton(ip))
-end = time.time() + 8
+end = time.time() + 30
 while time.time() < end:
     s.sendto(pkt, ("224.0.0.251", 5353))
+    open(sys.argv[2], "a").close()
     time.sleep(0.1)
 PY
     EVIL_PID=$!
     e2e_track "$EVIL_PID"
+    wait_for 20 test -f "$T/evil.ready" || fail "the hostile announcer did not start"
 }
+evil_stop() { kill "$EVIL_PID" 2>/dev/null; wait "$EVIL_PID" 2>/dev/null; }
 evil_announce
 diy discover
-wait "$EVIL_PID" 2>/dev/null
+evil_stop
 if LC_ALL=C grep -q $'\x1b' "$OUT" "$ERR"; then
     LC_ALL=C grep -n $'\x1b' "$OUT" "$ERR" | cat -v >&2
     fail "discover: an ESC byte from the announcement reached the terminal"
@@ -98,7 +104,7 @@ fi
 grep -qF '\x1b]0;pwned\x07' "$OUT" || { cat "$OUT"; fail "discover: the hostile id is not shown escaped"; }
 evil_announce
 diy discover --json
-wait "$EVIL_PID" 2>/dev/null
+evil_stop
 python3 - "$OUT" <<'PY' || fail "discover --json with a hostile announcement: $(cat -v "$OUT")"
 import json, sys
 raw = open(sys.argv[1], "rb").read()

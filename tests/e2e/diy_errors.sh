@@ -15,7 +15,8 @@ httpd() {
     ip netns exec "$LAP" python3 "$E2E_DIR/diy_httpd.py" "$1" "$LAP_IP" "$T/diy.bin" \
         "$T/httpd-$1.log" >"$T/httpd-$1.out" 2>&1 &
     e2e_track $!
-    wait_for 10 grep -q '^PORT' "$T/httpd-$1.out" || fail "diy_httpd $1 did not start"
+    # a start-up bound, generous: python starts slowly on a loaded machine
+    wait_for 30 grep -q '^PORT' "$T/httpd-$1.out" || fail "diy_httpd $1 did not start"
     HTTPD_PORT=$(sed -n 's/^PORT //p' "$T/httpd-$1.out")
 }
 # raw PATH BODY: one request straight to the device; prints the reply.

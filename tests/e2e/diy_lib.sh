@@ -49,7 +49,7 @@ start_sim() {
         --log-file "$T/$SIM_NAME.log" "$@" >"$T/$SIM_NAME.out" 2>&1 &
     SIM_PID=$!
     e2e_track "$SIM_PID"
-    wait_for 10 grep -q "/zeroconf/, OTA" "$T/$SIM_NAME.log" ||
+    wait_for 30 grep -q "/zeroconf/, OTA" "$T/$SIM_NAME.log" ||
         { cat "$T/$SIM_NAME.out" >&2; fail "sim $SIM_NAME did not start"; }
     sleep 1
 }

@@ -15,7 +15,7 @@ flash_ports
     >"$OUT" 2>"$ERR" </dev/null &
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
-wait_for 30 port_listening "$HTTPS_PORT" || ffail "sonota's HTTPS port did not open"
+wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's HTTPS port did not open"
 for p in "$HTTP_PORT" "$HTTPS_PORT"; do
     addrs=$(ss -ltnH "sport = :$p" | awk '{print $4}' | sort -u | tr '\n' ' ')
     [ "$addrs" = "127.0.0.1:$p " ] || ffail "port $p listens on '$addrs', not 127.0.0.1:$p only"

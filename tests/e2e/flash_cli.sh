@@ -43,7 +43,7 @@ pass "missing answers without a terminal: exit 2 naming the flag"
 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1); time.sleep(30)' \
     "$HTTPS_PORT" &
 e2e_track $!
-wait_for 10 port_listening "$HTTPS_PORT" || fail "blocker did not start"
+wait_for 30 port_listening "$HTTPS_PORT" || fail "blocker did not start"
 rc=0
 timeout 20 "$SONOTA" flash --device "http://127.0.0.1:$AP_PORT" --serving-host 127.0.0.1 \
     --no-check-ip --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" --wifi-ssid Home \

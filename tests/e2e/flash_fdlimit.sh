@@ -49,7 +49,7 @@ PY
     >"$OUT" 2>"$ERR" </dev/null ) &
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
-wait_for 30 port_listening "$HTTPS_PORT" || ffail "sonota's HTTPS port did not open"
+wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's HTTPS port did not open"
 sleep 0.5
 grep -q 'open-file limit (40, [0-9]* already open) allows [0-9]* connections' "$SLOG" ||
     ffail "no warning about the open-file limit in the log"

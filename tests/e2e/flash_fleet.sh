@@ -32,7 +32,7 @@ dump_sims() {
 }
 
 sim A 127.0.0.11 --slot 1 --ap-addr 127.0.0.1 --ap-port "$AP_PORT"
-wait_for 15 port_listening "$AP_PORT" || { dump_sims; fail "device A's AP did not open"; }
+wait_for 30 port_listening "$AP_PORT" || { dump_sims; fail "device A's AP did not open"; }
 SONOTA_WIFI_PASSWORD="$SECRET" timeout -k 5 -s INT 240 "$SONOTA" flash --fleet --fleet-size 4 \
     --device "http://127.0.0.1:$AP_PORT" --serving-host 127.0.0.1 --no-check-ip \
     --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" --wifi-ssid Home \
@@ -40,7 +40,7 @@ SONOTA_WIFI_PASSWORD="$SECRET" timeout -k 5 -s INT 240 "$SONOTA" flash --fleet -
     >"$OUT" 2>"$ERR" </dev/null &
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
-wait_for 15 port_listening "$HTTPS_PORT" || ffail "sonota's servers did not start"
+wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's servers did not start"
 sim B 127.0.0.12 --slot 2 --no-ap --server "127.0.0.1:$HTTPS_PORT"
 sim C 127.0.0.13 --slot 1 --no-ap --server "127.0.0.1:$HTTPS_PORT" --download whole
 sim E 127.0.0.15 --slot 1 --no-ap --server "127.0.0.1:$HTTPS_PORT" --fault refuse-model

@@ -23,7 +23,7 @@ SONOTA_WIFI_PASSWORD="$SECRET" timeout -k 5 -s INT 120 "$SONOTA" flash --fleet -
     >"$OUT" 2>"$ERR" </dev/null &
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
-wait_for 15 port_listening "$HTTPS_PORT" || ffail "sonota's servers did not start"
+wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's servers did not start"
 
 for i in 21 22 23 24; do
     python3 "$E2E_DIR/fake_session.py" --port "$HTTPS_PORT" --src "127.0.0.$i" \

@@ -21,7 +21,7 @@ timeout -k 5 -s INT 200 "$SONOTA" flash --fleet --fleet-size "$N" --no-prov \
     >"$OUT" 2>"$ERR" </dev/null &
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
-wait_for 15 port_listening "$HTTPS_PORT" || ffail "sonota's servers did not start"
+wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's servers did not start"
 python3 "$LOADGEN" --port "$HTTPS_PORT" --devices "$N" --chunk-delay-ms 0 --own-addr --final \
     --timeout 150 --out "$E2E_TMP/loadgen.json" >"$E2E_TMP/loadgen.out" 2>&1 &
 LG_PID=$!

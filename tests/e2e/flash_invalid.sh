@@ -27,7 +27,7 @@ except Exception:
     pass
 PY
 e2e_track $!
-wait_for 10 port_listening "$AP_PORT" || fail "listener did not start"
+wait_for 30 port_listening "$AP_PORT" || fail "listener did not start"
 
 flash_sonota
 [ "$SONOTA_RC" -eq 3 ] || ffail "expected exit 3 (invalid image), got $SONOTA_RC"

@@ -47,32 +47,10 @@ flash_images() {
         >/dev/null || fail "make-test final"
 }
 
-# Four free ports below the kernel's ephemeral range, so no outgoing connection (ours or
-# a parallel test's) can take one between this choice and the bind.
+# Four free ports (lib.sh: free_ports, below the kernel's ephemeral range and never
+# handed to a parallel story as well).
 flash_ports() {
-    read -r AP_PORT HTTP_PORT HTTPS_PORT PLAIN_PORT <<<"$(python3 - <<'PY'
-import random, socket
-lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
-top = lo - 1 if lo > 12000 else 65535
-bottom = 10000 if lo > 12000 else hi + 1
-ports = []
-for _ in range(500):
-    p = random.randint(bottom, top)
-    if p in ports:
-        continue
-    s = socket.socket()
-    try:
-        s.bind(("0.0.0.0", p))
-        ports.append(p)
-    except OSError:
-        pass
-    finally:
-        s.close()
-    if len(ports) == 4:
-        break
-print(*ports)
-PY
-)"
+    read -r AP_PORT HTTP_PORT HTTPS_PORT PLAIN_PORT <<<"$(free_ports 4)"
     [ -n "$PLAIN_PORT" ] || fail "no free ports"
 }
 
@@ -87,7 +65,7 @@ flash_sim() {
         >"$SIM_OUT" 2>&1 &
     SIM_PID=$!
     e2e_track "$SIM_PID"
-    wait_for 15 port_listening "$AP_PORT" || { flash_dump; fail "the sim's AP did not open"; }
+    wait_for 30 port_listening "$AP_PORT" || { flash_dump; fail "the sim's AP did not open"; }
 }
 
 # flash_sonota [EXTRA-ARGS...]: the scripted run; sets SONOTA_RC.

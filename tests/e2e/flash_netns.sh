@@ -34,14 +34,14 @@ ip netns exec "$DEV" "$SONOFF_SIM" --flash "$E2E_TMP/flash.bin" --ap-addr 10.10.
 SIM_PID=$!
 e2e_track "$SIM_PID"
 dev_listening() { ip netns exec "$DEV" ss -ltnH "sport = :$1" | grep -q .; }
-wait_for 15 dev_listening 80 || ffail "the sim's AP did not open"
+wait_for 30 dev_listening 80 || ffail "the sim's AP did not open"
 
 SONOTA_WIFI_PASSWORD="$SECRET" ip netns exec "$PC" "$SONOTA" flash --wifi-ssid Home \
     --firmware-dir "$FW" --json --log "$SLOG" --timeout 200 >"$OUT" 2>"$ERR" </dev/null &
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
 
-wait_for 20 event '"join-ap"' || ffail "no pairing guidance"
+wait_for 60 event '"join-ap"' || ffail "no pairing guidance"
 pc_addr 192.168.77.10/24 10.10.7.2/24                 # joined ITEAD-<id>
 wait_for 30 event '"provisioned"' || ffail "not provisioned"
 pc_addr 10.10.7.2/24 192.168.77.10/24                 # back home

@@ -34,7 +34,7 @@ end = time.time() + 60
 while time.time() < end: srv.handle_request()
 PY
     e2e_track $!
-    wait_for 10 port_listening "$2" || fail "fake AP ($1) did not start"
+    wait_for 30 port_listening "$2" || fail "fake AP ($1) did not start"
 }
 
 flash_ports

@@ -49,7 +49,7 @@ done
 # No pinning verdict for a handshake we refused (no shared suite) or a bare connect-and-
 # close, however often: the run waits on to its --timeout (exit 1).
 flash_ports
-( wait_for 20 port_listening "$HTTPS_PORT" || exit 1
+( wait_for 60 port_listening "$HTTPS_PORT" || exit 1
   for i in 1 2 3 4; do
       echo | timeout 5 openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_1 \
           -cipher 'NULL-SHA@SECLEVEL=0' >/dev/null 2>&1
@@ -68,7 +68,7 @@ pass "no shared suite and bare connect-and-close: no pinning verdict"
 # --pin-grace, and the device's own register cancels it; the device is flashed.
 rm -f "$E2E_TMP/flash.bin"
 flash_ports
-( wait_for 20 port_listening "$HTTPS_PORT" || exit 1
+( wait_for 60 port_listening "$HTTPS_PORT" || exit 1
   for i in 1 2 3 4; do
       echo | timeout 5 openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_2 \
           -verify_return_error >/dev/null 2>&1

@@ -26,7 +26,7 @@ start_sonota() {
         --firmware-dir "$FW" --log "$SLOG" --timeout 200 "$@" >"$OUT" 2>"$ERR" </dev/null &
     SONOTA_PID=$!
     e2e_track "$SONOTA_PID"
-    wait_for 30 port_listening "$HTTPS_PORT" || ffail "the fake cloud did not open"
+    wait_for 60 port_listening "$HTTPS_PORT" || ffail "the fake cloud did not open"
 }
 
 # finish: the sim (started after the attacks) is flashed and sonota exits 0.

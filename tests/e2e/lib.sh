@@ -2,6 +2,9 @@
 # Exit 77 means "skipped" to meson. Every wait is bounded; cleanup runs on any exit.
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sonota-e2e.XXXXXX")
+# Each story has its own state directory (sonota's resume record), never the user's and
+# never another story's: stories run in parallel.
+export XDG_STATE_HOME="$E2E_TMP/state"
 E2E_PIDS=""
 E2E_NETNS=""
 
@@ -21,6 +24,17 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Start-up waits (a server or helper listening, sonota's first guidance) are bounds, not
+# measurements: 30-60 s, because stories run in parallel and the machine may be shared.
+
+# python3 behind a version manager's shim (pyenv) starts a few shells per call; stories
+# call it hundreds of times, so they use the interpreter itself.
+if [ -z "${E2E_PY_DIRECT:-}" ] && command -v python3 >/dev/null; then
+    e2e_py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+    [ -n "$e2e_py" ] && [ -x "$e2e_py" ] && PATH="$(dirname "$e2e_py"):$PATH"
+    export E2E_PY_DIRECT=1 PATH
+fi
 
 # VALGRIND_WRAP=1 (scripts/valgrind.sh): sonota, sonoff-sim and srvtest run under valgrind
 # memcheck through small wrappers that replace $SONOTA, $SONOFF_SIM and $SRVTEST, so no
@@ -60,30 +74,77 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
+# e2e_rt COMMAND...: runs COMMAND at real-time priority (SCHED_FIFO) where allowed, else
+# as is. For clients that model a device's real-time reading (read every 10 ms, fail on a
+# backlog): with stories in parallel on a loaded machine, an ordinary process can be
+# descheduled for longer than the check allows, and the test would blame the server.
+e2e_rt() {
+    if command -v chrt >/dev/null && chrt -f 10 true 2>/dev/null; then
+        chrt -f 10 "$@"
+    else
+        "$@"
+    fi
+}
+
 # Remembers a background process for cleanup: `cmd & e2e_track $!`
 e2e_track() { E2E_PIDS="$E2E_PIDS $1"; }
 
-# Prints N free TCP ports on 127.0.0.1, below the kernel's ephemeral range so that an
-# outgoing connection cannot take one between this check and the server's bind.
+# Prints N free TCP ports, below the kernel's ephemeral range so that an outgoing
+# connection cannot take one between this check and the server's bind. Stories run in
+# parallel (scripts/check.sh): a port handed out is recorded for 10 minutes in a registry
+# shared by every story (E2E_PORT_REGISTRY, under flock), so two stories never pick the
+# same port before either has bound it.
+E2E_PORT_REGISTRY=${E2E_PORT_REGISTRY:-${TMPDIR:-/tmp}/sonota-e2e-ports}
 free_ports() {
-    python3 - "$1" <<'PY'
-import random, socket, sys
-lo = 32768
+    python3 - "$1" "$E2E_PORT_REGISTRY" <<'PY'
+import fcntl, os, random, socket, sys, time
+want, registry = int(sys.argv[1]), sys.argv[2]
+lo, hi = 32768, 60999
 try:
-    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
 except OSError:
     pass
-socks, ports = [], []
-while len(ports) < int(sys.argv[1]):
-    p = random.randrange(10000, lo)
+top = lo - 1 if lo > 12000 else 65535
+bottom = 10000 if lo > 12000 else hi + 1
+now = time.time()
+taken = {}
+try:  # a registry this user may not write: only the bind check below
+    fd = os.open(registry, os.O_RDWR | os.O_CREAT, 0o666)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    old = os.read(fd, 1 << 20).decode(errors="replace")
+except OSError:
+    fd, old = None, ""
+for line in old.split("\n"):
+    try:
+        port, when = line.split()
+        if now - float(when) < 600:
+            taken[int(port)] = float(when)
+    except ValueError:
+        pass
+ports = []
+for _ in range(5000):
+    if len(ports) == want:
+        break
+    p = random.randint(bottom, top)
+    if p in ports or p in taken:
+        continue
     s = socket.socket()
     try:
-        s.bind(("127.0.0.1", p))
+        s.bind(("0.0.0.0", p))
+        ports.append(p)
     except OSError:
+        pass
+    finally:
         s.close()
-        continue
-    socks.append(s)
-    ports.append(p)
+for p in ports:
+    taken[p] = now
+if fd is not None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.ftruncate(fd, 0)
+    os.write(fd, "".join("%d %.0f\n" % kv for kv in taken.items()).encode())
+    os.close(fd)
+if len(ports) < want:
+    sys.exit("no free ports")
 print(*ports)
 PY
 }
@@ -125,17 +186,21 @@ assert_no_secret() {
 }
 
 # ---- network namespaces (issue 4) ----
+E2E_NETNS_LOCK=${TMPDIR:-/tmp}/sonota-e2e-netns.lock
 # Skips unless this process may create namespaces.
 netns_require() {
     command -v ip >/dev/null || skip "iproute2 (ip) not installed"
     local probe="sonota-probe-$$"
-    ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here (needs root/CAP_SYS_ADMIN)"
+    command -v flock >/dev/null || skip "flock (util-linux) not installed"
+    flock "$E2E_NETNS_LOCK" ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here (needs root/CAP_SYS_ADMIN)"
     ip netns del "$probe"
 }
 
-# netns_new NAME: creates a namespace with loopback up, removed at exit.
+# netns_new NAME: creates a namespace with loopback up, removed at exit. Serialised with
+# the other stories' (flock): the first `ip netns add` on a machine creates the /run/netns
+# mount, and two doing that at once can fail.
 netns_new() {
-    ip netns add "$1" || fail "ip netns add $1"
+    flock "$E2E_NETNS_LOCK" ip netns add "$1" || fail "ip netns add $1"
     E2E_NETNS="$E2E_NETNS $1"
     ip -n "$1" link set lo up
 }

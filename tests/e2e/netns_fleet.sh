@@ -15,7 +15,7 @@ flash_images 60000 90000
 walk() {
     FLASH="$E2E_TMP/flash$1.bin"
     start_sim
-    wait_for 15 dev_listening 80 || ffail "device $1's AP did not open"
+    wait_for 30 dev_listening 80 || ffail "device $1's AP did not open"
     lap_join ap 2
     wait_for 30 sh -c "[ \$(grep -c '\"state\":\"provisioned\"' '$OUT') -ge $1 ]" ||
         ffail "device $1 was not provisioned"
@@ -38,7 +38,7 @@ walk() {
 
 run_sonota --fleet --fleet-size 2
 wait_event 20 "\"https $HOME_LAP:8443\"" "the cloud does not listen on the serving IP"
-wait_event 10 '"join-ap"' "no pairing guidance"
+wait_event 60 '"join-ap"' "no pairing guidance"
 walk 1
 walk 2
 sonota_exit 60

@@ -17,9 +17,9 @@ addr_gap() { # addr_gap IP/24 SECONDS: the address disappears for a while (lease
 }
 
 start_sim
-wait_for 15 dev_listening 80 || ffail "the sim's AP did not open"
+wait_for 30 dev_listening 80 || ffail "the sim's AP did not open"
 run_sonota
-wait_event 20 '"join-ap"' "no pairing guidance"
+wait_event 60 '"join-ap"' "no pairing guidance"
 lap_join ap 1
 wait_event 30 '"provisioned"' "not provisioned"
 dev_join home

@@ -20,9 +20,9 @@ power_cut() { # power_cut STAGE WHAT: the sim stopped by itself at the stop-afte
 }
 
 start_sim --slot 2 --fault stop-after=ap    # stock firmware in slot 2: the long path (§4)
-wait_for 15 dev_listening 80 || ffail "the sim's AP did not open"
+wait_for 30 dev_listening 80 || ffail "the sim's AP did not open"
 run_sonota
-wait_event 20 '"join-ap"' "no pairing guidance"
+wait_event 60 '"join-ap"' "no pairing guidance"
 lap_join ap 1
 wait_event 30 '"provisioned"' "not provisioned"
 power_cut ap "POST /ap"

@@ -52,7 +52,7 @@ pass "--bind-any listens on 0.0.0.0"
 
 dev_join ap                                 # a device in pairing mode...
 start_sim
-wait_for 15 dev_listening 80 || ffail "the sim's AP did not open"
+wait_for 30 dev_listening 80 || ffail "the sim's AP did not open"
 lap_join ap 0                               # ...and the laptop on its WiFi, nothing else
 trap_run "only on the pairing WiFi" 5
 flash_expect 'e["event"] == "error" and e["code"] == "address" and "pairing WiFi of device" in e["message"] and "home" in e["message"]'

@@ -9,9 +9,9 @@ netns_setup
 flash_images 60000 90000
 
 start_sim
-wait_for 15 dev_listening 80 || ffail "the sim's AP did not open"
+wait_for 30 dev_listening 80 || ffail "the sim's AP did not open"
 run_sonota
-wait_event 20 '"join-ap"' "no pairing guidance"
+wait_event 60 '"join-ap"' "no pairing guidance"
 wait_event 10 "\"https $HOME_LAP:8443\"" "the cloud does not listen on the serving IP"
 assert_bound
 flash_expect 'e["event"] == "detected" and e["start"] == "wait-ap" and e["record"] is None'

@@ -25,7 +25,7 @@ start_srv() {
     "$SRVTEST" --bind 127.0.0.1 --http-port 0 "$@" >"$T/$name.ev" 2>"$T/$name.log" &
     SRV_PID=$!
     e2e_track "$SRV_PID"
-    wait_for 10 grep -q '^PORTS' "$T/$name.ev" || { cat "$T/$name.log" >&2; fail "srvtest $name did not start"; }
+    wait_for 30 grep -q '^PORTS' "$T/$name.ev" || { cat "$T/$name.log" >&2; fail "srvtest $name did not start"; }
     H=$(sed -n 's/^PORTS http=\([0-9]*\).*/\1/p' "$T/$name.ev")
 }
 
@@ -195,7 +195,7 @@ stop_srv main
 
 # ---- paced whole-body serving for a slow device ----
 start_srv paced --file "$U1=$T/$U1" --pace slow
-python3 - "$H" "$T/$U1" "$U1" <<'PY' || fail "paced download"
+e2e_rt python3 - "$H" "$T/$U1" "$U1" <<'PY' || fail "paced download"
 import fcntl, socket, struct, sys, termios, time
 port, path, name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 want = open(path, "rb").read()

@@ -26,7 +26,7 @@ sfail() { dump; fail "$@"; }
     --fault stop-after=ap --report "$REP" --log-file "$LOG" >"$OUT" 2>&1 &
 SIM_PID=$!
 e2e_track "$SIM_PID"
-wait_for 15 port_listening "$AP_PORT" || sfail "the AP did not open"
+wait_for 30 port_listening "$AP_PORT" || sfail "the AP did not open"
 URL="http://127.0.0.1:$AP_PORT"
 
 body=$(curl -sS -m 5 "$URL/device") || sfail "GET /device failed"

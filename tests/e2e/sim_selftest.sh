@@ -37,7 +37,8 @@ start_fake() {
         --events "$EV" --ready "$E2E_TMP/ready" --lifetime 200 "$@" >"$E2E_TMP/fake.out" 2>&1 &
     FAKE_PID=$!
     e2e_track "$FAKE_PID"
-    wait_for 10 test -f "$E2E_TMP/ready" || fail "the fake cloud did not start"
+    # a start-up bound, generous: python starts slowly on a loaded machine
+    wait_for 30 test -f "$E2E_TMP/ready" || fail "the fake cloud did not start"
 }
 
 stop_fake() {
