@@ -1,6 +1,7 @@
 #include "sim/netio.h"
 
 #include "io/log.h"
+#include "plat/clock.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -22,9 +23,7 @@
 
 long long now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)plat_mono_ms();
 }
 
 static int wait_fd(int fd, short ev, int timeout_ms)

@@ -157,12 +157,12 @@ static void json_str(FILE *f, const char *key, const char *v, int comma)
         fputc(',', f);
 }
 
-static int cmd_discover(const struct diy_opts *o)
+static int discover_with(const struct diy_opts *o, struct mdns_found *found)
 {
     char err[256];
     struct mdns_browse_opts bo = {.ifname = o->ifname, .bind_ip = o->bind_ip,
                                   .timeout_ms = o->browse_ms};
-    int n = mdns_browse(&bo, diy_found, MDNS_BROWSE_MAX, err, sizeof err);
+    int n = mdns_browse(&bo, found, MDNS_BROWSE_MAX, err, sizeof err);
     if (n < 0) {
         diy_fail("mDNS: %s", err);
         return EXIT_NETWORK;
@@ -172,7 +172,7 @@ static int cmd_discover(const struct diy_opts *o)
                 "OTA", "RSSI", "PROTOCOL");
     int shown = 0;
     for (int i = 0; i < n; i++) {
-        struct mdns_found *f = &diy_found[i];
+        struct mdns_found *f = &found[i];
         if (!f->have_txt && !f->have_srv)
             continue;
         struct diy_state *st = &f->txt.st;
@@ -240,6 +240,18 @@ static int cmd_discover(const struct diy_opts *o)
         return EXIT_FAIL;
     }
     return EXIT_OK;
+}
+
+static int cmd_discover(const struct diy_opts *o)
+{
+    struct mdns_found *found = diy_found_alloc();
+    if (!found) {
+        diy_fail("out of memory");
+        return EXIT_FAIL;
+    }
+    int rc = discover_with(o, found);
+    free(found);
+    return rc;
 }
 
 /* ---- info, unlock ---- */

@@ -14,7 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-struct mdns_found diy_found[MDNS_BROWSE_MAX];
+struct mdns_found *diy_found_alloc(void)
+{
+    return calloc(MDNS_BROWSE_MAX, sizeof(struct mdns_found));
+}
 
 /* ---- output ---- */
 
@@ -118,9 +121,10 @@ void diy_take_found(struct diy_target *t, const struct mdns_found *f)
 }
 
 
-int diy_resolve(const struct diy_opts *o, struct diy_target *t)
+/* diy_resolve with found as the browse buffer. */
+static int resolve_with(const struct diy_opts *o, struct diy_target *t,
+                        struct mdns_found *found)
 {
-    memset(t, 0, sizeof *t);
     t->port = o->port;
     if (o->deviceid) {
         snprintf(t->deviceid, sizeof t->deviceid, "%s", o->deviceid);
@@ -134,13 +138,13 @@ int diy_resolve(const struct diy_opts *o, struct diy_target *t)
             return EXIT_OK;
         /* The id is needed from firmware 3.7.6; mDNS knows it (best effort). */
         bo.want_ip = t->ip;
-        int n = mdns_browse(&bo, diy_found, MDNS_BROWSE_MAX, err, sizeof err);
+        int n = mdns_browse(&bo, found, MDNS_BROWSE_MAX, err, sizeof err);
         if (n < 0)
             LOG_D("mdns lookup of %s skipped: %s", t->ip, err);
         for (int i = 0; i < n; i++)
-            if (mdns_found_complete(&diy_found[i]) && !strcmp(diy_found[i].ip, t->ip) &&
-                diy_found[i].txt.id[0]) {
-                snprintf(t->deviceid, sizeof t->deviceid, "%s", diy_found[i].txt.id);
+            if (mdns_found_complete(&found[i]) && !strcmp(found[i].ip, t->ip) &&
+                found[i].txt.id[0]) {
+                snprintf(t->deviceid, sizeof t->deviceid, "%s", found[i].txt.id);
                 t->have_id = 1;
                 LOG_I("mDNS: %s is device %s", t->ip, t->deviceid);
             }
@@ -152,22 +156,22 @@ int diy_resolve(const struct diy_opts *o, struct diy_target *t)
         return EXIT_USAGE;
     }
     bo.want_id = o->device;
-    int n = mdns_browse(&bo, diy_found, MDNS_BROWSE_MAX, err, sizeof err);
+    int n = mdns_browse(&bo, found, MDNS_BROWSE_MAX, err, sizeof err);
     if (n < 0) {
         diy_fail("mDNS: %s", err);
         return EXIT_NETWORK;
     }
     int match = -1, count = 0;
     for (int i = 0; i < n; i++) {
-        if (!mdns_found_complete(&diy_found[i]))
+        if (!mdns_found_complete(&found[i]))
             continue;
-        if (o->device && strcasecmp(diy_found[i].txt.id, o->device))
+        if (o->device && strcasecmp(found[i].txt.id, o->device))
             continue;
         match = i;
         count++;
     }
     if (count == 1) {
-        diy_take_found(t, &diy_found[match]);
+        diy_take_found(t, &found[match]);
         LOG_I("mDNS: device %s at %s:%d", t->deviceid, t->ip, t->port);
         return EXIT_OK;
     }
@@ -180,14 +184,27 @@ int diy_resolve(const struct diy_opts *o, struct diy_target *t)
     }
     diy_fail("%d DIY devices answered; choose one with --device ID:", count);
     for (int i = 0; i < n; i++)
-        if (mdns_found_complete(&diy_found[i])) {
+        if (mdns_found_complete(&found[i])) {
             char line[160];
-            snprintf(line, sizeof line, "  %s  %s:%d", diy_found[i].txt.id, diy_found[i].ip,
-                     diy_found[i].port);
+            snprintf(line, sizeof line, "  %s  %s:%d", found[i].txt.id, found[i].ip,
+                     found[i].port);
             diy_print(stderr, line, 0);
             fputc('\n', stderr);
         }
     return EXIT_USAGE;
+}
+
+int diy_resolve(const struct diy_opts *o, struct diy_target *t)
+{
+    memset(t, 0, sizeof *t);
+    struct mdns_found *found = diy_found_alloc();
+    if (!found) {
+        diy_fail("out of memory");
+        return EXIT_FAIL;
+    }
+    int rc = resolve_with(o, t, found);
+    free(found);
+    return rc;
 }
 
 int diy_connect(const struct diy_opts *o, const struct diy_target *t, struct diy_client *c)

@@ -97,8 +97,9 @@ int diy_confirm(const struct diy_opts *o, const char *question);
 
 /* Fills t from an mDNS answer (address, port, id unless t already has one). */
 void diy_take_found(struct diy_target *t, const struct mdns_found *f);
-/* Browse results, shared by discover and device lookup (too big for the stack). */
-extern struct mdns_found diy_found[MDNS_BROWSE_MAX];
+/* Browse results of discover and device lookup are too big for the stack: each call
+ * allocates its own MDNS_BROWSE_MAX of them (NULL when out of memory). */
+struct mdns_found *diy_found_alloc(void);
 
 /* diy_flash.c */
 int diy_flash_run(const struct diy_opts *o, struct diy_target *t);
