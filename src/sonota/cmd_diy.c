@@ -6,9 +6,9 @@
 #include "io/log.h"
 #include "io/netif.h"
 #include "lib/opt_table.h"
-#include "lib/text_esc.h"
 #include "sonota/cli_opts.h"
 #include "sonota/diy_cli.h"
+#include "sonota/ui_int.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -106,6 +106,7 @@ static const struct opt_table_row diy_rows[] = {
     CLI_ROW_VERBOSE(T, "more detail (repeat for the protocol trace)"),
     CLI_ROW_QUIET(T, "errors only"),
     CLI_ROW_LOG(T),
+    CLI_ROW_NO_COLOR(T),
     OPT_ROW_FLAG(T, 'h', "help", help, "this text ('sonota diy SUB --help': one command)"),
 };
 #undef T
@@ -200,25 +201,10 @@ static void print_help(const char *sub)
 
 /* ---- discover ---- */
 
-/* "key":"value" with cJSON's escaping, then made valid UTF-8 and terminal-safe
- * (lib/text_esc.h): TXT fields come from any device on the LAN. */
-static void json_str(FILE *f, const char *key, const char *v, int comma)
+/* A TXT field for JSON: null when absent or empty. */
+static const char *or_null(const char *v)
 {
-    fprintf(f, "\"%s\":", key);
-    cJSON *s = v && v[0] ? cJSON_CreateString(v) : NULL;
-    char *raw = s ? cJSON_PrintUnformatted(s) : NULL;
-    char *safe = raw ? malloc(TEXT_ESC_CAP(strlen(raw))) : NULL;
-    if (safe) {
-        text_esc_json(safe, TEXT_ESC_CAP(strlen(raw)), raw, strlen(raw), NULL);
-        fputs(safe, f);
-    } else {
-        fputs("null", f);
-    }
-    free(safe);
-    cJSON_free(raw);
-    cJSON_Delete(s);
-    if (comma)
-        fputc(',', f);
+    return v && v[0] ? v : NULL;
 }
 
 static int discover_with(const struct diy_opts *o, struct mdns_found *found)
@@ -271,22 +257,25 @@ static int discover_with(const struct diy_opts *o, struct mdns_found *found)
         int enc = f->txt.encrypt == 1;
         shown++;
         if (o->json) {
-            printf("{");
-            json_str(stdout, "id", f->txt.id, 1);
-            json_str(stdout, "ip", f->ip, 1);
-            printf("\"port\":%d,", f->port);
-            json_str(stdout, "instance", f->instance, 1);
-            json_str(stdout, "type", f->txt.type, 1);
-            json_str(stdout, "apivers", f->txt.apivers, 1);
-            printf("\"seq\":%ld,", f->txt.seq);
-            json_str(stdout, "firmware", txt_ok ? st->fw_version : NULL, 1);
-            json_str(stdout, "switch", txt_ok ? st->sw : NULL, 1);
-            printf("\"otaUnlock\":%s,\"encrypted\":%s,\"complete\":%s,",
-                   !ota[0] ? "null" : st->ota_unlock ? "true" : "false", enc ? "true" : "false",
-                   mdns_found_complete(f) ? "true" : "false");
-            json_str(stdout, "protocol", proto, 0);
-            printf("}\n");
-            fflush(stdout);
+            /* TXT fields come from any device on the LAN: ui_ev_emit escapes the line */
+            cJSON *e = cJSON_CreateObject();
+            ui_add_str(e, "id", or_null(f->txt.id));
+            ui_add_str(e, "ip", or_null(f->ip));
+            ui_add_num(e, "port", f->port);
+            ui_add_str(e, "instance", or_null(f->instance));
+            ui_add_str(e, "type", or_null(f->txt.type));
+            ui_add_str(e, "apivers", or_null(f->txt.apivers));
+            ui_add_num(e, "seq", (double)f->txt.seq);
+            ui_add_str(e, "firmware", txt_ok ? or_null(st->fw_version) : NULL);
+            ui_add_str(e, "switch", txt_ok ? or_null(st->sw) : NULL);
+            if (!ota[0] && e)
+                cJSON_AddNullToObject(e, "otaUnlock");
+            else
+                ui_add_bool(e, "otaUnlock", st->ota_unlock);
+            ui_add_bool(e, "encrypted", enc);
+            ui_add_bool(e, "complete", mdns_found_complete(f));
+            ui_add_str(e, "protocol", or_null(proto));
+            ui_ev_emit(diy_ui(), e);
             continue;
         }
         char addr[32];
@@ -450,7 +439,7 @@ static int parse(int argc, char **argv, struct diy_opts *o)
         USAGE_ERR("give --interface or --bind, not both");
     return 0;
 usage:
-    fprintf(stderr, "Try 'sonota diy --help'.\n");
+    ui_say_line(diy_ui(), diy_ui()->err, NULL, "Try 'sonota diy --help'.");
     return 2;
 }
 
@@ -462,6 +451,7 @@ int cmd_diy(int argc, char **argv)
         return EXIT_OK;
     if (pr != 0)
         return EXIT_USAGE;
+    diy_ui_init(&o);
     so_log_set_tag("sonota");
     so_log_set_level(o.verbose >= 2 ? SO_LOG_DEBUG : o.verbose ? SO_LOG_INFO : SO_LOG_WARN);
     if (o.log_file && so_log_open_file(o.log_file) != 0) {

@@ -5,7 +5,8 @@
 #include "io/log.h"
 #include "io/netif.h"
 #include "io/prompt.h"
-#include "lib/text_esc.h"
+#include "sonota/cli_opts.h"
+#include "sonota/ui_int.h"
 #include "sonota/cmds.h"
 
 #include <stdarg.h>
@@ -21,6 +22,25 @@ struct mdns_found *diy_found_alloc(void)
 
 /* ---- output ---- */
 
+static struct ui g_ui;
+static int g_ui_ready;
+
+void diy_ui_init(const struct diy_opts *o)
+{
+    ui_init(&g_ui, stdout, stderr, o->json, o->quiet, o->verbose,
+            o->no_color || cli_opts_env_no_color());
+    g_ui_ready = 1;
+}
+
+struct ui *diy_ui(void)
+{
+    if (!g_ui_ready) { /* a message before the options were known: plain defaults */
+        ui_init(&g_ui, stdout, stderr, 0, 0, 0, 1);
+        g_ui_ready = 1;
+    }
+    return &g_ui;
+}
+
 void diy_say(const struct diy_opts *o, const char *fmt, ...)
 {
     int keep_nl = strchr(fmt, '\n') != NULL; /* newlines of the format are ours */
@@ -29,37 +49,29 @@ void diy_say(const struct diy_opts *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    LOG_T("ui: %s", line);
-    if (!o->quiet) {
-        diy_print(stdout, line, keep_nl);
-        fputc('\n', stdout);
-        fflush(stdout);
-    }
-}
-
-void diy_print(FILE *f, const char *text, int keep_nl)
-{
-    /* Names, TXT fields and replies come from devices on the LAN (issue 13 item 4). */
-    char safe[TEXT_ESC_CAP(1536)];
-    size_t n = strlen(text);
-    text_esc(safe, sizeof safe, text, n < 1536 ? n : 1536, keep_nl ? TEXT_ESC_KEEP_NL : 0,
-             NULL);
-    fputs(safe, f);
+    struct ui *u = diy_ui();
+    if (o->quiet)
+        LOG_T("ui: %s", line);
+    else if (keep_nl)
+        ui_say(u, u->out, NULL, line);
+    else
+        ui_say_line(u, u->out, NULL, line);
 }
 
 void diy_fail(const char *fmt, ...)
 {
     int keep_nl = strchr(fmt, '\n') != NULL;
-    char line[1536];
+    char line[1536] = "sonota diy: ";
+    size_t pre = strlen(line);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line + pre, sizeof line - pre, fmt, ap);
     va_end(ap);
-    LOG_T("ui: error: %s", line);
-    fputs("sonota diy: ", stderr);
-    diy_print(stderr, line, keep_nl);
-    fputc('\n', stderr);
-    fflush(stderr);
+    struct ui *u = diy_ui();
+    if (keep_nl)
+        ui_say(u, u->err, C_RED, line);
+    else
+        ui_say_line(u, u->err, C_RED, line);
 }
 
 void diy_explain(enum diy_cmd cmd, int code)
@@ -188,8 +200,7 @@ static int resolve_with(const struct diy_opts *o, struct diy_target *t,
             char line[160];
             snprintf(line, sizeof line, "  %s  %s:%d", found[i].txt.id, found[i].ip,
                      found[i].port);
-            diy_print(stderr, line, 0);
-            fputc('\n', stderr);
+            ui_say_line(diy_ui(), diy_ui()->err, NULL, line);
         }
     return EXIT_USAGE;
 }
