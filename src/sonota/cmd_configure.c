@@ -172,9 +172,11 @@ static volatile sig_atomic_t g_stop;
 static void start_event(struct ui *u, const struct cfg_opts *o)
 {
     if (!u->json) {
+        char line[TCFG_URL_MAX + 64];
+        snprintf(line, sizeof line, "sonota %s: configuring Tasmota at %s", SONOTA_VERSION,
+                 o->device_url);
         if (!u->quiet)
-            fprintf(u->out, "sonota %s: configuring Tasmota at %s\n", SONOTA_VERSION,
-                    o->device_url);
+            ui_say_line(u, u->out, NULL, line);
         return;
     }
     cJSON *e = ui_ev_new(u, "configure");

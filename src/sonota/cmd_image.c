@@ -9,6 +9,8 @@
 #include "lib/espimg_json.h"
 #include "lib/fmt_attr.h"
 #include "lib/opt_table.h"
+#include "sonota/cli_opts.h"
+#include "sonota/ui_int.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -273,114 +275,125 @@ static int set_seed(const struct opt_table_row *r, void *base, char *arg, char *
     return 0;
 }
 
-static int read_input(const char *path, uint8_t **data, size_t *len)
+/* A result line (stdout) and a problem (stderr) through the function's ui u. */
+#define OUT(...) ui_text(u, u->out, NULL, __VA_ARGS__)
+#define ERR(...) ui_text(u, u->err, NULL, __VA_ARGS__)
+
+static int read_input(struct ui *u, const char *path, uint8_t **data, size_t *len)
 {
     enum so_err e = so_read_file(path, MAX_INPUT, data, len);
     if (e == SO_OK)
         return 0;
     if (e == SO_E_TOOBIG)
-        fprintf(stderr, "sonota image: %s: larger than %u bytes, not a firmware image\n", path,
+        ERR("sonota image: %s: larger than %u bytes, not a firmware image\n", path,
                 MAX_INPUT);
     else
-        fprintf(stderr, "sonota image: %s: cannot read: %s\n", path,
+        ERR("sonota image: %s: cannot read: %s\n", path,
                 e == SO_E_IO && errno ? strerror(errno) : so_strerror(e));
     return -1;
 }
 
+/* The results on stdout, the problems on stderr, through the ui (ui.h): escaped, coloured
+ * only on a terminal without NO_COLOR. */
+static void img_ui(struct ui *u)
+{
+    ui_init(u, stdout, stderr, 0, 0, 0, cli_opts_env_no_color());
+}
+
 /* ---- info ---- */
 
-static void print_segs(const struct espimg_segment *seg, unsigned n)
+static void print_segs(struct ui *u, const struct espimg_segment *seg, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        printf("    %-2u load 0x%08" PRIx32 "  len %7" PRIu32 "  file offset 0x%06" PRIx32 "\n",
+        OUT("    %-2u load 0x%08" PRIx32 "  len %7" PRIu32 "  file offset 0x%06" PRIx32 "\n",
                i, seg[i].addr, seg[i].len, seg[i].offset);
 }
 
-static void print_flash(const char *label, uint8_t mode, uint8_t size, uint8_t freq,
+static void print_flash(struct ui *u, const char *label, uint8_t mode, uint8_t size, uint8_t freq,
                         uint32_t entry)
 {
-    printf("  %-12s flash %s, %s, %s, entry 0x%08" PRIx32 "\n", label,
+    OUT("  %-12s flash %s, %s, %s, entry 0x%08" PRIx32 "\n", label,
            espimg_flash_mode_name(mode), espimg_flash_size_name(size),
            espimg_flash_freq_name(freq), entry);
 }
 
-static void print_human(const char *path, size_t len, const char *sha,
+static void print_human(struct ui *u, const char *path, size_t len, const char *sha,
                         const struct espimg_info *in)
 {
-    printf("%s\n  %-12s %zu bytes, sha256 %s\n", path, "size", len, sha);
+    OUT("%s\n  %-12s %zu bytes, sha256 %s\n", path, "size", len, sha);
     if (in->format == ESPIMG_FMT_V2)
-        printf("  %-12s v2 (0xEA, OTA user image for the Espressif bootloader)\n", "format");
+        OUT("  %-12s v2 (0xEA, OTA user image for the Espressif bootloader)\n", "format");
     else if (in->full_image)
-        printf("  %-12s v1 (0xE9), full Arduino image: eboot at 0x0 + app at 0x%x\n", "format",
+        OUT("  %-12s v1 (0xE9), full Arduino image: eboot at 0x0 + app at 0x%x\n", "format",
                ESPIMG_APP_OFFSET);
     else
-        printf("  %-12s v1 (0xE9, ROM-loadable image%s)\n", "format",
+        OUT("  %-12s v1 (0xE9, ROM-loadable image%s)\n", "format",
                in->eboot_like ? ", looks like a bootloader" : "");
     if (in->format == ESPIMG_FMT_V2) {
-        print_flash("v2 header", in->v2_flash_mode, in->v2_flash_size, in->v2_flash_freq,
+        print_flash(u, "v2 header", in->v2_flash_mode, in->v2_flash_size, in->v2_flash_freq,
                     in->v2_entry);
-        printf("  %-12s %" PRIu32 " bytes at file offset 0x%" PRIx32
+        OUT("  %-12s %" PRIu32 " bytes at file offset 0x%" PRIx32
                " (runs at 0x%08x from user1, 0x%08x from user2)\n", "irom",
                in->irom.len, in->irom.offset, ESPIMG_IROM_SLOT1, ESPIMG_IROM_SLOT2);
     }
-    print_flash(in->format == ESPIMG_FMT_V2 ? "header" : in->full_image ? "eboot header"
+    print_flash(u, in->format == ESPIMG_FMT_V2 ? "header" : in->full_image ? "eboot header"
                                                                           : "header",
                 in->flash_mode, in->flash_size, in->flash_freq, in->entry);
-    printf("  %-12s %u\n", "segments", in->nsegs);
-    print_segs(in->seg, in->nsegs);
-    printf("  %-12s %s (stored 0x%02x, computed 0x%02x)\n", "checksum",
+    OUT("  %-12s %u\n", "segments", in->nsegs);
+    print_segs(u, in->seg, in->nsegs);
+    OUT("  %-12s %s (stored 0x%02x, computed 0x%02x)\n", "checksum",
            in->checksum_ok ? "ok" : "MISMATCH", in->checksum_stored, in->checksum_computed);
     if (in->format == ESPIMG_FMT_V2)
-        printf("  %-12s %s (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")\n", "crc32",
+        OUT("  %-12s %s (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")\n", "crc32",
                in->crc_ok ? "ok" : "MISMATCH", in->crc_stored, in->crc_computed);
     if (in->full_image) {
-        print_flash("app header", in->app.flash_mode, in->app.flash_size, in->app.flash_freq,
+        print_flash(u, "app header", in->app.flash_mode, in->app.flash_size, in->app.flash_freq,
                     in->app.entry);
-        printf("  %-12s %u\n", "app segments", in->app.nsegs);
-        print_segs(in->app.seg, in->app.nsegs);
-        printf("  %-12s %s (stored 0x%02x, computed 0x%02x)\n", "app checksum",
+        OUT("  %-12s %u\n", "app segments", in->app.nsegs);
+        print_segs(u, in->app.seg, in->app.nsegs);
+        OUT("  %-12s %s (stored 0x%02x, computed 0x%02x)\n", "app checksum",
                in->app.checksum_ok ? "ok" : "MISMATCH", in->app.checksum_stored,
                in->app.checksum_computed);
         if (in->arduino_crc_present)
-            printf("  %-12s %s (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")\n",
+            OUT("  %-12s %s (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")\n",
                    "arduino crc", in->arduino_crc_ok ? "ok" : "MISMATCH",
                    in->arduino_crc_stored, in->arduino_crc_computed);
         else
-            printf("  %-12s not present\n", "arduino crc");
+            OUT("  %-12s not present\n", "arduino crc");
     }
     const char *how = espimg_slot_how_name(in->slot_how);
     char ev[512];
     espimg_slot_evidence(in, ev, sizeof ev);
     if (in->format == ESPIMG_FMT_V2 && in->slot)
-        printf("  %-12s user%d (irom at 0x%08x; found by %s)\n  %-12s %s\n", "linked for",
+        OUT("  %-12s user%d (irom at 0x%08x; found by %s)\n  %-12s %s\n", "linked for",
                in->slot, in->slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2, how,
                "evidence", ev);
     else if (in->format == ESPIMG_FMT_V2)
-        printf("  %-12s UNKNOWN: neither slot (user1 0x%08x, user2 0x%08x)\n  %-12s %s\n",
+        OUT("  %-12s UNKNOWN: neither slot (user1 0x%08x, user2 0x%08x)\n  %-12s %s\n",
                "linked for", ESPIMG_IROM_SLOT1, ESPIMG_IROM_SLOT2, "evidence", ev);
     else if (in->slot)
-        printf("  %-12s irom at 0x%08x (runs from flash 0x%05x; by %s)\n", "linked for",
+        OUT("  %-12s irom at 0x%08x (runs from flash 0x%05x; by %s)\n", "linked for",
                in->slot == 1 ? ESPIMG_IROM_SLOT1 : ESPIMG_IROM_SLOT2,
                in->slot == 1 ? ESPIMG_FLASH_USER1 : ESPIMG_FLASH_USER2, how);
     else
-        printf("  %-12s no irom segment (RAM-only image)\n", "linked for");
+        OUT("  %-12s no irom segment (RAM-only image)\n", "linked for");
     if (in->full_image && in->app_irom_misplaced)
-        printf("  %-12s app irom linked at 0x%08" PRIx32 " but mapped at 0x%08" PRIx32 "\n",
+        OUT("  %-12s app irom linked at 0x%08" PRIx32 " but mapped at 0x%08" PRIx32 "\n",
                "MISPLACED", in->app_irom_addr, in->app_irom_want);
     if (in->format == ESPIMG_FMT_V1)
-        printf("  %-12s %s\n", "build", in->tasmota_minimal
+        OUT("  %-12s %s\n", "build", in->tasmota_minimal
                ? "tasmota-minimal (never the first image: flash tasmota-lite first)"
                : "not tasmota-minimal");
-    printf("  %-12s %s\n", "full image", in->full_image ? "yes (eboot + app at 0x1000)" : "no");
-    printf("  %-12s %zu bytes used, %zu trailing\n", "length", in->used_len, in->trailing);
-    printf("  fit for\n");
-    for (int u = 0; u < ESPIMG_USE__COUNT; u++) {
+    OUT("  %-12s %s\n", "full image", in->full_image ? "yes (eboot + app at 0x1000)" : "no");
+    OUT("  %-12s %zu bytes used, %zu trailing\n", "length", in->used_len, in->trailing);
+    OUT("  fit for\n");
+    for (int use = 0; use < ESPIMG_USE__COUNT; use++) {
         char why[512];
-        enum so_err e = espimg_check(in, len, (enum espimg_use)u, why, sizeof why);
+        enum so_err e = espimg_check(in, len, (enum espimg_use)use, why, sizeof why);
         if (e == SO_OK)
-            printf("    %-10s yes\n", espimg_use_name((enum espimg_use)u));
+            OUT("    %-10s yes\n", espimg_use_name((enum espimg_use)use));
         else
-            printf("    %-10s NO: %s\n", espimg_use_name((enum espimg_use)u), why);
+            OUT("    %-10s NO: %s\n", espimg_use_name((enum espimg_use)use), why);
     }
 }
 
@@ -409,7 +422,7 @@ static cJSON *json_image(const char *path, size_t len, const char *sha,
 }
 
 /* info over the files (n of them). */
-static int info_files(const struct img_opts *o, char **files, int n)
+static int info_files(struct ui *u, const struct img_opts *o, char **files, int n)
 {
     int json = o->json, have_use = o->have_use;
     enum espimg_use use = o->use;
@@ -420,7 +433,7 @@ static int info_files(const struct img_opts *o, char **files, int n)
     for (int i = 0; i < n; i++) {
         uint8_t *data = NULL;
         size_t len = 0;
-        if (read_input(files[i], &data, &len) != 0) {
+        if (read_input(u, files[i], &data, &len) != 0) {
             rc = EXIT_FAIL;
             continue;
         }
@@ -443,18 +456,19 @@ static int info_files(const struct img_opts *o, char **files, int n)
         } else if (pe != SO_OK) {
             char why[512];
             espimg_parse_error(&in, pe, why, sizeof why);
-            printf("%s\n  %-12s %zu bytes, sha256 %s\n  %-12s NOT AN IMAGE: %s\n", files[i],
-                   "size", len, sha, "format",
-                   in.foreign != ESPIMG_FOREIGN_NONE ? why : so_strerror(pe));
+            OUT("%s\n  %-12s %zu bytes, sha256 %s\n  %-12s NOT AN IMAGE: %s\n",
+                    files[i], "size", len, sha, "format",
+                    in.foreign != ESPIMG_FOREIGN_NONE ? why : so_strerror(pe));
         } else {
-            print_human(files[i], len, sha, &in);
+            print_human(u, files[i], len, sha, &in);
         }
     }
     if (json) {
         char *s = cJSON_Print(arr);
-        if (s)
-            printf("%s\n", s);
-        else
+        if (s) { /* cJSON escapes every string; many lines, longer than a ui line */
+            fputs(s, u->out);
+            fputc('\n', u->out);
+        } else
             rc = EXIT_FAIL;
         free(s);
         cJSON_Delete(arr);
@@ -464,6 +478,8 @@ static int info_files(const struct img_opts *o, char **files, int n)
 
 static int cmd_info(int argc, char **argv)
 {
+    struct ui uo;
+    img_ui(&uo);
     struct img_opts o = {.use = ESPIMG_USE_USER1};
     char **files = calloc((size_t)argc + 1, sizeof *files); /* never more than the words */
     if (!files)
@@ -472,7 +488,7 @@ static int cmd_info(int argc, char **argv)
     int rc = n == -2 ? EXIT_OK
              : n < 0 ? EXIT_USAGE
              : n == 0 ? usage_error(&sub_info, "%s", "no FILE given")
-                      : info_files(&o, files, n);
+                      : info_files(&uo, &o, files, n);
     free(files);
     return rc;
 }
@@ -481,6 +497,8 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
+    struct ui uo, *u = &uo;
+    img_ui(u);
     struct img_opts o = {.use = ESPIMG_USE_USER1};
     char *pos[2];
     int n = parse_sub(&sub_check, argc, argv, &o, pos, 2);
@@ -495,7 +513,7 @@ static int cmd_check(int argc, char **argv)
     const char *path = pos[0];
     uint8_t *data = NULL;
     size_t len = 0;
-    if (read_input(path, &data, &len) != 0)
+    if (read_input(u, path, &data, &len) != 0)
         return EXIT_FAIL;
     struct espimg_info in;
     char why[512];
@@ -507,16 +525,16 @@ static int cmd_check(int argc, char **argv)
         e = espimg_check(&in, len, use, why, sizeof why);
     const char *un = espimg_use_name(use);
     if (e == SO_OK) {
-        printf("%s: fit for %s (%s, %zu bytes)\n", path, un,
+        OUT("%s: fit for %s (%s, %zu bytes)\n", path, un,
                in.format == ESPIMG_FMT_V2 ? "v2" : in.full_image ? "v1 full image" : "v1", len);
         return EXIT_OK;
     }
     if (!force) {
-        fprintf(stderr, "%s: NOT fit for %s: %s\n(--force accepts it anyway, at your risk.)\n",
-                path, un, why);
+        ui_text(u, u->err, C_RED, "%s: NOT fit for %s: %s\n(--force accepts it anyway, at "
+                "your risk.)\n", path, un, why);
         return EXIT_INVALID;
     }
-    fprintf(stderr,
+    ui_text(u, u->err, C_YELLOW,
             "WARNING: ***************************************************************\n"
             "WARNING: %s is NOT fit for %s: %s\n"
             "WARNING: --force given, accepting it anyway. A wrong image can leave the\n"
@@ -530,6 +548,8 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_elf2image(int argc, char **argv)
 {
+    struct ui uo, *u = &uo;
+    img_ui(u);
     struct img_opts o = {.eo = ELF2IMG_OPTS_DEFAULT};
     char *pos[3];
     int n = parse_sub(&sub_elf, argc, argv, &o, pos, 3);
@@ -542,40 +562,39 @@ static int cmd_elf2image(int argc, char **argv)
     struct elf2img_opts eo = o.eo;
     uint8_t *elf = NULL, *img = NULL;
     size_t elen = 0, ilen = 0;
-    if (read_input(pos[0], &elf, &elen) != 0)
+    if (read_input(u, pos[0], &elf, &elen) != 0)
         return EXIT_FAIL;
     char msg[1024];
     enum so_err e = elf2img(elf, elen, &eo, &img, &ilen, msg, sizeof msg);
     free(elf);
     if (e != SO_OK) {
-        fprintf(stderr, "sonota image elf2image: %s: %s\n", pos[0],
+        ERR("sonota image elf2image: %s: %s\n", pos[0],
                 msg[0] ? msg : so_strerror(e));
         return e == SO_E_ELF ? EXIT_INVALID : EXIT_FAIL;
     }
     for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n"))
-        fprintf(stderr, "note: %s\n", line);
+        ERR("note: %s\n", line);
     struct espimg_info in;
     e = espimg_parse(img, ilen, &in);
     if (e != SO_OK) { /* our own output must parse; anything else is a bug worth reporting */
-        fprintf(stderr, "sonota image elf2image: internal error: output does not parse (%s)\n",
-                so_strerror(e));
+        ERR("sonota image elf2image: internal error: output does not "
+                "parse (%s)\n", so_strerror(e));
         free(img);
         return EXIT_FAIL;
     }
     e = so_write_file(pos[1], img, ilen, 0644);
     free(img);
     if (e != SO_OK) {
-        fprintf(stderr, "sonota image elf2image: cannot write %s: %s\n", pos[1],
+        ERR("sonota image elf2image: cannot write %s: %s\n", pos[1],
                 errno ? strerror(errno) : so_strerror(e));
         return EXIT_FAIL;
     }
-    printf("%s: v%d image, %u segment%s%s, entry 0x%08" PRIx32 ", %zu bytes", pos[1],
-           eo.version, in.nsegs, in.nsegs == 1 ? "" : "s", in.has_irom ? " + irom" : "",
-           in.entry, ilen);
-    if (in.format == ESPIMG_FMT_V2)
-        printf(", linked for %s\n", in.slot == 1 ? "user1" : in.slot == 2 ? "user2" : "?");
-    else
-        printf("\n");
+    const char *slot = in.format != ESPIMG_FMT_V2 ? NULL
+                       : in.slot == 1 ? "user1" : in.slot == 2 ? "user2" : "?";
+    OUT("%s: v%d image, %u segment%s%s, entry 0x%08" PRIx32
+            ", %zu bytes%s%s\n", pos[1], eo.version, in.nsegs, in.nsegs == 1 ? "" : "s",
+            in.has_irom ? " + irom" : "", in.entry, ilen, slot ? ", linked for " : "",
+            slot ? slot : "");
     return EXIT_OK;
 }
 
@@ -583,6 +602,8 @@ static int cmd_elf2image(int argc, char **argv)
 
 static int cmd_make_test(int argc, char **argv)
 {
+    struct ui uo, *u = &uo;
+    img_ui(u);
     struct img_opts o = {.use = ESPIMG_USE_USER1, .seed = 1};
     char *pos[2];
     int n = parse_sub(&sub_make, argc, argv, &o, pos, 2);
@@ -598,7 +619,7 @@ static int cmd_make_test(int argc, char **argv)
     size_t len = 0;
     enum so_err e = espimg_make_test(kind, size, seed, &img, &len);
     if (e != SO_OK) {
-        fprintf(stderr, "sonota image make-test: %s\n", so_strerror(e));
+        ERR("sonota image make-test: %s\n", so_strerror(e));
         return EXIT_FAIL;
     }
     char sha[65];
@@ -606,11 +627,11 @@ static int cmd_make_test(int argc, char **argv)
     e = so_write_file(pos[0], img, len, 0644);
     free(img);
     if (e != SO_OK) {
-        fprintf(stderr, "sonota image make-test: cannot write %s: %s\n", pos[0],
+        ERR("sonota image make-test: cannot write %s: %s\n", pos[0],
                 errno ? strerror(errno) : so_strerror(e));
         return EXIT_FAIL;
     }
-    printf("%s: %s test image, %zu bytes, sha256 %s\n", pos[0], espimg_use_name(kind),
+    OUT("%s: %s test image, %zu bytes, sha256 %s\n", pos[0], espimg_use_name(kind),
            len, sha);
     return EXIT_OK;
 }
