@@ -265,9 +265,10 @@ int run_credentials(struct run *r)
 {
     struct flash_opts *o = r->o;
     if (!o->wifi_ssid) {
-        static char ssid[FLASH_SSID_MAX + 2];
+        char *ssid = o->ssid_answer;
         if (!prompt_available() ||
-            prompt_line("WiFi network (SSID) the device should join: ", ssid, sizeof ssid) ||
+            prompt_line("WiFi network (SSID) the device should join: ", ssid,
+                        sizeof o->ssid_answer) ||
             !ssid[0]) {
             run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi name: pass --wifi-ssid "
                  "SSID (or --no-prov if it is already provisioned)");

@@ -28,7 +28,9 @@ enum flash_pw_source { FLASH_PW_NONE, FLASH_PW_FLAG, FLASH_PW_ENV, FLASH_PW_PROM
 
 struct flash_opts {
     const char *serving_host;      /* IPv4 the device is sent to; NULL = choose (borrowed) */
-    const char *wifi_ssid;         /* home WiFi; NULL = ask (borrowed from argv) */
+    const char *wifi_ssid;         /* home WiFi; NULL = ask (borrowed from argv, or
+                                      ssid_answer) */
+    char ssid_answer[FLASH_SSID_MAX + 2]; /* the SSID typed at the prompt */
     char *wifi_password;           /* owned; wiped by flash_opts_free; NULL = ask */
     enum flash_pw_source pw_source;
     int no_prov;                   /* skip stage 1 (device already points at us) */
