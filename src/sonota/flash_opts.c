@@ -152,7 +152,7 @@ void flash_opts_usage(FILE *f, const char *prog)
 "5 network problem, 130 interrupted.\n", f);
 }
 
-const char *flash_pace_name(enum srv_pace p)
+const char *flash_opts_pace_name(enum srv_pace p)
 {
     switch (p) {
     case SRV_PACE_AUTO: return "auto";

@@ -96,6 +96,6 @@ int flash_opts_set_password(struct flash_opts *o, const char *pw, enum flash_pw_
 void flash_opts_free(struct flash_opts *o);
 void flash_opts_usage(FILE *f, const char *prog);
 
-const char *flash_pace_name(enum srv_pace p);
+const char *flash_opts_pace_name(enum srv_pace p);
 
 #endif

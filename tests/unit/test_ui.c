@@ -365,6 +365,22 @@ static void human_progress_ends_full(void **state)
     cap_free(&c);
 }
 
+/* ui_text (a command's result): the format's newlines stay, an argument's are escaped
+ * like ESC; one line per call, never silenced by --quiet, no colour off a terminal. */
+static void result_text_is_escaped(void **state)
+{
+    (void)state;
+    struct cap c;
+    cap_open(&c, 0, 1, 0);
+    ui_text(&c.ui, c.ui.out, "\033[1;31m", "%s: fit\n  %-6s %s\n", "a\nb.bin", "size",
+            "\033]0;x\007");
+    ui_text(&c.ui, c.ui.err, NULL, "%s", "no newline");
+    cap_close(&c);
+    assert_string_equal(c.out_buf, "a\\nb.bin: fit\n  size   \\x1b]0;x\\x07\n");
+    assert_string_equal(c.err_buf, "no newline\n");
+    cap_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +391,7 @@ int main(void)
         cmocka_unit_test(firewall_findings),
         cmocka_unit_test(one_peer_is_rate_limited),
         cmocka_unit_test(human_progress_ends_full),
+        cmocka_unit_test(result_text_is_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
