@@ -59,7 +59,8 @@ static int parse_fault(struct sim_opts *o, const char *arg)
     long x;
     if (n == 7 && !strncmp(arg, "drop-at", n) && v && !opt_table_long(v, 1, 1L << 30, &x))
         o->faults.drop_at = x;
-    else if (n == 13 && !strncmp(arg, "corrupt-chunk", n) && v && !opt_table_long(v, 0, 1 << 20, &x))
+    else if (n == 13 && !strncmp(arg, "corrupt-chunk", n) && v &&
+             !opt_table_long(v, 0, 1 << 20, &x))
         o->faults.corrupt_chunk = x;
     else if (n == 12 && !strncmp(arg, "refuse-model", n) && !v)
         o->faults.refuse_model = 1;

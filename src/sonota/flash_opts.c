@@ -73,10 +73,11 @@ static const struct opt_table_row flash_rows[] = {
      .help = "after three TLS handshakes that refused our certificate\n"
              "(certificate pinning), stop this long later unless the\n"
              "device registers (0 = at once)", .dflt = "60"},
-    OPT_ROW_HEADING("\nResuming (without --no-check-ip):\n"
-                    "  Every run finds its stage from this computer's addresses (10.10.7.x: stage 1,\n"
-                    "  the serving IP: stage 2, 192.168.4.2: stage 3) and from what earlier runs\n"
-                    "  recorded, so after an interruption the same command continues where it stopped."),
+    OPT_ROW_HEADING(
+"\nResuming (without --no-check-ip):\n"
+"  Every run finds its stage from this computer's addresses (10.10.7.x: stage 1,\n"
+"  the serving IP: stage 2, 192.168.4.2: stage 3) and from what earlier runs\n"
+"  recorded, so after an interruption the same command continues where it stopped."),
     OPT_ROW_FUNC(T, "state", state_file, set_owned_path, "FILE",
                  "the record (default $XDG_STATE_HOME/sonota/" FLASH_STATE_NAME ",\n"
                  "or ~/.local/state/sonota/...; 0600, never the password)", NULL),
