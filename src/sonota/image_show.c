@@ -1,6 +1,7 @@
 /* image_show.c - the human block of `sonota image info` (see image_show.h). */
 #include "sonota/image_show.h"
 
+#include "lib/espimg_json.h"
 #include "sonota/ui.h"
 
 #include <inttypes.h>
