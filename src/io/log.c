@@ -26,7 +26,6 @@ static struct ratelim g_limit;
 static int g_limit_ready;
 
 void so_log_set_level(enum so_log_level lvl) { g_level = lvl; }
-enum so_log_level so_log_get_level(void) { return g_level; }
 void so_log_set_tag(const char *tag) { g_tag = tag; }
 
 int so_log_open_file(const char *path)

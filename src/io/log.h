@@ -21,7 +21,6 @@ enum so_log_level { SO_LOG_ERROR, SO_LOG_WARN, SO_LOG_INFO, SO_LOG_DEBUG, SO_LOG
 
 /* Messages above this level are dropped (default SO_LOG_INFO). */
 void so_log_set_level(enum so_log_level lvl);
-enum so_log_level so_log_get_level(void);
 /* Prefix for every line, e.g. "sonota" or "sim"; the pointer must stay valid. */
 void so_log_set_tag(const char *tag);
 /* Also write every message (at any kept level) to this file, created 0600.

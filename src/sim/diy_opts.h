@@ -1,19 +1,19 @@
 /* diy_opts.h - the options of `sonoff-sim --mode diy`: an ITEAD firmware 3.x device in
  * DIY mode (PROTOCOL.md §6) and, after a successful ota_flash, Tasmota (§7). Kept apart
- * from opts.h so the stock options stay readable; opts.c splices SIM_DIY_LONG_OPTS into
- * its table and hands each of them to sim_diy_opt(). */
+ * from opts.h so the stock options stay readable; opts.c parses sim_diy_rows with its
+ * own table. */
 #ifndef SIM_DIY_OPTS_H
 #define SIM_DIY_OPTS_H
 
+#include "lib/opt_table.h"
+
 #include <stddef.h>
-#include <stdio.h>
 
 enum sim_diy_reply { SIM_DIY_REPLY_PRE, SIM_DIY_REPLY_FULL };
 enum sim_diy_host { SIM_DIY_HOST_AUTO, SIM_DIY_HOST_ITEAD, SIM_DIY_HOST_URL };
 enum sim_diy_after { SIM_DIY_AFTER_LAN, SIM_DIY_AFTER_AP };
 
 #define SIM_DIY_FAULTS_MAX 8
-#define SIM_DIY_OPT 0x5d1 /* getopt_long val of every DIY option */
 
 struct sim_diy_fault {
     int cmd;                    /* enum diy_cmd */
@@ -51,37 +51,15 @@ struct sim_diy_opts {
 
 void sim_diy_opts_defaults(struct sim_diy_opts *d);
 
-#define SIM_DIY_LONG_OPTS                                                                 \
-    {"mode", required_argument, 0, SIM_DIY_OPT},                                          \
-    {"diy-proto", required_argument, 0, SIM_DIY_OPT},                                     \
-    {"fw-version", required_argument, 0, SIM_DIY_OPT},                                    \
-    {"diy-addr", required_argument, 0, SIM_DIY_OPT},                                      \
-    {"diy-port", required_argument, 0, SIM_DIY_OPT},                                      \
-    {"diy-interface", required_argument, 0, SIM_DIY_OPT},                                 \
-    {"no-mdns", no_argument, 0, SIM_DIY_OPT},                                             \
-    {"no-internet", no_argument, 0, SIM_DIY_OPT},                                         \
-    {"unlock-refused", no_argument, 0, SIM_DIY_OPT},                                      \
-    {"unlocked", no_argument, 0, SIM_DIY_OPT},                                            \
-    {"encrypt", no_argument, 0, SIM_DIY_OPT},                                             \
-    {"diy-reply", required_argument, 0, SIM_DIY_OPT},                                     \
-    {"predownload-ms", required_argument, 0, SIM_DIY_OPT},                                \
-    {"diy-host-header", required_argument, 0, SIM_DIY_OPT},                               \
-    {"after-flash", required_argument, 0, SIM_DIY_OPT},                                   \
-    {"tasmota-addr", required_argument, 0, SIM_DIY_OPT},                                  \
-    {"tasmota-port", required_argument, 0, SIM_DIY_OPT},                                 \
-    {"boot-ms", required_argument, 0, SIM_DIY_OPT},                                       \
-    {"linger", required_argument, 0, SIM_DIY_OPT},                                        \
-    {"strict-gap", no_argument, 0, SIM_DIY_OPT}
+/* The DIY options, rows of struct sim_diy_opts (lib/opt_table.h): opts.c parses and
+ * describes them with its own. */
+extern const struct opt_table_row sim_diy_rows[];
+extern const size_t sim_diy_rows_n;
 
-/* One DIY option by long name (argument NULL for flags). 0, or -1 with a sentence in err. */
-int sim_diy_opt(struct sim_diy_opts *d, const char *name, const char *arg, char *err,
-                size_t errcap);
 /* A DIY --fault: diy-error=PATH:CODE, diy-limit=N, empty-reply, no-result-post.
  * 0 when taken, -1 when not a DIY fault or malformed. */
 int sim_diy_fault(struct sim_diy_opts *d, const char *arg);
 /* Checks combinations after parsing; 0 or -1 with err. */
 int sim_diy_opts_check(const struct sim_diy_opts *d, char *err, size_t errcap);
-/* The DIY section of --help. */
-void sim_diy_usage(FILE *f);
 
 #endif

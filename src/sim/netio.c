@@ -1,6 +1,7 @@
 #include "sim/netio.h"
 
 #include "io/log.h"
+#include "plat/clock.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

@@ -5,16 +5,16 @@
  * (--tasmota-version 5.x). Settings live in the emulated flash; after a WiFi save and a
  * restart the device "joins the home LAN": its web server moves to --tasmota-lan-addr.
  * The report gets the final settings, never a password (only set/length/sha256 prefix).
- * Options are spliced into opts.c like the DIY ones (SIM_TASMOTA_LONG_OPTS). */
+ * Options are rows opts.c parses with its own, like the DIY ones (sim_tasmota_rows). */
 #ifndef SIM_TASMOTA_H
 #define SIM_TASMOTA_H
 
+#include "lib/opt_table.h"
+
 #include <stddef.h>
-#include <stdio.h>
 
 struct sim_ctx;
 
-#define SIM_TASMOTA_OPT 0x7a5 /* getopt_long val of every Tasmota option */
 #define SIM_TAS_TEXT 65       /* settings strings (Tasmota 5.x keeps 33 B; later more) [?] */
 #define SIM_TAS_CMDS 48       /* commands recorded in the report */
 #define SIM_TAS_REQS 64       /* requests recorded in the report */
@@ -68,23 +68,10 @@ struct sim_tasmota_state {
 
 void sim_tasmota_opts_defaults(struct sim_tasmota_opts *t);
 
-#define SIM_TASMOTA_LONG_OPTS                                                             \
-    {"tasmota", no_argument, 0, SIM_TASMOTA_OPT},                                         \
-    {"after-final", required_argument, 0, SIM_TASMOTA_OPT},                               \
-    {"tasmota-version", required_argument, 0, SIM_TASMOTA_OPT},                           \
-    {"tasmota-lan-addr", required_argument, 0, SIM_TASMOTA_OPT},                          \
-    {"tasmota-lan-port", required_argument, 0, SIM_TASMOTA_OPT},                          \
-    {"tasmota-restart-ms", required_argument, 0, SIM_TASMOTA_OPT},                        \
-    {"tasmota-wifi-test-ms", required_argument, 0, SIM_TASMOTA_OPT},                      \
-    {"tasmota-backlog-ms", required_argument, 0, SIM_TASMOTA_OPT},                        \
-    {"tasmota-home-ssid", required_argument, 0, SIM_TASMOTA_OPT},                         \
-    {"tasmota-home-psk-sha256", required_argument, 0, SIM_TASMOTA_OPT}
-
-/* One Tasmota option by long name (arg NULL for flags). 0, or -1 with a sentence in err. */
-int sim_tasmota_opt(struct sim_tasmota_opts *t, const char *name, const char *arg, char *err,
-                    size_t errcap);
-/* The Tasmota section of --help. */
-void sim_tasmota_usage(FILE *f);
+/* The Tasmota options, rows of struct sim_tasmota_opts (lib/opt_table.h), parsed and
+ * described by opts.c with its own. */
+extern const struct opt_table_row sim_tasmota_rows[];
+extern const size_t sim_tasmota_rows_n;
 
 /* Runs the firmware the flash boots (must be a valid final image) as Tasmota until it has
  * joined the home LAN and been idle for --linger seconds (1), or the run timeout / a

@@ -6,7 +6,8 @@
 
 #include "io/log.h"
 #include "io/prompt.h"
-#include "lib/wifi_pw.h"
+#include "lib/opt_table.h"
+#include "sonota/cli_opts.h"
 #include "sonota/tasmota_cfg.h"
 #include "sonota/ui_int.h"
 #include "plat/fs.h"
@@ -18,21 +19,17 @@
 #include <curl/curl.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ENV_WIFI_PASSWORD "SONOTA_WIFI_PASSWORD"
-#define SSID_MAX 32
-#define WIFI_PW_MAX 64
-
 struct cfg_opts {
     char device_url[TCFG_URL_MAX + 1];
     char lan_url[TCFG_URL_MAX + 1];
     const char *ssid;
+    char ssid_buf[CLI_SSID_MAX + 2]; /* the answer at the prompt */
     char *wifi_pw;          /* owned, wiped */
     int wifi_pw_flag;       /* came from the command line */
     const char *mqtt_host, *mqtt_user, *topic, *hostname, *backlog;
@@ -42,109 +39,6 @@ struct cfg_opts {
     int json, quiet, verbose, no_color, help;
     const char *log_file;
 };
-
-enum {
-    O_DEVICE = 256, O_SSID, O_WIFI_PW, O_MQTT_HOST, O_MQTT_USER, O_MQTT_PW, O_TOPIC,
-    O_HOSTNAME, O_BACKLOG, O_LAN, O_TIMEOUT, O_JSON, O_LOG, O_NO_COLOR,
-};
-
-static const struct option long_opts[] = {
-    {"device", required_argument, NULL, O_DEVICE},
-    {"wifi-ssid", required_argument, NULL, O_SSID},
-    {"wifi-password", required_argument, NULL, O_WIFI_PW},
-    {"mqtt-host", required_argument, NULL, O_MQTT_HOST},
-    {"mqtt-user", required_argument, NULL, O_MQTT_USER},
-    {"mqtt-password", required_argument, NULL, O_MQTT_PW},
-    {"topic", required_argument, NULL, O_TOPIC},
-    {"hostname", required_argument, NULL, O_HOSTNAME},
-    {"tasmota-backlog", required_argument, NULL, O_BACKLOG},
-    {"lan-check", required_argument, NULL, O_LAN},
-    {"timeout", required_argument, NULL, O_TIMEOUT},
-    {"json", no_argument, NULL, O_JSON},
-    {"log", required_argument, NULL, O_LOG},
-    {"no-color", no_argument, NULL, O_NO_COLOR},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-"usage: sonota configure --wifi-ssid SSID [OPTIONS]\n"
-"\n"
-"Finishes the job after the final image: configures a freshly flashed Tasmota over the\n"
-"WiFi it opens (tasmota_XXXXXX-#### on Tasmota 6 and later, sonoff-#### on 5.x; open, the\n"
-"device at 192.168.4.1). Join that WiFi with this computer, then sonota\n"
-"  1. waits until Tasmota's web server answers and asks for its version (Status 2);\n"
-"  2. sends your --tasmota-backlog commands and the MQTT settings as one Backlog\n"
-"     (MqttHost, MqttUser, MqttPassword, Topic, Hostname) while the device is still on its\n"
-"     own WiFi, and waits until they show after the restart they cause (Status 0);\n"
-"  3. sends your WiFi (/wi; Tasmota 5.x: the /sv forms, MQTT included);\n"
-"  4. with --lan-check, waits until the device answers on your network.\n"
-"\n"
-"Device:\n"
-"  --device URL            Tasmota's web server on its own WiFi (default " TCFG_DEVICE_URL ")\n"
-"  --lan-check ADDR        after the WiFi step, poll http://ADDR/ (IP or name, optional\n"
-"                          :port) until the device answers there with the new settings\n"
-"WiFi (the network the device joins):\n"
-"  --wifi-ssid SSID        your WiFi (asked when missing and a terminal is there)\n"
-"  --wifi-password PW      its password; visible in the process list: prefer\n"
-"                          " ENV_WIFI_PASSWORD " or the prompt (input not shown)\n"
-"MQTT and names (each optional):\n"
-"  --mqtt-host HOST        MQTT broker\n"
-"  --mqtt-user USER\n"
-"  --mqtt-password PW      visible in the process list: prefer " TCFG_ENV_MQTT_PASSWORD "\n"
-"  --topic TOPIC           MQTT topic (no '/', '+', '#' or spaces)\n"
-"  --hostname NAME         host name on your network\n"
-"  --tasmota-backlog CMDS  more commands, ';'-separated (e.g. \"Module 1; SetOption19 1\");\n"
-"                          they run before sonota's settings; not possible on Tasmota 5.x\n"
-"Output:\n"
-"  --json                  one JSON object per line on stdout (events: configure, action,\n"
-"                          tasmota, configured, lan, info, warning, error, done)\n"
-"  --log FILE              also write a detailed log to FILE (0600; passwords as ***)\n"
-"  --no-color              no colours (also when NO_COLOR is set)\n"
-"  -q, --quiet             only warnings, errors and the result\n"
-"  -v, --verbose           more detail (the requests, passwords masked)\n"
-"  --timeout SECONDS       give up after this long (default 300)\n"
-"  -h, --help              this text\n"
-"\n"
-"Values may not hold ';' or control characters, start or end with a blank, or be \"0\"\n"
-"or \"1\" (Tasmota reads those as \"clear\" and \"default\").\n"
-"Exit status: 0 configured, 1 failed, 2 usage, 4 the device refused or is not Tasmota,\n"
-"5 the device cannot be reached (or did not show up on the LAN), 130 interrupted.\n");
-}
-
-static int set_secret(char **dst, const char *v)
-{
-    if (*dst) {
-        plat_wipe(*dst, strlen(*dst));
-        free(*dst);
-    }
-    *dst = strdup(v);
-    if (!*dst)
-        return -1;
-    so_log_add_secret(*dst);
-    return 0;
-}
-
-static void opts_free(struct cfg_opts *o)
-{
-    char **s[2] = {&o->wifi_pw, &o->mqtt_pw};
-    for (int i = 0; i < 2; i++) {
-        if (*s[i]) {
-            plat_wipe(*s[i], strlen(*s[i]));
-            free(*s[i]);
-            *s[i] = NULL;
-        }
-    }
-}
-
-static int wifi_pw_ok(const char *pw)
-{
-    return wifi_pw_acceptable(wifi_pw_check(pw, strlen(pw)));
-}
 
 SO_PRINTF(3, 4)
 static int fail(char *err, size_t cap, const char *fmt, ...)
@@ -156,83 +50,88 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
     return -1;
 }
 
+/* --device and --lan-check. */
+static int set_url(const struct opt_table_row *r, void *base, char *arg, char *err, size_t cap)
+{
+    char why[300];
+    if (tcfg_base_url(arg, (char *)base + r->off, TCFG_URL_MAX + 1, why, sizeof why) != 0)
+        return fail(err, cap, "--%s: %s", r->name, why);
+    return 0;
+}
+
+#define T struct cfg_opts
+static const struct opt_table_row cfg_rows[] = {
+    OPT_ROW_HEADING("Device:"),
+    OPT_ROW_FUNC(T, "device", device_url, set_url, "URL",
+                 "Tasmota's web server on its own WiFi", TCFG_DEVICE_URL),
+    OPT_ROW_FUNC(T, "lan-check", lan_url, set_url, "ADDR",
+                 "after the WiFi step, poll http://ADDR/ (IP or name, optional\n"
+                 ":port) until the device answers there with the new settings", NULL),
+    OPT_ROW_HEADING("WiFi (the network the device joins):"),
+    CLI_ROW_WIFI_SSID(T, ssid),
+    CLI_ROW_WIFI_PASSWORD(T, wifi_pw, wifi_pw_flag),
+    OPT_ROW_HEADING("MQTT and names (each optional):"),
+    CLI_ROWS_MQTT(T, mqtt_host, mqtt_user, mqtt_pw, mqtt_pw_flag, topic, hostname, backlog),
+    OPT_ROW_HEADING("Output:"),
+    CLI_ROW_JSON(T, "one JSON object per line on stdout (events: configure, action,\n"
+                    "tasmota, configured, lan, info, warning, error, done)"),
+    CLI_ROW_LOG(T),
+    CLI_ROW_NO_COLOR(T),
+    CLI_ROW_QUIET(T, "only warnings, errors and the result"),
+    CLI_ROW_VERBOSE(T, "more detail (the requests, passwords masked)"),
+    CLI_ROW_TIMEOUT(T, timeout_s, 86400, "300"),
+    CLI_ROW_HELP(T),
+};
+#undef T
+
+static void usage(FILE *f)
+{
+    fputs(
+"usage: sonota configure --wifi-ssid SSID [OPTIONS]\n"
+"\n"
+"Finishes the job after the final image: configures a freshly flashed Tasmota over the\n"
+"WiFi it opens (tasmota_XXXXXX-#### on Tasmota 6 and later, sonoff-#### on 5.x; open, the\n"
+"device at 192.168.4.1). Join that WiFi with this computer, then sonota\n"
+"  1. waits until Tasmota's web server answers and asks for its version (Status 2);\n"
+"  2. sends your --tasmota-backlog commands and the MQTT settings as one Backlog\n"
+"     (MqttHost, MqttUser, MqttPassword, Topic, Hostname) while the device is still on its\n"
+"     own WiFi, and waits until they show after the restart they cause (Status 0);\n"
+"  3. sends your WiFi (/wi; Tasmota 5.x: the /sv forms, MQTT included);\n"
+"  4. with --lan-check, waits until the device answers on your network.\n"
+"\n", f);
+    struct opt_table_part part = {cfg_rows, OPT_TABLE_N(cfg_rows), NULL};
+    size_t n = opt_table_help(&part, 1, 0, NULL, 0);
+    char *text = malloc(n + 1);
+    if (text) {
+        opt_table_help(&part, 1, 0, text, n + 1);
+        fputs(text, f);
+        free(text);
+    }
+    fputs(
+"\n"
+"Values may not hold ';' or control characters, start or end with a blank, or be \"0\"\n"
+"or \"1\" (Tasmota reads those as \"clear\" and \"default\").\n"
+"Exit status: 0 configured, 1 failed, 2 usage, 4 the device refused or is not Tasmota,\n"
+"5 the device cannot be reached (or did not show up on the LAN), 130 interrupted.\n", f);
+}
+
+static void opts_free(struct cfg_opts *o)
+{
+    cli_opts_free_secret(&o->wifi_pw);
+    cli_opts_free_secret(&o->mqtt_pw);
+}
+
 static int parse(int argc, char **argv, struct cfg_opts *o, char *err, size_t cap)
 {
-    optind = 0;
-    opterr = 0;
-    char e2[300];
-    for (;;) {
-        int c = getopt_long(argc, argv, "+:qvh", long_opts, NULL);
-        if (c == -1)
-            break;
-        const char *a = optarg;
-        switch (c) {
-        case O_DEVICE:
-        case O_LAN:
-            if (tcfg_base_url(a, c == O_DEVICE ? o->device_url : o->lan_url, TCFG_URL_MAX + 1,
-                              e2, sizeof e2) != 0)
-                return fail(err, cap, "%s: %s", c == O_DEVICE ? "--device" : "--lan-check", e2);
-            break;
-        case O_SSID:
-            if (!*a || strlen(a) > SSID_MAX)
-                return fail(err, cap, "--wifi-ssid must be 1 to %d bytes", SSID_MAX);
-            o->ssid = a;
-            break;
-        case O_WIFI_PW:
-        case O_MQTT_PW:
-            if (c == O_WIFI_PW && !wifi_pw_ok(a))
-                return fail(err, cap, "--wifi-password must be 8 to 63 characters (or 64 hex "
-                            "digits, or empty for an open network)");
-            if (set_secret(c == O_WIFI_PW ? &o->wifi_pw : &o->mqtt_pw, a) != 0)
-                return fail(err, cap, "out of memory");
-            *(c == O_WIFI_PW ? &o->wifi_pw_flag : &o->mqtt_pw_flag) = 1;
-            memset(optarg, '*', strlen(optarg)); /* out of `ps` from now on */
-            break;
-        case O_MQTT_HOST: o->mqtt_host = a; break;
-        case O_MQTT_USER: o->mqtt_user = a; break;
-        case O_TOPIC: o->topic = a; break;
-        case O_HOSTNAME: o->hostname = a; break;
-        case O_BACKLOG: o->backlog = a; break;
-        case O_TIMEOUT: {
-            char *end;
-            long v = strtol(a, &end, 10);
-            if (!*a || *end || v < 1 || v > 86400)
-                return fail(err, cap, "--timeout needs a number of seconds (1-86400), not '%s'",
-                            a);
-            o->timeout_s = (int)v;
-            break;
-        }
-        case O_JSON: o->json = 1; break;
-        case O_LOG:
-            if (!*a)
-                return fail(err, cap, "empty --log file name");
-            o->log_file = a;
-            break;
-        case O_NO_COLOR: o->no_color = 1; break;
-        case 'q': o->quiet++; break;
-        case 'v': o->verbose++; break;
-        case 'h': o->help = 1; break;
-        case ':': return fail(err, cap, "%s needs a value", argv[optind - 1]);
-        default:
-            return fail(err, cap, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    struct opt_table_part part = {cfg_rows, OPT_TABLE_N(cfg_rows), o};
+    if (opt_table_parse(&part, 1, argc, argv, NULL, 0, err, cap) < 0)
+        return -1;
     if (o->help)
         return 0;
-    if (optind < argc)
-        return fail(err, cap, "unexpected argument '%s'", argv[optind]);
-    const char *env = getenv(ENV_WIFI_PASSWORD);
-    if (!o->wifi_pw && env) {
-        if (!wifi_pw_ok(env))
-            return fail(err, cap, ENV_WIFI_PASSWORD " must hold 8 to 63 characters (or 64 hex "
-                        "digits, or be empty for an open network)");
-        if (set_secret(&o->wifi_pw, env) != 0)
-            return fail(err, cap, "out of memory");
-    }
-    env = getenv(TCFG_ENV_MQTT_PASSWORD);
-    if (!o->mqtt_pw && env && *env && set_secret(&o->mqtt_pw, env) != 0)
-        return fail(err, cap, "out of memory");
-    if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+    if (cli_opts_env_wifi_password(&o->wifi_pw, err, cap) < 0 ||
+        cli_opts_env_mqtt_password(&o->mqtt_pw, err, cap) < 0)
+        return -1;
+    if (cli_opts_env_no_color())
         o->no_color = 1;
     return 0;
 }
@@ -240,18 +139,19 @@ static int parse(int argc, char **argv, struct cfg_opts *o, char *err, size_t ca
 /* SSID and password from the terminal when not given. 0, or -1 with err. */
 static int ask(struct cfg_opts *o, char *err, size_t cap)
 {
-    static char ssid[SSID_MAX + 2];
+    char *ssid = o->ssid_buf;
     if (!o->ssid) {
         if (!prompt_available() ||
-            prompt_line("WiFi network (SSID) the device should join: ", ssid, sizeof ssid) ||
-            !ssid[0] || strlen(ssid) > SSID_MAX)
+            prompt_line("WiFi network (SSID) the device should join: ", ssid,
+                        sizeof o->ssid_buf) ||
+            !ssid[0] || strlen(ssid) > CLI_SSID_MAX)
             return fail(err, cap, "the device needs your WiFi name: pass --wifi-ssid SSID");
         o->ssid = ssid;
     }
     if (!o->wifi_pw) {
-        char pw[WIFI_PW_MAX + 2];
+        char pw[CLI_WIFI_PW_MAX + 2];
         int asked = prompt_available() ? prompt_wifi_password(o->ssid, pw, sizeof pw) : -1;
-        int rc = asked == 0 ? set_secret(&o->wifi_pw, pw) : 0;
+        int rc = asked == 0 ? cli_opts_set_secret(&o->wifi_pw, pw) : 0;
         plat_wipe(pw, sizeof pw);
         if (asked == -2)
             return fail(err, cap, "no usable WiFi password after %d answers: a WPA2 password "
@@ -259,7 +159,8 @@ static int ask(struct cfg_opts *o, char *err, size_t cap)
                         "empty answer, confirmed", PROMPT_PW_TRIES);
         if (asked != 0)
             return fail(err, cap, "the device needs your WiFi password and there is no "
-                        "terminal to ask: set " ENV_WIFI_PASSWORD " (or pass --wifi-password)");
+                        "terminal to ask: set " CLI_ENV_WIFI_PASSWORD
+                        " (or pass --wifi-password)");
         if (rc != 0)
             return fail(err, cap, "out of memory");
     }
@@ -271,9 +172,11 @@ static volatile sig_atomic_t g_stop;
 static void start_event(struct ui *u, const struct cfg_opts *o)
 {
     if (!u->json) {
+        char line[TCFG_URL_MAX + 64];
+        snprintf(line, sizeof line, "sonota %s: configuring Tasmota at %s", SONOTA_VERSION,
+                 o->device_url);
         if (!u->quiet)
-            fprintf(u->out, "sonota %s: configuring Tasmota at %s\n", SONOTA_VERSION,
-                    o->device_url);
+            ui_say_line(u, u->out, NULL, line);
         return;
     }
     cJSON *e = ui_ev_new(u, "configure");
@@ -385,7 +288,7 @@ int cmd_configure(int argc, char **argv)
         tcfg_add_secrets(&t.cfg);
         if (o.wifi_pw_flag)
             ui_warn(&u, "password-visible", "--wifi-password was visible in the process list "
-                    "until now; prefer " ENV_WIFI_PASSWORD " or the prompt");
+                    "until now; prefer " CLI_ENV_WIFI_PASSWORD " or the prompt");
         if (o.mqtt_pw_flag)
             ui_warn(&u, "password-visible", "--mqtt-password was visible in the process list "
                     "until now; prefer " TCFG_ENV_MQTT_PASSWORD);

@@ -5,18 +5,112 @@
 
 #include "io/log.h"
 #include "io/netif.h"
-#include "lib/text_esc.h"
+#include "lib/opt_table.h"
+#include "sonota/cli_opts.h"
 #include "sonota/diy_cli.h"
+#include "sonota/ui_int.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The help is built from blocks so `sonota diy SUB --help` shows what SUB takes. */
+/* Help groups: `sonota diy SUB --help` shows the rows of SUB. */
+enum { G_DISCOVER = 1, G_INFO = 2, G_UNLOCK = 4, G_FLASH = 8 };
+#define G_DEVICE (G_INFO | G_UNLOCK | G_FLASH)
+
+static int set_deviceid(const struct opt_table_row *r, void *base, char *arg, char *err,
+                        size_t cap);
+static int set_ipv4(const struct opt_table_row *r, void *base, char *arg, char *err,
+                    size_t cap);
+static int set_seconds_ms(const struct opt_table_row *r, void *base, char *arg, char *err,
+                          size_t cap);
+static int set_url(const struct opt_table_row *r, void *base, char *arg, char *err,
+                   size_t cap);
+
+#define T struct diy_opts
+static const struct opt_table_row diy_rows[] = {
+    {.kind = OPT_TABLE_HEADING, .help = "Device selection:", .show = G_DEVICE},
+    {.name = "device", .kind = OPT_TABLE_STR, .off = offsetof(T, device),
+     .arg = "ID|IP[:PORT]", .show = G_DEVICE,
+     .help = "a device id (10 hex digits, looked up by mDNS) or an address;\n"
+             "default: the only DIY device mDNS finds"},
+    {.name = "deviceid", .kind = OPT_TABLE_FUNC, .off = offsetof(T, deviceid),
+     .fn = set_deviceid, .arg = "ID", .show = G_DEVICE,
+     .help = "id sent in requests (firmware 3.7.6+ needs the real one; default:\n"
+             "from mDNS or the info reply)"},
+    {.name = "port", .kind = OPT_TABLE_INT, .off = offsetof(T, port), .lo = 1, .hi = 65535,
+     .arg = "N", .what = "a port number", .show = G_DEVICE,
+     .help = "API port when --device is an address", .dflt = "8081"},
+    {.name = "request-timeout", .kind = OPT_TABLE_FUNC, .off = offsetof(T, request_ms),
+     .lo = 1, .hi = 600, .fn = set_seconds_ms, .arg = "S", .show = G_DEVICE,
+     .help = "per request (ota_flash may take 6 times longer)", .dflt = "10"},
+    OPT_ROW_HEADING("mDNS:"),
+    OPT_ROW_STR(T, "interface", ifname, "IF",
+                "use mDNS on IF only (default: every interface that is up)", NULL),
+    OPT_ROW_FUNC(T, "bind", bind_ip, set_ipv4, "IP",
+                 "use mDNS on the interface holding IP (flash: and serve the image there)",
+                 NULL),
+    {.name = "browse-time", .kind = OPT_TABLE_FUNC, .off = offsetof(T, browse_ms), .lo = 1,
+     .hi = 60, .fn = set_seconds_ms, .arg = "S", .help = "how long mDNS listens",
+     .dflt = "3"},
+    {.kind = OPT_TABLE_HEADING, .help = "discover:", .show = G_DISCOVER},
+    {.name = "info", .kind = OPT_TABLE_FLAG, .off = offsetof(T, with_info), .show = G_DISCOVER,
+     .help = "also ask each device's /zeroconf/info (firmware, OTA lock)"},
+    {.name = "json", .kind = OPT_TABLE_FLAG, .off = offsetof(T, json), .show = G_DISCOVER,
+     .help = "one JSON object per device on stdout"},
+    {.kind = OPT_TABLE_HEADING, .show = G_FLASH,
+     .help = "flash:\n"
+             "  FILE                    full ESP8266 image: v1, DOUT, 1 MB, at most 520192 bytes\n"
+             "                          (e.g. tasmota-lite.bin; never tasmota-minimal)"},
+    {.name = "serve-ip", .kind = OPT_TABLE_FUNC, .off = offsetof(T, serve_ip), .fn = set_ipv4,
+     .arg = "IP", .show = G_FLASH,
+     .help = "address the device downloads from (default: ours facing it)"},
+    {.name = "http-port", .kind = OPT_TABLE_INT, .off = offsetof(T, http_port), .lo = 0,
+     .hi = 65535, .arg = "N", .what = "a port number", .show = G_FLASH,
+     .help = "port of sonota's file server (0 = any free)", .dflt = "8080"},
+    {.name = "content-range-equals", .kind = OPT_TABLE_FLAG, .off = offsetof(T, equals_form),
+     .show = G_FLASH, .help = "send 'Content-Range: bytes=a-b/t' like ITEAD's own tool"},
+    {.name = "url", .kind = OPT_TABLE_FUNC, .off = offsetof(T, url), .fn = set_url,
+     .arg = "URL", .show = G_FLASH,
+     .help = "have the device fetch URL instead of our server (http only, Range\n"
+             "support needed; FILE still gives the checks and the SHA-256)"},
+    {.name = "sha256", .kind = OPT_TABLE_STR, .off = offsetof(T, sha256), .arg = "HEX",
+     .show = G_FLASH, .help = "with --url: the digest to expect (lowercased; must match FILE)"},
+    {.name = "no-unlock", .kind = OPT_TABLE_FLAG, .off = offsetof(T, no_unlock),
+     .show = G_FLASH, .help = "do not call ota_unlock when OTA is locked"},
+    {.name = "force", .kind = OPT_TABLE_FLAG, .off = offsetof(T, force), .show = G_FLASH,
+     .help = "send an image that fails the DIY checks (size, DOUT) anyway"},
+    {.name = "fetch-wait", .kind = OPT_TABLE_INT, .off = offsetof(T, fetch_wait_s), .lo = 1,
+     .hi = 3600, .arg = "S", .what = "a number of seconds", .show = G_FLASH,
+     .help = "for the device's first request after it accepted ota_flash\n"
+             "(it fetches the first 4 KiB before it answers)", .dflt = "15"},
+    {.name = "timeout", .kind = OPT_TABLE_INT, .off = offsetof(T, timeout_s), .lo = 1,
+     .hi = 86400, .arg = "S", .what = "a number of seconds", .show = G_FLASH,
+     .help = "for the whole download", .dflt = "300"},
+    {.name = "wait", .kind = OPT_TABLE_INT, .off = offsetof(T, wait_s), .lo = 0, .hi = 86400,
+     .arg = "S", .what = "a number of seconds", .show = G_FLASH,
+     .help = "for the device to come back as Tasmota", .dflt = "300"},
+    {.name = "tasmota-ap-ip", .kind = OPT_TABLE_FUNC, .off = offsetof(T, ap_ip),
+     .fn = set_ipv4, .arg = "IP", .show = G_FLASH, .dflt = "192.168.4.1",
+     .help = "Tasmota's AP address, tried when one of our addresses is in its\n"
+             "/24, i.e. we joined its WiFi"},
+    {.name = "tasmota-port", .kind = OPT_TABLE_INT, .off = offsetof(T, tasmota_port), .lo = 1,
+     .hi = 65535, .arg = "N", .what = "a port number", .show = G_FLASH,
+     .help = "Tasmota's web port", .dflt = "80"},
+    {.name = "yes", .short_name = 'y', .kind = OPT_TABLE_FLAG, .off = offsetof(T, yes),
+     .show = G_UNLOCK | G_FLASH, .help = "do not ask before unlocking or flashing"},
+    OPT_ROW_HEADING("General:"),
+    CLI_ROW_VERBOSE(T, "more detail (repeat for the protocol trace)"),
+    CLI_ROW_QUIET(T, "errors only"),
+    CLI_ROW_LOG(T),
+    CLI_ROW_NO_COLOR(T),
+    OPT_ROW_FLAG(T, 'h', "help", help, "this text ('sonota diy SUB --help': one command)"),
+};
+#undef T
+
 static const char help_mode[] =
 "Flashes ITEAD firmware 3.x devices (Basic R3, RF R3, Mini, ...) in DIY mode over their\n"
 "LAN REST API (port 8081), found by mDNS as _ewelink._tcp. Put the device in DIY mode\n"
@@ -29,106 +123,77 @@ static const char help_subs[] =
 "  unlock     ota_unlock: the device asks ITEAD over the Internet; voids the warranty\n"
 "  flash      check FILE, unlock if needed, serve FILE and have the device fetch it, wait\n"
 "             until it has downloaded everything and comes back as Tasmota\n";
-static const char help_mdns[] =
-"  --interface IF          use mDNS on IF only (default: every interface that is up)\n"
-"  --bind IP               use mDNS on the interface holding IP%s\n"
-"  --browse-time S         how long mDNS listens (default 3)\n";
-static const char help_device[] =
-"Device selection:\n"
-"  --device ID|IP[:PORT]   a device id (10 hex digits, looked up by mDNS) or an address;\n"
-"                          default: the only DIY device mDNS finds\n"
-"  --deviceid ID           id sent in requests (firmware 3.7.6+ needs the real one; default:\n"
-"                          from mDNS or the info reply)\n"
-"  --port N                API port when --device is an address (default 8081)\n"
-"  --request-timeout S     per request (default 10; ota_flash may take 6 times longer)\n";
-static const char help_discover[] =
-"discover:\n"
-"  --info                  also ask each device's /zeroconf/info (firmware, OTA lock)\n"
-"  --json                  one JSON object per device on stdout\n";
-static const char help_flash[] =
-"flash:\n"
-"  FILE                    full ESP8266 image: v1, DOUT, 1 MB, at most 520192 bytes\n"
-"                          (e.g. tasmota-lite.bin; never tasmota-minimal)\n"
-"  --serve-ip IP           address the device downloads from (default: ours facing it)\n"
-"  --http-port N           port of sonota's file server (default 8080; 0 = any free)\n"
-"  --content-range-equals  send 'Content-Range: bytes=a-b/t' like ITEAD's own tool\n"
-"  --url URL               have the device fetch URL instead of our server (http only, Range\n"
-"                          support needed; FILE still gives the checks and the SHA-256)\n"
-"  --sha256 HEX            with --url: the digest to expect (lowercased; must match FILE)\n"
-"  --no-unlock             do not call ota_unlock when OTA is locked\n"
-"  --force                 send an image that fails the DIY checks (size, DOUT) anyway\n"
-"  --fetch-wait S          for the device's first request after it accepted ota_flash\n"
-"                          (default 15: it fetches the first 4 KiB before it answers)\n"
-"  --timeout S             for the whole download (default 300)\n"
-"  --wait S                for the device to come back as Tasmota (default 300)\n"
-"  --tasmota-ap-ip IP      Tasmota's AP address, tried when one of our addresses is in its\n"
-"                          /24, i.e. we joined its WiFi (default 192.168.4.1)\n"
-"  --tasmota-port N        Tasmota's web port (default 80)\n"
-"  -y, --yes               do not ask before unlocking or flashing\n";
-static const char help_general[] =
-"General:\n"
-"  -v, --verbose           more detail (repeat for the protocol trace)\n"
-"  -q, --quiet             errors only\n"
-"  --log FILE              copy of the log\n"
-"  -h, --help              this text ('sonota diy SUB --help': one command)\n";
 static const char help_exit[] =
 "Device error codes are explained in words (400, 401, 403, 404, 408, 413, 422, 424, 471,\n"
 "500, 503). Requests to a device are at least 200 ms apart.\n"
 "Exit status: 0 done, 1 failed, 2 usage, 3 image refused, 4 the device refused (code\n"
 "explained), 5 network setup (mDNS socket, ports, addresses).\n";
 
-/* sub NULL: every command; else what that command does and takes. */
+static const struct {
+    const char *name;
+    unsigned group;
+    const char *usage;
+} diy_subs[] = {
+    {"discover", G_DISCOVER,
+     "usage: sonota diy discover [--info] [--json] [OPTIONS]\n\n"
+     "Lists the DIY devices that announce themselves over mDNS (_ewelink._tcp):\n"
+     "id, address, firmware, switch state and whether OTA is unlocked.\n\n"},
+    {"info", G_INFO,
+     "usage: sonota diy info [--device ID|IP[:PORT]] [OPTIONS]\n\n"
+     "Shows one device's /zeroconf/info: firmware version, switch, startup, pulse,\n"
+     "WiFi, signal and whether OTA is unlocked (either protocol variant).\n\n"},
+    {"unlock", G_UNLOCK,
+     "usage: sonota diy unlock [--device ID|IP[:PORT]] [OPTIONS]\n\n"
+     "Calls ota_unlock: the device asks ITEAD's unlock service over the Internet\n"
+     "(it needs Internet access for that); unlocking voids the warranty. 'sonota\n"
+     "diy flash' unlocks by itself unless --no-unlock.\n\n"},
+    {"flash", G_FLASH,
+     "usage: sonota diy flash FILE [--device ID|IP[:PORT]] [OPTIONS]\n\n"
+     "Checks FILE (v1 image, DOUT, 1 MB, at most 520192 bytes), unlocks OTA if needed\n"
+     "(asking first), serves FILE from this computer, has the device fetch it\n"
+     "(ota_flash), follows the download to the last byte and waits until the device\n"
+     "comes back as Tasmota, on your LAN or on its own WiFi (tasmota_XXXXXX-####).\n\n"},
+};
+
+static int sub_index(const char *sub)
+{
+    for (size_t i = 0; sub && i < sizeof diy_subs / sizeof diy_subs[0]; i++)
+        if (!strcmp(sub, diy_subs[i].name))
+            return (int)i;
+    return -1;
+}
+
+/* sub NULL (or unknown): every command; else what that command does and takes. */
 static void print_help(const char *sub)
 {
-    int all = !sub, disc = sub && !strcmp(sub, "discover"), fl = sub && !strcmp(sub, "flash");
-    if (all)
+    int k = sub_index(sub);
+    if (k < 0)
         fputs("usage: sonota diy discover [OPTIONS]\n"
               "       sonota diy info   [--device ID|IP[:PORT]] [OPTIONS]\n"
               "       sonota diy unlock [--device ID|IP[:PORT]] [OPTIONS]\n"
               "       sonota diy flash FILE [--device ID|IP[:PORT]] [OPTIONS]\n\n", stdout);
-    else if (disc)
-        fputs("usage: sonota diy discover [--info] [--json] [OPTIONS]\n\n"
-              "Lists the DIY devices that announce themselves over mDNS (_ewelink._tcp):\n"
-              "id, address, firmware, switch state and whether OTA is unlocked.\n\n", stdout);
-    else if (fl)
-        fputs("usage: sonota diy flash FILE [--device ID|IP[:PORT]] [OPTIONS]\n\n"
-              "Checks FILE (v1 image, DOUT, 1 MB, at most 520192 bytes), unlocks OTA if needed\n"
-              "(asking first), serves FILE from this computer, has the device fetch it\n"
-              "(ota_flash), follows the download to the last byte and waits until the device\n"
-              "comes back as Tasmota, on your LAN or on its own WiFi (tasmota_XXXXXX-####).\n\n",
-              stdout);
-    else if (!strcmp(sub, "info"))
-        fputs("usage: sonota diy info [--device ID|IP[:PORT]] [OPTIONS]\n\n"
-              "Shows one device's /zeroconf/info: firmware version, switch, startup, pulse,\n"
-              "WiFi, signal and whether OTA is unlocked (either protocol variant).\n\n", stdout);
     else
-        fputs("usage: sonota diy unlock [--device ID|IP[:PORT]] [OPTIONS]\n\n"
-              "Calls ota_unlock: the device asks ITEAD's unlock service over the Internet\n"
-              "(it needs Internet access for that); unlocking voids the warranty. 'sonota\n"
-              "diy flash' unlocks by itself unless --no-unlock.\n\n", stdout);
-    if (all) {
+        fputs(diy_subs[k].usage, stdout);
+    if (k < 0) {
         fputs(help_mode, stdout);
         fputc('\n', stdout);
         fputs(help_subs, stdout);
         fputc('\n', stdout);
     }
-    if (!disc) {
-        fputs(help_device, stdout);
-        printf(help_mdns, fl || all ? ", and serve the image there" : "");
-    } else {
-        fputs("mDNS:\n", stdout);
-        printf(help_mdns, "");
+    struct opt_table_part part = {diy_rows, OPT_TABLE_N(diy_rows), NULL};
+    unsigned group = k < 0 ? 0 : diy_subs[k].group;
+    size_t n = opt_table_help(&part, 1, group, NULL, 0);
+    char *text = malloc(n + 1);
+    if (text) {
+        opt_table_help(&part, 1, group, text, n + 1);
+        fputs(text, stdout);
+        free(text);
     }
-    if (all || disc)
-        fputs(help_discover, stdout);
-    if (all || fl)
-        fputs(help_flash, stdout);
-    fputs(help_general, stdout);
-    if (!disc) {
+    if (group != G_DISCOVER) {
         fputc('\n', stdout);
         fputs(help_exit, stdout);
     }
-    if (!all) {
+    if (k >= 0) {
         fputc('\n', stdout);
         fputs(help_mode, stdout);
     }
@@ -136,33 +201,18 @@ static void print_help(const char *sub)
 
 /* ---- discover ---- */
 
-/* "key":"value" with cJSON's escaping, then made valid UTF-8 and terminal-safe
- * (lib/text_esc.h): TXT fields come from any device on the LAN. */
-static void json_str(FILE *f, const char *key, const char *v, int comma)
+/* A TXT field for JSON: null when absent or empty. */
+static const char *or_null(const char *v)
 {
-    fprintf(f, "\"%s\":", key);
-    cJSON *s = v && v[0] ? cJSON_CreateString(v) : NULL;
-    char *raw = s ? cJSON_PrintUnformatted(s) : NULL;
-    char *safe = raw ? malloc(TEXT_ESC_CAP(strlen(raw))) : NULL;
-    if (safe) {
-        text_esc_json(safe, TEXT_ESC_CAP(strlen(raw)), raw, strlen(raw), NULL);
-        fputs(safe, f);
-    } else {
-        fputs("null", f);
-    }
-    free(safe);
-    cJSON_free(raw);
-    cJSON_Delete(s);
-    if (comma)
-        fputc(',', f);
+    return v && v[0] ? v : NULL;
 }
 
-static int cmd_discover(const struct diy_opts *o)
+static int discover_with(const struct diy_opts *o, struct mdns_found *found)
 {
     char err[256];
     struct mdns_browse_opts bo = {.ifname = o->ifname, .bind_ip = o->bind_ip,
                                   .timeout_ms = o->browse_ms};
-    int n = mdns_browse(&bo, diy_found, MDNS_BROWSE_MAX, err, sizeof err);
+    int n = mdns_browse(&bo, found, MDNS_BROWSE_MAX, err, sizeof err);
     if (n < 0) {
         diy_fail("mDNS: %s", err);
         return EXIT_NETWORK;
@@ -172,7 +222,7 @@ static int cmd_discover(const struct diy_opts *o)
                 "OTA", "RSSI", "PROTOCOL");
     int shown = 0;
     for (int i = 0; i < n; i++) {
-        struct mdns_found *f = &diy_found[i];
+        struct mdns_found *f = &found[i];
         if (!f->have_txt && !f->have_srv)
             continue;
         struct diy_state *st = &f->txt.st;
@@ -207,22 +257,25 @@ static int cmd_discover(const struct diy_opts *o)
         int enc = f->txt.encrypt == 1;
         shown++;
         if (o->json) {
-            printf("{");
-            json_str(stdout, "id", f->txt.id, 1);
-            json_str(stdout, "ip", f->ip, 1);
-            printf("\"port\":%d,", f->port);
-            json_str(stdout, "instance", f->instance, 1);
-            json_str(stdout, "type", f->txt.type, 1);
-            json_str(stdout, "apivers", f->txt.apivers, 1);
-            printf("\"seq\":%ld,", f->txt.seq);
-            json_str(stdout, "firmware", txt_ok ? st->fw_version : NULL, 1);
-            json_str(stdout, "switch", txt_ok ? st->sw : NULL, 1);
-            printf("\"otaUnlock\":%s,\"encrypted\":%s,\"complete\":%s,",
-                   !ota[0] ? "null" : st->ota_unlock ? "true" : "false", enc ? "true" : "false",
-                   mdns_found_complete(f) ? "true" : "false");
-            json_str(stdout, "protocol", proto, 0);
-            printf("}\n");
-            fflush(stdout);
+            /* TXT fields come from any device on the LAN: ui_ev_emit escapes the line */
+            cJSON *e = cJSON_CreateObject();
+            ui_add_str(e, "id", or_null(f->txt.id));
+            ui_add_str(e, "ip", or_null(f->ip));
+            ui_add_num(e, "port", f->port);
+            ui_add_str(e, "instance", or_null(f->instance));
+            ui_add_str(e, "type", or_null(f->txt.type));
+            ui_add_str(e, "apivers", or_null(f->txt.apivers));
+            ui_add_num(e, "seq", (double)f->txt.seq);
+            ui_add_str(e, "firmware", txt_ok ? or_null(st->fw_version) : NULL);
+            ui_add_str(e, "switch", txt_ok ? or_null(st->sw) : NULL);
+            if (!ota[0] && e)
+                cJSON_AddNullToObject(e, "otaUnlock");
+            else
+                ui_add_bool(e, "otaUnlock", st->ota_unlock);
+            ui_add_bool(e, "encrypted", enc);
+            ui_add_bool(e, "complete", mdns_found_complete(f));
+            ui_add_str(e, "protocol", or_null(proto));
+            ui_ev_emit(diy_ui(), e);
             continue;
         }
         char addr[32];
@@ -240,6 +293,18 @@ static int cmd_discover(const struct diy_opts *o)
         return EXIT_FAIL;
     }
     return EXIT_OK;
+}
+
+static int cmd_discover(const struct diy_opts *o)
+{
+    struct mdns_found *found = diy_found_alloc();
+    if (!found) {
+        diy_fail("out of memory");
+        return EXIT_FAIL;
+    }
+    int rc = discover_with(o, found);
+    free(found);
+    return rc;
 }
 
 /* ---- info, unlock ---- */
@@ -287,131 +352,86 @@ static int cmd_unlock(const struct diy_opts *o)
 
 /* ---- options ---- */
 
-enum {
-    O_DEVICE = 256, O_DEVICEID, O_IFACE, O_BIND, O_PORT, O_BROWSE, O_REQTO, O_INFO, O_JSON,
-    O_SERVEIP, O_HTTPPORT, O_EQUALS, O_URL, O_SHA, O_NOUNLOCK, O_FORCE, O_TIMEOUT, O_WAIT,
-    O_APIP, O_TPORT, O_LOG, O_FETCHWAIT,
-};
-
-static const struct option long_opts[] = {
-    {"device", required_argument, 0, O_DEVICE}, {"deviceid", required_argument, 0, O_DEVICEID},
-    {"interface", required_argument, 0, O_IFACE}, {"bind", required_argument, 0, O_BIND},
-    {"port", required_argument, 0, O_PORT}, {"browse-time", required_argument, 0, O_BROWSE},
-    {"request-timeout", required_argument, 0, O_REQTO}, {"info", no_argument, 0, O_INFO},
-    {"json", no_argument, 0, O_JSON}, {"serve-ip", required_argument, 0, O_SERVEIP},
-    {"http-port", required_argument, 0, O_HTTPPORT},
-    {"content-range-equals", no_argument, 0, O_EQUALS}, {"url", required_argument, 0, O_URL},
-    {"sha256", required_argument, 0, O_SHA}, {"no-unlock", no_argument, 0, O_NOUNLOCK},
-    {"force", no_argument, 0, O_FORCE}, {"timeout", required_argument, 0, O_TIMEOUT},
-    {"wait", required_argument, 0, O_WAIT}, {"tasmota-ap-ip", required_argument, 0, O_APIP},
-    {"tasmota-port", required_argument, 0, O_TPORT}, {"log", required_argument, 0, O_LOG},
-    {"fetch-wait", required_argument, 0, O_FETCHWAIT},
-    {"yes", no_argument, 0, 'y'}, {"verbose", no_argument, 0, 'v'},
-    {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
-};
-
-static int num(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 static int is_ip(const char *s)
 {
     uint32_t a;
     return netif_parse_ipv4(s, &a) == 0;
 }
 
+static int set_deviceid(const struct opt_table_row *r, void *base, char *arg, char *err,
+                        size_t cap)
+{
+    if (!diy_is_deviceid(arg)) {
+        snprintf(err, cap, "--%s wants 10 lowercase hex digits (e.g. 1000abcdef)", r->name);
+        return -1;
+    }
+    *(const char **)((char *)base + r->off) = arg;
+    return 0;
+}
+
+/* --bind, --serve-ip, --tasmota-ap-ip. */
+static int set_ipv4(const struct opt_table_row *r, void *base, char *arg, char *err,
+                    size_t cap)
+{
+    if (!is_ip(arg)) {
+        snprintf(err, cap, "--%s wants an IPv4 address, not '%s'", r->name, arg);
+        return -1;
+    }
+    *(const char **)((char *)base + r->off) = arg;
+    return 0;
+}
+
+/* --browse-time, --request-timeout: seconds on the command line, ms in the struct. */
+static int set_seconds_ms(const struct opt_table_row *r, void *base, char *arg, char *err,
+                          size_t cap)
+{
+    long v;
+    if (opt_table_long(arg, r->lo, r->hi, &v) != 0) {
+        snprintf(err, cap, "--%s wants %ld..%ld s, not '%s'", r->name, r->lo, r->hi, arg);
+        return -1;
+    }
+    *(int *)((char *)base + r->off) = (int)v * 1000;
+    return 0;
+}
+
+static int set_url(const struct opt_table_row *r, void *base, char *arg, char *err,
+                   size_t cap)
+{
+    if (strncmp(arg, "http://", 7) || !arg[7] || strlen(arg) >= DIY_URL_MAX) {
+        snprintf(err, cap, "--%s must be a plain http:// URL (devices cannot fetch https) of "
+                 "fewer than %d characters", r->name, DIY_URL_MAX);
+        return -1;
+    }
+    *(const char **)((char *)base + r->off) = arg;
+    return 0;
+}
+
 #define USAGE_ERR(...) do { diy_fail(__VA_ARGS__); goto usage; } while (0)
 
 static int parse(int argc, char **argv, struct diy_opts *o)
 {
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "yvqh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case O_DEVICE: o->device = optarg; break;
-        case O_DEVICEID:
-            if (!diy_is_deviceid(optarg))
-                USAGE_ERR("--deviceid wants 10 lowercase hex digits (e.g. 1000abcdef)");
-            o->deviceid = optarg;
-            break;
-        case O_IFACE: o->ifname = optarg; break;
-        case O_BIND:
-            if (!is_ip(optarg))
-                USAGE_ERR("--bind wants an IPv4 address");
-            o->bind_ip = optarg;
-            break;
-        case O_PORT: if (num(optarg, 1, 65535, &o->port)) USAGE_ERR("bad --port"); break;
-        case O_BROWSE:
-            if (num(optarg, 1, 60, &o->browse_ms)) USAGE_ERR("--browse-time wants 1..60 s");
-            o->browse_ms *= 1000;
-            break;
-        case O_REQTO:
-            if (num(optarg, 1, 600, &o->request_ms)) USAGE_ERR("--request-timeout wants 1..600 s");
-            o->request_ms *= 1000;
-            break;
-        case O_INFO: o->with_info = 1; break;
-        case O_JSON: o->json = 1; break;
-        case O_SERVEIP:
-            if (!is_ip(optarg))
-                USAGE_ERR("--serve-ip wants an IPv4 address");
-            o->serve_ip = optarg;
-            break;
-        case O_HTTPPORT: if (num(optarg, 0, 65535, &o->http_port)) USAGE_ERR("bad --http-port"); break;
-        case O_EQUALS: o->equals_form = 1; break;
-        case O_URL:
-            if (strncmp(optarg, "http://", 7) || !optarg[7] || strlen(optarg) >= DIY_URL_MAX)
-                USAGE_ERR("--url must be a plain http:// URL (devices cannot fetch https) of "
-                          "fewer than %d characters", DIY_URL_MAX);
-            o->url = optarg;
-            break;
-        case O_SHA: o->sha256 = optarg; break;
-        case O_NOUNLOCK: o->no_unlock = 1; break;
-        case O_FORCE: o->force = 1; break;
-        case O_TIMEOUT: if (num(optarg, 1, 86400, &o->timeout_s)) USAGE_ERR("bad --timeout"); break;
-        case O_WAIT: if (num(optarg, 0, 86400, &o->wait_s)) USAGE_ERR("bad --wait"); break;
-        case O_FETCHWAIT:
-            if (num(optarg, 1, 3600, &o->fetch_wait_s)) USAGE_ERR("--fetch-wait wants 1..3600 s");
-            break;
-        case O_APIP:
-            if (!is_ip(optarg))
-                USAGE_ERR("--tasmota-ap-ip wants an IPv4 address");
-            o->ap_ip = optarg;
-            break;
-        case O_TPORT: if (num(optarg, 1, 65535, &o->tasmota_port)) USAGE_ERR("bad --tasmota-port"); break;
-        case O_LOG: o->log_file = optarg; break;
-        case 'y': o->yes = 1; break;
-        case 'v': o->verbose++; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': o->help = 1; break;
-        default: goto usage;
-        }
-    }
+    char err[300], *pos[3];
+    struct opt_table_part part = {diy_rows, OPT_TABLE_N(diy_rows), o};
+    /* options may come before or after the subcommand */
+    int npos = opt_table_parse(&part, 1, argc, argv, pos, 3, err, sizeof err);
+    if (npos < 0)
+        USAGE_ERR("%s", err);
     if (o->help) { /* `sonota diy SUB --help` describes SUB */
-        const char *sub = optind < argc ? argv[optind] : NULL;
-        if (sub && strcmp(sub, "discover") && strcmp(sub, "info") && strcmp(sub, "unlock") &&
-            strcmp(sub, "flash"))
-            sub = NULL;
-        print_help(sub);
+        print_help(npos > 0 ? pos[0] : NULL);
         return 1;
     }
-    if (optind >= argc)
+    if (npos == 0)
         USAGE_ERR("which command? discover, info, unlock or flash");
-    o->sub = argv[optind++];
+    o->sub = pos[0];
+    int next = 1;
     if (!strcmp(o->sub, "flash")) {
-        if (optind >= argc)
+        if (npos < 2)
             USAGE_ERR("flash needs the image FILE");
-        o->file = argv[optind++];
+        o->file = pos[next++];
     }
-    if (optind < argc)
-        USAGE_ERR("unexpected argument '%s'", argv[optind]);
-    if (strcmp(o->sub, "discover") && strcmp(o->sub, "info") && strcmp(o->sub, "unlock") &&
-        strcmp(o->sub, "flash"))
+    if (npos > next)
+        USAGE_ERR("unexpected argument '%s'", pos[next]);
+    if (sub_index(o->sub) < 0)
         USAGE_ERR("unknown command '%s': discover, info, unlock or flash", o->sub);
     if (o->sha256 && !o->url)
         USAGE_ERR("--sha256 only goes with --url (sonota computes it for its own server)");
@@ -419,19 +439,19 @@ static int parse(int argc, char **argv, struct diy_opts *o)
         USAGE_ERR("give --interface or --bind, not both");
     return 0;
 usage:
-    fprintf(stderr, "Try 'sonota diy --help'.\n");
+    ui_say_line(diy_ui(), diy_ui()->err, NULL, "Try 'sonota diy --help'.");
     return 2;
 }
 
 int cmd_diy(int argc, char **argv)
 {
     struct diy_opts o = DIY_OPTS_DEFAULT;
-    /* options may come before or after the subcommand: getopt permutes argv */
     int pr = parse(argc, argv, &o);
     if (pr == 1)
         return EXIT_OK;
     if (pr != 0)
         return EXIT_USAGE;
+    diy_ui_init(&o);
     so_log_set_tag("sonota");
     so_log_set_level(o.verbose >= 2 ? SO_LOG_DEBUG : o.verbose ? SO_LOG_INFO : SO_LOG_WARN);
     if (o.log_file && so_log_open_file(o.log_file) != 0) {

@@ -265,9 +265,10 @@ int run_credentials(struct run *r)
 {
     struct flash_opts *o = r->o;
     if (!o->wifi_ssid) {
-        static char ssid[FLASH_SSID_MAX + 2];
+        char *ssid = o->ssid_answer;
         if (!prompt_available() ||
-            prompt_line("WiFi network (SSID) the device should join: ", ssid, sizeof ssid) ||
+            prompt_line("WiFi network (SSID) the device should join: ", ssid,
+                        sizeof o->ssid_answer) ||
             !ssid[0]) {
             run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi name: pass --wifi-ssid "
                  "SSID (or --no-prov if it is already provisioned)");
@@ -434,7 +435,7 @@ static void flash(struct run *r)
                              r->serving_ip, o->device_url, r->dev.deviceid[0] ? r->dev.deviceid
                              : NULL, o->http_port, o->https_port, o->plain_port, o->legacy,
                              r->watch, run_bind_addr(r)};
-    ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_pace_name(o->pace));
+    ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_opts_pace_name(o->pace));
     run_tell_detected(r, plan, &seen, from_record);
     if (r->watch && o->http_port != 8080)
         ui_warn(&r->ui, "http-port", "the intermediate firmware fetches the final image from "

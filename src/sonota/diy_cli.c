@@ -5,7 +5,8 @@
 #include "io/log.h"
 #include "io/netif.h"
 #include "io/prompt.h"
-#include "lib/text_esc.h"
+#include "sonota/cli_opts.h"
+#include "sonota/ui_int.h"
 #include "sonota/cmds.h"
 
 #include <stdarg.h>
@@ -14,9 +15,31 @@
 #include <string.h>
 #include <strings.h>
 
-struct mdns_found diy_found[MDNS_BROWSE_MAX];
+struct mdns_found *diy_found_alloc(void)
+{
+    return calloc(MDNS_BROWSE_MAX, sizeof(struct mdns_found));
+}
 
 /* ---- output ---- */
+
+static struct ui g_ui;
+static int g_ui_ready;
+
+void diy_ui_init(const struct diy_opts *o)
+{
+    ui_init(&g_ui, stdout, stderr, o->json, o->quiet, o->verbose,
+            o->no_color || cli_opts_env_no_color());
+    g_ui_ready = 1;
+}
+
+struct ui *diy_ui(void)
+{
+    if (!g_ui_ready) { /* a message before the options were known: plain defaults */
+        ui_init(&g_ui, stdout, stderr, 0, 0, 0, 1);
+        g_ui_ready = 1;
+    }
+    return &g_ui;
+}
 
 void diy_say(const struct diy_opts *o, const char *fmt, ...)
 {
@@ -26,37 +49,29 @@ void diy_say(const struct diy_opts *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    LOG_T("ui: %s", line);
-    if (!o->quiet) {
-        diy_print(stdout, line, keep_nl);
-        fputc('\n', stdout);
-        fflush(stdout);
-    }
-}
-
-void diy_print(FILE *f, const char *text, int keep_nl)
-{
-    /* Names, TXT fields and replies come from devices on the LAN (issue 13 item 4). */
-    char safe[TEXT_ESC_CAP(1536)];
-    size_t n = strlen(text);
-    text_esc(safe, sizeof safe, text, n < 1536 ? n : 1536, keep_nl ? TEXT_ESC_KEEP_NL : 0,
-             NULL);
-    fputs(safe, f);
+    struct ui *u = diy_ui();
+    if (o->quiet)
+        LOG_T("ui: %s", line);
+    else if (keep_nl)
+        ui_say(u, u->out, NULL, line);
+    else
+        ui_say_line(u, u->out, NULL, line);
 }
 
 void diy_fail(const char *fmt, ...)
 {
     int keep_nl = strchr(fmt, '\n') != NULL;
-    char line[1536];
+    char line[1536] = "sonota diy: ";
+    size_t pre = strlen(line);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line + pre, sizeof line - pre, fmt, ap);
     va_end(ap);
-    LOG_T("ui: error: %s", line);
-    fputs("sonota diy: ", stderr);
-    diy_print(stderr, line, keep_nl);
-    fputc('\n', stderr);
-    fflush(stderr);
+    struct ui *u = diy_ui();
+    if (keep_nl)
+        ui_say(u, u->err, C_RED, line);
+    else
+        ui_say_line(u, u->err, C_RED, line);
 }
 
 void diy_explain(enum diy_cmd cmd, int code)
@@ -118,9 +133,10 @@ void diy_take_found(struct diy_target *t, const struct mdns_found *f)
 }
 
 
-int diy_resolve(const struct diy_opts *o, struct diy_target *t)
+/* diy_resolve with found as the browse buffer. */
+static int resolve_with(const struct diy_opts *o, struct diy_target *t,
+                        struct mdns_found *found)
 {
-    memset(t, 0, sizeof *t);
     t->port = o->port;
     if (o->deviceid) {
         snprintf(t->deviceid, sizeof t->deviceid, "%s", o->deviceid);
@@ -134,13 +150,13 @@ int diy_resolve(const struct diy_opts *o, struct diy_target *t)
             return EXIT_OK;
         /* The id is needed from firmware 3.7.6; mDNS knows it (best effort). */
         bo.want_ip = t->ip;
-        int n = mdns_browse(&bo, diy_found, MDNS_BROWSE_MAX, err, sizeof err);
+        int n = mdns_browse(&bo, found, MDNS_BROWSE_MAX, err, sizeof err);
         if (n < 0)
             LOG_D("mdns lookup of %s skipped: %s", t->ip, err);
         for (int i = 0; i < n; i++)
-            if (mdns_found_complete(&diy_found[i]) && !strcmp(diy_found[i].ip, t->ip) &&
-                diy_found[i].txt.id[0]) {
-                snprintf(t->deviceid, sizeof t->deviceid, "%s", diy_found[i].txt.id);
+            if (mdns_found_complete(&found[i]) && !strcmp(found[i].ip, t->ip) &&
+                found[i].txt.id[0]) {
+                snprintf(t->deviceid, sizeof t->deviceid, "%s", found[i].txt.id);
                 t->have_id = 1;
                 LOG_I("mDNS: %s is device %s", t->ip, t->deviceid);
             }
@@ -152,22 +168,22 @@ int diy_resolve(const struct diy_opts *o, struct diy_target *t)
         return EXIT_USAGE;
     }
     bo.want_id = o->device;
-    int n = mdns_browse(&bo, diy_found, MDNS_BROWSE_MAX, err, sizeof err);
+    int n = mdns_browse(&bo, found, MDNS_BROWSE_MAX, err, sizeof err);
     if (n < 0) {
         diy_fail("mDNS: %s", err);
         return EXIT_NETWORK;
     }
     int match = -1, count = 0;
     for (int i = 0; i < n; i++) {
-        if (!mdns_found_complete(&diy_found[i]))
+        if (!mdns_found_complete(&found[i]))
             continue;
-        if (o->device && strcasecmp(diy_found[i].txt.id, o->device))
+        if (o->device && strcasecmp(found[i].txt.id, o->device))
             continue;
         match = i;
         count++;
     }
     if (count == 1) {
-        diy_take_found(t, &diy_found[match]);
+        diy_take_found(t, &found[match]);
         LOG_I("mDNS: device %s at %s:%d", t->deviceid, t->ip, t->port);
         return EXIT_OK;
     }
@@ -180,14 +196,26 @@ int diy_resolve(const struct diy_opts *o, struct diy_target *t)
     }
     diy_fail("%d DIY devices answered; choose one with --device ID:", count);
     for (int i = 0; i < n; i++)
-        if (mdns_found_complete(&diy_found[i])) {
+        if (mdns_found_complete(&found[i])) {
             char line[160];
-            snprintf(line, sizeof line, "  %s  %s:%d", diy_found[i].txt.id, diy_found[i].ip,
-                     diy_found[i].port);
-            diy_print(stderr, line, 0);
-            fputc('\n', stderr);
+            snprintf(line, sizeof line, "  %s  %s:%d", found[i].txt.id, found[i].ip,
+                     found[i].port);
+            ui_say_line(diy_ui(), diy_ui()->err, NULL, line);
         }
     return EXIT_USAGE;
+}
+
+int diy_resolve(const struct diy_opts *o, struct diy_target *t)
+{
+    memset(t, 0, sizeof *t);
+    struct mdns_found *found = diy_found_alloc();
+    if (!found) {
+        diy_fail("out of memory");
+        return EXIT_FAIL;
+    }
+    int rc = resolve_with(o, t, found);
+    free(found);
+    return rc;
 }
 
 int diy_connect(const struct diy_opts *o, const struct diy_target *t, struct diy_client *c)

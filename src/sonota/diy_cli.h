@@ -35,7 +35,7 @@ struct diy_opts {
     const char *ap_ip;
     int tasmota_port;
     /* general */
-    int verbose, quiet, help;
+    int verbose, quiet, help, no_color;
     const char *log_file;
 };
 
@@ -61,13 +61,15 @@ struct diy_target {
     struct mdns_found found;    /* when from_mdns */
 };
 
+/* The `sonota diy` output goes through one ui (ui.h) owned here: set up once the options
+ * are known, before anything is printed. */
+void diy_ui_init(const struct diy_opts *o);
+struct ui *diy_ui(void);
 /* Human output on stdout (nothing with --quiet) and errors on stderr, both copied to the
- * log file. */
+ * log file; control characters, ESC and invalid UTF-8 are escaped (lib/text_esc.h), and
+ * newlines are kept only when the format has one (they are ours). */
 void diy_say(const struct diy_opts *o, const char *fmt, ...) SO_PRINTF(2, 3);
 void diy_fail(const char *fmt, ...) SO_PRINTF(1, 2);
-/* text to f with control characters, ESC and invalid UTF-8 escaped (lib/text_esc.h);
- * keep_nl: its newlines are ours. Both functions above print through it. */
-void diy_print(FILE *f, const char *text, int keep_nl);
 /* "the device answered CMD with error N (name). <sentence>" on stderr. */
 void diy_explain(enum diy_cmd cmd, int code);
 /* The same for an error the device reported after its download, in its result POST to
@@ -97,8 +99,9 @@ int diy_confirm(const struct diy_opts *o, const char *question);
 
 /* Fills t from an mDNS answer (address, port, id unless t already has one). */
 void diy_take_found(struct diy_target *t, const struct mdns_found *f);
-/* Browse results, shared by discover and device lookup (too big for the stack). */
-extern struct mdns_found diy_found[MDNS_BROWSE_MAX];
+/* Browse results of discover and device lookup are too big for the stack: each call
+ * allocates its own MDNS_BROWSE_MAX of them (NULL when out of memory). */
+struct mdns_found *diy_found_alloc(void);
 
 /* diy_flash.c */
 int diy_flash_run(const struct diy_opts *o, struct diy_target *t);

@@ -179,7 +179,7 @@ static int check_image(const struct diy_opts *o, const unsigned char *img, size_
                      "it anyway)", o->file, why);
             return EXIT_INVALID;
         }
-        fprintf(stderr, "sonota diy: WARNING: --force: sending %s although: %s\n", o->file, why);
+        diy_fail("WARNING: --force: sending %s although: %s", o->file, why);
     }
     so_sha256_hex(img, len, sha);
     if (o->sha256) {
@@ -372,9 +372,8 @@ static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struc
     if (rc != EXIT_OK)
         goto out;
     if (empty)
-        fprintf(stderr, "sonota diy: WARNING: the device closed the connection without "
-                "answering ota_flash (a known firmware quirk, ID#95); watching the download "
-                "anyway\n");
+        diy_fail("WARNING: the device closed the connection without answering ota_flash (a "
+                 "known firmware quirk, ID#95); watching the download anyway");
     else
         diy_say(o, "the device accepted ota_flash");
     if (f.srv) {

@@ -568,7 +568,7 @@ void fleet_run(struct run *r, const struct stage_seen *seen)
     r->ctx = (struct ui_ctx){o->wifi_ssid, r->serving_ip, o->device_url, NULL, o->http_port,
                              o->https_port, o->plain_port, o->legacy, r->watch,
                              run_bind_addr(r)};
-    ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_pace_name(o->pace));
+    ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_opts_pace_name(o->pace));
     if (!o->no_prov && run_credentials(r) != 0)
         goto out;
     if (run_servers_update(r, seen) != 0)

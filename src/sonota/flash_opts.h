@@ -3,6 +3,7 @@
 #ifndef SONOTA_FLASH_OPTS_H
 #define SONOTA_FLASH_OPTS_H
 
+#include "sonota/cli_opts.h"
 #include "sonota/server.h"
 #include "sonota/tasmota_cfg.h"
 
@@ -18,16 +19,18 @@
 
 /* E2A's own address on its FinalStage AP (§4, §8): where the final image is fetched from. */
 #define FLASH_FINAL_DEVICE "192.168.4.1"
-#define FLASH_ENV_PASSWORD "SONOTA_WIFI_PASSWORD"
+#define FLASH_ENV_PASSWORD CLI_ENV_WIFI_PASSWORD
 #define FLASH_DEVICE_URL_MAX 200
-#define FLASH_SSID_MAX 32        /* 802.11 SSID; the device stores 32 B (§1.2) */
-#define FLASH_PASSWORD_MAX 64    /* WPA2: 8..63 characters or 64 hex digits */
+#define FLASH_SSID_MAX CLI_SSID_MAX
+#define FLASH_PASSWORD_MAX CLI_WIFI_PW_MAX
 
 enum flash_pw_source { FLASH_PW_NONE, FLASH_PW_FLAG, FLASH_PW_ENV, FLASH_PW_PROMPT };
 
 struct flash_opts {
     const char *serving_host;      /* IPv4 the device is sent to; NULL = choose (borrowed) */
-    const char *wifi_ssid;         /* home WiFi; NULL = ask (borrowed from argv) */
+    const char *wifi_ssid;         /* home WiFi; NULL = ask (borrowed from argv, or
+                                      ssid_answer) */
+    char ssid_answer[FLASH_SSID_MAX + 2]; /* the SSID typed at the prompt */
     char *wifi_password;           /* owned; wiped by flash_opts_free; NULL = ask */
     enum flash_pw_source pw_source;
     int no_prov;                   /* skip stage 1 (device already points at us) */
@@ -80,7 +83,8 @@ struct flash_opts {
         .pin_grace_s = 60,                                                                  \
     }
 
-/* Parses argv (argv[0] is the command name) and the environment (SONOTA_WIFI_PASSWORD,
+/* Parses argv (argv[0] is the command name) with the option table that also writes
+ * flash_opts_usage, and the environment (SONOTA_WIFI_PASSWORD,
  * SONOTA_MQTT_PASSWORD, NO_COLOR, XDG_STATE_HOME / HOME for the default --state file). A password given on the command line is copied, registered with the log's
  * redaction, and overwritten in argv so the process list stops showing it. Returns 0, or
  * -1 with a sentence in err; *o must start as FLASH_OPTS_DEFAULT and be released with
@@ -92,6 +96,6 @@ int flash_opts_set_password(struct flash_opts *o, const char *pw, enum flash_pw_
 void flash_opts_free(struct flash_opts *o);
 void flash_opts_usage(FILE *f, const char *prog);
 
-const char *flash_pace_name(enum srv_pace p);
+const char *flash_opts_pace_name(enum srv_pace p);
 
 #endif

@@ -265,6 +265,16 @@ void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, 
     say(u, u->err, C_RED, line, TEXT_ESC_KEEP_NL);
 }
 
+void ui_text(struct ui *u, FILE *f, const char *color, const char *fmt, ...)
+{
+    char text[UI_TEXT_MAX];
+    UI_VFMT(text, fmt);
+    size_t n = strlen(text);
+    if (n && text[n - 1] == '\n')
+        text[n - 1] = '\0'; /* say() ends the line */
+    say(u, f, color, text, TEXT_ESC_KEEP_NL);
+}
+
 /* ---- structured events ---- */
 
 void ui_start(struct ui *u, const char *version, const struct ui_ctx *c, const char *pace)

@@ -110,6 +110,13 @@ void ui_warn(struct ui *u, const char *code, const char *fmt, ...)
 void ui_error(struct ui *u, const char *code, int exit_status, const char *fmt, ...)
     SO_PRINTF(4, 5);
 
+/* Text that is a command's result rather than progress (`sonota image`, `sonota diy`):
+ * to f (u->out or u->err), coloured as a whole when colour is on, never silenced by
+ * --quiet. Newlines of the format are kept, those an argument brings are escaped like
+ * every control character; a trailing newline of the format ends the text. */
+void ui_text(struct ui *u, FILE *f, const char *color, const char *fmt, ...)
+    SO_PRINTF(4, 5);
+
 /* The evidence that the device pins the cloud certificate (--json only; the run then
  * ends with error "pinned"). how: what the device did. (ui_net.c) */
 void ui_pinned(struct ui *u, const char *peer_ip, int handshakes, const char *how);

@@ -1,4 +1,5 @@
-/* ui_int.h - private to the ui*.c files: the JSON event and text line helpers. */
+/* ui_int.h - the JSON event and text line helpers under ui.h: for the ui*.c files and for
+ * the commands that build their own events or lines (configure, diy, image). */
 #ifndef SONOTA_UI_INT_H
 #define SONOTA_UI_INT_H
 

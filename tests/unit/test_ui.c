@@ -309,7 +309,6 @@ static void one_peer_is_rate_limited(void **state)
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(so_log_open_file(path), 0);
-    enum so_log_level old = so_log_get_level();
     so_log_set_level(SO_LOG_ERROR); /* the file gets every level, stderr stays quiet */
     struct cap c;
     cap_open(&c, 0, 0, 1);
@@ -325,7 +324,7 @@ static void one_peer_is_rate_limited(void **state)
     cap_close(&c);
     assert_true(so_log_suppressed_total() - before >= 2 * (10000 - 2 * LOG_LIMIT_BURST));
     so_log_close_file(); /* writes the pending summaries */
-    so_log_set_level(old);
+    so_log_set_level(SO_LOG_INFO); /* the sink's default: the level the other tests see */
     unsigned long long sum = 0, unused;
     size_t total = count_lines(path, NULL, &unused);
     size_t reports = count_lines(path, "similar messages from 127.0.0.2 suppressed", &sum);
@@ -366,6 +365,22 @@ static void human_progress_ends_full(void **state)
     cap_free(&c);
 }
 
+/* ui_text (a command's result): the format's newlines stay, an argument's are escaped
+ * like ESC; one line per call, never silenced by --quiet, no colour off a terminal. */
+static void result_text_is_escaped(void **state)
+{
+    (void)state;
+    struct cap c;
+    cap_open(&c, 0, 1, 0);
+    ui_text(&c.ui, c.ui.out, "\033[1;31m", "%s: fit\n  %-6s %s\n", "a\nb.bin", "size",
+            "\033]0;x\007");
+    ui_text(&c.ui, c.ui.err, NULL, "%s", "no newline");
+    cap_close(&c);
+    assert_string_equal(c.out_buf, "a\\nb.bin: fit\n  size   \\x1b]0;x\\x07\n");
+    assert_string_equal(c.err_buf, "no newline\n");
+    cap_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +391,7 @@ int main(void)
         cmocka_unit_test(firewall_findings),
         cmocka_unit_test(one_peer_is_rate_limited),
         cmocka_unit_test(human_progress_ends_full),
+        cmocka_unit_test(result_text_is_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
