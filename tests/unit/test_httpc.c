@@ -1,10 +1,12 @@
 /* httpc against a tiny loopback HTTP server run by the same poll() loop (no threads):
  * every outcome of the error enum (answer, status, too big, truncated, closed, timeout,
  * refused), a POST body and its Content-Type, two requests at once, cancel/release, the
- * socket watch hook, and the blocking httpc_perform whose idle callback runs the server. */
+ * socket watch hook, the blocking httpc_perform whose idle callback runs the server, and
+ * prov's asynchronous GET /device and POST /ap with their classification. */
 #include "sonota/httpc.h"
 
 #include "plat/clock.h"
+#include "sonota/prov.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +20,7 @@
 
 /* ---- the server: one scripted answer per connection ---- */
 
-enum reply_kind { RK_OK, RK_404, RK_BIG, RK_CLOSE, RK_SILENT, RK_ECHO };
+enum reply_kind { RK_OK, RK_404, RK_BIG, RK_CLOSE, RK_SILENT, RK_ECHO, RK_BODY };
 
 struct conn {
     int fd;
@@ -30,6 +32,7 @@ struct conn {
 static struct srv {
     int lfd, port;
     enum reply_kind kind;
+    const char *body;          /* RK_BODY: 200 with this body */
     struct conn c[4];
     char last_req[4096];
 } S;
@@ -77,6 +80,10 @@ static void answer(struct conn *c)
         memset(out + n, 'x', 6000);
         out[n] = '\x1b'; /* hostile: an escape byte first */
         n += 6000;
+        break;
+    case RK_BODY:
+        n = snprintf(out, sizeof out, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s", strlen(S.body), S.body);
         break;
     case RK_CLOSE:
         break;
@@ -389,6 +396,111 @@ static void excerpt(void **state)
     assert_string_equal(out, "ab.");
 }
 
+/* ---- prov's asynchronous calls (the flash flow's stage 1) on the same loop ---- */
+
+struct prov_got {
+    int calls;
+    enum prov_fail f;
+    int have_dev, dev_error;
+    struct ewl_device_info dev;
+    char err[1024];
+};
+
+static void prov_done(void *user, enum prov_fail f, const struct ewl_device_info *dev,
+                      int dev_error, const char *err)
+{
+    struct prov_got *g = user;
+    g->calls++;
+    g->f = f;
+    g->have_dev = dev != NULL;
+    if (dev)
+        g->dev = *dev;
+    g->dev_error = dev_error;
+    snprintf(g->err, sizeof g->err, "%s", err);
+}
+
+static struct prov_got prov_get(struct httpc *h, const char *base, enum reply_kind kind,
+                                const char *body)
+{
+    struct prov_got g;
+    memset(&g, 0, sizeof g);
+    S.kind = kind;
+    S.body = body;
+    assert_int_equal(prov_get_device_start(h, base, 1000, prov_done, &g), 0);
+    loop_until(h, &g.calls, 5000);
+    return g;
+}
+
+static struct prov_got prov_post(struct httpc *h, const char *base, const char *body)
+{
+    struct ewl_ap_config ap = {.version = 4, .ssid = "home", .password = "pw-7x", .port = 443,
+                               .server = "192.168.0.2"};
+    struct prov_got g;
+    memset(&g, 0, sizeof g);
+    S.kind = RK_BODY;
+    S.body = body;
+    assert_int_equal(prov_post_ap_start(h, base, &ap, 1000, prov_done, &g), 0);
+    loop_until(h, &g.calls, 5000);
+    return g;
+}
+
+static void prov_async(void **state)
+{
+    (void)state;
+    srv_start();
+    struct httpc *h = httpc_new();
+    char base[64];
+    url(base, sizeof base, S.port, "");
+    struct prov_got g = prov_get(h, base, RK_BODY, "{\"deviceid\":\"100006af71\",\"apikey\":"
+                                 "\"0f2c3a3e-8d4b-4b27-9c51-2a0d5b7c6e11\",\"accept\":\"post\"}");
+    assert_int_equal(g.f, PROV_OK);
+    assert_int_equal(g.have_dev, 1);
+    assert_string_equal(g.dev.deviceid, "100006af71");
+    assert_string_equal(g.err, "");
+    assert_non_null(strstr(S.last_req, "GET /device HTTP/1.1"));
+
+    g = prov_get(h, base, RK_404, NULL);
+    assert_int_equal(g.f, PROV_HTTP_STATUS);
+    assert_int_equal(g.have_dev, 0);
+    assert_non_null(strstr(g.err, "HTTP status 404 instead of 200"));
+
+    /* a captive portal's page: refused, quoted without its control bytes */
+    g = prov_get(h, base, RK_BODY, "<html>\x1b[31mlogin\x07</html>");
+    assert_int_equal(g.f, PROV_BAD_REPLY);
+    assert_null(strchr(g.err, '\x1b'));
+    assert_null(strchr(g.err, '\x07'));
+    assert_non_null(strstr(g.err, "got \"<html>.[31mlogin.</html>\""));
+
+    g = prov_get(h, base, RK_BIG, NULL);
+    assert_int_equal(g.f, PROV_BAD_REPLY);
+    assert_non_null(strstr(g.err, "larger than 4096 bytes"));
+
+    g = prov_get(h, base, RK_CLOSE, NULL);
+    assert_int_equal(g.f, PROV_NO_REPLY);
+
+    g = prov_post(h, base, "{\"error\":0}");
+    assert_int_equal(g.f, PROV_OK);
+    assert_int_equal(g.dev_error, 0);
+    assert_int_equal(g.have_dev, 0);
+    assert_non_null(strstr(S.last_req, "POST /ap HTTP/1.1"));
+    assert_non_null(strstr(S.last_req, "\"password\":\"pw-7x\""));
+    assert_non_null(strstr(S.last_req, "\"serverName\":\"192.168.0.2\""));
+
+    g = prov_post(h, base, "{\"error\":19}");
+    assert_int_equal(g.f, PROV_REFUSED);
+    assert_int_equal(g.dev_error, 19);
+    assert_non_null(strstr(g.err, "refused the settings (error 19)"));
+    assert_null(strstr(g.err, "pw-7x"));
+
+    /* the device is gone: not reachable */
+    srv_stop();
+    g = prov_get(h, base, RK_OK, NULL);
+    assert_int_equal(g.f, PROV_UNREACHABLE);
+    assert_non_null(strstr(g.err, "cannot connect"));
+    assert_non_null(strstr(g.err, "ITEAD-<deviceid>"));
+    httpc_free(h);
+}
+
 int main(void)
 {
     if (plat_init() != 0 || httpc_global_init() != 0)
@@ -399,6 +511,7 @@ int main(void)
         cmocka_unit_test(concurrent_and_cancel),
         cmocka_unit_test(blocking),
         cmocka_unit_test(excerpt),
+        cmocka_unit_test(prov_async),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     httpc_global_cleanup();
