@@ -360,7 +360,9 @@ static void finish(struct httpc *h, struct httpc_req *r, CURLcode rc)
                  cause);
         break;
     }
-    LOG_D("%s %s -> %s, HTTP %ld, %zu B", r->method, r->shown, so_strerror(e), status, r->len);
+    /* errbuf names host and port, never the path that may hold a password */
+    LOG_D("%s %s -> %s, HTTP %ld, %zu B%s%s", r->method, r->shown, so_strerror(e), status,
+          r->len, r->errbuf[0] ? ": " : "", r->errbuf);
     req_detach(h, r);
     struct httpc_result res = {.err = e, .status = status, .body = r->buf, .len = r->len,
                                .truncated = r->overflow, .cause = cause, .detail = detail};
