@@ -70,7 +70,7 @@ enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *re
     struct httpc_opts ho = {.url = url, .body = json, .content_type = "application/json",
                             .timeout_ms = timeout_ms,
                             .connect_timeout_ms = timeout_ms < 5000 ? timeout_ms : 5000,
-                            .reply_max = DIY_BODY_MAX, .truncate = 1};
+                            .reply_max = DIY_BODY_MAX, .truncate = 1, .keep_alive = 1};
     LOG_D("diy: POST %s %s", url, req->cmd == DIY_CMD_WIFI ? "(wifi body hidden)" : json);
     c->requests++;
     struct httpc_reply rp;

@@ -267,6 +267,7 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o, httpc
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cto);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, o->keep_alive ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->errbuf);
@@ -419,6 +420,14 @@ int httpc_timeout_ms(const struct httpc *h)
         return -1;
     int64_t left = h->timer_at - plat_mono_ms();
     return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
+int httpc_service_ms(const struct httpc *h, int max_ms)
+{
+    int t = httpc_timeout_ms(h);
+    if (h->n_socks > 0 && (t < 0 || t > HTTPC_SERVICE_MS))
+        t = HTTPC_SERVICE_MS;
+    return t < 0 || t > max_ms ? max_ms : t;
 }
 
 int httpc_poll_fds(const struct httpc *h, struct pollfd *out, int cap)

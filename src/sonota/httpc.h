@@ -11,8 +11,8 @@
  *     httpc_timeout_ms(), call httpc_step() after every poll;
  *   - libwebsockets (or any loop that owns its poll set): httpc_set_watch() reports every
  *     socket libcurl opens, changes or drops, so the loop can watch it; or simply bound
- *     lws_service's timeout by httpc_timeout_ms() (capped to a few ms while requests run)
- *     and call httpc_step() each turn: it polls its own sockets with a zero timeout.
+ *     lws_service's timeout by httpc_service_ms() and call httpc_step() each turn: it
+ *     polls its own sockets with a zero timeout.
  * Commands without a loop use httpc_perform (blocking, optional idle callback).
  *
  * libcurl's process-wide setup lives here too: httpc_global_init once at start-up. */
@@ -45,6 +45,8 @@ struct httpc_opts {
                                 * the first reply_max bytes and truncated set */
     long want_status;          /* 0: any status is SO_OK; else another is SO_E_HTTP_STATUS */
     const char *interface;     /* source interface or address (CURLOPT_INTERFACE); NULL */
+    int keep_alive;            /* 0: a fresh connection each time (192.168.4.1 is another
+                                * device after every WiFi change); 1: reuse allowed */
     void (*release)(void *user); /* NULL, or frees user when the request is dropped
                                   * without its done call (httpc_cancel, httpc_free) */
 };
@@ -88,6 +90,11 @@ void httpc_cancel(struct httpc *h, struct httpc_req *r);
 int httpc_step(struct httpc *h);
 /* Milliseconds until httpc_step must run even without socket activity: -1 when idle. */
 int httpc_timeout_ms(const struct httpc *h);
+/* For a loop that does not watch httpc's sockets: how long it may block before the next
+ * httpc_step: libcurl's timer, at most HTTPC_SERVICE_MS while a socket is open (so an
+ * answer waits that long at worst), at most max_ms. */
+#define HTTPC_SERVICE_MS 10
+int httpc_service_ms(const struct httpc *h, int max_ms);
 /* Sockets to wait on (at most cap); returns how many were written. */
 int httpc_poll_fds(const struct httpc *h, struct pollfd *out, int cap);
 /* Blocks up to max_ms for socket activity or libcurl's timer, then steps. */

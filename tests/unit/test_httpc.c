@@ -329,6 +329,7 @@ static void concurrent_and_cancel(void **state)
     struct httpc_req *rc = httpc_start(h, &o, on_done, &c, err, sizeof err);
     assert_non_null(rc);
     assert_int_equal(httpc_running(h), 3);
+    assert_int_equal(httpc_service_ms(h, 500), 0); /* libcurl wants to start them now */
     httpc_cancel(h, rc); /* never answers, released once */
     assert_int_equal(released, 1);
     int both = 0;
@@ -342,6 +343,8 @@ static void concurrent_and_cancel(void **state)
     assert_int_equal(b.err, SO_OK);
     assert_int_equal(c.calls, 0);
     assert_int_equal(released, 1); /* done, not release, for finished requests */
+    assert_int_equal(httpc_timeout_ms(h), -1); /* idle: no timer */
+    assert_int_equal(httpc_service_ms(h, 500), 500);
     assert_true(watched >= 2);
     assert_true(unwatched >= 1);
     /* a request still running when the client goes is released, not answered */
