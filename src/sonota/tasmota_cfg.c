@@ -99,7 +99,7 @@ static void fetch_again(struct tcfg *x)
 }
 
 void tcfg_fetch(struct tcfg *x, enum tcfg_phase ph, const char *base, const char *target,
-                  const char *shown, int retry)
+                const char *shown, int retry)
 {
     x->ph = ph;
     x->base = base;
@@ -127,9 +127,6 @@ void tcfg_nap(struct tcfg *x, int ms, int (*fail)(struct tcfg *), void (*next)(s
     x->nap_fail = fail;
     x->nap_next = next;
 }
-
-/* The answer of a Status request: 0 with st, 1 when /cm is missing (5.x), -1 with the exit
- * code in *code. */
 
 /* ---- the machine ---- */
 

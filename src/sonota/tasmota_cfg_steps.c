@@ -36,7 +36,7 @@ static void action(struct ui *u, const char *what, const char *ssid, const char 
     }
 }
 
-
+/* A setting saved: JSON event, or the text as a human line. */
 static void configured(struct ui *u, const char *what, int n, const char *text)
 {
     cJSON *o = ev(u, "configured");
@@ -63,6 +63,8 @@ static int matches(const struct tasmota_cfg *c, const struct tasmota_status *st)
             ((st->have & TASMOTA_ST_HOSTNAME) && !strcmp(st->hostname, c->hostname)));
 }
 
+/* The answer of a Status request: 0 with st, 1 when /cm is missing (5.x), -1 with the exit
+ * code in *code. */
 static int status_check(struct tcfg *x, const char *base, int n, struct tasmota_status *st,
                         int *code)
 {
