@@ -30,6 +30,11 @@ const char *so_strerror(enum so_err e)
     case SO_E_DEV_REFUSED: return "the device refused the request";
     case SO_E_TIMEOUT: return "timed out";
     case SO_E_TLS: return "TLS error";
+    case SO_E_NET_UNREACHABLE: return "cannot connect (refused, no route or unknown host)";
+    case SO_E_NET_EMPTY: return "the connection closed without an answer";
+    case SO_E_NET_BROKEN: return "the connection broke before the answer was complete";
+    case SO_E_NET_REPLY_TOOBIG: return "the answer is larger than allowed";
+    case SO_E_NET: return "network error";
     case SO_E__COUNT: break;
     }
     return "unknown error";

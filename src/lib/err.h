@@ -33,6 +33,12 @@ enum so_err {
     SO_E_DEV_REFUSED,
     SO_E_TIMEOUT,
     SO_E_TLS,
+    /* HTTP client (sonota/httpc) */
+    SO_E_NET_UNREACHABLE,  /* refused, no route, unknown host */
+    SO_E_NET_EMPTY,        /* closed without a byte of answer */
+    SO_E_NET_BROKEN,       /* closed or failed in the middle of the exchange */
+    SO_E_NET_REPLY_TOOBIG, /* the answer outgrew the caller's limit: transfer aborted */
+    SO_E_NET,              /* any other transport failure */
     SO_E__COUNT
 };
 

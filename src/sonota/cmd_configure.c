@@ -8,6 +8,8 @@
 #include "io/prompt.h"
 #include "lib/opt_table.h"
 #include "sonota/cli_opts.h"
+#include "lib/wifi_pw.h"
+#include "sonota/httpc.h"
 #include "sonota/tasmota_cfg.h"
 #include "sonota/ui_int.h"
 #include "plat/fs.h"
@@ -16,7 +18,6 @@
 #include "lib/fmt_attr.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -293,7 +294,7 @@ int cmd_configure(int argc, char **argv)
             ui_warn(&u, "password-visible", "--mqtt-password was visible in the process list "
                     "until now; prefer " TCFG_ENV_MQTT_PASSWORD);
         start_event(&u, &o);
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        if (httpc_global_init() != 0) {
             ui_error(&u, "http", EXIT_FAIL, "cannot initialise libcurl");
             code = EXIT_FAIL;
         } else {
@@ -301,7 +302,7 @@ int cmd_configure(int argc, char **argv)
             code = tcfg_run(&t, &u, plat_mono_ms() + (int64_t)o.timeout_s * 1000, &g_stop, &r);
             if (code == EXIT_OK)
                 done_event(&u, &o, &r);
-            curl_global_cleanup();
+            httpc_global_cleanup();
         }
     }
     plat_intr_restore();

@@ -9,9 +9,9 @@
 #include "sonota/cli_opts.h"
 #include "sonota/diy_cli.h"
 #include "sonota/ui_int.h"
+#include "sonota/httpc.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,7 +458,7 @@ int cmd_diy(int argc, char **argv)
         diy_fail("cannot open the log file %s", o.log_file);
         return EXIT_USAGE;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    httpc_global_init();
     int rc;
     if (!strcmp(o.sub, "discover"))
         rc = cmd_discover(&o);
@@ -472,7 +472,7 @@ int cmd_diy(int argc, char **argv)
         if (rc == EXIT_OK)
             rc = diy_flash_run(&o, &t);
     }
-    curl_global_cleanup();
+    httpc_global_cleanup();
     so_log_close_file();
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "lib/ewl_msg.h"
 #include "sonota/flash_opts.h"
 #include "sonota/flash_run.h"
+#include "sonota/httpc.h"
 #include "sonota/prov.h"
 #include "sonota/stage.h"
 #include "sonota/tasmota_cfg.h"
@@ -526,11 +527,11 @@ int cmd_flash(int argc, char **argv)
     if (o.log_file && so_log_open_file(o.log_file) != 0)
         run_fail(r, EXIT_FAIL, "log", "cannot open the log file %s: %s", o.log_file,
                  strerror(errno));
-    else if (prov_global_init() != 0)
+    else if (httpc_global_init() != 0)
         run_fail(r, EXIT_FAIL, "http", "cannot initialise libcurl");
     else {
         flash(r);
-        prov_global_cleanup();
+        httpc_global_cleanup();
     }
 
     int code = r->exit_code < 0 ? EXIT_FAIL : r->exit_code;

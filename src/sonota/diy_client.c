@@ -1,10 +1,8 @@
-/* diy_client.c - DIY REST client on libcurl's multi interface (see diy_client.h). */
+/* diy_client.c - DIY REST client on httpc (see diy_client.h). */
 #include "sonota/diy_client.h"
 
 #include "io/log.h"
 #include "plat/clock.h"
-
-#include <curl/curl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,55 +19,6 @@ static void wait_ms(diy_idle_fn idle, void *user, int ms)
         plat_sleep_ms((unsigned)ms);
 }
 
-struct body {
-    char *p;
-    size_t n, cap;
-    int overflow;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
-{
-    struct body *b = user;
-    size_t n = size * nmemb;
-    if (b->n + n >= b->cap) {
-        b->overflow = 1;
-        n = b->cap - 1 - b->n;
-    }
-    memcpy(b->p + b->n, ptr, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return size * nmemb;
-}
-
-/* Runs one transfer on a multi handle, calling idle in between. */
-static CURLcode perform(CURLM *m, CURL *e, diy_idle_fn idle, void *user, int64_t deadline)
-{
-    if (curl_multi_add_handle(m, e) != CURLM_OK)
-        return CURLE_FAILED_INIT;
-    int running = 1;
-    CURLcode rc = CURLE_OPERATION_TIMEDOUT;
-    while (running) {
-        if (curl_multi_perform(m, &running) != CURLM_OK) {
-            rc = CURLE_FAILED_INIT;
-            break;
-        }
-        if (!running)
-            break;
-        if (plat_mono_ms() > deadline + 1000)
-            break; /* curl's own timeout should have fired; never spin past it */
-        curl_multi_poll(m, NULL, 0, idle ? 5 : 50, NULL);
-        if (idle)
-            idle(user, 5);
-    }
-    int left;
-    CURLMsg *msg;
-    while ((msg = curl_multi_info_read(m, &left)))
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == e)
-            rc = msg->data.result;
-    curl_multi_remove_handle(m, e);
-    return rc;
-}
-
 int diy_client_init(struct diy_client *c, const char *ip, int port, int timeout_ms,
                     char *err, size_t errcap)
 {
@@ -80,9 +29,8 @@ int diy_client_init(struct diy_client *c, const char *ip, int port, int timeout_
      * flash) may have talked to the device a moment ago. */
     c->last_end_ms = plat_mono_ms();
     snprintf(c->base, sizeof c->base, "http://%s:%d", ip, port);
-    c->curl = curl_easy_init();
-    c->multi = curl_multi_init();
-    if (!c->curl || !c->multi) {
+    c->http = httpc_new();
+    if (!c->http) {
         snprintf(err, errcap, "cannot initialise libcurl");
         diy_client_free(c);
         return -1;
@@ -92,11 +40,8 @@ int diy_client_init(struct diy_client *c, const char *ip, int port, int timeout_
 
 void diy_client_free(struct diy_client *c)
 {
-    if (c->curl)
-        curl_easy_cleanup(c->curl);
-    if (c->multi)
-        curl_multi_cleanup(c->multi);
-    c->curl = c->multi = NULL;
+    httpc_free(c->http);
+    c->http = NULL;
 }
 
 enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *req,
@@ -119,87 +64,63 @@ enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *re
     }
     if (timeout_ms <= 0)
         timeout_ms = c->timeout_ms;
-    char url[160], text[DIY_BODY_MAX + 1], cerr[CURL_ERROR_SIZE] = "";
+    char url[160];
     snprintf(url, sizeof url, "%s%s", c->base, path);
-    struct body b = {.p = text, .cap = sizeof text};
-    text[0] = '\0';
-    CURL *e = c->curl;
-    curl_easy_reset(e);
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    hdr = curl_slist_append(hdr, "Expect:");
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 5000 ? timeout_ms : 5000));
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*"); /* a LAN device: never through a proxy */
+    /* the body is cut, not refused, when too long: the sentence below says so */
+    struct httpc_opts ho = {.url = url, .body = json, .content_type = "application/json",
+                            .timeout_ms = timeout_ms,
+                            .connect_timeout_ms = timeout_ms < 5000 ? timeout_ms : 5000,
+                            .reply_max = DIY_BODY_MAX, .truncate = 1, .keep_alive = 1};
     LOG_D("diy: POST %s %s", url, req->cmd == DIY_CMD_WIFI ? "(wifi body hidden)" : json);
     c->requests++;
-    CURLcode rc = perform(c->multi, e, c->idle, c->idle_user, plat_mono_ms() + timeout_ms);
+    struct httpc_reply rp;
+    enum so_err he = httpc_perform(c->http, &ho, c->idle, c->idle_user, &rp);
     c->last_end_ms = plat_mono_ms();
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
     size_t jl = strlen(json);
     memset(json, 0, jl); /* the wifi body holds a password */
     free(json);
+    const char *text = rp.body ? rp.body : "";
     if (raw && rawcap) {
         snprintf(raw, rawcap, "%s", text);
     }
-    if (rc == CURLE_GOT_NOTHING) {
+    enum diy_call res = DIY_CALL_OK;
+    if (he == SO_OK)
+        LOG_D("diy: HTTP %ld %s", rp.status, text);
+    if (he == SO_E_NET_EMPTY) {
         snprintf(err, errcap, "the device at %s closed the connection without answering %s",
                  c->base, path);
-        return DIY_CALL_EMPTY;
-    }
-    if (rc != CURLE_OK) {
+        res = DIY_CALL_EMPTY;
+    } else if (he != SO_OK) {
         snprintf(err, errcap, "no answer from %s%s: %s", c->base, path,
-                 cerr[0] ? cerr : curl_easy_strerror(rc));
-        return DIY_CALL_NET;
-    }
-    LOG_D("diy: HTTP %ld %s", status, text);
-    if (status != 200) {
+                 rp.cause[0] ? rp.cause : so_strerror(he));
+        res = DIY_CALL_NET;
+    } else if (rp.status != 200) {
         snprintf(err, errcap, "%s%s answered HTTP %ld instead of 200 (not a DIY-mode device, "
-                 "or not this path)", c->base, path, status);
-        return DIY_CALL_HTTP;
+                 "or not this path)", c->base, path, rp.status);
+        res = DIY_CALL_HTTP;
+    } else {
+        enum so_err pe = rp.truncated ? SO_E_TOOBIG : diy_parse_reply(text, rp.len, rep);
+        if (pe != SO_OK) {
+            char ex[128];
+            httpc_excerpt(text, rp.len, 120, ex, sizeof ex);
+            snprintf(err, errcap, "the reply to %s is not a DIY reply (%s): %s", path,
+                     so_strerror(pe), ex);
+            res = DIY_CALL_BAD;
+        }
     }
-    enum so_err pe = b.overflow ? SO_E_TOOBIG : diy_parse_reply(text, b.n, rep);
-    if (pe != SO_OK) {
-        snprintf(err, errcap, "the reply to %s is not a DIY reply (%s): %.120s", path,
-                 so_strerror(pe), text);
-        return DIY_CALL_BAD;
-    }
-    return DIY_CALL_OK;
+    httpc_reply_free(&rp);
+    return res;
 }
 
 int diy_http_get(const char *url, int timeout_ms, diy_idle_fn idle, void *user, char *body,
                  size_t cap)
 {
-    CURL *e = curl_easy_init();
-    CURLM *m = curl_multi_init();
-    int status = 0;
-    char dummy[1];
-    struct body b = {.p = cap ? body : dummy, .cap = cap ? cap : 1};
-    b.p[0] = '\0';
-    if (e && m) {
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-        if (perform(m, e, idle, user, plat_mono_ms() + timeout_ms) == CURLE_OK) {
-            long s = 0;
-            curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &s);
-            status = (int)s;
-        }
-    }
-    if (e)
-        curl_easy_cleanup(e);
-    if (m)
-        curl_multi_cleanup(m);
+    struct httpc_opts ho = {.url = url, .timeout_ms = timeout_ms,
+                            .reply_max = cap > 1 ? cap - 1 : 1, .truncate = 1};
+    struct httpc_reply rp;
+    int status = httpc_perform(NULL, &ho, idle, user, &rp) == SO_OK ? (int)rp.status : 0;
+    if (cap)
+        snprintf(body, cap, "%s", rp.body ? rp.body : "");
+    httpc_reply_free(&rp);
     return status;
 }

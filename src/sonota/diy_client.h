@@ -1,4 +1,4 @@
-/* diy_client.h - sonota's client for the DIY REST API (PROTOCOL.md §6) on libcurl:
+/* diy_client.h - sonota's client for the DIY REST API (PROTOCOL.md §6) on httpc:
  * POST http://<ip>:<port>/zeroconf/<path> with a JSON body, reply parsed by diy_msg.
  * Requests to a device are at least 200 ms apart (end of one reply to the start of the
  * next, DIY14). While a request is in flight, or while the gap runs, the caller's idle
@@ -8,16 +8,16 @@
 #define SONOTA_DIY_CLIENT_H
 
 #include "lib/diy_msg.h"
+#include "sonota/httpc.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 /* Called while waiting; must return within max_ms (e.g. srv_run_once). NULL = sleep. */
-typedef void (*diy_idle_fn)(void *user, int max_ms);
+typedef httpc_idle_fn diy_idle_fn;
 
 struct diy_client {
-    void *curl;                 /* CURL easy handle */
-    void *multi;                /* CURLM */
+    struct httpc *http;
     char base[64];              /* "http://10.0.0.5:8081" */
     int timeout_ms;             /* per request */
     int gap_ms;                 /* DIY_MIN_GAP_MS */

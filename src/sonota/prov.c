@@ -1,210 +1,211 @@
+/* prov.c - GET /device and POST /ap on httpc (see prov.h). */
 #include "sonota/prov.h"
 
-#include "io/log.h"
-#include "sonota/http_body.h"
-#include "plat/fs.h"
 #include "plat/clock.h"
+#include "plat/fs.h"
+#include "sonota/httpc.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-struct reply {
-    char buf[PROV_REPLY_MAX + 1];
-    struct http_body body;      /* collects into buf */
+#define PROV_ERR_MAX 768
+
+/* One request in flight: what the reply handler needs after httpc_start returned. */
+struct prov_call {
+    prov_done_fn done;
+    void *user;
+    int post;
+    int timeout_ms;
+    char url[512];
 };
 
-int prov_global_init(void)
-{
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-void prov_global_cleanup(void)
-{
-    curl_global_cleanup();
-}
-
-/* Maps a libcurl outcome onto prov_fail with a sentence. */
-static enum prov_fail transport_fail(CURLcode rc, const char *what, const char *url, int ms,
+/* Maps an httpc failure onto prov_fail with the sentence the user sees. */
+static enum prov_fail transport_fail(const struct prov_call *c, const struct httpc_result *r,
                                      char *err, size_t cap)
 {
-    switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
+    const char *what = c->post ? "POST" : "GET";
+    switch (r->err) {
+    case SO_E_NET_UNREACHABLE:
         snprintf(err, cap, "%s %s: cannot connect (%s); is this computer connected to the "
                  "device's ITEAD-<deviceid> WiFi, and is the device in pairing mode (LED "
-                 "blinking fast)?", what, url, curl_easy_strerror(rc));
+                 "blinking fast)?", what, c->url, r->cause);
         return PROV_UNREACHABLE;
-    case CURLE_OPERATION_TIMEDOUT:
+    case SO_E_TIMEOUT:
         snprintf(err, cap, "%s %s: no answer within %d ms; the device may be busy or out "
-                 "of range, or this computer is not on its WiFi", what, url, ms);
+                 "of range, or this computer is not on its WiFi", what, c->url, c->timeout_ms);
         return PROV_TIMEOUT;
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
+    case SO_E_NET_EMPTY:
+    case SO_E_NET_BROKEN:
         snprintf(err, cap, "%s %s: the connection closed without a complete answer (%s)",
-                 what, url, curl_easy_strerror(rc));
+                 what, c->url, r->cause);
         return PROV_NO_REPLY;
-    case CURLE_WRITE_ERROR:
+    case SO_E_NET_REPLY_TOOBIG:
         snprintf(err, cap, "%s %s: the answer is larger than %d bytes: this is not a Sonoff "
-                 "in pairing mode (a captive portal or router?)", what, url, PROV_REPLY_MAX);
+                 "in pairing mode (a captive portal or router?)", what, c->url, PROV_REPLY_MAX);
         return PROV_BAD_REPLY;
-    default:
-        snprintf(err, cap, "%s %s: %s", what, url, curl_easy_strerror(rc));
-        return PROV_UNREACHABLE;
-    }
-}
-
-/* One request; body NULL = GET. Returns PROV_OK with the reply when the status is 200. */
-static enum prov_fail request(const char *base, const char *path, const char *body,
-                              int timeout_ms, struct reply *r, char *err, size_t cap)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", base, path);
-    memset(r, 0, sizeof *r);
-    r->body = (struct http_body){.buf = r->buf, .cap = PROV_REPLY_MAX};
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(err, cap, "cannot start an HTTP client (out of memory)");
-        return PROV_UNREACHABLE;
-    }
-    struct curl_slist *hdrs = NULL;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*"); /* the device is on a local link */
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "sonota/" SONOTA_VERSION);
-    if (body) {
-        /* MS/wget send application/json; SonOTA none: the device accepts both (§1.2). */
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-        hdrs = curl_slist_append(hdrs, "Expect:");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    const char *what = body ? "POST" : "GET";
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK)
-        return transport_fail(r->body.overflow ? CURLE_WRITE_ERROR : rc, what, url, timeout_ms,
-                              err, cap);
-    LOG_D("%s %s -> %ld, %zu B", what, url, status, r->body.len);
-    if (status != 200) {
+    case SO_E_HTTP_STATUS:
         snprintf(err, cap, "%s %s: HTTP status %ld instead of 200: this is not a Sonoff in "
                  "pairing mode, or its firmware does not offer the compatible pairing AP",
-                 what, url, status);
+                 what, c->url, r->status);
         return PROV_HTTP_STATUS;
+    default:
+        snprintf(err, cap, "%s %s: %s", what, c->url, r->cause[0] ? r->cause
+                                                                   : so_strerror(r->err));
+        return PROV_UNREACHABLE;
     }
-    return PROV_OK;
 }
 
-/* Printable excerpt of a reply for error messages. */
-static void excerpt(const struct reply *r, char *out, size_t cap)
+static void on_reply(void *user, const struct httpc_result *r)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < r->body.len && k + 1 < cap && i < 60; i++)
-        out[k++] = (r->buf[i] >= 32 && r->buf[i] < 127) ? r->buf[i] : '.';
-    out[k] = '\0';
+    struct prov_call *c = user;
+    char err[PROV_ERR_MAX] = "", ex[64];
+    struct ewl_device_info dev;
+    int dev_error = -1, have_dev = 0;
+    enum prov_fail f = PROV_OK;
+    if (r->err != SO_OK) {
+        f = transport_fail(c, r, err, sizeof err);
+    } else if (!c->post) {
+        memset(&dev, 0, sizeof dev);
+        enum so_err e = ewl_parse_device_info(r->body, r->len, &dev);
+        if (e == SO_OK) {
+            have_dev = 1;
+        } else {
+            httpc_excerpt(r->body, r->len, 60, ex, sizeof ex);
+            snprintf(err, sizeof err, "GET %s: the answer is not the device's JSON "
+                     "{\"deviceid\":..,\"apikey\":..} (%s; got \"%s\"): is something else "
+                     "answering at that address?", c->url, so_strerror(e), ex);
+            f = PROV_BAD_REPLY;
+        }
+    } else {
+        int e = 0;
+        enum so_err pe = ewl_parse_error_reply(r->body, r->len, &e);
+        if (pe != SO_OK) {
+            httpc_excerpt(r->body, r->len, 60, ex, sizeof ex);
+            snprintf(err, sizeof err, "POST %s: the answer is not {\"error\":N} (%s; got "
+                     "\"%s\")", c->url, so_strerror(pe), ex);
+            f = PROV_BAD_REPLY;
+        } else if (e != 0) {
+            dev_error = e;
+            /* c->url ends in "/ap"; the sentence names the base as before */
+            snprintf(err, sizeof err, "POST %s: the device refused the settings (error %d); "
+                     "check the SSID (2.4 GHz only, at most 32 bytes) and the password, "
+                     "then put the device in pairing mode again", c->url, e);
+            f = PROV_REFUSED;
+        } else {
+            dev_error = 0;
+        }
+    }
+    c->done(c->user, f, have_dev ? &dev : NULL, dev_error, err);
+    free(c);
+}
+
+static int start(struct httpc *h, const char *base_url, const char *path, const char *body,
+                 int timeout_ms, prov_done_fn done, void *user)
+{
+    struct prov_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    *c = (struct prov_call){.done = done, .user = user, .post = body != NULL,
+                            .timeout_ms = timeout_ms};
+    snprintf(c->url, sizeof c->url, "%s%s", base_url, path);
+    /* MS/wget send application/json; SonOTA none: the device accepts both (§1.2). */
+    struct httpc_opts o = {.url = c->url, .body = body,
+                           .content_type = body ? "application/json" : NULL,
+                           .timeout_ms = timeout_ms, .reply_max = PROV_REPLY_MAX,
+                           .want_status = 200, .release = free};
+    char err[256];
+    if (!httpc_start(h, &o, on_reply, c, err, sizeof err)) {
+        free(c);
+        return -1;
+    }
+    return 0;
+}
+
+int prov_get_device_start(struct httpc *h, const char *base_url, int timeout_ms,
+                          prov_done_fn done, void *user)
+{
+    return start(h, base_url, "/device", NULL, timeout_ms, done, user);
+}
+
+int prov_post_ap_start(struct httpc *h, const char *base_url, const struct ewl_ap_config *cfg,
+                       int timeout_ms, prov_done_fn done, void *user)
+{
+    char *body = ewl_build_ap_config(cfg);
+    if (!body)
+        return -1;
+    int rc = start(h, base_url, "/ap", body, timeout_ms, done, user);
+    plat_wipe(body, strlen(body));
+    free(body);
+    return rc;
+}
+
+/* ---- blocking forms ---- */
+
+struct prov_sync {
+    int done;
+    enum prov_fail f;
+    struct ewl_device_info *dev;
+    int dev_error;
+    char *err;
+    size_t cap;
+};
+
+static void sync_done(void *user, enum prov_fail f, const struct ewl_device_info *dev,
+                      int dev_error, const char *err)
+{
+    struct prov_sync *s = user;
+    s->done = 1;
+    s->f = f;
+    s->dev_error = dev_error;
+    if (dev && s->dev)
+        *s->dev = *dev;
+    snprintf(s->err, s->cap, "%s", err);
+}
+
+/* Runs h until the call started on it has answered. */
+static enum prov_fail sync_run(struct httpc *h, struct prov_sync *s, int timeout_ms)
+{
+    /* libcurl's timeout ends the call; this bound only guards against a stuck timer */
+    int64_t limit = plat_mono_ms() + timeout_ms + 2000;
+    while (!s->done && plat_mono_ms() < limit)
+        httpc_wait(h, 100);
+    if (!s->done) {
+        snprintf(s->err, s->cap, "no answer within %d ms", timeout_ms);
+        s->f = PROV_TIMEOUT;
+    }
+    httpc_free(h);
+    return s->f;
 }
 
 enum prov_fail prov_get_device(const char *base_url, int timeout_ms,
                                struct ewl_device_info *out, char *err, size_t errcap)
 {
-    struct reply *r = malloc(sizeof *r);
-    if (!r) {
-        snprintf(err, errcap, "out of memory");
+    struct prov_sync s = {.dev = out, .dev_error = -1, .err = err, .cap = errcap};
+    struct httpc *h = httpc_new();
+    if (!h || prov_get_device_start(h, base_url, timeout_ms, sync_done, &s) != 0) {
+        httpc_free(h);
+        snprintf(err, errcap, "GET %s/device: cannot start an HTTP client (out of memory)",
+                 base_url);
         return PROV_UNREACHABLE;
     }
-    enum prov_fail f = request(base_url, "/device", NULL, timeout_ms, r, err, errcap);
-    if (f == PROV_OK) {
-        enum so_err e = ewl_parse_device_info(r->buf, r->body.len, out);
-        if (e != SO_OK) {
-            char ex[64];
-            excerpt(r, ex, sizeof ex);
-            snprintf(err, errcap, "GET %s/device: the answer is not the device's JSON "
-                     "{\"deviceid\":..,\"apikey\":..} (%s; got \"%s\"): is something else "
-                     "answering at that address?", base_url, so_strerror(e), ex);
-            f = PROV_BAD_REPLY;
-        }
-    }
-    free(r);
-    return f;
-}
-
-
-enum prov_fail prov_wait_device(const char *base_url, int max_attempts,
-                                volatile sig_atomic_t *stop,
-                                void (*on_retry)(int attempt, const char *why, void *user),
-                                void *user, struct ewl_device_info *out, char *err,
-                                size_t errcap)
-{
-    enum prov_fail f = PROV_UNREACHABLE;
-    snprintf(err, errcap, "GET %s/device: not tried", base_url);
-    for (int i = 1; i <= max_attempts && !(stop && *stop); i++) {
-        int64_t t0 = plat_mono_ms();
-        f = prov_get_device(base_url, PROV_ATTEMPT_MS, out, err, errcap);
-        /* A wrong answer will not get better by asking again. */
-        if (f == PROV_OK || f == PROV_BAD_REPLY || f == PROV_HTTP_STATUS)
-            return f;
-        if (on_retry)
-            on_retry(i, err, user);
-        long left = PROV_ATTEMPT_MS - (long)(plat_mono_ms() - t0);
-        if (i < max_attempts && left > 0 && !(stop && *stop))
-            plat_sleep_ms((unsigned)left); /* ~one attempt every 2 s even when refused at once */
-    }
-    return f;
+    return sync_run(h, &s, timeout_ms);
 }
 
 enum prov_fail prov_post_ap(const char *base_url, const struct ewl_ap_config *cfg,
                             int timeout_ms, int *dev_error, char *err, size_t errcap)
 {
+    struct prov_sync s = {.dev_error = -1, .err = err, .cap = errcap};
     *dev_error = -1;
-    char *body = ewl_build_ap_config(cfg);
-    if (!body) {
-        snprintf(err, errcap, "cannot build the /ap request (SSID or server name invalid?)");
-        return PROV_BAD_REPLY;
+    struct httpc *h = httpc_new();
+    if (!h || prov_post_ap_start(h, base_url, cfg, timeout_ms, sync_done, &s) != 0) {
+        int built = h != NULL;
+        snprintf(err, errcap, "%s", built ? "cannot build the /ap request (SSID or server "
+                 "name invalid?)" : "out of memory");
+        httpc_free(h);
+        return built ? PROV_BAD_REPLY : PROV_UNREACHABLE;
     }
-    struct reply *r = malloc(sizeof *r);
-    if (!r) {
-        plat_wipe(body, strlen(body));
-        free(body);
-        snprintf(err, errcap, "out of memory");
-        return PROV_UNREACHABLE;
-    }
-    enum prov_fail f = request(base_url, "/ap", body, timeout_ms, r, err, errcap);
-    plat_wipe(body, strlen(body));
-    free(body);
-    if (f == PROV_OK) {
-        int e = 0;
-        enum so_err pe = ewl_parse_error_reply(r->buf, r->body.len, &e);
-        if (pe != SO_OK) {
-            char ex[64];
-            excerpt(r, ex, sizeof ex);
-            snprintf(err, errcap, "POST %s/ap: the answer is not {\"error\":N} (%s; got "
-                     "\"%s\")", base_url, so_strerror(pe), ex);
-            f = PROV_BAD_REPLY;
-        } else if (e != 0) {
-            *dev_error = e;
-            snprintf(err, errcap, "POST %s/ap: the device refused the settings (error %d); "
-                     "check the SSID (2.4 GHz only, at most 32 bytes) and the password, "
-                     "then put the device in pairing mode again", base_url, e);
-            f = PROV_REFUSED;
-        } else {
-            *dev_error = 0;
-        }
-    }
-    plat_wipe(r, sizeof *r);
-    free(r);
+    enum prov_fail f = sync_run(h, &s, timeout_ms);
+    *dev_error = s.dev_error;
     return f;
 }

@@ -1,20 +1,21 @@
 /* prov.h - stage 1: talk to the device on its pairing AP over plain HTTP (PROTOCOL.md
- * §1.2): GET /device (retried, 2 s each, like SonOTA) and POST /ap with the home WiFi and
- * this computer as serverName. libcurl, no proxy. Errors come back as a sentence that
- * says what happened and what to do. */
+ * §1.2): GET /device (retried by the caller, 2 s each, like SonOTA) and POST /ap with the
+ * home WiFi and this computer as serverName, through httpc (no proxy, bounded replies).
+ * The *_start calls do not block: the result arrives in the done function from
+ * httpc_step. Errors come back as a sentence that says what happened and what to do. */
 #ifndef SONOTA_PROV_H
 #define SONOTA_PROV_H
 
 #include "lib/err.h"
 #include "lib/ewl_msg.h"
 
-#include <signal.h>
 #include <stddef.h>
 
 #define PROV_ATTEMPT_MS 2000     /* per request (§1.2: SonOTA retries with 2 s timeouts) */
 #define PROV_REPLY_MAX 4096      /* the device answers ~100 B; anything bigger is not it */
 
-/* How a request ended, for the caller's choice of retrying or giving up. */
+/* How a request ended, for the caller's choice of retrying or giving up (mapped from the
+ * httpc result's so_err). */
 enum prov_fail {
     PROV_OK,
     PROV_UNREACHABLE,   /* refused / no route / could not resolve: not on its AP yet */
@@ -25,24 +26,23 @@ enum prov_fail {
     PROV_REFUSED,       /* the device answered {"error":N} with N != 0 */
 };
 
-/* Process-wide libcurl setup/teardown (call once each). */
-int prov_global_init(void);
-void prov_global_cleanup(void);
+/* dev: the parsed GET /device answer (NULL unless that succeeded); dev_error: POST /ap's
+ * {"error":N} value (-1 when none); err: a sentence, "" when f is PROV_OK. */
+typedef void (*prov_done_fn)(void *user, enum prov_fail f, const struct ewl_device_info *dev,
+                             int dev_error, const char *err);
 
-/* One GET <base>/device. */
+struct httpc;
+
+/* GET <base>/device on h. 0, or -1 when it cannot start (done is then not called). */
+int prov_get_device_start(struct httpc *h, const char *base_url, int timeout_ms,
+                          prov_done_fn done, void *user);
+/* POST <base>/ap on h. The JSON body holds the password: every copy is wiped. */
+int prov_post_ap_start(struct httpc *h, const char *base_url, const struct ewl_ap_config *cfg,
+                       int timeout_ms, prov_done_fn done, void *user);
+
+/* Blocking forms of the two, on a client of their own (for code without a loop). */
 enum prov_fail prov_get_device(const char *base_url, int timeout_ms,
                                struct ewl_device_info *out, char *err, size_t errcap);
-
-/* GET /device until it answers, every ~2 s, at most max_attempts times or until
- * *stop is set. on_retry (may be NULL) hears each failed attempt. */
-enum prov_fail prov_wait_device(const char *base_url, int max_attempts,
-                                volatile sig_atomic_t *stop,
-                                void (*on_retry)(int attempt, const char *why, void *user),
-                                void *user, struct ewl_device_info *out, char *err,
-                                size_t errcap);
-
-/* One POST <base>/ap; *dev_error gets the device's error value when it answered. The
- * JSON body holds the password: it is wiped before being freed. */
 enum prov_fail prov_post_ap(const char *base_url, const struct ewl_ap_config *cfg,
                             int timeout_ms, int *dev_error, char *err, size_t errcap);
 

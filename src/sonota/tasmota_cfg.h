@@ -3,7 +3,9 @@
  * its generation apart (/cm Status 2 answers: 6.x and later; /cm and /wi missing: 5.x),
  * send the MQTT settings and the user's Backlog first (while it is reachable on its AP),
  * wait for the restart they cause, then the home WiFi (/wi, or /sv on 5.x), and optionally
- * check that it answers on the home LAN. libcurl, no proxy, bounded retries and timeouts.
+ * check that it answers on the home LAN. A state machine over httpc (no proxy, bounded
+ * retries and timeouts, no sleeps): tcfg_start / tcfg_step for an event loop, tcfg_run
+ * for commands without one.
  * Passwords never reach the log or the screen: the URLs that carry them are logged with
  * "***" instead, and tcfg_add_secrets registers them (also URL-encoded) for redaction. */
 #ifndef SONOTA_TASMOTA_CFG_H
@@ -50,9 +52,27 @@ const char *tcfg_check(const struct tasmota_cfg *c, char *err, size_t errcap);
 /* Registers every password of c, as given and URL-encoded, with the log's redaction. */
 void tcfg_add_secrets(const struct tasmota_cfg *c);
 
-/* The whole configuration. Reports through u (JSON events "action", "tasmota",
+#define TCFG_RUNNING (-1)   /* tcfg_step: not finished (exit statuses are >= 0) */
+
+struct httpc;
+struct tcfg;
+
+/* Starts the whole configuration on h. Reports through u (JSON events "action", "tasmota",
  * "configured", "lan"; info/warning/error). Gives up at deadline (plat_mono_ms() value) or
- * when *stop is set. Returns an exit status of cmds.h (EXIT_OK when configured). */
+ * when *stop (may be NULL) is set. o, u, stop and res must outlive the handle. NULL when
+ * out of memory (reported through u). */
+struct tcfg *tcfg_start(struct httpc *h, const struct tcfg_opts *o, struct ui *u,
+                        int64_t deadline, volatile sig_atomic_t *stop,
+                        struct tcfg_result *res);
+/* Advances after httpc_step and when the wake-up time has come. Returns TCFG_RUNNING with
+ * *wake = the monotonic time to be called again (-1: only an HTTP answer moves it), or an
+ * exit status of cmds.h (EXIT_OK when configured). */
+int tcfg_step(struct tcfg *t, int64_t now, int64_t *wake);
+/* Drops the handle (cancelling its request); accepts NULL. */
+void tcfg_free(struct tcfg *t);
+
+/* The whole configuration, blocking, on a client of its own (sonota configure, the end
+ * of sonota flash). Returns an exit status of cmds.h (EXIT_OK when configured). */
 int tcfg_run(const struct tcfg_opts *o, struct ui *u, int64_t deadline,
              volatile sig_atomic_t *stop, struct tcfg_result *res);
 
