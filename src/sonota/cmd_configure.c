@@ -125,10 +125,14 @@ static void opts_free(struct cfg_opts *o)
 static int parse(int argc, char **argv, struct cfg_opts *o, char *err, size_t cap)
 {
     struct opt_table_part part = {cfg_rows, OPT_TABLE_N(cfg_rows), o};
-    if (opt_table_parse(&part, 1, argc, argv, NULL, 0, err, cap) < 0)
+    char *first = NULL; /* an operand: refused below unless --help was asked */
+    int npos = opt_table_parse(&part, 1, argc, argv, &first, 1, err, cap);
+    if (npos < 0 && !o->help)
         return -1;
     if (o->help)
         return 0;
+    if (npos > 0)
+        return fail(err, cap, "unexpected argument '%s'", first);
     if (cli_opts_env_wifi_password(&o->wifi_pw, err, cap) < 0 ||
         cli_opts_env_mqtt_password(&o->mqtt_pw, err, cap) < 0)
         return -1;

@@ -363,10 +363,14 @@ int flash_opts_parse(int argc, char **argv, struct flash_opts *o, char *err, siz
     if (err && errcap)
         err[0] = '\0';
     struct opt_table_part part = {flash_rows, OPT_TABLE_N(flash_rows), o};
-    if (opt_table_parse(&part, 1, argc, argv, NULL, 0, err, errcap) < 0)
+    char *first = NULL; /* an operand: refused below unless --help was asked */
+    int npos = opt_table_parse(&part, 1, argc, argv, &first, 1, err, errcap);
+    if (npos < 0 && !o->help)
         return -1;
     if (o->help)
         return 0;
+    if (npos > 0)
+        return fail(err, errcap, "unexpected argument '%s'", first);
     if (o->quiet && o->verbose)
         return fail(err, errcap, "--quiet and --verbose contradict each other");
     return finish(o, err, errcap);
