@@ -141,7 +141,6 @@ static void reply_simple(struct lws *wsi, struct fconn *c, int code, const char 
     c->paced = c->whole = 0;
     c->track = -1;
     begin_reply(c);
-    lws_callback_on_writable(wsi);
 }
 
 /* Refuses a request: REJECTED event, then a short reply (404 keeps the connection). */
@@ -261,7 +260,6 @@ static void serve_file(struct lws *wsi, struct fconn *c, int file,
           ranged ? "206" : "200", s->names[file], c->first, c->end, size,
           c->paced ? " paced" : "");
     begin_reply(c);
-    lws_callback_on_writable(wsi);
 }
 
 /* The DIY firmware posts its result here after ota_flash (§6). */
@@ -346,9 +344,25 @@ static void start_head_clock(struct lws *wsi, struct fconn *c)
     lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
 }
 
+static int write_turn(struct lws *wsi, struct fconn *c);
+
+/* A reply was just built: its first write goes out now, from the callback that
+ * read the request, instead of one more poll() round for a writable callback
+ * (most replies are one 4 KiB Range piece). After lws kept part of an earlier
+ * write, lws sends that first and the writable callback follows. */
+static int send_now(struct lws *wsi, struct fconn *c)
+{
+    if (lws_partial_buffered(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return write_turn(wsi, c);
+}
+
 /* Consumes buffered input while we are not busy replying. Returns -1 to close. */
 static int process_input(struct lws *wsi, struct fconn *c)
 {
+    enum fc_state was = c->st;
     while (c->in_len && (c->st == FC_HEAD || c->st == FC_BODY)) {
         if (c->st == FC_BODY) {
             size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
@@ -381,6 +395,8 @@ static int process_input(struct lws *wsi, struct fconn *c)
     }
     if (c->st == FC_BODY && !c->body_left)
         diy_result(wsi, c);
+    if (c->st == FC_SEND && was != FC_SEND)
+        return send_now(wsi, c);
     return 0;
 }
 
@@ -521,6 +537,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             reply_simple(wsi, c, 503, "Service Unavailable", "text/plain", busy, 1,
                          "Retry-After: 1\r\n");
             c->discard = 0; /* no lingering: the descriptor is wanted back at once */
+            lws_callback_on_writable(wsi);
             return 0;
         }
         start_head_clock(wsi, c);
@@ -588,6 +605,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
                    c->st == FC_BODY ? "request body not complete within 10 s"
                                     : "request head not complete within 10 s");
             c->keep_alive = 0;
+            lws_callback_on_writable(wsi);
         }
         return 0;
     case LWS_CALLBACK_RAW_CLOSE:

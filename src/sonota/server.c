@@ -333,14 +333,15 @@ static int check_config(struct srv *s, const struct srv_config *cfg, char *err, 
     return 0;
 }
 
-static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, int tls,
-                                    int raw, const struct lws_protocols *protos)
+static struct lws_vhost *make_vhost(struct srv *s, const char *name, const char *iface,
+                                    int port, int tls, int raw,
+                                    const struct lws_protocols *protos)
 {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.vhost_name = name;
     info.port = port;
-    info.iface = s->bind_addr[0] ? s->bind_addr : NULL;
+    info.iface = iface && iface[0] ? iface : NULL;
     info.protocols = protos;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     /* The only lws timeout left on our raw connections: the TLS accept. Heads,
@@ -368,11 +369,10 @@ static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, i
     return lws_create_vhost(s->ctx, &info);
 }
 
-static void listening(struct srv *s, const char *what, int port)
+static void listening(struct srv *s, const char *what, const char *addr, int port)
 {
     char detail[96];
-    snprintf(detail, sizeof detail, "%s %s:%d", what, s->bind_addr[0] ? s->bind_addr : "0.0.0.0",
-             port);
+    snprintf(detail, sizeof detail, "%s %s:%d", what, addr && addr[0] ? addr : "0.0.0.0", port);
     LOG_D("listening: %s", detail);
     struct srv_event ev;
     memset(&ev, 0, sizeof ev);
@@ -481,7 +481,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         snprintf(err, errcap, "cannot start the network event loop (libwebsockets)");
         goto fail;
     }
-    s->vh_http = make_vhost(s, "files", cfg->http_port, 0, 1, s->proto_files);
+    s->vh_http = make_vhost(s, "files", s->bind_addr, cfg->http_port, 0, 1, s->proto_files);
     if (!s->vh_http) {
         snprintf(err, errcap, "cannot listen for HTTP on port %d; choose another with "
                  "--http-port", cfg->http_port);
@@ -489,7 +489,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     }
     s->http_port = lws_get_vhost_listen_port(s->vh_http);
     if (s->cloud_enabled) {
-        s->vh_https = make_vhost(s, "cloud", cfg->https_port, 1, 1, s->proto_cloud);
+        s->vh_https = make_vhost(s, "cloud", s->bind_addr, cfg->https_port, 1, 1, s->proto_cloud);
         if (!s->vh_https) {
             if (s->tls_err[0])
                 snprintf(err, errcap, "TLS setup failed: %s", s->tls_err);
@@ -500,7 +500,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         }
         s->https_port = lws_get_vhost_listen_port(s->vh_https);
         if (cfg->legacy) {
-            s->vh_plain = make_vhost(s, "legacy", cfg->plain_port, 0, 1, s->proto_cloud);
+            s->vh_plain = make_vhost(s, "legacy", s->bind_addr, cfg->plain_port, 0, 1, s->proto_cloud);
             if (!s->vh_plain) {
                 snprintf(err, errcap, "cannot listen for the legacy plain cloud on port %d; "
                          "choose another with --plain-port", cfg->plain_port);
@@ -512,16 +512,50 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
             goto fail;
     }
     srv_fd_guard_init(s);
-    listening(s, "http", s->http_port);
+    listening(s, "http", s->bind_addr, s->http_port);
     if (s->vh_https)
-        listening(s, "https", s->https_port);
+        listening(s, "https", s->bind_addr, s->https_port);
     if (s->vh_plain)
-        listening(s, "plain", s->plain_port);
+        listening(s, "plain", s->bind_addr, s->plain_port);
     return s;
 fail:
     LOG_D("srv_create: %s", err);
     srv_destroy(s);
     return NULL;
+}
+
+int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err, size_t errcap)
+{
+    char dummy[8];
+    if (!err || !errcap) {
+        err = dummy;
+        errcap = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!s || !s->ctx || !bind_addr || !bind_addr[0]) {
+        snprintf(err, errcap, "no server to add the FinalStage listener to");
+        return -1;
+    }
+    if (s->vh_final)
+        return 0; /* one for the run: the socket stays bound if the address goes */
+    if (port < 0 || port > 65535 || strlen(bind_addr) >= sizeof s->final_addr) {
+        snprintf(err, errcap, "cannot listen on %s port %d", bind_addr, port);
+        return -1;
+    }
+    if (probe_port(bind_addr, port, "--http-port", err, errcap))
+        return -1;
+    /* the file server's protocol: same files, pacing, tracks and limits */
+    s->vh_final = make_vhost(s, "final", bind_addr, port, 0, 1, s->proto_files);
+    if (!s->vh_final) {
+        snprintf(err, errcap, "cannot listen for HTTP on %s port %d; choose another with "
+                 "--http-port", bind_addr, port);
+        return -1;
+    }
+    snprintf(s->final_addr, sizeof s->final_addr, "%s", bind_addr);
+    s->final_port = lws_get_vhost_listen_port(s->vh_final);
+    srv_fd_guard_listener(s, s->final_addr, s->final_port);
+    listening(s, "http", s->final_addr, s->final_port);
+    return 0;
 }
 
 static void wake_cb(lws_sorted_usec_list_t *sul)
@@ -588,6 +622,8 @@ int srv_port(const struct srv *s, const char *which)
         return s->https_port;
     if (!strcmp(which, "plain"))
         return s->plain_port;
+    if (!strcmp(which, "final"))
+        return s->final_port;
     return 0;
 }
 

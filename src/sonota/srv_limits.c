@@ -236,17 +236,13 @@ void srv_fit_fd_limit(struct srv *s)
     s->max_conns = (int)fit;
 }
 
-void srv_fd_guard_init(struct srv *s)
+/* Finds our listening sockets on addr (NULL: any) with one of these ports. */
+static void note_listeners(struct srv *s, const char *addr, const int *ports, int nports)
 {
-    s->n_listen = 0;
-    s->spare_fd = plat_fd_spare_open();
-    if (s->fd_limit < 0)
-        return; /* no descriptor limit (Windows): no EMFILE to recover from, nothing to find */
-    int ports[3] = {s->http_port, s->https_port, s->plain_port};
     struct in_addr want;
     want.s_addr = htonl(INADDR_ANY);
-    if (s->bind_addr[0])
-        inet_pton(AF_INET, s->bind_addr, &want);
+    if (addr && addr[0])
+        inet_pton(AF_INET, addr, &want);
     long lim = s->fd_limit > 0 && s->fd_limit < 65536 ? s->fd_limit : 65536;
     for (int fd = 0; fd < lim && s->n_listen < SRV_LISTEN_MAX; fd++) {
         int acc = 0;
@@ -257,10 +253,26 @@ void srv_fd_guard_init(struct srv *s)
             getsockname(fd, (struct sockaddr *)&a, &sl) != 0 || a.sin_family != AF_INET ||
             a.sin_addr.s_addr != want.s_addr)
             continue;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < nports; k++)
             if (ports[k] && ntohs(a.sin_port) == ports[k])
                 s->listen_fd[s->n_listen++] = fd;
     }
+}
+
+void srv_fd_guard_init(struct srv *s)
+{
+    s->n_listen = 0;
+    s->spare_fd = plat_fd_spare_open();
+    if (s->fd_limit < 0)
+        return; /* no descriptor limit (Windows): no EMFILE to recover from, nothing to find */
+    int ports[3] = {s->http_port, s->https_port, s->plain_port};
+    note_listeners(s, s->bind_addr, ports, 3);
+}
+
+void srv_fd_guard_listener(struct srv *s, const char *addr, int port)
+{
+    if (s->fd_limit >= 0)
+        note_listeners(s, addr, &port, 1);
 }
 
 void srv_fd_guard_free(struct srv *s)

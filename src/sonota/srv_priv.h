@@ -42,11 +42,11 @@
 #define SRV_TLS_HANDSHAKE_TIMEOUT_S 10
 /* The descriptor budget (srv_fit_fd_limit, issue 13): connections are limited to
  * the open-file limit minus what is open when the server starts, minus this
- * server's own (listeners <= 3, lws's event pipe 2, the spare 1, refusals in flight
- * SRV_REFUSE_INFLIGHT_MAX) and minus SRV_FD_RESERVE for the rest of the program
- * after start (log and state files, libcurl's sockets, address scans, the
- * FinalStage file server). Never fewer than SRV_CONN_MIN: one device needs three. */
-#define SRV_FD_OWN 8
+ * server's own (listeners <= 4 with FinalStage's, lws's event pipe 2, the spare 1,
+ * refusals in flight SRV_REFUSE_INFLIGHT_MAX) and minus SRV_FD_RESERVE for the
+ * rest of the program after start (log and state files, libcurl's sockets, address
+ * scans). Never fewer than SRV_CONN_MIN: one device needs three. */
+#define SRV_FD_OWN 9
 #define SRV_FD_RESERVE 16
 #define SRV_CONN_MIN 4
 /* File-server connections over a limit that still get their 503 at once; more
@@ -55,7 +55,7 @@
 /* Accepts that failed for want of descriptors (EMFILE/ENFILE) are reported (log
  * and REJECTED) at most this often, with a count. */
 #define SRV_FD_REPORT_MS 5000
-#define SRV_LISTEN_MAX 3
+#define SRV_LISTEN_MAX 4        /* http, https, plain, final */
 /* Connection-limit refusals are reported as REJECTED at most this often (the
  * ones in between are counted into the next report). */
 #define SRV_REFUSE_REPORT_MS 1000
@@ -89,6 +89,9 @@ struct srv {
 
     struct lws_context *ctx;
     struct lws_vhost *vh_http, *vh_https, *vh_plain;
+    struct lws_vhost *vh_final;                 /* srv_listen_final, or NULL */
+    char final_addr[SRV_IP_MAX];
+    int final_port;
     struct lws_protocols proto_files[2];
     struct lws_protocols proto_cloud[2];
     lws_sorted_usec_list_t wake;                /* bounds srv_run_once's wait */
@@ -171,6 +174,8 @@ void srv_fd_exhausted(struct srv *s, unsigned n);
 /* Reports the connections dropped since the last report once SRV_FD_REPORT_MS
  * passed (srv_run_once calls it, so the last ones of a burst are reported too). */
 void srv_fd_report(struct srv *s);
+/* Notes the descriptor of a listener added later (srv_listen_final). */
+void srv_fd_guard_listener(struct srv *s, const char *addr, int port);
 /* Closes the spare descriptor. */
 void srv_fd_guard_free(struct srv *s);
 /* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */
