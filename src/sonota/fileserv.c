@@ -149,15 +149,7 @@ static void reject_ex(struct lws *wsi, struct fconn *c, int code, const char *re
 {
     char detail[256];
     snprintf(detail, sizeof detail, "%d %s", code, what);
-    struct srv_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SRV_EV_REJECTED;
-    ev.peer = c->peer;
-    ev.error = code;
-    ev.detail = detail;
-    ev.file = file >= 0 ? c->srv->names[file] : NULL;
-    ev.total = file >= 0 ? c->srv->cfg.files[file].len : 0;
-    srv_emit(c->srv, &ev);
+    srv_http_rejected(c->srv, c->peer, code, detail, file);
     LOG_D("http %s: %s", c->peer, detail);
     static const char body[] = "not served\n";
     reply_simple(wsi, c, code, reason, "text/plain", body, code != 404, extra);
@@ -167,6 +159,16 @@ static void reject(struct lws *wsi, struct fconn *c, int code, const char *reaso
                    const char *what)
 {
     reject_ex(wsi, c, code, reason, what, -1, NULL);
+}
+
+/* Refuses a parsed request, named by its method and target (formatted only here:
+ * a served request pays nothing for it). */
+static void reject_req(struct lws *wsi, struct fconn *c, int code, const char *reason,
+                       const struct so_http_head *h)
+{
+    char what[200];
+    srv_http_what(h, what, sizeof what);
+    reject(wsi, c, code, reason, what);
 }
 
 /* /ota/<name> with a configured name, exactly; anything else is not ours. */
@@ -286,31 +288,23 @@ static void diy_result(struct lws *wsi, struct fconn *c)
 static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_head *h)
 {
     struct srv *s = c->srv;
-    const struct so_http_header *conn = so_http_find(h, "Connection");
-    int close_tok = conn && so_str_ieq(conn->value, "close");
-    int ka_tok = conn && so_str_ieq(conn->value, "keep-alive");
-    c->keep_alive = h->version_minor >= 1 ? !close_tok : ka_tok;
+    c->keep_alive = srv_http_keep_alive(h);
     c->head_only = so_str_eq(h->method, "HEAD");
     struct so_str path = so_http_target_path(h->target);
-    char what[200];
-    snprintf(what, sizeof what, "%.*s %.*s", (int)(h->method.n > 10 ? 10 : h->method.n),
-             h->method.p, (int)(h->target.n > 150 ? 150 : h->target.n), h->target.p);
-
-    int has_len = 0;
-    uint64_t clen = 0;
-    if (so_http_content_length(h, &has_len, &clen) != SO_OK ||
-        so_http_find(h, "Transfer-Encoding")) {
-        reject(wsi, c, 400, "Bad Request", what);
+    int has_len;
+    uint64_t clen;
+    if (srv_http_framing(h, &has_len, &clen)) {
+        reject_req(wsi, c, 400, "Bad Request", h);
         return;
     }
     if (so_str_eq(h->method, "POST")) {
         if (!so_str_eq(path, "/api/device/otaFlash")) {
             c->keep_alive = 0; /* its body is not read: close after the 404 */
-            reject(wsi, c, 404, "Not Found", what);
+            reject_req(wsi, c, 404, "Not Found", h);
             return;
         }
         if (clen > FS_POST_MAX) {
-            reject(wsi, c, 413, "Content Too Large", what);
+            reject_req(wsi, c, 413, "Content Too Large", h);
             return;
         }
         c->body_left = clen;
@@ -321,16 +315,16 @@ static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_he
         return;
     }
     if (has_len && clen) {
-        reject(wsi, c, 400, "Bad Request", what);
+        reject_req(wsi, c, 400, "Bad Request", h);
         return;
     }
     if (!so_str_eq(h->method, "GET") && !c->head_only) {
-        reject(wsi, c, 405, "Method Not Allowed", what);
+        reject_req(wsi, c, 405, "Method Not Allowed", h);
         return;
     }
     int file = find_file(s, path);
     if (file < 0) {
-        reject(wsi, c, 404, "Not Found", what);
+        reject_req(wsi, c, 404, "Not Found", h);
         return;
     }
     serve_file(wsi, c, file, h, h->target);
@@ -494,8 +488,11 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
 {
     c->unacked = unacked(wsi, c);
     if (c->unacked) {
-        /* look again after about a round trip, then less often (srv_priv.h); a new
-         * request from the peer also makes us look: it carries the ACK */
+        /* A kept-alive reply that completes nothing waits for the peer's next
+         * request, which carries the ACK (a Range download: no timer per request);
+         * else look again after about a round trip, then less often (srv_priv.h). */
+        if (c->keep_alive && !c->done_pending)
+            return 0;
         lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi, c->drain_checks++) *
                                      1000);
         return 0;
@@ -526,11 +523,9 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             return -1;
         c->file = -1;
         c->track = -1;
-        srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
-        int one = 1; /* each paced write is its own segment */
-        plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        int over = srv_adopt(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
-        if (srv_conn_bind(c->srv, wsi)) { /* admitted or not at the filter below */
+        if (over) { /* admitted or not at the filter below */
             /* Over a limit: a short 503 and close (not counted; the REJECTED event
              * came from srv_conn_admit, rate-limited). */
             static const char busy[] = "too many connections\n";

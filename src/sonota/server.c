@@ -78,6 +78,14 @@ void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t i
     snprintf(peer, peercap, "%s:%d", ip, port);
 }
 
+int srv_adopt(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
+{
+    srv_peer_of(wsi, peer, peercap, ip, ipcap);
+    int one = 1;
+    plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return srv_conn_bind(srv_of(wsi), wsi);
+}
+
 int srv_local_ip(struct lws *wsi, char *ip, size_t cap)
 {
     struct sockaddr_storage ss;

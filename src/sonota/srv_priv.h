@@ -6,6 +6,7 @@
 
 #include "io/tls.h"
 #include "lib/cloud_fsm.h"
+#include "lib/http_head.h"
 #include "sonota/fileserv.h"
 #include "sonota/server.h"
 #include "plat/net.h"
@@ -128,6 +129,25 @@ struct srv {
     unsigned fd_dropped;                        /* connections dropped since the report */
     uint64_t fd_report_ms;
 };
+
+/* ---- srv_http.c: request rules shared by every listener ---- */
+/* Whether the connection stays open after this request's reply (HTTP/1.1: unless
+ * "Connection: close"; HTTP/1.0: only with "Connection: keep-alive"). */
+int srv_http_keep_alive(const struct so_http_head *h);
+/* The request's body length: 0 with has_len/clen set, or -1 (a bad or repeated
+ * Content-Length, or any Transfer-Encoding): answer 400. */
+int srv_http_framing(const struct so_http_head *h, int *has_len, uint64_t *clen);
+/* "METHOD target" (cut to 10 and 150 bytes) for REJECTED details and logs. */
+void srv_http_what(const struct so_http_head *h, char *buf, size_t cap);
+/* The REJECTED event of a refused request; file: index of the file it named, or -1. */
+void srv_http_rejected(struct srv *s, const char *peer, int code, const char *detail,
+                       int file);
+
+/* At adoption (LWS_CALLBACK_RAW_ADOPT), for every listener: notes the peer's
+ * "ip:port" and "ip", sets TCP_NODELAY (each write is its own segment: one frame
+ * or paced piece per packet, §1.4-1.5) and ties the limit slot to the wsi
+ * (srv_conn_bind): -1 when the connection was let through over a limit. */
+int srv_adopt(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap);
 
 /* Delivers an event to the caller (dropped while destroying). */
 void srv_emit(struct srv *s, const struct srv_event *ev);
