@@ -55,7 +55,7 @@ struct fconn {
     uint64_t tx_total;          /* bytes handed to lws on this connection */
     uint64_t reply_start;       /* tx_total when this reply's head was written */
     size_t head_sent;           /* head bytes of this reply */
-    uint64_t unacked;           /* reply bytes the peer had not acknowledged at the last look */
+    int unconfirmed;            /* FC_HEAD: the last file reply may still be unacknowledged */
     unsigned drain_checks;      /* looks at unacked so far for this reply */
 };
 
@@ -111,9 +111,9 @@ static int out_buf(struct fconn *c)
 static void begin_reply(struct fconn *c)
 {
     c->st = FC_SEND;
+    c->unconfirmed = 0;
     c->lead_done = 0;
     c->done_pending = 0;
-    c->unacked = 0;
     c->reply_start = c->tx_total;
     c->head_sent = c->head_len;
     c->drain_checks = 0;
@@ -486,23 +486,28 @@ static int linger(struct lws *wsi, struct fconn *c)
  * image is not "done" while most of it still sits in our send buffer. */
 static int on_flushed(struct lws *wsi, struct fconn *c)
 {
-    c->unacked = unacked(wsi, c);
-    if (c->unacked) {
-        /* A kept-alive reply that completes nothing waits for the peer's next
-         * request, which carries the ACK (a Range download: no timer per request);
-         * else look again after about a round trip, then less often (srv_priv.h). */
-        if (c->keep_alive && !c->done_pending)
+    /* A kept-alive reply that completes nothing (one Range piece of many) is not
+     * waited for: the next request may be read at once, and a close before the
+     * peer's TCP acknowledged it is still an ABORT (unconfirmed, RAW_CLOSE). */
+    int quiet = c->keep_alive && !c->done_pending;
+    if (!quiet) {
+        if (unacked(wsi, c)) {
+            /* look again after about a round trip, then less often (srv_priv.h); a
+             * new request from the peer also makes us look: it carries the ACK */
+            lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi,
+                                                                    c->drain_checks++) *
+                                         1000);
             return 0;
-        lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi, c->drain_checks++) *
-                                     1000);
-        return 0;
+        }
+        if (c->done_pending)
+            emit_done(c);
+        if (!c->keep_alive)
+            return c->discard ? linger(wsi, c) : -1;
     }
-    if (c->done_pending)
-        emit_done(c);
-    if (!c->keep_alive)
-        return c->discard ? linger(wsi, c) : -1;
     c->st = FC_HEAD;
-    c->file = -1;
+    c->unconfirmed = quiet && c->file >= 0;
+    if (!c->unconfirmed)
+        c->file = -1;
     c->track = -1;
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
     c->req_deadline = 0;
@@ -606,9 +611,10 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_RAW_CLOSE:
         if (!c || !c->srv)
             return 0;
-        if (c->file >= 0 && (c->st == FC_SEND || c->st == FC_FLUSH)) {
+        if (c->file >= 0 && (c->st == FC_SEND || c->st == FC_FLUSH ||
+                             (c->st == FC_HEAD && c->unconfirmed))) {
             uint64_t left = unacked(wsi, c);
-            if (c->st == FC_FLUSH && !left) {
+            if (c->st != FC_SEND && !left) {
                 /* it all arrived before the peer hung up (curl does exactly that) */
                 if (c->done_pending)
                     emit_done(c);
