@@ -379,7 +379,7 @@ static int process_input(struct lws *wsi, struct fconn *c)
             reject(wsi, c, e == SO_E_TOOBIG ? 431 : 400,
                    e == SO_E_TOOBIG ? "Request Header Fields Too Large" : "Bad Request",
                    e == SO_E_TOOBIG ? "request head too large" : "malformed request");
-            return 0;
+            break;
         }
         size_t used = h.head_len;
         c->req_deadline = 0;
