@@ -89,6 +89,8 @@ static int usage(void)
             "               [--file NAME=PATH]... [--user1 NAME --user2 NAME] [--version V]\n"
             "               [--paced-ip IP] [--max-conns N] [--max-conns-per-ip N]\n"
             "               [--ws-idle S] [--max-seconds S] [--debug]\n"
+            "               [--final IP]     (srv_listen_final on IP, the http port, once\n"
+            "                                 the loop runs; prints FINAL port=N)\n"
             "               [--fill-fds S]   (use up every descriptor for S seconds)\n");
     return 2;
 }
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
     cfg.pace = SRV_PACE_AUTO;
     cfg.upgrade_version = "99.99.99";
     unsigned char *data[SRV_FILES_MAX] = {0};
-    const char *paced_ip = NULL;
+    const char *paced_ip = NULL, *final_ip = NULL;
     double max_seconds = 0, fill_seconds = 0;
     int rc = 2;
     so_log_set_tag("srvtest");
@@ -140,6 +142,8 @@ int main(int argc, char **argv)
             cfg.upgrade_version = v;
         else if (!strcmp(a, "--paced-ip"))
             paced_ip = v;
+        else if (!strcmp(a, "--final"))
+            final_ip = v;
         else if (!strcmp(a, "--max-conns"))
             cfg.max_conns = atoi(v);
         else if (!strcmp(a, "--max-conns-per-ip"))
@@ -221,6 +225,17 @@ int main(int argc, char **argv)
             fprintf(stderr, "srvtest: event loop failed\n");
             rc = 1;
             break;
+        }
+        if (final_ip) { /* as the flash flow does when 192.168.4.2 appears: twice */
+            int port = cfg.http_port ? cfg.http_port : srv_port(s, "http");
+            if (srv_listen_final(s, final_ip, port, err, sizeof err) ||
+                srv_listen_final(s, final_ip, port, err, sizeof err)) {
+                fprintf(stderr, "srvtest: %s\n", err);
+                rc = 1;
+                break;
+            }
+            printf("FINAL port=%d\n", srv_port(s, "final"));
+            final_ip = NULL;
         }
         clock_gettime(CLOCK_MONOTONIC, &t);
         double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
