@@ -445,8 +445,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     s->ws_idle_ms = cfg->ws_idle_timeout_s ? (uint64_t)cfg->ws_idle_timeout_s * 1000
                                            : CLOUD_WS_IDLE_TIMEOUT_MS;
     srv_fit_fd_limit(s);
-    s->peers = calloc((size_t)s->max_conns, sizeof *s->peers);
-    if (!s->peers) {
+    if (srv_limits_init(s)) {
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
@@ -646,7 +645,6 @@ void srv_destroy(struct srv *s)
     fileserv_free(&s->fs);
     srv_fd_guard_free(s);
     so_tls_cert_free(s->cert);
-    free(s->peers);
-    free(s->fd_slot);
+    srv_limits_free(s);
     free(s);
 }

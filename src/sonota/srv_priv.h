@@ -72,6 +72,7 @@
 struct srv_peer {
     char ip[SRV_IP_MAX];
     unsigned n;                 /* 0 = free slot */
+    int next;                   /* next slot in its hash bucket, index + 1 (0: none) */
 };
 
 struct srv {
@@ -112,6 +113,10 @@ struct srv {
     int max_per_ip;                             /* 0 = no limit */
     int n_conns;
     struct srv_peer *peers;                     /* max_conns slots */
+    int *peer_bucket;                           /* by address: first slot, index + 1 */
+    size_t n_buckets;                           /* a power of two >= 2 * max_conns */
+    int *peer_free;                             /* stack of free slot indexes */
+    int n_peer_free;
     int *fd_slot;                               /* per descriptor: peers index + 1 */
     size_t fd_cap;
     uint64_t refuse_report_ms;                  /* last REJECTED for a limit */
@@ -164,6 +169,10 @@ int srv_local_ip(struct lws *wsi, char *ip, size_t cap);
 uint64_t srv_wall_ms(void);
 uint64_t srv_mono_ms(void);
 
+/* The per-address bookkeeping for max_conns connections (after srv_fit_fd_limit).
+ * 0, or -1 out of memory. srv_limits_free accepts a server without it. */
+int srv_limits_init(struct srv *s);
+void srv_limits_free(struct srv *s);
 /* Counts a new connection (socket fd) from ip against the limits. Returns 0 when
  * admitted, or -1 when over a limit: a REJECTED event (rate-limited) was emitted.
  * The slot is noted by descriptor until srv_conn_bind ties it to the wsi. */
