@@ -612,9 +612,6 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return 1;
         return 0;
     }
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        /* The connection limits, before lws starts TLS on the socket. */
-        return srv_conn_filter(wsi, in, 0) ? -1 : 0;
     case LWS_CALLBACK_SSL_INFO:
         on_ssl_info(wsi, in);
         return 0;
@@ -634,11 +631,6 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             queue_free(c);
             c->srv = NULL;
         }
-        return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        /* Always delivered, also when RAW_CLOSE is not (a failed TLS accept);
-         * without per-connection data, so only the slot is given back here. */
-        srv_conn_release(wsi);
         return 0;
     default:
         return 0;

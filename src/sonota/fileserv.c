@@ -544,10 +544,6 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         LOG_D("http %s: connected", c->peer);
         return 0;
     }
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        /* The limits at accept (srv_limits.c): over them, a few get a 503, the
-         * rest are closed at once so refusals cannot use up descriptors. */
-        return srv_conn_filter(wsi, in, 1) ? -1 : 0;
     case LWS_CALLBACK_RAW_RX:
         if (!c || !c->srv)
             return -1;
@@ -635,10 +631,6 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         free(c->out);
         c->out = NULL;
         c->srv = NULL;
-        return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        /* always delivered (user data already gone): give back the limit slot */
-        srv_conn_release(wsi);
         return 0;
     default:
         return 0;

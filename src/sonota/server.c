@@ -163,15 +163,31 @@ static const char *wsi_peer_ip(void *ctx, char *buf, size_t cap)
     return buf[0] ? buf : NULL;
 }
 
-/* Every line logged (and every event shown) while a connection's callback runs is
- * about that peer, so one peer's flood is limited without touching the call sites. */
-static int peer_scoped(lws_callback_function *cb, struct lws *wsi,
-                       enum lws_callback_reasons reason, void *user, void *in, size_t len)
+/* One entry for the connections of every listener (the router): what they share
+ * is done here, the rest goes to the listener's protocol handler, with every line
+ * logged (and every event shown) while it runs scoped to the connection's peer, so
+ * one peer's flood is limited without touching the call sites (io/log.h). */
+static int route(lws_callback_function *handler, int can_refuse_later, struct lws *wsi,
+                 enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* The limits at accept (srv_limits.c), before lws starts TLS on the socket:
+         * a refused TLS client costs no handshake. The file server answers a few
+         * refused ones with 503; the rest are closed at once. */
+        return srv_conn_filter(wsi, in, can_refuse_later) ? -1 : 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* Always delivered, also when RAW_CLOSE is not (a failed TLS accept), and
+         * without per-connection data: only the limit slot is given back. */
+        srv_conn_release(wsi);
+        return 0;
+    default:
+        break;
+    }
     so_log_peer_fn prev_fn;
     void *prev_ctx;
     so_log_set_peer(wsi ? wsi_peer_ip : NULL, wsi, &prev_fn, &prev_ctx);
-    int rc = cb(wsi, reason, user, in, len);
+    int rc = handler(wsi, reason, user, in, len);
     so_log_set_peer(prev_fn, prev_ctx, NULL, NULL);
     return rc;
 }
@@ -179,13 +195,13 @@ static int peer_scoped(lws_callback_function *cb, struct lws *wsi,
 static int files_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                           void *in, size_t len)
 {
-    return peer_scoped(fileserv_callback, wsi, reason, user, in, len);
+    return route(fileserv_callback, 1, wsi, reason, user, in, len);
 }
 
-static int cloud_scoped_callback(struct lws *wsi, enum lws_callback_reasons reason,
-                                 void *user, void *in, size_t len)
+static int cloud_route_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                                void *user, void *in, size_t len)
 {
-    return peer_scoped(cloud_callback, wsi, reason, user, in, len);
+    return route(cloud_callback, 0, wsi, reason, user, in, len);
 }
 
 /* Accepts lws could not make (EMFILE, ENFILE): counted here, where lws reports
@@ -471,7 +487,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
          * POLLOUT; it must cover head + body so a reply leaves in one send(). */
         .tx_packet_size = FILESERV_WRITE_MAX};
     s->proto_cloud[0] = (struct lws_protocols){
-        .name = "sonota-cloud", .callback = cloud_scoped_callback,
+        .name = "sonota-cloud", .callback = cloud_route_callback,
         .per_session_data_size = cloud_pss_size(), .rx_buffer_size = 4096,
         .tx_packet_size = CLOUD_WRITE_MAX};
 
