@@ -104,7 +104,7 @@ void cc_http_error(struct lws *wsi, struct cconn *c, int code, const char *reaso
     char detail[240];
     snprintf(detail, sizeof detail, "%d %s", code, what);
     LOG_D("cloud %s: %s", c->peer, detail);
-    srv_http_rejected(c->srv, c->peer, code, detail, -1);
+    srv_http_rejected(c->srv, c->peer, code, detail, -1, 0);
     char buf[512];
     int n = snprintf(buf, sizeof buf,
                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"

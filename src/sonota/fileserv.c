@@ -35,6 +35,7 @@ struct fconn {
     char in[SO_HTTP_HEAD_MAX];
     size_t in_len;
     int keep_alive;
+    int final_listener;         /* came in on the FinalStage listener (srv_listen_final) */
     int discard;                /* a closing reply is under way: input is dropped */
     uint64_t req_deadline;      /* monotonic: the head (or body) must be complete; 0 = idle */
     /* POST body */
@@ -73,6 +74,7 @@ static void emit_dl(struct srv *s, enum srv_event_type t, const struct fconn *c,
     memset(&ev, 0, sizeof ev);
     ev.type = t;
     ev.peer = c->peer;
+    ev.final_listener = c->final_listener;
     ev.file = file >= 0 ? s->names[file] : NULL;
     ev.total = file >= 0 ? s->cfg.files[file].len : 0;
     ev.offset = offset;
@@ -149,7 +151,7 @@ static void reject_ex(struct lws *wsi, struct fconn *c, int code, const char *re
 {
     char detail[256];
     snprintf(detail, sizeof detail, "%d %s", code, what);
-    srv_http_rejected(c->srv, c->peer, code, detail, file);
+    srv_http_rejected(c->srv, c->peer, code, detail, file, c->final_listener);
     LOG_D("http %s: %s", c->peer, detail);
     static const char body[] = "not served\n";
     reply_simple(wsi, c, code, reason, "text/plain", body, code != 404, extra);
@@ -272,6 +274,7 @@ static void diy_result(struct lws *wsi, struct fconn *c)
     memset(&ev, 0, sizeof ev);
     ev.type = SRV_EV_DIY_RESULT;
     ev.peer = c->peer;
+    ev.final_listener = c->final_listener;
     ev.detail = c->body;
     ev.error = -1;
     cJSON *j = cJSON_ParseWithLength(c->body, c->body_len);
@@ -528,6 +531,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             return -1;
         c->file = -1;
         c->track = -1;
+        c->final_listener = c->srv->vh_final && lws_get_vhost(wsi) == c->srv->vh_final;
         int over = srv_adopt(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
         if (over) { /* admitted or not at the filter below */

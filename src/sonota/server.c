@@ -581,6 +581,9 @@ int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err, 
     return 0;
 }
 
+/* Beyond any timer of ours (the longest is the WebSocket idle timeout). */
+#define SRV_TIMER_HORIZON_US ((lws_usec_t)24 * 3600 * LWS_US_PER_SEC)
+
 static void wake_cb(lws_sorted_usec_list_t *sul)
 {
     (void)sul; /* only ends the poll wait */
@@ -605,6 +608,21 @@ static lws_usec_t next_event_in(struct srv *s)
     if (best < 0)
         return -1;
     return best > now ? best - now : 0;
+}
+
+int srv_next_timer_ms(struct srv *s)
+{
+    if (!s || !s->ctx)
+        return -1;
+    /* Our wake-up, far out, makes the sorted list's head readable (next_event_in). */
+    lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, SRV_TIMER_HORIZON_US);
+    lws_usec_t far = s->wake.us;
+    lws_usec_t left = next_event_in(s);
+    lws_sul_cancel(&s->wake);
+    if (left < 0 || left >= far - lws_now_usecs())
+        return -1;
+    lws_usec_t ms = (left + 999) / 1000;
+    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
 int srv_run_once(struct srv *s, int timeout_ms)

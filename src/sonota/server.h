@@ -153,6 +153,9 @@ struct srv_event {
      * whether that identity was provisioned in this run (srv_trust). 0 otherwise. */
     unsigned ident;
     int trusted;
+    /* File-server events (DOWNLOAD_*, REJECTED, DIY_RESULT): 1 when the connection
+     * came in on the FinalStage listener (srv_listen_final), else 0. */
+    int final_listener;
 };
 
 typedef void (*srv_event_cb)(const struct srv_event *ev, void *user);
@@ -174,6 +177,10 @@ int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err,
                      size_t errcap);
 /* Services the loop for at most timeout_ms. Returns 0, or -1 on a fatal error. */
 int srv_run_once(struct srv *s, int timeout_ms);
+/* Milliseconds until the server's earliest timer (a connection's deadline, pacing,
+ * a WebSocket's re-issue), rounded up; -1 when none is set. A loop that waits on
+ * more than this server can bound its wait with it instead of a fixed tick. */
+int srv_next_timer_ms(struct srv *s);
 /* Forces paced serving for a peer IP (e.g. after an ack 404 seen elsewhere). */
 /* (Whole-body downloads only; paced = 0 removes the mark. No effect with SRV_PACE_FAST;
  * SRV_PACE_SLOW paces every whole body anyway. peer_ip is an IPv4 text address.) */

@@ -37,7 +37,7 @@ void srv_http_what(const struct so_http_head *h, char *buf, size_t cap)
 }
 
 void srv_http_rejected(struct srv *s, const char *peer, int code, const char *detail,
-                       int file)
+                       int file, int final_listener)
 {
     struct srv_event ev;
     memset(&ev, 0, sizeof ev);
@@ -45,6 +45,7 @@ void srv_http_rejected(struct srv *s, const char *peer, int code, const char *de
     ev.peer = peer;
     ev.error = code;
     ev.detail = detail;
+    ev.final_listener = final_listener;
     if (file >= 0) {
         ev.file = s->names[file];
         ev.total = s->cfg.files[file].len;

@@ -146,7 +146,7 @@ int srv_http_framing(const struct so_http_head *h, int *has_len, uint64_t *clen)
 void srv_http_what(const struct so_http_head *h, char *buf, size_t cap);
 /* The REJECTED event of a refused request; file: index of the file it named, or -1. */
 void srv_http_rejected(struct srv *s, const char *peer, int code, const char *detail,
-                       int file);
+                       int file, int final_listener);
 
 /* At adoption (LWS_CALLBACK_RAW_ADOPT), for every listener: notes the peer's
  * "ip:port" and "ip", sets TCP_NODELAY (each write is its own segment: one frame

@@ -71,10 +71,13 @@ assert head.startswith(b"HTTP/1.1 206") and body == open("%s/%s" % (T, U1), "rb"
 s.close()
 print("ok - the image by 4 KiB Range from the FinalStage listener, exact bytes; POST /dispatch/device there is 404; the first listener still serves")
 PY
-wait_for 10 grep -q "^EV DOWNLOAD_DONE .*file=$U2" "$T/ev" ||
-    { cat "$T/ev" >&2; fail "no DOWNLOAD_DONE for the FinalStage download"; }
-grep -q "^EV REJECTED .*error=404 .*POST /dispatch/device" "$T/ev" || fail "no REJECTED 404 for the dispatch on the FinalStage listener"
-pass "download events from the FinalStage listener: START, DONE; the refusal reported"
+wait_for 10 grep -q "^EV DOWNLOAD_DONE .*file=$U2 .* final=1" "$T/ev" ||
+    { cat "$T/ev" >&2; fail "no DOWNLOAD_DONE tagged final=1 for the FinalStage download"; }
+grep -q "^EV DOWNLOAD_START .*file=$U2 .* final=1" "$T/ev" || fail "no DOWNLOAD_START tagged final=1"
+grep -q "^EV REJECTED .*error=404 .* final=1 .*POST /dispatch/device" "$T/ev" ||
+    fail "no REJECTED 404 tagged final=1 for the dispatch on the FinalStage listener"
+! grep -q "^EV DOWNLOAD_.*file=$U1 .* final=1" "$T/ev" || fail "a download on the first listener was tagged final=1"
+pass "events from the FinalStage listener (START, DONE, the refusal) say final=1; the first listener's do not"
 
 kill -TERM "$PID"
 wait_pid 15 "$PID" || { cat "$T/log" >&2; fail "srvtest exited with an error"; }

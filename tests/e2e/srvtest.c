@@ -1,6 +1,6 @@
 /* srvtest - runs sonota's server (src/sonota/server.h) alone for end-to-end tests.
  * Prints each event as one line on stdout:
- *   EV <TYPE> peer=.. deviceid=.. model=.. rom=.. file=.. error=N paced=N offset=N total=N detail="..."
+ *   EV <TYPE> peer=.. deviceid=.. model=.. rom=.. file=.. error=N paced=N offset=N total=N [certrefused=1] [final=1] detail="..."
  * (fields that are NULL are left out) and runs until SIGINT/SIGTERM or --max-seconds.
  * Exit status: 0 after a clean stop, 1 when the server cannot start (sentence on stderr),
  * 2 on a bad command line. */
@@ -71,6 +71,8 @@ static void on_event(const struct srv_event *ev, void *user)
            (unsigned long long)ev->offset, (unsigned long long)ev->total);
     if (ev->tls_cert_refused)
         printf(" certrefused=1");
+    if (ev->final_listener)
+        printf(" final=1");
     if (ev->detail) {
         printf(" detail=\"");
         for (const char *p = ev->detail; *p; p++)
@@ -221,7 +223,13 @@ int main(int argc, char **argv)
     }
     rc = 0;
     while (!g_stop) {
-        if (srv_run_once(s, 200) < 0) {
+        /* wait for the server's next timer, but look at the signals every 200 ms */
+        int wait = srv_next_timer_ms(s);
+        if (wait < 0 || wait > 200)
+            wait = 200;
+        else if (wait < 1)
+            wait = 1;
+        if (srv_run_once(s, wait) < 0) {
             fprintf(stderr, "srvtest: event loop failed\n");
             rc = 1;
             break;
