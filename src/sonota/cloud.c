@@ -104,7 +104,7 @@ void cc_http_error(struct lws *wsi, struct cconn *c, int code, const char *reaso
     char detail[240];
     snprintf(detail, sizeof detail, "%d %s", code, what);
     LOG_D("cloud %s: %s", c->peer, detail);
-    cc_emit(c, SRV_EV_REJECTED, NULL, code, 0, detail);
+    srv_http_rejected(c->srv, c->peer, code, detail, -1, 0);
     char buf[512];
     int n = snprintf(buf, sizeof buf,
                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
@@ -197,27 +197,15 @@ void cc_consume(struct cconn *c, size_t n)
 }
 
 /* Routes one parsed head (views into c->in, consumed by the caller afterwards).
- * Framing is checked first: one plain Content-Length or none, never
- * Transfer-Encoding, so no two parsers can disagree on where a request ends
- * (RFC 9112 §6.3, request smuggling). */
+ * Framing is checked first (srv_http_framing). */
 static int on_request(struct lws *wsi, struct cconn *c, const struct so_http_head *h)
 {
     char what[200];
-    snprintf(what, sizeof what, "%.*s %.*s", (int)(h->method.n > 10 ? 10 : h->method.n),
-             h->method.p, (int)(h->target.n > 150 ? 150 : h->target.n), h->target.p);
-    const struct so_http_header *conn = so_http_find(h, "Connection");
-    int close_tok = conn && so_str_ieq(conn->value, "close");
-    int ka_tok = conn && so_str_ieq(conn->value, "keep-alive");
-    c->keep_alive = h->version_minor >= 1 ? !close_tok : ka_tok;
-
-    int has_len = 0;
-    uint64_t clen = 0;
-    if (so_http_content_length(h, &has_len, &clen) != SO_OK) {
-        cc_http_error(wsi, c, 400, "Bad Request", what, NULL);
-        return 0;
-    }
-    if (so_http_find(h, "Transfer-Encoding")) {
-        /* The device always sends Content-Length (§1.3); chunked bodies are refused. */
+    srv_http_what(h, what, sizeof what);
+    c->keep_alive = srv_http_keep_alive(h);
+    int has_len;
+    uint64_t clen;
+    if (srv_http_framing(h, &has_len, &clen)) {
         cc_http_error(wsi, c, 400, "Bad Request", what, NULL);
         return 0;
     }
@@ -593,11 +581,9 @@ static int on_adopt(struct lws *wsi, struct cconn *c)
     c->srv = srv_of(wsi);
     if (!c->srv)
         return -1;
-    srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
-    /* admitted at LWS_CALLBACK_FILTER_NETWORK_CONNECTION; the slot follows the wsi */
-    srv_conn_bind(c->srv, wsi);
-    int one = 1; /* one frame, one packet (§1.4) */
-    plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* admitted at LWS_CALLBACK_FILTER_NETWORK_CONNECTION (never let through over a
+     * limit: can_refuse_later = 0); the slot follows the wsi */
+    srv_adopt(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
     c->st = CC_HEAD;
     c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
     /* lws's accept timeout stays armed while TLS is under way (it is the handshake
@@ -626,9 +612,6 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return 1;
         return 0;
     }
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        /* The connection limits, before lws starts TLS on the socket. */
-        return srv_conn_filter(wsi, in, 0) ? -1 : 0;
     case LWS_CALLBACK_SSL_INFO:
         on_ssl_info(wsi, in);
         return 0;
@@ -648,11 +631,6 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
             queue_free(c);
             c->srv = NULL;
         }
-        return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        /* Always delivered, also when RAW_CLOSE is not (a failed TLS accept);
-         * without per-connection data, so only the slot is given back here. */
-        srv_conn_release(wsi);
         return 0;
     default:
         return 0;

@@ -35,6 +35,7 @@ struct fconn {
     char in[SO_HTTP_HEAD_MAX];
     size_t in_len;
     int keep_alive;
+    int final_listener;         /* came in on the FinalStage listener (srv_listen_final) */
     int discard;                /* a closing reply is under way: input is dropped */
     uint64_t req_deadline;      /* monotonic: the head (or body) must be complete; 0 = idle */
     /* POST body */
@@ -55,7 +56,7 @@ struct fconn {
     uint64_t tx_total;          /* bytes handed to lws on this connection */
     uint64_t reply_start;       /* tx_total when this reply's head was written */
     size_t head_sent;           /* head bytes of this reply */
-    uint64_t unacked;           /* reply bytes the peer had not acknowledged at the last look */
+    int unconfirmed;            /* FC_HEAD: the last file reply may still be unacknowledged */
     unsigned drain_checks;      /* looks at unacked so far for this reply */
 };
 
@@ -73,6 +74,7 @@ static void emit_dl(struct srv *s, enum srv_event_type t, const struct fconn *c,
     memset(&ev, 0, sizeof ev);
     ev.type = t;
     ev.peer = c->peer;
+    ev.final_listener = c->final_listener;
     ev.file = file >= 0 ? s->names[file] : NULL;
     ev.total = file >= 0 ? s->cfg.files[file].len : 0;
     ev.offset = offset;
@@ -111,9 +113,9 @@ static int out_buf(struct fconn *c)
 static void begin_reply(struct fconn *c)
 {
     c->st = FC_SEND;
+    c->unconfirmed = 0;
     c->lead_done = 0;
     c->done_pending = 0;
-    c->unacked = 0;
     c->reply_start = c->tx_total;
     c->head_sent = c->head_len;
     c->drain_checks = 0;
@@ -141,7 +143,6 @@ static void reply_simple(struct lws *wsi, struct fconn *c, int code, const char 
     c->paced = c->whole = 0;
     c->track = -1;
     begin_reply(c);
-    lws_callback_on_writable(wsi);
 }
 
 /* Refuses a request: REJECTED event, then a short reply (404 keeps the connection). */
@@ -150,15 +151,7 @@ static void reject_ex(struct lws *wsi, struct fconn *c, int code, const char *re
 {
     char detail[256];
     snprintf(detail, sizeof detail, "%d %s", code, what);
-    struct srv_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = SRV_EV_REJECTED;
-    ev.peer = c->peer;
-    ev.error = code;
-    ev.detail = detail;
-    ev.file = file >= 0 ? c->srv->names[file] : NULL;
-    ev.total = file >= 0 ? c->srv->cfg.files[file].len : 0;
-    srv_emit(c->srv, &ev);
+    srv_http_rejected(c->srv, c->peer, code, detail, file, c->final_listener);
     LOG_D("http %s: %s", c->peer, detail);
     static const char body[] = "not served\n";
     reply_simple(wsi, c, code, reason, "text/plain", body, code != 404, extra);
@@ -168,6 +161,16 @@ static void reject(struct lws *wsi, struct fconn *c, int code, const char *reaso
                    const char *what)
 {
     reject_ex(wsi, c, code, reason, what, -1, NULL);
+}
+
+/* Refuses a parsed request, named by its method and target (formatted only here:
+ * a served request pays nothing for it). */
+static void reject_req(struct lws *wsi, struct fconn *c, int code, const char *reason,
+                       const struct so_http_head *h)
+{
+    char what[200];
+    srv_http_what(h, what, sizeof what);
+    reject(wsi, c, code, reason, what);
 }
 
 /* /ota/<name> with a configured name, exactly; anything else is not ours. */
@@ -261,7 +264,6 @@ static void serve_file(struct lws *wsi, struct fconn *c, int file,
           ranged ? "206" : "200", s->names[file], c->first, c->end, size,
           c->paced ? " paced" : "");
     begin_reply(c);
-    lws_callback_on_writable(wsi);
 }
 
 /* The DIY firmware posts its result here after ota_flash (§6). */
@@ -272,6 +274,7 @@ static void diy_result(struct lws *wsi, struct fconn *c)
     memset(&ev, 0, sizeof ev);
     ev.type = SRV_EV_DIY_RESULT;
     ev.peer = c->peer;
+    ev.final_listener = c->final_listener;
     ev.detail = c->body;
     ev.error = -1;
     cJSON *j = cJSON_ParseWithLength(c->body, c->body_len);
@@ -288,31 +291,23 @@ static void diy_result(struct lws *wsi, struct fconn *c)
 static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_head *h)
 {
     struct srv *s = c->srv;
-    const struct so_http_header *conn = so_http_find(h, "Connection");
-    int close_tok = conn && so_str_ieq(conn->value, "close");
-    int ka_tok = conn && so_str_ieq(conn->value, "keep-alive");
-    c->keep_alive = h->version_minor >= 1 ? !close_tok : ka_tok;
+    c->keep_alive = srv_http_keep_alive(h);
     c->head_only = so_str_eq(h->method, "HEAD");
     struct so_str path = so_http_target_path(h->target);
-    char what[200];
-    snprintf(what, sizeof what, "%.*s %.*s", (int)(h->method.n > 10 ? 10 : h->method.n),
-             h->method.p, (int)(h->target.n > 150 ? 150 : h->target.n), h->target.p);
-
-    int has_len = 0;
-    uint64_t clen = 0;
-    if (so_http_content_length(h, &has_len, &clen) != SO_OK ||
-        so_http_find(h, "Transfer-Encoding")) {
-        reject(wsi, c, 400, "Bad Request", what);
+    int has_len;
+    uint64_t clen;
+    if (srv_http_framing(h, &has_len, &clen)) {
+        reject_req(wsi, c, 400, "Bad Request", h);
         return;
     }
     if (so_str_eq(h->method, "POST")) {
         if (!so_str_eq(path, "/api/device/otaFlash")) {
             c->keep_alive = 0; /* its body is not read: close after the 404 */
-            reject(wsi, c, 404, "Not Found", what);
+            reject_req(wsi, c, 404, "Not Found", h);
             return;
         }
         if (clen > FS_POST_MAX) {
-            reject(wsi, c, 413, "Content Too Large", what);
+            reject_req(wsi, c, 413, "Content Too Large", h);
             return;
         }
         c->body_left = clen;
@@ -323,16 +318,16 @@ static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_he
         return;
     }
     if (has_len && clen) {
-        reject(wsi, c, 400, "Bad Request", what);
+        reject_req(wsi, c, 400, "Bad Request", h);
         return;
     }
     if (!so_str_eq(h->method, "GET") && !c->head_only) {
-        reject(wsi, c, 405, "Method Not Allowed", what);
+        reject_req(wsi, c, 405, "Method Not Allowed", h);
         return;
     }
     int file = find_file(s, path);
     if (file < 0) {
-        reject(wsi, c, 404, "Not Found", what);
+        reject_req(wsi, c, 404, "Not Found", h);
         return;
     }
     serve_file(wsi, c, file, h, h->target);
@@ -346,9 +341,25 @@ static void start_head_clock(struct lws *wsi, struct fconn *c)
     lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
 }
 
+static int write_turn(struct lws *wsi, struct fconn *c);
+
+/* A reply was just built: its first write goes out now, from the callback that
+ * read the request, instead of one more poll() round for a writable callback
+ * (most replies are one 4 KiB Range piece). After lws kept part of an earlier
+ * write, lws sends that first and the writable callback follows. */
+static int send_now(struct lws *wsi, struct fconn *c)
+{
+    if (lws_partial_buffered(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return write_turn(wsi, c);
+}
+
 /* Consumes buffered input while we are not busy replying. Returns -1 to close. */
 static int process_input(struct lws *wsi, struct fconn *c)
 {
+    enum fc_state was = c->st;
     while (c->in_len && (c->st == FC_HEAD || c->st == FC_BODY)) {
         if (c->st == FC_BODY) {
             size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
@@ -371,7 +382,7 @@ static int process_input(struct lws *wsi, struct fconn *c)
             reject(wsi, c, e == SO_E_TOOBIG ? 431 : 400,
                    e == SO_E_TOOBIG ? "Request Header Fields Too Large" : "Bad Request",
                    e == SO_E_TOOBIG ? "request head too large" : "malformed request");
-            return 0;
+            break;
         }
         size_t used = h.head_len;
         c->req_deadline = 0;
@@ -381,6 +392,8 @@ static int process_input(struct lws *wsi, struct fconn *c)
     }
     if (c->st == FC_BODY && !c->body_left)
         diy_result(wsi, c);
+    if (c->st == FC_SEND && was != FC_SEND)
+        return send_now(wsi, c);
     return 0;
 }
 
@@ -476,20 +489,28 @@ static int linger(struct lws *wsi, struct fconn *c)
  * image is not "done" while most of it still sits in our send buffer. */
 static int on_flushed(struct lws *wsi, struct fconn *c)
 {
-    c->unacked = unacked(wsi, c);
-    if (c->unacked) {
-        /* look again after about a round trip, then less often (srv_priv.h); a new
-         * request from the peer also makes us look: it carries the ACK */
-        lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi, c->drain_checks++) *
-                                     1000);
-        return 0;
+    /* A kept-alive reply that completes nothing (one Range piece of many) is not
+     * waited for: the next request may be read at once, and a close before the
+     * peer's TCP acknowledged it is still an ABORT (unconfirmed, RAW_CLOSE). */
+    int quiet = c->keep_alive && !c->done_pending;
+    if (!quiet) {
+        if (unacked(wsi, c)) {
+            /* look again after about a round trip, then less often (srv_priv.h); a
+             * new request from the peer also makes us look: it carries the ACK */
+            lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi,
+                                                                    c->drain_checks++) *
+                                         1000);
+            return 0;
+        }
+        if (c->done_pending)
+            emit_done(c);
+        if (!c->keep_alive)
+            return c->discard ? linger(wsi, c) : -1;
     }
-    if (c->done_pending)
-        emit_done(c);
-    if (!c->keep_alive)
-        return c->discard ? linger(wsi, c) : -1;
     c->st = FC_HEAD;
-    c->file = -1;
+    c->unconfirmed = quiet && c->file >= 0;
+    if (!c->unconfirmed)
+        c->file = -1;
     c->track = -1;
     lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
     c->req_deadline = 0;
@@ -510,27 +531,23 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             return -1;
         c->file = -1;
         c->track = -1;
-        srv_peer_of(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
-        int one = 1; /* each paced write is its own segment */
-        plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->final_listener = c->srv->vh_final && lws_get_vhost(wsi) == c->srv->vh_final;
+        int over = srv_adopt(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
-        if (srv_conn_bind(c->srv, wsi)) { /* admitted or not at the filter below */
+        if (over) { /* admitted or not at the filter below */
             /* Over a limit: a short 503 and close (not counted; the REJECTED event
              * came from srv_conn_admit, rate-limited). */
             static const char busy[] = "too many connections\n";
             reply_simple(wsi, c, 503, "Service Unavailable", "text/plain", busy, 1,
                          "Retry-After: 1\r\n");
             c->discard = 0; /* no lingering: the descriptor is wanted back at once */
+            lws_callback_on_writable(wsi);
             return 0;
         }
         start_head_clock(wsi, c);
         LOG_D("http %s: connected", c->peer);
         return 0;
     }
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        /* The limits at accept (srv_limits.c): over them, a few get a 503, the
-         * rest are closed at once so refusals cannot use up descriptors. */
-        return srv_conn_filter(wsi, in, 1) ? -1 : 0;
     case LWS_CALLBACK_RAW_RX:
         if (!c || !c->srv)
             return -1;
@@ -588,14 +605,16 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
                    c->st == FC_BODY ? "request body not complete within 10 s"
                                     : "request head not complete within 10 s");
             c->keep_alive = 0;
+            lws_callback_on_writable(wsi);
         }
         return 0;
     case LWS_CALLBACK_RAW_CLOSE:
         if (!c || !c->srv)
             return 0;
-        if (c->file >= 0 && (c->st == FC_SEND || c->st == FC_FLUSH)) {
+        if (c->file >= 0 && (c->st == FC_SEND || c->st == FC_FLUSH ||
+                             (c->st == FC_HEAD && c->unconfirmed))) {
             uint64_t left = unacked(wsi, c);
-            if (c->st == FC_FLUSH && !left) {
+            if (c->st != FC_SEND && !left) {
                 /* it all arrived before the peer hung up (curl does exactly that) */
                 if (c->done_pending)
                     emit_done(c);
@@ -616,10 +635,6 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         free(c->out);
         c->out = NULL;
         c->srv = NULL;
-        return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        /* always delivered (user data already gone): give back the limit slot */
-        srv_conn_release(wsi);
         return 0;
     default:
         return 0;

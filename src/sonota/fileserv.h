@@ -16,6 +16,8 @@
 /* Downloads tracked at once, (address, file) pairs, least recently used replaced:
  * enough for a fleet run (500 devices, each fetching one image at a time). */
 #define FS_TRACK_MAX 1024
+/* Buckets of the (address, file) index: a request finds its track without a scan. */
+#define FS_TRACK_HASH 2048
 
 /* Paced whole-body serving (SonOTA --slowstream, §1.5): a 10-byte lead-in with the
  * head, a pause of FS_PACE_LEAD_MS, then one FS_PACE_CHUNK write per
@@ -47,10 +49,12 @@ struct fs_track {
     uint64_t covered;           /* bytes of the file in sent chunks */
     uint64_t progress_mark;     /* covered at the last PROGRESS event */
     int active;                 /* START reported, DONE not yet */
+    int hnext;                  /* next track in its bucket, index + 1 (0: none) */
 };
 
 struct fileserv {
     struct fs_track tracks[FS_TRACK_MAX];
+    int bucket[FS_TRACK_HASH];  /* first track of each bucket, index + 1 (0: none) */
 };
 
 struct srv;

@@ -24,22 +24,48 @@ void fs_track_reset(struct fs_track *t)
     t->active = 0;
 }
 
+/* FNV-1a over the address and the file index. */
+static unsigned track_hash(const char *ip, int file)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)file;
+    for (const char *p = ip; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % FS_TRACK_HASH;
+}
+
+static void track_unlink(struct fileserv *fs, int i)
+{
+    int *link = &fs->bucket[track_hash(fs->tracks[i].ip, fs->tracks[i].file)];
+    while (*link && *link != i + 1)
+        link = &fs->tracks[*link - 1].hnext;
+    if (*link)
+        *link = fs->tracks[i].hnext;
+}
+
 int fs_track_get(struct srv *s, const char *ip, int file)
 {
     struct fileserv *fs = &s->fs;
+    unsigned b = track_hash(ip, file);
+    for (int k = fs->bucket[b]; k; k = fs->tracks[k - 1].hnext) {
+        struct fs_track *t = &fs->tracks[k - 1];
+        if (t->file == file && !strcmp(t->ip, ip)) {
+            t->last_use_ms = srv_mono_ms();
+            return k - 1;
+        }
+    }
+    /* a new download: a free track, else the least recently used one */
     int victim = 0;
     for (int i = 0; i < FS_TRACK_MAX; i++) {
-        struct fs_track *t = &fs->tracks[i];
-        if (t->used && t->file == file && !strcmp(t->ip, ip)) {
-            t->last_use_ms = srv_mono_ms();
-            return i;
-        }
-        if (!t->used)
+        if (!fs->tracks[i].used) {
             victim = i;
-        else if (fs->tracks[victim].used && t->last_use_ms < fs->tracks[victim].last_use_ms)
+            break;
+        }
+        if (fs->tracks[i].last_use_ms < fs->tracks[victim].last_use_ms)
             victim = i;
     }
     struct fs_track *t = &fs->tracks[victim];
+    if (t->used)
+        track_unlink(fs, victim);
     free(t->bits);
     memset(t, 0, sizeof *t);
     size_t size = s->cfg.files[file].len;
@@ -51,6 +77,8 @@ int fs_track_get(struct srv *s, const char *ip, int file)
     t->file = file;
     snprintf(t->ip, sizeof t->ip, "%s", ip);
     t->last_use_ms = srv_mono_ms();
+    t->hnext = fs->bucket[b];
+    fs->bucket[b] = victim + 1;
     return victim;
 }
 
@@ -91,5 +119,7 @@ void fileserv_free(struct fileserv *fs)
         free(fs->tracks[i].bits);
         fs->tracks[i].bits = NULL;
         fs->tracks[i].used = 0;
+        fs->tracks[i].hnext = 0;
     }
+    memset(fs->bucket, 0, sizeof fs->bucket);
 }

@@ -118,9 +118,19 @@ int run_servers_update(struct run *r, const struct stage_seen *seen)
      * gave us that address, unless one listens there already. */
     if (!any && !r->srv_final && seen->final && strcmp(r->serving_ip, STAGE_FINAL_HOST_STR)) {
         err[0] = '\0';
-        r->srv_final = make_srv(r, STAGE_FINAL_HOST_STR, 0, err, sizeof err);
-        if (!r->srv_final)
-            return start_failed(r, "file server for FinalStage", STAGE_FINAL_HOST_STR, err);
+        /* a vhost of the running server (one loop); its own server only while there
+         * is none yet (a run resumed at FinalStage without the serving address) */
+        if (r->srv) {
+            if (srv_listen_final(r->srv, STAGE_FINAL_HOST_STR, r->o->http_port, err,
+                                 sizeof err))
+                return start_failed(r, "file server for FinalStage", STAGE_FINAL_HOST_STR,
+                                    err);
+        } else {
+            r->srv_final = make_srv(r, STAGE_FINAL_HOST_STR, 0, err, sizeof err);
+            if (!r->srv_final)
+                return start_failed(r, "file server for FinalStage", STAGE_FINAL_HOST_STR,
+                                    err);
+        }
     }
     return 0;
 }

@@ -78,6 +78,14 @@ void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t i
     snprintf(peer, peercap, "%s:%d", ip, port);
 }
 
+int srv_adopt(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
+{
+    srv_peer_of(wsi, peer, peercap, ip, ipcap);
+    int one = 1;
+    plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return srv_conn_bind(srv_of(wsi), wsi);
+}
+
 int srv_local_ip(struct lws *wsi, char *ip, size_t cap)
 {
     struct sockaddr_storage ss;
@@ -155,15 +163,31 @@ static const char *wsi_peer_ip(void *ctx, char *buf, size_t cap)
     return buf[0] ? buf : NULL;
 }
 
-/* Every line logged (and every event shown) while a connection's callback runs is
- * about that peer, so one peer's flood is limited without touching the call sites. */
-static int peer_scoped(lws_callback_function *cb, struct lws *wsi,
-                       enum lws_callback_reasons reason, void *user, void *in, size_t len)
+/* One entry for the connections of every listener (the router): what they share
+ * is done here, the rest goes to the listener's protocol handler, with every line
+ * logged (and every event shown) while it runs scoped to the connection's peer, so
+ * one peer's flood is limited without touching the call sites (io/log.h). */
+static int route(lws_callback_function *handler, int can_refuse_later, struct lws *wsi,
+                 enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* The limits at accept (srv_limits.c), before lws starts TLS on the socket:
+         * a refused TLS client costs no handshake. The file server answers a few
+         * refused ones with 503; the rest are closed at once. */
+        return srv_conn_filter(wsi, in, can_refuse_later) ? -1 : 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* Always delivered, also when RAW_CLOSE is not (a failed TLS accept), and
+         * without per-connection data: only the limit slot is given back. */
+        srv_conn_release(wsi);
+        return 0;
+    default:
+        break;
+    }
     so_log_peer_fn prev_fn;
     void *prev_ctx;
     so_log_set_peer(wsi ? wsi_peer_ip : NULL, wsi, &prev_fn, &prev_ctx);
-    int rc = cb(wsi, reason, user, in, len);
+    int rc = handler(wsi, reason, user, in, len);
     so_log_set_peer(prev_fn, prev_ctx, NULL, NULL);
     return rc;
 }
@@ -171,13 +195,13 @@ static int peer_scoped(lws_callback_function *cb, struct lws *wsi,
 static int files_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                           void *in, size_t len)
 {
-    return peer_scoped(fileserv_callback, wsi, reason, user, in, len);
+    return route(fileserv_callback, 1, wsi, reason, user, in, len);
 }
 
-static int cloud_scoped_callback(struct lws *wsi, enum lws_callback_reasons reason,
-                                 void *user, void *in, size_t len)
+static int cloud_route_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                                void *user, void *in, size_t len)
 {
-    return peer_scoped(cloud_callback, wsi, reason, user, in, len);
+    return route(cloud_callback, 0, wsi, reason, user, in, len);
 }
 
 /* Accepts lws could not make (EMFILE, ENFILE): counted here, where lws reports
@@ -333,14 +357,15 @@ static int check_config(struct srv *s, const struct srv_config *cfg, char *err, 
     return 0;
 }
 
-static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, int tls,
-                                    int raw, const struct lws_protocols *protos)
+static struct lws_vhost *make_vhost(struct srv *s, const char *name, const char *iface,
+                                    int port, int tls, int raw,
+                                    const struct lws_protocols *protos)
 {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.vhost_name = name;
     info.port = port;
-    info.iface = s->bind_addr[0] ? s->bind_addr : NULL;
+    info.iface = iface && iface[0] ? iface : NULL;
     info.protocols = protos;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     /* The only lws timeout left on our raw connections: the TLS accept. Heads,
@@ -368,11 +393,10 @@ static struct lws_vhost *make_vhost(struct srv *s, const char *name, int port, i
     return lws_create_vhost(s->ctx, &info);
 }
 
-static void listening(struct srv *s, const char *what, int port)
+static void listening(struct srv *s, const char *what, const char *addr, int port)
 {
     char detail[96];
-    snprintf(detail, sizeof detail, "%s %s:%d", what, s->bind_addr[0] ? s->bind_addr : "0.0.0.0",
-             port);
+    snprintf(detail, sizeof detail, "%s %s:%d", what, addr && addr[0] ? addr : "0.0.0.0", port);
     LOG_D("listening: %s", detail);
     struct srv_event ev;
     memset(&ev, 0, sizeof ev);
@@ -437,8 +461,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     s->ws_idle_ms = cfg->ws_idle_timeout_s ? (uint64_t)cfg->ws_idle_timeout_s * 1000
                                            : CLOUD_WS_IDLE_TIMEOUT_MS;
     srv_fit_fd_limit(s);
-    s->peers = calloc((size_t)s->max_conns, sizeof *s->peers);
-    if (!s->peers) {
+    if (srv_limits_init(s)) {
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
@@ -464,7 +487,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
          * POLLOUT; it must cover head + body so a reply leaves in one send(). */
         .tx_packet_size = FILESERV_WRITE_MAX};
     s->proto_cloud[0] = (struct lws_protocols){
-        .name = "sonota-cloud", .callback = cloud_scoped_callback,
+        .name = "sonota-cloud", .callback = cloud_route_callback,
         .per_session_data_size = cloud_pss_size(), .rx_buffer_size = 4096,
         .tx_packet_size = CLOUD_WRITE_MAX};
 
@@ -481,7 +504,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         snprintf(err, errcap, "cannot start the network event loop (libwebsockets)");
         goto fail;
     }
-    s->vh_http = make_vhost(s, "files", cfg->http_port, 0, 1, s->proto_files);
+    s->vh_http = make_vhost(s, "files", s->bind_addr, cfg->http_port, 0, 1, s->proto_files);
     if (!s->vh_http) {
         snprintf(err, errcap, "cannot listen for HTTP on port %d; choose another with "
                  "--http-port", cfg->http_port);
@@ -489,7 +512,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     }
     s->http_port = lws_get_vhost_listen_port(s->vh_http);
     if (s->cloud_enabled) {
-        s->vh_https = make_vhost(s, "cloud", cfg->https_port, 1, 1, s->proto_cloud);
+        s->vh_https = make_vhost(s, "cloud", s->bind_addr, cfg->https_port, 1, 1, s->proto_cloud);
         if (!s->vh_https) {
             if (s->tls_err[0])
                 snprintf(err, errcap, "TLS setup failed: %s", s->tls_err);
@@ -500,7 +523,7 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         }
         s->https_port = lws_get_vhost_listen_port(s->vh_https);
         if (cfg->legacy) {
-            s->vh_plain = make_vhost(s, "legacy", cfg->plain_port, 0, 1, s->proto_cloud);
+            s->vh_plain = make_vhost(s, "legacy", s->bind_addr, cfg->plain_port, 0, 1, s->proto_cloud);
             if (!s->vh_plain) {
                 snprintf(err, errcap, "cannot listen for the legacy plain cloud on port %d; "
                          "choose another with --plain-port", cfg->plain_port);
@@ -512,17 +535,54 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
             goto fail;
     }
     srv_fd_guard_init(s);
-    listening(s, "http", s->http_port);
+    listening(s, "http", s->bind_addr, s->http_port);
     if (s->vh_https)
-        listening(s, "https", s->https_port);
+        listening(s, "https", s->bind_addr, s->https_port);
     if (s->vh_plain)
-        listening(s, "plain", s->plain_port);
+        listening(s, "plain", s->bind_addr, s->plain_port);
     return s;
 fail:
     LOG_D("srv_create: %s", err);
     srv_destroy(s);
     return NULL;
 }
+
+int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err, size_t errcap)
+{
+    char dummy[8];
+    if (!err || !errcap) {
+        err = dummy;
+        errcap = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!s || !s->ctx || !bind_addr || !bind_addr[0]) {
+        snprintf(err, errcap, "no server to add the FinalStage listener to");
+        return -1;
+    }
+    if (s->vh_final)
+        return 0; /* one for the run: the socket stays bound if the address goes */
+    if (port < 0 || port > 65535 || strlen(bind_addr) >= sizeof s->final_addr) {
+        snprintf(err, errcap, "cannot listen on %s port %d", bind_addr, port);
+        return -1;
+    }
+    if (probe_port(bind_addr, port, "--http-port", err, errcap))
+        return -1;
+    /* the file server's protocol: same files, pacing, tracks and limits */
+    s->vh_final = make_vhost(s, "final", bind_addr, port, 0, 1, s->proto_files);
+    if (!s->vh_final) {
+        snprintf(err, errcap, "cannot listen for HTTP on %s port %d; choose another with "
+                 "--http-port", bind_addr, port);
+        return -1;
+    }
+    snprintf(s->final_addr, sizeof s->final_addr, "%s", bind_addr);
+    s->final_port = lws_get_vhost_listen_port(s->vh_final);
+    srv_fd_guard_listener(s, s->final_addr, s->final_port);
+    listening(s, "http", s->final_addr, s->final_port);
+    return 0;
+}
+
+/* Beyond any timer of ours (the longest is the WebSocket idle timeout). */
+#define SRV_TIMER_HORIZON_US ((lws_usec_t)24 * 3600 * LWS_US_PER_SEC)
 
 static void wake_cb(lws_sorted_usec_list_t *sul)
 {
@@ -548,6 +608,21 @@ static lws_usec_t next_event_in(struct srv *s)
     if (best < 0)
         return -1;
     return best > now ? best - now : 0;
+}
+
+int srv_next_timer_ms(struct srv *s)
+{
+    if (!s || !s->ctx)
+        return -1;
+    /* Our wake-up, far out, makes the sorted list's head readable (next_event_in). */
+    lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, SRV_TIMER_HORIZON_US);
+    lws_usec_t far = s->wake.us;
+    lws_usec_t left = next_event_in(s);
+    lws_sul_cancel(&s->wake);
+    if (left < 0 || left >= far - lws_now_usecs())
+        return -1;
+    lws_usec_t ms = (left + 999) / 1000;
+    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
 int srv_run_once(struct srv *s, int timeout_ms)
@@ -588,6 +663,8 @@ int srv_port(const struct srv *s, const char *which)
         return s->https_port;
     if (!strcmp(which, "plain"))
         return s->plain_port;
+    if (!strcmp(which, "final"))
+        return s->final_port;
     return 0;
 }
 
@@ -602,7 +679,6 @@ void srv_destroy(struct srv *s)
     fileserv_free(&s->fs);
     srv_fd_guard_free(s);
     so_tls_cert_free(s->cert);
-    free(s->peers);
-    free(s->fd_slot);
+    srv_limits_free(s);
     free(s);
 }

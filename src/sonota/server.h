@@ -153,6 +153,9 @@ struct srv_event {
      * whether that identity was provisioned in this run (srv_trust). 0 otherwise. */
     unsigned ident;
     int trusted;
+    /* File-server events (DOWNLOAD_*, REJECTED, DIY_RESULT): 1 when the connection
+     * came in on the FinalStage listener (srv_listen_final), else 0. */
+    int final_listener;
 };
 
 typedef void (*srv_event_cb)(const struct srv_event *ev, void *user);
@@ -163,8 +166,21 @@ struct srv;
  * what to do, e.g. "port 8443 is in use; pass --https-port"). */
 struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user,
                        char *err, size_t errcap);
+/* Adds the FinalStage listener (PROTOCOL.md §4: E2A fetches from 192.168.4.2:8080
+ * only) to the running server: the file server alone on bind_addr:port, a vhost of
+ * the same libwebsockets context, so one srv_run_once serves it with the rest. It
+ * serves the same files with the same pacing, download tracking and connection
+ * limits, and lives until srv_destroy (the socket stays bound while the address is
+ * away, and serves again when it returns). LISTENING event "http <addr>:<port>".
+ * 0 (also when it already listens), or -1 with a sentence in err. */
+int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err,
+                     size_t errcap);
 /* Services the loop for at most timeout_ms. Returns 0, or -1 on a fatal error. */
 int srv_run_once(struct srv *s, int timeout_ms);
+/* Milliseconds until the server's earliest timer (a connection's deadline, pacing,
+ * a WebSocket's re-issue), rounded up; -1 when none is set. A loop that waits on
+ * more than this server can bound its wait with it instead of a fixed tick. */
+int srv_next_timer_ms(struct srv *s);
 /* Forces paced serving for a peer IP (e.g. after an ack 404 seen elsewhere). */
 /* (Whole-body downloads only; paced = 0 removes the mark. No effect with SRV_PACE_FAST;
  * SRV_PACE_SLOW paces every whole body anyway. peer_ip is an IPv4 text address.) */
@@ -173,7 +189,7 @@ void srv_set_paced(struct srv *s, const char *peer_ip, int paced);
  * sessions' events say trusted = 1 (lib/cloud_fsm.h cloud_trust). No effect without a
  * cloud. 0, or -1 (malformed, or too many). */
 int srv_trust(struct srv *s, const char *deviceid, const char *factory_apikey);
-/* The port a listener really uses: which = "http", "https" or "plain". Useful when
+/* The port a listener really uses: which = "http", "https", "plain" or "final". Useful when
  * a port of 0 was configured (the kernel picks a free one). 0 if not listening. */
 int srv_port(const struct srv *s, const char *which);
 /* Stops listening and frees everything; accepts NULL. Not from inside the event callback. */

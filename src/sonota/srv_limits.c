@@ -78,15 +78,60 @@ static int fd_map_set(struct srv *s, int fd, int v)
     return 0;
 }
 
+int srv_limits_init(struct srv *s)
+{
+    s->n_buckets = 16;
+    while (s->n_buckets < 2 * (size_t)s->max_conns)
+        s->n_buckets *= 2;
+    s->peers = calloc((size_t)s->max_conns, sizeof *s->peers);
+    s->peer_bucket = calloc(s->n_buckets, sizeof *s->peer_bucket);
+    s->peer_free = calloc((size_t)s->max_conns, sizeof *s->peer_free);
+    if (!s->peers || !s->peer_bucket || !s->peer_free)
+        return -1;
+    for (int i = 0; i < s->max_conns; i++) /* slot 0 on top */
+        s->peer_free[i] = s->max_conns - 1 - i;
+    s->n_peer_free = s->max_conns;
+    return 0;
+}
+
+void srv_limits_free(struct srv *s)
+{
+    free(s->peers);
+    free(s->peer_bucket);
+    free(s->peer_free);
+    free(s->fd_slot);
+    s->peers = NULL;
+    s->peer_bucket = NULL;
+    s->peer_free = NULL;
+    s->fd_slot = NULL;
+}
+
+/* FNV-1a: the address's bucket, so an accept finds its slot without a scan of all. */
+static int *peer_bucket_of(const struct srv *s, const char *ip)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = ip; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return &s->peer_bucket[h & (s->n_buckets - 1)];
+}
+
 static void release_slot(struct srv *s, int slot)
 {
     if (slot < 1 || slot > s->max_conns)
         return;
     struct srv_peer *p = &s->peers[slot - 1];
-    if (p->n)
-        p->n--;
     if (s->n_conns)
         s->n_conns--;
+    if (!p->n || --p->n)
+        return;
+    /* the address's last connection: the slot leaves its bucket for the free stack */
+    int *link = peer_bucket_of(s, p->ip);
+    while (*link && *link != slot)
+        link = &s->peers[*link - 1].next;
+    if (*link)
+        *link = p->next;
+    p->next = 0;
+    s->peer_free[s->n_peer_free++] = slot - 1;
 }
 
 /* Gives back the slot noted for a descriptor (0 if none). */
@@ -117,13 +162,10 @@ int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
         report_refusal(s, peer, why);
         return -1;
     }
-    int slot = -1, free_slot = -1;
-    for (int i = 0; i < s->max_conns; i++) {
-        if (!s->peers[i].n) {
-            if (free_slot < 0)
-                free_slot = i;
-        } else if (!strcmp(s->peers[i].ip, ip)) {
-            slot = i;
+    int *bucket = peer_bucket_of(s, ip), slot = -1;
+    for (int k = *bucket; k; k = s->peers[k - 1].next) {
+        if (!strcmp(s->peers[k - 1].ip, ip)) {
+            slot = k - 1;
             break;
         }
     }
@@ -133,14 +175,21 @@ int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
         report_refusal(s, peer, why);
         return -1;
     }
-    if (slot < 0) {
-        if (free_slot < 0) /* cannot happen: fewer than max_conns are open */
+    int fresh = slot < 0;
+    if (fresh) {
+        if (!s->n_peer_free) /* cannot happen: fewer than max_conns are open */
             return -1;
-        slot = free_slot;
-        snprintf(s->peers[slot].ip, sizeof s->peers[slot].ip, "%s", ip);
+        slot = s->peer_free[s->n_peer_free - 1];
     }
     if (fd_map_set(s, fd, slot + 1))
         return -1;
+    if (fresh) {
+        s->n_peer_free--;
+        struct srv_peer *p = &s->peers[slot];
+        snprintf(p->ip, sizeof p->ip, "%s", ip);
+        p->next = *bucket;
+        *bucket = slot + 1;
+    }
     s->peers[slot].n++;
     s->n_conns++;
     return 0;
@@ -236,17 +285,13 @@ void srv_fit_fd_limit(struct srv *s)
     s->max_conns = (int)fit;
 }
 
-void srv_fd_guard_init(struct srv *s)
+/* Finds our listening sockets on addr (NULL: any) with one of these ports. */
+static void note_listeners(struct srv *s, const char *addr, const int *ports, int nports)
 {
-    s->n_listen = 0;
-    s->spare_fd = plat_fd_spare_open();
-    if (s->fd_limit < 0)
-        return; /* no descriptor limit (Windows): no EMFILE to recover from, nothing to find */
-    int ports[3] = {s->http_port, s->https_port, s->plain_port};
     struct in_addr want;
     want.s_addr = htonl(INADDR_ANY);
-    if (s->bind_addr[0])
-        inet_pton(AF_INET, s->bind_addr, &want);
+    if (addr && addr[0])
+        inet_pton(AF_INET, addr, &want);
     long lim = s->fd_limit > 0 && s->fd_limit < 65536 ? s->fd_limit : 65536;
     for (int fd = 0; fd < lim && s->n_listen < SRV_LISTEN_MAX; fd++) {
         int acc = 0;
@@ -257,10 +302,26 @@ void srv_fd_guard_init(struct srv *s)
             getsockname(fd, (struct sockaddr *)&a, &sl) != 0 || a.sin_family != AF_INET ||
             a.sin_addr.s_addr != want.s_addr)
             continue;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < nports; k++)
             if (ports[k] && ntohs(a.sin_port) == ports[k])
                 s->listen_fd[s->n_listen++] = fd;
     }
+}
+
+void srv_fd_guard_init(struct srv *s)
+{
+    s->n_listen = 0;
+    s->spare_fd = plat_fd_spare_open();
+    if (s->fd_limit < 0)
+        return; /* no descriptor limit (Windows): no EMFILE to recover from, nothing to find */
+    int ports[3] = {s->http_port, s->https_port, s->plain_port};
+    note_listeners(s, s->bind_addr, ports, 3);
+}
+
+void srv_fd_guard_listener(struct srv *s, const char *addr, int port)
+{
+    if (s->fd_limit >= 0)
+        note_listeners(s, addr, &port, 1);
 }
 
 void srv_fd_guard_free(struct srv *s)

@@ -6,6 +6,7 @@
 
 #include "io/tls.h"
 #include "lib/cloud_fsm.h"
+#include "lib/http_head.h"
 #include "sonota/fileserv.h"
 #include "sonota/server.h"
 #include "plat/net.h"
@@ -42,11 +43,11 @@
 #define SRV_TLS_HANDSHAKE_TIMEOUT_S 10
 /* The descriptor budget (srv_fit_fd_limit, issue 13): connections are limited to
  * the open-file limit minus what is open when the server starts, minus this
- * server's own (listeners <= 3, lws's event pipe 2, the spare 1, refusals in flight
- * SRV_REFUSE_INFLIGHT_MAX) and minus SRV_FD_RESERVE for the rest of the program
- * after start (log and state files, libcurl's sockets, address scans, the
- * FinalStage file server). Never fewer than SRV_CONN_MIN: one device needs three. */
-#define SRV_FD_OWN 8
+ * server's own (listeners <= 4 with FinalStage's, lws's event pipe 2, the spare 1,
+ * refusals in flight SRV_REFUSE_INFLIGHT_MAX) and minus SRV_FD_RESERVE for the
+ * rest of the program after start (log and state files, libcurl's sockets, address
+ * scans). Never fewer than SRV_CONN_MIN: one device needs three. */
+#define SRV_FD_OWN 9
 #define SRV_FD_RESERVE 16
 #define SRV_CONN_MIN 4
 /* File-server connections over a limit that still get their 503 at once; more
@@ -55,7 +56,7 @@
 /* Accepts that failed for want of descriptors (EMFILE/ENFILE) are reported (log
  * and REJECTED) at most this often, with a count. */
 #define SRV_FD_REPORT_MS 5000
-#define SRV_LISTEN_MAX 3
+#define SRV_LISTEN_MAX 4        /* http, https, plain, final */
 /* Connection-limit refusals are reported as REJECTED at most this often (the
  * ones in between are counted into the next report). */
 #define SRV_REFUSE_REPORT_MS 1000
@@ -71,6 +72,7 @@
 struct srv_peer {
     char ip[SRV_IP_MAX];
     unsigned n;                 /* 0 = free slot */
+    int next;                   /* next slot in its hash bucket, index + 1 (0: none) */
 };
 
 struct srv {
@@ -89,6 +91,9 @@ struct srv {
 
     struct lws_context *ctx;
     struct lws_vhost *vh_http, *vh_https, *vh_plain;
+    struct lws_vhost *vh_final;                 /* srv_listen_final, or NULL */
+    char final_addr[SRV_IP_MAX];
+    int final_port;
     struct lws_protocols proto_files[2];
     struct lws_protocols proto_cloud[2];
     lws_sorted_usec_list_t wake;                /* bounds srv_run_once's wait */
@@ -108,6 +113,10 @@ struct srv {
     int max_per_ip;                             /* 0 = no limit */
     int n_conns;
     struct srv_peer *peers;                     /* max_conns slots */
+    int *peer_bucket;                           /* by address: first slot, index + 1 */
+    size_t n_buckets;                           /* a power of two >= 2 * max_conns */
+    int *peer_free;                             /* stack of free slot indexes */
+    int n_peer_free;
     int *fd_slot;                               /* per descriptor: peers index + 1 */
     size_t fd_cap;
     uint64_t refuse_report_ms;                  /* last REJECTED for a limit */
@@ -126,6 +135,25 @@ struct srv {
     uint64_t fd_report_ms;
 };
 
+/* ---- srv_http.c: request rules shared by every listener ---- */
+/* Whether the connection stays open after this request's reply (HTTP/1.1: unless
+ * "Connection: close"; HTTP/1.0: only with "Connection: keep-alive"). */
+int srv_http_keep_alive(const struct so_http_head *h);
+/* The request's body length: 0 with has_len/clen set, or -1 (a bad or repeated
+ * Content-Length, or any Transfer-Encoding): answer 400. */
+int srv_http_framing(const struct so_http_head *h, int *has_len, uint64_t *clen);
+/* "METHOD target" (cut to 10 and 150 bytes) for REJECTED details and logs. */
+void srv_http_what(const struct so_http_head *h, char *buf, size_t cap);
+/* The REJECTED event of a refused request; file: index of the file it named, or -1. */
+void srv_http_rejected(struct srv *s, const char *peer, int code, const char *detail,
+                       int file, int final_listener);
+
+/* At adoption (LWS_CALLBACK_RAW_ADOPT), for every listener: notes the peer's
+ * "ip:port" and "ip", sets TCP_NODELAY (each write is its own segment: one frame
+ * or paced piece per packet, §1.4-1.5) and ties the limit slot to the wsi
+ * (srv_conn_bind): -1 when the connection was let through over a limit. */
+int srv_adopt(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap);
+
 /* Delivers an event to the caller (dropped while destroying). */
 void srv_emit(struct srv *s, const struct srv_event *ev);
 /* Whether a whole-body download to this peer address is paced (config + marks). */
@@ -141,6 +169,10 @@ int srv_local_ip(struct lws *wsi, char *ip, size_t cap);
 uint64_t srv_wall_ms(void);
 uint64_t srv_mono_ms(void);
 
+/* The per-address bookkeeping for max_conns connections (after srv_fit_fd_limit).
+ * 0, or -1 out of memory. srv_limits_free accepts a server without it. */
+int srv_limits_init(struct srv *s);
+void srv_limits_free(struct srv *s);
 /* Counts a new connection (socket fd) from ip against the limits. Returns 0 when
  * admitted, or -1 when over a limit: a REJECTED event (rate-limited) was emitted.
  * The slot is noted by descriptor until srv_conn_bind ties it to the wsi. */
@@ -171,6 +203,8 @@ void srv_fd_exhausted(struct srv *s, unsigned n);
 /* Reports the connections dropped since the last report once SRV_FD_REPORT_MS
  * passed (srv_run_once calls it, so the last ones of a burst are reported too). */
 void srv_fd_report(struct srv *s);
+/* Notes the descriptor of a listener added later (srv_listen_final). */
+void srv_fd_guard_listener(struct srv *s, const char *addr, int port);
 /* Closes the spare descriptor. */
 void srv_fd_guard_free(struct srv *s);
 /* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */

@@ -1,6 +1,6 @@
 /* srvtest - runs sonota's server (src/sonota/server.h) alone for end-to-end tests.
  * Prints each event as one line on stdout:
- *   EV <TYPE> peer=.. deviceid=.. model=.. rom=.. file=.. error=N paced=N offset=N total=N detail="..."
+ *   EV <TYPE> peer=.. deviceid=.. model=.. rom=.. file=.. error=N paced=N offset=N total=N [certrefused=1] [final=1] detail="..."
  * (fields that are NULL are left out) and runs until SIGINT/SIGTERM or --max-seconds.
  * Exit status: 0 after a clean stop, 1 when the server cannot start (sentence on stderr),
  * 2 on a bad command line. */
@@ -71,6 +71,8 @@ static void on_event(const struct srv_event *ev, void *user)
            (unsigned long long)ev->offset, (unsigned long long)ev->total);
     if (ev->tls_cert_refused)
         printf(" certrefused=1");
+    if (ev->final_listener)
+        printf(" final=1");
     if (ev->detail) {
         printf(" detail=\"");
         for (const char *p = ev->detail; *p; p++)
@@ -89,6 +91,8 @@ static int usage(void)
             "               [--file NAME=PATH]... [--user1 NAME --user2 NAME] [--version V]\n"
             "               [--paced-ip IP] [--max-conns N] [--max-conns-per-ip N]\n"
             "               [--ws-idle S] [--max-seconds S] [--debug]\n"
+            "               [--final IP]     (srv_listen_final on IP, the http port, once\n"
+            "                                 the loop runs; prints FINAL port=N)\n"
             "               [--fill-fds S]   (use up every descriptor for S seconds)\n");
     return 2;
 }
@@ -103,7 +107,7 @@ int main(int argc, char **argv)
     cfg.pace = SRV_PACE_AUTO;
     cfg.upgrade_version = "99.99.99";
     unsigned char *data[SRV_FILES_MAX] = {0};
-    const char *paced_ip = NULL;
+    const char *paced_ip = NULL, *final_ip = NULL;
     double max_seconds = 0, fill_seconds = 0;
     int rc = 2;
     so_log_set_tag("srvtest");
@@ -140,6 +144,8 @@ int main(int argc, char **argv)
             cfg.upgrade_version = v;
         else if (!strcmp(a, "--paced-ip"))
             paced_ip = v;
+        else if (!strcmp(a, "--final"))
+            final_ip = v;
         else if (!strcmp(a, "--max-conns"))
             cfg.max_conns = atoi(v);
         else if (!strcmp(a, "--max-conns-per-ip"))
@@ -217,10 +223,27 @@ int main(int argc, char **argv)
     }
     rc = 0;
     while (!g_stop) {
-        if (srv_run_once(s, 200) < 0) {
+        /* wait for the server's next timer, but look at the signals every 200 ms */
+        int wait = srv_next_timer_ms(s);
+        if (wait < 0 || wait > 200)
+            wait = 200;
+        else if (wait < 1)
+            wait = 1;
+        if (srv_run_once(s, wait) < 0) {
             fprintf(stderr, "srvtest: event loop failed\n");
             rc = 1;
             break;
+        }
+        if (final_ip) { /* as the flash flow does when 192.168.4.2 appears: twice */
+            int port = cfg.http_port ? cfg.http_port : srv_port(s, "http");
+            if (srv_listen_final(s, final_ip, port, err, sizeof err) ||
+                srv_listen_final(s, final_ip, port, err, sizeof err)) {
+                fprintf(stderr, "srvtest: %s\n", err);
+                rc = 1;
+                break;
+            }
+            printf("FINAL port=%d\n", srv_port(s, "final"));
+            final_ip = NULL;
         }
         clock_gettime(CLOCK_MONOTONIC, &t);
         double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
