@@ -280,6 +280,9 @@ enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
     /* A connection holds its 16 KiB read and write buffers only while a record is in
      * flight: open WebSockets idle for most of a device's session (issue 15: peak RSS). */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    /* Our certificate is self-signed and sent alone: without this OpenSSL tries to build
+     * a chain from the (empty) store on every handshake (X509_verify_cert). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
     if (!c->worker) {
         /* Ready (or failed) already: load it now, as before the worker existed. */
         if (c->result != SO_OK) {
