@@ -481,8 +481,10 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
         /* A keep-alive reply that completes nothing (a Range chunk before the last)
          * waits for the peer's next request, which carries the ACK and brings us back
          * here, or for its close; looking on timers as well cost two to six wake-ups
-         * and TCP_INFO calls per 4 KiB chunk (issue 15, server CPU per device). */
-        if (c->keep_alive && !c->discard && !c->done_pending)
+         * and TCP_INFO calls per 4 KiB chunk (issue 15, server CPU per device). A
+         * request already here (pipelined before our reply was all acknowledged) may
+         * be the last the peer sends for a while: then the timed looks go on. */
+        if (c->keep_alive && !c->discard && !c->done_pending && !c->in_len)
             return 0;
         /* look again after about a round trip, then less often (srv_priv.h); a new
          * request from the peer also makes us look: it carries the ACK */
