@@ -278,7 +278,8 @@ enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
      * memory and a cache insert per handshake. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     /* A connection holds its 16 KiB read and write buffers only while a record is in
-     * flight: open WebSockets idle for most of a device's session (issue 15: peak RSS). */
+     * flight: open WebSockets idle for most of a device's session (issue 15: peak RSS).
+     * libwebsockets 4.1 sets it on each connection too; here it does not depend on that. */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     /* Our certificate is self-signed and sent alone: without this OpenSSL tries to build
      * a chain from the (empty) store on every handshake (X509_verify_cert). */
