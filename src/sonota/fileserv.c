@@ -421,6 +421,8 @@ static int write_turn(struct lws *wsi, struct fconn *c)
         c->st = FC_FLUSH;
         if (lws_partial_buffered(wsi)) /* lws sends the rest at the next POLLOUT */
             lws_callback_on_writable(wsi);
+        else if (c->keep_alive && !c->discard && !c->done_pending && !c->in_len)
+            return 0; /* just written, so not yet acknowledged: see on_flushed */
         else
             return on_flushed(wsi, c);
     } else if (c->paced) {
