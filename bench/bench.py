@@ -125,6 +125,25 @@ def summary(res, quick):
                       "%d done, %d completed, exit %s, %s ms CPU per device, %.1f MB" % (
                           r["done"], r["completed"], r["exit"],
                           fmt_s(r["cpu_ms_per_device"], 1), r["srv_peak_kb"] / 1024.0)))
+    # issue 15's three figures
+    fp = res.get("footprint", {}).get("startup", {})
+    for name, st in fp.items():
+        if st:
+            goals.append(("%s: start-up to listening <= 10 ms (issue 15)" % name,
+                          st["startup_ms_median"] <= 10,
+                          "median %s ms wall, %s ms main-thread CPU; key ready at %s ms" % (
+                              fmt_s(st["startup_ms_median"], 1),
+                              fmt_s(st.get("startup_cpu_ms_median"), 1),
+                              fmt_s(st.get("key_ready_ms_median"), 0))))
+    for r in res.get("fleet", []):
+        serving = r.get("serving_cpu_ms_per_device")
+        goals.append(("fleet of %d: sonota CPU <= 2.7 ms per device (issue 15)" % r["devices"],
+                      serving is not None and serving <= 2.7,
+                      "serving %s ms per device; whole run with start-up %s ms per device" % (
+                          fmt_s(serving, 2), fmt_s(r["cpu_ms_per_device"], 2))))
+        if r["devices"] >= 500:
+            goals.append(("fleet of %d: sonota peak RSS <= 30 MB (issue 15)" % r["devices"],
+                          r["srv_peak_kb"] <= 30 * 1024, "%.1f MB" % (r["srv_peak_kb"] / 1024.0)))
     for label, met, detail in goals:
         log("  [%s] %s: %s" % ("MET" if met else "NOT MET", label, detail))
     res["goals"] = [{"goal": g, "met": m, "detail": d} for g, m, d in goals]

@@ -135,6 +135,39 @@ def proc_cpu_s(pid):
         return None
 
 
+def proc_main_cpu_ms(pid):
+    """CPU time of a live process's main thread, ms to the nanosecond
+    (/proc/<pid>/task/<pid>/schedstat, first field): unlike wall time it does not grow
+    when other jobs share the cores, and it leaves out worker threads (the TLS key)."""
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, pid)) as f:
+            return int(f.read().split()[0]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def proc_threads(pid):
+    """Number of threads of a live process, or None."""
+    try:
+        return len(os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return None
+
+
+def wait_single_thread(pid, deadline_s):
+    """Seconds until the process is down to its main thread (sonota's TLS key worker has
+    finished, src/io/tls.c), polling every ms; None on timeout or exit."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < deadline_s:
+        n = proc_threads(pid)
+        if n is None:
+            return None
+        if n <= 1:
+            return time.monotonic() - t0
+        time.sleep(0.001)
+    return None
+
+
 def proc_status_kb(pid, key):
     """A kB field of /proc/<pid>/status (VmRSS, VmHWM), or None."""
     try:

@@ -32,13 +32,16 @@ def render(r):
             out.append("| %s | %d | %s | %s | %s | %s | %s |" % (
                 name, b["file_bytes"], b.get("stripped_bytes", "n/a"), b.get("text", "n/a"),
                 b.get("data", "n/a"), b.get("bss", "n/a"), b.get("shared_libs", "n/a")))
-        out += ["", "| process | start-up to listening, median (min-max) | runs | idle RSS | "
-                "peak RSS |", "|---|---|---:|---:|---:|"]
+        out += ["", "| process | start-up to listening, median (min-max) | main-thread CPU "
+                "to listening | key ready | CPU with the key | runs | idle RSS | "
+                "peak RSS |", "|---|---|---:|---:|---:|---:|---:|---:|"]
         for name, s in fp.get("startup", {}).items():
             if s:
-                out.append("| %s | %s ms (%s-%s) | %d | %s MB | %s MB |" % (
-                    name, _f(s["startup_ms_median"], 0), _f(s["startup_ms_min"], 0),
-                    _f(s["startup_ms_max"], 0), s["runs"],
+                out.append("| %s | %s ms (%s-%s) | %s ms | %s ms | %s ms | %d | %s MB | %s MB |"
+                           % (name, _f(s["startup_ms_median"], 1), _f(s["startup_ms_min"], 1),
+                              _f(s["startup_ms_max"], 1), _f(s.get("startup_cpu_ms_median"), 1),
+                              _f(s.get("key_ready_ms_median"), 0),
+                              _f(s.get("with_key_cpu_ms_median"), 0), s["runs"],
                     _f((s["idle_rss_kb"] or 0) / 1024.0, 1),
                     _f((s["peak_rss_kb"] or 0) / 1024.0, 1)))
     t = r.get("tls")
@@ -91,13 +94,16 @@ def render(r):
     fl = r.get("fleet")
     if fl:
         out += ["", "| N | sonota exit | done (its table) | completed (devices) | wall s | "
-                "device p50 / max s | sonota CPU s | CPU per device | sonota peak RSS |",
-                "|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
+                "device p50 / max s | sonota CPU s | of it start-up s | CPU per device | "
+                "serving CPU per device | sonota peak RSS |",
+                "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
         for x in fl:
-            out.append("| %d | %s | %d | %d | %s | %s / %s | %s | %s ms | %s MB |" % (
-                x["devices"], x["exit"], x["done"], x["completed"], _f(x["wall_s"]),
-                _f(x["device_p50_s"]), _f(x["device_max_s"]), _f(x["srv_cpu_s"]),
-                _f(x["cpu_ms_per_device"], 1), _f(x["srv_peak_kb"] / 1024.0, 1)))
+            out.append("| %d | %s | %d | %d | %s | %s / %s | %s | %s | %s ms | %s ms | %s MB |"
+                       % (x["devices"], x["exit"], x["done"], x["completed"], _f(x["wall_s"]),
+                          _f(x["device_p50_s"]), _f(x["device_max_s"]), _f(x["srv_cpu_s"]),
+                          _f(x.get("startup_cpu_s")), _f(x["cpu_ms_per_device"], 1),
+                          _f(x.get("serving_cpu_ms_per_device"), 2),
+                          _f(x["srv_peak_kb"] / 1024.0, 1)))
     g = r.get("goals")
     if g:
         out += ["", "| goal | met | figure |", "|---|---|---|"]

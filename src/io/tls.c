@@ -1,8 +1,11 @@
 #include "io/tls.h"
 
 #include "io/crypto.h"
+#include "io/log.h"
+#include "plat/thread.h"
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -66,12 +69,20 @@ static void set_err(char *err, size_t errcap, const char *what)
     ERR_clear_error();
 }
 
+static void cert_clear(struct so_tls_cert *c)
+{
+    X509_free(c->x509);
+    EVP_PKEY_free(c->key); /* OpenSSL clears key material on free */
+    c->x509 = NULL;
+    c->key = NULL;
+}
+
 void so_tls_cert_free(struct so_tls_cert *c)
 {
     if (!c)
         return;
-    X509_free(c->x509);
-    EVP_PKEY_free(c->key); /* OpenSSL clears key material on free */
+    plat_thread_join(c->worker);
+    cert_clear(c);
     free(c);
 }
 
@@ -90,14 +101,9 @@ static int set_serial(X509 *x)
     return ok ? 0 : -1;
 }
 
-enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap)
+/* Fills c->key, c->x509 and c->der_len; touches nothing else (it runs on the worker). */
+static enum so_err cert_generate(struct so_tls_cert *c, char *err, size_t errcap)
 {
-    *out = NULL;
-    struct so_tls_cert *c = calloc(1, sizeof *c);
-    if (!c) {
-        set_err(err, errcap, "out of memory creating the TLS certificate");
-        return SO_E_NOMEM;
-    }
     c->key = EVP_RSA_gen(SO_TLS_RSA_BITS);
     if (!c->key) {
         set_err(err, errcap, "cannot generate the RSA key for the TLS certificate");
@@ -131,11 +137,66 @@ enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap)
         goto fail;
     }
     c->der_len = (size_t)der;
-    *out = c;
     return SO_OK;
 fail:
-    so_tls_cert_free(c);
+    cert_clear(c);
     return SO_E_TLS;
+}
+
+enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    struct so_tls_cert *c = calloc(1, sizeof *c);
+    if (!c) {
+        set_err(err, errcap, "out of memory creating the TLS certificate");
+        return SO_E_NOMEM;
+    }
+    c->result = cert_generate(c, err, errcap);
+    if (c->result != SO_OK) {
+        so_tls_cert_free(c);
+        return SO_E_TLS;
+    }
+    *out = c;
+    return SO_OK;
+}
+
+static void cert_worker(void *arg)
+{
+    struct so_tls_cert *c = arg;
+    c->result = cert_generate(c, c->err, sizeof c->err);
+    /* OpenSSL keeps an error queue per thread; this one ends here. */
+    OPENSSL_thread_stop();
+}
+
+enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    struct so_tls_cert *c = calloc(1, sizeof *c);
+    if (!c) {
+        set_err(err, errcap, "out of memory creating the TLS certificate");
+        return SO_E_NOMEM;
+    }
+    c->result = SO_E_TLS;
+    if (plat_thread_start(&c->worker, cert_worker, c) != 0) {
+        set_err(err, errcap, "cannot start a thread to generate the TLS certificate");
+        free(c);
+        return SO_E_TLS;
+    }
+    *out = c;
+    return SO_OK;
+}
+
+enum so_err so_tls_cert_wait(struct so_tls_cert *c, char *err, size_t errcap)
+{
+    if (!c)
+        return SO_E_ARG;
+    if (c->worker) {
+        plat_thread_join(c->worker); /* the join orders the worker's stores before ours */
+        c->worker = NULL;
+    }
+    if (c->result != SO_OK && err && errcap)
+        snprintf(err, errcap, "%s", c->err[0] ? c->err : "no TLS certificate");
+    return c->result;
 }
 
 /* Observes the ClientHello (OpenSSL ≥ 1.1.1) so a failed or odd handshake can be
@@ -154,6 +215,34 @@ static int hello_cb(SSL *ssl, int *al, void *arg)
             v |= HELLO_AES128;
     ex_set(ssl, v | (ex_get(ssl) & HELLO_REPORTED));
     return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* Runs for every ClientHello before the suite is chosen. While the run's certificate is
+ * still being generated nothing is loaded; the first handshake waits for the worker
+ * (only a client calling within the first few hundred ms can), then loads the
+ * certificate into the SSL_CTX for every later connection and into this one, which was
+ * created before. */
+static int cert_cb(SSL *ssl, void *arg)
+{
+    struct so_tls_cert *c = arg;
+    if (SSL_get_certificate(ssl))
+        return 1;
+    char why[192];
+    if (so_tls_cert_wait(c, why, sizeof why) != SO_OK) {
+        LOG_E("TLS handshake refused: %s", why);
+        return 0;
+    }
+    SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+    if (!SSL_CTX_get0_certificate(ctx) &&
+        (SSL_CTX_use_certificate(ctx, c->x509) != 1 || SSL_CTX_use_PrivateKey(ctx, c->key) != 1)) {
+        LOG_E("TLS handshake refused: cannot load the TLS certificate into OpenSSL");
+        return 0;
+    }
+    if (SSL_use_certificate(ssl, c->x509) != 1 || SSL_use_PrivateKey(ssl, c->key) != 1) {
+        LOG_E("TLS handshake refused: cannot load the TLS certificate into OpenSSL");
+        return 0;
+    }
+    return 1;
 }
 
 enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
@@ -184,10 +273,30 @@ enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
     /* No session tickets needed (§2); they would only add records the device ignores. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_num_tickets(ctx, 0);
-    if (SSL_CTX_use_certificate(ctx, c->x509) != 1 ||
-        SSL_CTX_use_PrivateKey(ctx, c->key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-        set_err(err, errcap, "cannot load the TLS certificate into OpenSSL");
-        return SO_E_TLS;
+    /* No session cache either: a device makes one handshake per connection (§2) and
+     * nothing here resumes, so every cached session (500 devices: 1000) would only be
+     * memory and a cache insert per handshake. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* A connection holds its 16 KiB read and write buffers only while a record is in
+     * flight: open WebSockets idle for most of a device's session (issue 15: peak RSS).
+     * libwebsockets 4.1 sets it on each connection too; here it does not depend on that. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    /* Our certificate is self-signed and sent alone: without this OpenSSL tries to build
+     * a chain from the (empty) store on every handshake (X509_verify_cert). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+    if (!c->worker) {
+        /* Ready (or failed) already: load it now, as before the worker existed. */
+        if (c->result != SO_OK) {
+            set_err(err, errcap, c->err[0] ? c->err : "no TLS certificate");
+            return SO_E_TLS;
+        }
+        if (SSL_CTX_use_certificate(ctx, c->x509) != 1 ||
+            SSL_CTX_use_PrivateKey(ctx, c->key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+            set_err(err, errcap, "cannot load the TLS certificate into OpenSSL");
+            return SO_E_TLS;
+        }
+    } else {
+        SSL_CTX_set_cert_cb(ctx, cert_cb, (void *)c);
     }
     SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
     return SO_OK;

@@ -7,6 +7,8 @@
 
 #include "lib/err.h"
 
+struct plat_thread;
+
 #include <openssl/ssl.h>
 #include <stddef.h>
 
@@ -19,20 +21,38 @@
  * for TLS 1.0/1.1 at all; the suite list keeps RC4/NULL/export out. */
 #define SO_TLS_CIPHERS "DEFAULT:AES128-SHA:AES256-SHA:@SECLEVEL=0"
 
+/* The run's certificate. Generating RSA-2048 takes 50-500 ms (the primes are random),
+ * longer than everything else at start-up, and no device can call before the servers
+ * listen; so so_tls_cert_start() generates it on a worker thread while the program
+ * starts, and the first TLS handshake that arrives before it is ready waits for it
+ * (so_tls_server_setup). x509, key and der_len are valid once so_tls_cert_wait() said
+ * SO_OK; the rest is the worker's. */
 struct so_tls_cert {
     X509 *x509;
     EVP_PKEY *key;
     size_t der_len;             /* certificate size on the wire (§11: keep < ~2 KB) */
+    struct plat_thread *worker; /* NULL once joined (or never started) */
+    enum so_err result;         /* the worker's outcome, read after the join */
+    char err[192];              /* its explanation when result != SO_OK */
 };
 
-/* Generates the key pair and certificate. On failure *out is NULL and err says why. */
+/* Generates the key pair and certificate, on this thread. On failure *out is NULL and
+ * err says why. */
 enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap);
-/* Frees the certificate and its key; accepts NULL. */
+/* Starts generating them on a worker thread and returns at once (SO_E_NOMEM or
+ * SO_E_TLS if not even that works; then *out is NULL). */
+enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap);
+/* Waits for the worker if it is still running; SO_OK when the certificate is usable,
+ * else its error (and err says why). Cheap once done. */
+enum so_err so_tls_cert_wait(struct so_tls_cert *c, char *err, size_t errcap);
+/* Frees the certificate and its key, waiting for the worker first; accepts NULL. */
 void so_tls_cert_free(struct so_tls_cert *c);
 
 /* Installs cert + key and the legacy-device profile on a server SSL_CTX:
  * TLS 1.0..1.3, SO_TLS_CIPHERS, default TLS 1.3 suites, no client auth,
- * no session tickets, and a ClientHello observer (so_tls_hello_*). */
+ * no session tickets, and a ClientHello observer (so_tls_hello_*). A certificate still
+ * being generated (so_tls_cert_start) is installed by the first handshake, which waits
+ * for it; c must then outlive ctx. */
 enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
                                 char *err, size_t errcap);
 

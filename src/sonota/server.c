@@ -473,10 +473,10 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         if (cfg->legacy && probe_port(s->cfg.bind_addr, cfg->plain_port, "--plain-port",
                                       err, errcap))
             goto fail;
-        if (so_tls_cert_new(&s->cert, err, errcap) != SO_OK)
+        /* Generated on a worker while we start; the first handshake waits if need be. */
+        if (so_tls_cert_start(&s->cert, err, errcap) != SO_OK)
             goto fail;
-        LOG_D("TLS certificate: RSA-%d, CN %s, %zu bytes DER", SO_TLS_RSA_BITS, SO_TLS_CN,
-              s->cert->der_len);
+        LOG_D("TLS certificate: RSA-%d, CN %s, being generated", SO_TLS_RSA_BITS, SO_TLS_CN);
     }
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_sink);
