@@ -421,8 +421,6 @@ static int write_turn(struct lws *wsi, struct fconn *c)
         c->st = FC_FLUSH;
         if (lws_partial_buffered(wsi)) /* lws sends the rest at the next POLLOUT */
             lws_callback_on_writable(wsi);
-        else if (c->keep_alive && !c->discard && !c->done_pending && !c->in_len)
-            return 0; /* just written, so not yet acknowledged: see on_flushed */
         else
             return on_flushed(wsi, c);
     } else if (c->paced) {
@@ -480,14 +478,6 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
 {
     c->unacked = unacked(wsi, c);
     if (c->unacked) {
-        /* A keep-alive reply that completes nothing (a Range chunk before the last)
-         * waits for the peer's next request, which carries the ACK and brings us back
-         * here, or for its close; looking on timers as well cost two to six wake-ups
-         * and TCP_INFO calls per 4 KiB chunk (issue 15, server CPU per device). A
-         * request already here (pipelined before our reply was all acknowledged) may
-         * be the last the peer sends for a while: then the timed looks go on. */
-        if (c->keep_alive && !c->discard && !c->done_pending && !c->in_len)
-            return 0;
         /* look again after about a round trip, then less often (srv_priv.h); a new
          * request from the peer also makes us look: it carries the ACK */
         lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi, c->drain_checks++) *
