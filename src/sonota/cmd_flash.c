@@ -195,13 +195,13 @@ static int choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n
         }
         return 0;
     }
-    if (r->rec.stage >= REC_PROVISIONED) {
+    if (r->rec.stage >= STAGE_PROVISIONED) {
         /* The device was given rec.serving_ip: keep it while this computer has no other
          * home address (it is on the pairing WiFi, on FinalStage or between networks). */
         int other = 0;
         for (size_t i = 0; i < k; i++)
             other |= !in_final_net(a[idx[i]].addr);
-        if (addr_present(a, n, r->rec.serving_ip) || !other || r->rec.stage == REC_FINAL) {
+        if (addr_present(a, n, r->rec.serving_ip) || !other || r->rec.stage == STAGE_FINAL) {
             snprintf(r->serving_ip, sizeof r->serving_ip, "%s", r->rec.serving_ip);
             return 0;
         }
@@ -311,9 +311,10 @@ static void summary(struct run *r, const struct ui_configured *conf, double conf
     memset(&s, 0, sizeof s);
     s.configured = conf;
     s.configure_s = configure_s;
-    s.deviceid = r->dev.deviceid[0] ? r->dev.deviceid : NULL;
-    s.model = r->model[0] ? r->model : NULL;
-    s.rom_version = r->rom[0] ? r->rom : NULL;
+    const struct flash_dev *d = run_dev(r);
+    s.deviceid = d->deviceid[0] ? d->deviceid : NULL;
+    s.model = d->model[0] ? d->model : NULL;
+    s.rom_version = d->rom[0] ? d->rom : NULL;
     s.n_images = 3;
     for (int i = 0; i < 3; i++) {
         struct flash_img *im = &r->img[i];
@@ -416,63 +417,68 @@ static void flash(struct run *r)
         return;
     if (r->watch)
         stage_scan(a, n, r->serving_ip, &seen);
+    flash_table_init(&r->table, !o->fleet, o->final_device, o->pace == SRV_PACE_AUTO);
     if (o->fleet) {
         fleet_run(r, &seen);
         return;
     }
+    /* A single run is a table of one: the device's row exists from the start. */
+    if (!flash_table_add(&r->table, NULL, plat_mono_ms())) {
+        run_fail(r, EXIT_FAIL, "memory", "out of memory");
+        return;
+    }
+    struct flash_dev *d = run_dev(r);
     enum flash_stage reached = r->watch ? run_recorded_stage(r) : STAGE_NONE;
     int from_record = reached != STAGE_NONE;
-    if (o->no_prov && reached < STAGE_CLOUD)
-        reached = STAGE_CLOUD;
-    enum stage_start plan = !r->watch ? (o->no_prov ? START_CLOUD : START_WAIT_AP)
-                            : stage_plan(&seen, reached);
-    if (o->no_prov && plan == START_RECHECK)
-        plan = START_WAIT_HOME; /* --no-prov: never provision */
+    if (o->no_prov && reached < STAGE_PROVISIONED)
+        reached = STAGE_PROVISIONED;
+    int recheck = 0;
+    enum flash_stage plan = !r->watch ? (o->no_prov ? STAGE_CLOUD : STAGE_WAIT_AP)
+                            : stage_plan(&seen, reached, &recheck);
+    if (o->no_prov && recheck) { /* --no-prov: never provision */
+        plan = STAGE_PROVISIONED;
+        recheck = 0;
+    }
     if (from_record && r->rec.deviceid[0])
-        snprintf(r->dev.deviceid, sizeof r->dev.deviceid, "%s", r->rec.deviceid);
+        snprintf(d->deviceid, sizeof d->deviceid, "%s", r->rec.deviceid);
     r->ctx = (struct ui_ctx){o->wifi_ssid ? o->wifi_ssid : r->rec.ssid[0] ? r->rec.ssid : NULL,
-                             r->serving_ip, o->device_url, r->dev.deviceid[0] ? r->dev.deviceid
+                             r->serving_ip, o->device_url, d->deviceid[0] ? d->deviceid
                              : NULL, o->http_port, o->https_port, o->plain_port, o->legacy,
                              r->watch, run_bind_addr(r)};
     ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_pace_name(o->pace));
-    run_tell_detected(r, plan, &seen, from_record);
+    run_tell_detected(r, plan, recheck, &seen, from_record);
     if (r->watch && o->http_port != 8080)
         ui_warn(&r->ui, "http-port", "the intermediate firmware fetches the final image from "
                 "192.168.4.2:8080 only (its address and port are built in); with --http-port %d "
                 "stage 3 needs a "
                 "port forward from 8080", o->http_port);
     /* Stage 1 and --configure need the WiFi: ask now, not when the device waits. */
-    if (((!o->no_prov && (plan == START_WAIT_AP || plan == START_PROVISION)) ||
+    if (((!o->no_prov && (plan == STAGE_WAIT_AP || (plan == STAGE_PROVISION && !recheck))) ||
          o->configure) && run_credentials(r) != 0)
         return;
     if (run_servers_update(r, &seen) != 0)
         return;
-    run_firewall(r, plan == START_FINAL);
+    run_firewall(r, plan == STAGE_FINAL);
     r->serving_up = seen.serving;
     r->ap_up = seen.ap;
     r->final_up = seen.final;
     switch (plan) {
-    case START_FINAL:
+    case STAGE_FINAL:
         if (seen.final)
             ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen.final_if);
-        run_set_state(r, RS_FINAL);
         break;
-    case START_CLOUD:
-        run_set_state(r, RS_CLOUD);
-        break;
-    case START_WAIT_HOME:
-        run_set_state(r, RS_WAIT_HOME);
-        break;
-    case START_RECHECK:
-    case START_PROVISION:
-        r->recheck = plan == START_RECHECK;
+    case STAGE_PROVISION:
+        r->recheck = recheck;
         ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
-        run_set_state(r, RS_GET_DEVICE);
         break;
-    case START_WAIT_AP:
-        run_set_state(r, r->watch ? RS_WAIT_AP : RS_GET_DEVICE);
+    case STAGE_WAIT_AP:
+        if (!r->watch)
+            plan = STAGE_PROVISION;
+        break;
+    default:
         break;
     }
+    run_set_state(r, plan);
     run_loop(r);
     if (r->exit_code == EXIT_OK)
         finish_run(r);
@@ -528,13 +534,18 @@ int cmd_flash(int argc, char **argv)
     else if (prov_global_init() != 0)
         run_fail(r, EXIT_FAIL, "http", "cannot initialise libcurl");
     else {
-        flash(r);
+        if (!(r->http = httpc_create()))
+            run_fail(r, EXIT_FAIL, "memory", "out of memory");
+        else
+            flash(r);
+        httpc_destroy(r->http);
         prov_global_cleanup();
     }
 
     int code = r->exit_code < 0 ? EXIT_FAIL : r->exit_code;
     srv_destroy(r->srv_final);
     srv_destroy(r->srv);
+    flash_table_free(&r->table);
     for (int i = 0; i < 3; i++)
         free(r->img[i].data);
     if (r->trusted) /* factory keys */

@@ -130,7 +130,7 @@ int run_service(struct run *r, int timeout_ms)
     /* Two lws contexts cannot share one wait: the one the current stage talks through
      * waits, the other is only polled (it keeps finishing what it had). */
     struct srv *main_srv = r->srv, *other = r->srv_final;
-    if (r->st >= RS_FINAL && r->srv_final) {
+    if (r->final_waits && r->srv_final) {
         main_srv = r->srv_final;
         other = r->srv;
     }
@@ -153,25 +153,26 @@ void run_set_paced(struct run *r, const char *peer_ip)
 
 /* ---- the record ---- */
 
-void run_record(struct run *r, enum rec_stage st)
+void run_record(struct run *r, enum flash_stage st)
 {
     const char *path = r->o->state_file;
-    if (!r->watch || !path || r->fleet)
+    if (!r->watch || !path || !r->table.lone)
         return; /* a fleet has no single device to resume */
-    if (st == REC_NONE) {
+    if (st == STAGE_NONE) {
         if (flash_record_remove(path) != 0)
             LOG_W("cannot remove %s", path);
         memset(&r->rec, 0, sizeof r->rec);
         return;
     }
-    if (st < r->rec.stage && st != REC_PROVISIONED)
+    const char *id = run_dev(r)->deviceid;
+    if (st < r->rec.stage && st != STAGE_PROVISIONED)
         return; /* only forward, except a new POST /ap (re-provisioned) */
-    if (st == r->rec.stage && !strcmp(r->rec.deviceid, r->dev.deviceid) &&
+    if (st == r->rec.stage && !strcmp(r->rec.deviceid, id) &&
         !strcmp(r->rec.serving_ip, r->serving_ip))
         return; /* nothing new (every dispatch and register lands here) */
     r->rec.stage = st;
-    if (r->dev.deviceid[0])
-        snprintf(r->rec.deviceid, sizeof r->rec.deviceid, "%s", r->dev.deviceid);
+    if (id[0])
+        snprintf(r->rec.deviceid, sizeof r->rec.deviceid, "%s", id);
     snprintf(r->rec.serving_ip, sizeof r->rec.serving_ip, "%s", r->serving_ip);
     r->rec.https_port = r->o->https_port;
     snprintf(r->rec.ssid, sizeof r->rec.ssid, "%s", r->o->wifi_ssid ? r->o->wifi_ssid
@@ -183,7 +184,7 @@ void run_record(struct run *r, enum rec_stage st)
                     err);
         return;
     }
-    ui_detail(&r->ui, "  recorded stage \"%s\" in %s", flash_rec_stage_name(st), path);
+    ui_detail(&r->ui, "  recorded stage \"%s\" in %s", stage_name(st), path);
 }
 
 /* ---- firewall ---- */

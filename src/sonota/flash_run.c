@@ -41,7 +41,7 @@ void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
         r->exit_code = code;
 }
 
-void run_stage_enter(struct run *r, int which, const char *name)
+static void run_stage_enter(struct run *r, int which, const char *name)
 {
     int64_t now = plat_mono_ms();
     for (int i = which + 1; i < 3; i++)
@@ -57,52 +57,67 @@ void run_stage_enter(struct run *r, int which, const char *name)
     r->stage_t[which][1] = 0; /* (re)entered: running again */
 }
 
-void run_set_state(struct run *r, enum rstate st)
+/* stage_t's index: 0 provision, 1 cloud, 2 final. */
+static int step_of(enum flash_stage st)
 {
-    enum rstate prev = r->st;
-    r->st = st;
+    return st <= STAGE_POST_AP ? 0 : st <= STAGE_CLOUD ? 1 : 2;
+}
+
+void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st)
+{
     r->st_since = r->last_hint = plat_mono_ms();
     r->next_poll = 0;
+    r->final_waits = st >= STAGE_FINAL;
     switch (st) {
-    case RS_WAIT_AP:
-        run_stage_enter(r, ST_PROV, "provision");
+    case STAGE_NONE:
+    case STAGE_FAILED:
+        break;
+    case STAGE_WAIT_AP:
+        run_stage_enter(r, step_of(st), "provision");
         ui_action(&r->ui, UI_ACT_JOIN_AP, &r->ctx);
         break;
-    case RS_GET_DEVICE:
-        run_stage_enter(r, ST_PROV, "provision");
+    case STAGE_PROVISION:
+        run_stage_enter(r, step_of(st), "provision");
         r->get_attempts = 0;
         r->next_get = 0;
         ui_action(&r->ui, UI_ACT_TALK_DEVICE, &r->ctx);
         break;
-    case RS_POST_AP:
+    case STAGE_POST_AP:
         r->post_tries = 0;
         break;
-    case RS_WAIT_HOME:
-        run_stage_enter(r, ST_CLOUD, "cloud");
+    case STAGE_PROVISIONED:
+        run_stage_enter(r, step_of(st), "cloud");
         r->home_other_since = 0;
         ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
         break;
-    case RS_CLOUD:
-        run_stage_enter(r, ST_CLOUD, "cloud");
+    case STAGE_CLOUD:
+        run_stage_enter(r, step_of(st), "cloud");
         r->home_other_since = 0;
-        if (prev == RS_POST_AP) /* --no-check-ip: still say what to do */
+        if (prev == STAGE_POST_AP) /* --no-check-ip: still say what to do */
             ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
-        if (!r->model[0] && !r->downloads_seen) /* not when the device just called */
+        if (!run_dev(r)->model[0] && !r->downloads_seen) /* not when the device just called */
             ui_action(&r->ui, UI_ACT_WAIT_DEVICE, &r->ctx);
         break;
-    case RS_FINAL:
-        run_stage_enter(r, ST_FINAL, "final");
-        run_record(r, REC_FINAL);
+    case STAGE_FINAL:
+        run_stage_enter(r, step_of(st), "final");
+        run_record(r, STAGE_FINAL);
         ui_action(&r->ui, UI_ACT_JOIN_FINAL, &r->ctx);
-        if (prev != RS_FINAL)
+        if (prev != STAGE_FINAL)
             run_firewall(r, 1); /* FinalStage may get other rules (a "public" zone) */
         break;
-    case RS_DONE:
-        run_stage_enter(r, ST_FINAL, "final");
-        r->stage_t[ST_FINAL][1] = plat_mono_ms();
-        run_record(r, REC_NONE); /* nothing left to resume */
+    case STAGE_DONE:
+        run_stage_enter(r, step_of(st), "final");
+        r->stage_t[2][1] = plat_mono_ms();
+        run_record(r, STAGE_NONE); /* nothing left to resume */
         break;
     }
+}
+
+void run_set_state(struct run *r, enum flash_stage st)
+{
+    enum flash_stage prev = run_st(r);
+    run_dev(r)->st = st;
+    run_stage_changed(r, prev, st);
 }
 
 /* Address scans only when watching addresses, once per POLL_IP_MS. */
@@ -133,7 +148,7 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
     if (run_scan(r, seen) != 0 || run_servers_update(r, seen) != 0)
         return -1;
     *ap_rose = seen->ap && !r->ap_up;
-    if (r->st == RS_CLOUD && r->serving_up && !seen->serving) {
+    if (run_st(r) == STAGE_CLOUD && r->serving_up && !seen->serving) {
         ui_address_lost(&r->ui, "serving", r->serving_ip, "the WiFi dropped? Sonota keeps "
                         "waiting (up to --timeout) and the device retries by itself; "
                         "reconnect this computer to your WiFi");
@@ -143,20 +158,20 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
         ui_info(&r->ui, "  %s is back: continuing", r->serving_ip);
         r->serving_lost_told = 0;
     }
-    if (r->st == RS_FINAL && r->final_up && !seen->final) {
+    if (run_st(r) == STAGE_FINAL && r->final_up && !seen->final) {
         ui_address_lost(&r->ui, "final", STAGE_FINAL_HOST_STR, "FinalStage dropped? If the "
                         "device restarted, its FinalStage comes back: reconnect this computer "
                         "to it; sonota keeps waiting (up to --timeout)");
         r->final_lost_told = 1;
-    } else if (seen->final && !r->final_up && r->st == RS_FINAL) {
+    } else if (seen->final && !r->final_up && run_st(r) == STAGE_FINAL) {
         ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
         r->final_lost_told = 0;
     }
     /* A network (re)joined may come with other firewall rules (firewalld zones, a
      * "public" FinalStage): check again for the ports that network needs. */
-    if (seen->serving && !r->serving_up && r->st >= RS_WAIT_HOME && r->st <= RS_CLOUD)
+    if (seen->serving && !r->serving_up && run_st(r) >= STAGE_PROVISIONED && run_st(r) <= STAGE_CLOUD)
         run_firewall(r, 0);
-    if (seen->final && !r->final_up && r->st == RS_FINAL)
+    if (seen->final && !r->final_up && run_st(r) == STAGE_FINAL)
         run_firewall(r, 1);
     r->serving_up = seen->serving;
     r->ap_up = seen->ap;
@@ -188,7 +203,7 @@ static void check_serving_absent(struct run *r, int64_t now, const struct stage_
 
 /* ---- stage 1 ---- */
 
-enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap)
+int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done)
 {
     struct ewl_ap_config ap;
     memset(&ap, 0, sizeof ap);
@@ -197,38 +212,36 @@ enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap)
     snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
     snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
     ap.port = r->o->https_port;
-    int dev_error = -1;
-    enum prov_fail f = prov_post_ap(r->o->device_url, &ap, timeout_ms, &dev_error, err, cap);
+    int rc = prov_post_ap_start(r->http, r->o->device_url, &ap, timeout_ms, done, r);
     plat_wipe(&ap, sizeof ap); /* the password */
-    return f;
+    r->prov_busy = rc == 0;
+    return rc;
 }
 
-static void step_get_device(struct run *r, int64_t now)
+/* GET /device answered (or not): stage 1 goes on with POST /ap, or asks again. */
+static void got_device(void *user, enum prov_fail f, const struct ewl_device_info *dev,
+                       int dev_error, const char *err)
 {
-    if (now < r->next_get)
-        return;
-    r->next_get = now + PROV_ATTEMPT_MS; /* §1.2: SonOTA asks every 2 s */
-    r->get_attempts++;
-    char err[512];
-    struct ewl_device_info dev;
-    memset(&dev, 0, sizeof dev);
-    enum prov_fail f = prov_get_device(r->o->device_url, PROV_ATTEMPT_MS, &dev, err,
-                                       sizeof err);
-    if (*r->stop)
-        return;
+    struct run *r = user;
+    (void)dev_error;
+    r->prov_busy = 0;
+    if (*r->stop || r->exit_code >= 0 || run_st(r) != STAGE_PROVISION)
+        return; /* the run moved on meanwhile (another network, Ctrl-C) */
     if (f == PROV_OK) {
-        if (r->recheck && r->dev.deviceid[0] && strcmp(r->dev.deviceid, dev.deviceid) != 0)
+        struct flash_dev *d = run_dev(r);
+        if (r->recheck && d->deviceid[0] && strcmp(d->deviceid, dev->deviceid) != 0)
             ui_info(&r->ui, "  another device (%s) answers on the pairing WiFi, not %s from "
-                    "the earlier run: provisioning %s", dev.deviceid, r->dev.deviceid,
-                    dev.deviceid);
+                    "the earlier run: provisioning %s", dev->deviceid, d->deviceid,
+                    dev->deviceid);
         else if (r->recheck)
             ui_info(&r->ui, "  device %s is in pairing mode again: giving it the WiFi "
-                    "settings again", dev.deviceid);
+                    "settings again", dev->deviceid);
         r->recheck = 0;
-        r->dev = dev;
-        ui_device(&r->ui, "ap", r->dev.deviceid, NULL, NULL);
-        r->ctx.deviceid = r->dev.deviceid;
-        run_set_state(r, RS_POST_AP);
+        r->dev = *dev;
+        snprintf(d->deviceid, sizeof d->deviceid, "%s", r->dev.deviceid);
+        ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);
+        r->ctx.deviceid = d->deviceid;
+        run_set_state(r, STAGE_POST_AP);
         return;
     }
     if (f == PROV_BAD_REPLY || f == PROV_HTTP_STATUS) {
@@ -242,26 +255,41 @@ static void step_get_device(struct run *r, int64_t now)
         return;
     if (r->recheck) {
         ui_info(&r->ui, "  no device answers on the pairing WiFi: device %s has probably "
-                "joined your WiFi already", r->dev.deviceid[0] ? r->dev.deviceid : "");
-        run_set_state(r, RS_WAIT_HOME);
+                "joined your WiFi already", run_dev(r)->deviceid);
+        run_set_state(r, STAGE_PROVISIONED);
         return;
     }
     run_fail(r, EXIT_NETWORK, "device-unreachable", "%s (gave up after %d attempts); put "
              "the device in pairing mode again and rerun", err, r->get_attempts);
 }
 
-static void step_post_ap(struct run *r, int64_t now)
+static void step_get_device(struct run *r, int64_t now)
 {
-    if (r->post_tries > 0 && now - r->st_since < (int64_t)PROV_ATTEMPT_MS * r->post_tries)
-        return; /* space the retries */
-    if (!r->creds_ok && run_credentials(r) != 0)
+    if (r->prov_busy || now < r->next_get)
         return;
-    char err[512];
-    enum prov_fail f = run_post_ap(r, POST_AP_MS, err, sizeof err);
+    r->next_get = now + PROV_ATTEMPT_MS; /* §1.2: SonOTA asks every 2 s */
+    r->get_attempts++;
+    if (prov_get_device_start(r->http, r->o->device_url, PROV_ATTEMPT_MS, got_device, r) != 0)
+        run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
+    else
+        r->prov_busy = 1;
+}
+
+/* POST /ap answered, or not: stage 2 or another try. */
+static void posted_ap(void *user, enum prov_fail f, const struct ewl_device_info *dev,
+                      int dev_error, const char *err)
+{
+    struct run *r = user;
+    (void)dev;
+    (void)dev_error;
+    r->prov_busy = 0;
+    if (*r->stop || r->exit_code >= 0 || run_st(r) != STAGE_POST_AP)
+        return;
+    int64_t now = plat_mono_ms();
     switch (f) {
     case PROV_OK:
         run_trust(r, &r->dev);
-        run_record(r, REC_PROVISIONED); /* before telling anyone: a kill may follow */
+        run_record(r, STAGE_PROVISIONED); /* before telling anyone: a kill may follow */
         ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
         break;
     case PROV_REFUSED:
@@ -275,10 +303,10 @@ static void step_post_ap(struct run *r, int64_t now)
     case PROV_NO_REPLY:
         /* The request went out; the device often leaves its AP before answering. */
         run_trust(r, &r->dev);
-        run_record(r, REC_PROVISIONED);
+        run_record(r, STAGE_PROVISIONED);
         ui_warn(&r->ui, "device-reply", "%s; the device may have taken the settings and left "
                 "its WiFi already: continuing (if ITEAD-%s is still there, rerun)", err,
-                r->dev.deviceid);
+                run_dev(r)->deviceid);
         break;
     case PROV_UNREACHABLE:
         if (++r->post_tries < POST_AP_TRIES) {
@@ -290,7 +318,24 @@ static void step_post_ap(struct run *r, int64_t now)
                  "again and rerun", err);
         return;
     }
-    run_set_state(r, r->watch ? RS_WAIT_HOME : RS_CLOUD);
+    /* The device has the settings: only its factory key is it from now on. */
+    struct flash_acts acts;
+    enum flash_stage next = r->watch ? STAGE_PROVISIONED : STAGE_CLOUD;
+    flash_dev_provisioned(&r->table, 0, now, &acts);
+    run_dev(r)->st = next;
+    run_stage_changed(r, STAGE_POST_AP, next);
+}
+
+static void step_post_ap(struct run *r, int64_t now)
+{
+    if (r->prov_busy)
+        return;
+    if (r->post_tries > 0 && now - r->st_since < (int64_t)PROV_ATTEMPT_MS * r->post_tries)
+        return; /* space the retries */
+    if (!r->creds_ok && run_credentials(r) != 0)
+        return;
+    if (run_post_ap_start(r, POST_AP_MS, posted_ap) != 0)
+        run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
 }
 
 /* ---- per-state step ---- */
@@ -298,7 +343,7 @@ static void step_post_ap(struct run *r, int64_t now)
 static void to_final(struct run *r, const struct stage_seen *seen)
 {
     ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
-    run_set_state(r, RS_FINAL);
+    run_set_state(r, STAGE_FINAL);
 }
 
 /* The pairing AP appeared again in stage 2: the device fell back into pairing mode (it
@@ -309,7 +354,7 @@ static void back_to_ap(struct run *r, const struct stage_seen *seen)
     ui_info(&r->ui, "  this computer is on a pairing WiFi (10.10.7.x) again: asking the "
             "device whether it is in pairing mode");
     r->recheck = 1;
-    run_set_state(r, RS_GET_DEVICE);
+    run_set_state(r, STAGE_PROVISION);
 }
 
 static void step(struct run *r, int64_t now)
@@ -319,8 +364,8 @@ static void step(struct run *r, int64_t now)
     int scanned = watch(r, now, &seen, &ap_rose);
     if (scanned < 0)
         return;
-    switch (r->st) {
-    case RS_WAIT_AP:
+    switch (run_st(r)) {
+    case STAGE_WAIT_AP:
         if (now - r->st_since > WAIT_AP_MS) {
             run_fail(r, EXIT_NETWORK, "timeout", "no address in 10.10.7.0/24 after %d "
                      "minutes: this computer did not join the device's ITEAD-<deviceid> WiFi. "
@@ -334,30 +379,30 @@ static void step(struct run *r, int64_t now)
             to_final(r, &seen);
         } else if (seen.ap) {
             ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
-            run_set_state(r, RS_GET_DEVICE);
+            run_set_state(r, STAGE_PROVISION);
         }
         return;
-    case RS_GET_DEVICE:
+    case STAGE_PROVISION:
         if (scanned && !seen.ap) {
             if (seen.final) {
                 to_final(r, &seen);
             } else if (r->recheck) {
                 ui_info(&r->ui, "  this computer left the pairing WiFi; device %s was "
-                        "provisioned before, so stage 2 goes on", r->dev.deviceid);
-                run_set_state(r, seen.serving ? RS_CLOUD : RS_WAIT_HOME);
+                        "provisioned before, so stage 2 goes on", run_dev(r)->deviceid);
+                run_set_state(r, seen.serving ? STAGE_CLOUD : STAGE_PROVISIONED);
             } else {
                 ui_address_lost(&r->ui, "ap", "10.10.7.x", "this computer left the "
                                 "device's pairing WiFi: join ITEAD-<deviceid> again");
-                run_set_state(r, RS_WAIT_AP);
+                run_set_state(r, STAGE_WAIT_AP);
             }
             return;
         }
         step_get_device(r, now);
         return;
-    case RS_POST_AP:
+    case STAGE_POST_AP:
         step_post_ap(r, now);
         return;
-    case RS_WAIT_HOME:
+    case STAGE_PROVISIONED:
         if (now - r->st_since > WAIT_HOME_MS) {
             run_fail(r, EXIT_NETWORK, "timeout", "this computer did not get %s back within %d "
                      "minutes. Reconnect it to \"%s\"; if its address changed, rerun with "
@@ -370,7 +415,7 @@ static void step(struct run *r, int64_t now)
             return;
         if (seen.serving) {
             ui_address(&r->ui, "serving", r->serving_ip, NULL);
-            run_set_state(r, RS_CLOUD);
+            run_set_state(r, STAGE_CLOUD);
         } else if (seen.final) {
             to_final(r, &seen);
         } else if (ap_rose) {
@@ -379,8 +424,8 @@ static void step(struct run *r, int64_t now)
             check_serving_absent(r, now, &seen);
         }
         return;
-    case RS_CLOUD:
-        if (!r->model[0] && !r->downloads_seen && hint_due(r, now, HINT_CLOUD_MS)) {
+    case STAGE_CLOUD:
+        if (!run_dev(r)->model[0] && !r->downloads_seen && hint_due(r, now, HINT_CLOUD_MS)) {
             run_firewall(r, 0);
             ui_warn(&r->ui, "no-contact", "no device has called %s:%d yet. Check: the device "
                     "joined your WiFi (LED on steadily, not blinking); this computer is on the "
@@ -395,12 +440,12 @@ static void step(struct run *r, int64_t now)
             return;
         if (seen.final)
             to_final(r, &seen);
-        else if (ap_rose && !r->model[0] && !r->downloads_seen)
+        else if (ap_rose && !run_dev(r)->model[0] && !r->downloads_seen)
             back_to_ap(r, &seen);
         else
             check_serving_absent(r, now, &seen);
         return;
-    case RS_FINAL:
+    case STAGE_FINAL:
         if (hint_due(r, now, HINT_FINAL_MS)) {
             run_firewall(r, 1);
             ui_warn(&r->ui, "no-contact", "the device has not asked for the final image yet. "
@@ -421,7 +466,9 @@ static void step(struct run *r, int64_t now)
                     "this computer.", seen.final_other_ip);
         }
         return;
-    case RS_DONE:
+    case STAGE_NONE:
+    case STAGE_DONE:
+    case STAGE_FAILED:
         return;
     }
 }
@@ -431,22 +478,24 @@ static void step(struct run *r, int64_t now)
 static const char *resume_hint(const struct run *r)
 {
     int remembers = r->watch && r->o->state_file;
-    switch (r->st) {
-    case RS_WAIT_AP:
-    case RS_GET_DEVICE:
-    case RS_POST_AP:
+    switch (run_st(r)) {
+    case STAGE_NONE:
+    case STAGE_WAIT_AP:
+    case STAGE_PROVISION:
+    case STAGE_POST_AP:
         if (r->recheck && remembers)
             return "the device was provisioned before: run the same command again to continue";
         return "the device was not changed; run sonota again to start over";
-    case RS_WAIT_HOME:
-    case RS_CLOUD:
+    case STAGE_PROVISIONED:
+    case STAGE_CLOUD:
         if (remembers)
             return "the device keeps the WiFi settings it got and keeps calling this computer: "
                    "run the same command again to continue (it finds stage 2 by itself)";
         return "the device keeps the WiFi settings it got and keeps calling this computer: "
                "run sonota again with --no-prov (same --serving-host and ports) to continue";
-    case RS_FINAL:
-    case RS_DONE:
+    case STAGE_FINAL:
+    case STAGE_DONE:
+    case STAGE_FAILED:
         if (remembers)
             return "the device waits on FinalStage: run the same command again to continue "
                    "(it finds stage 3 by itself)";
@@ -458,7 +507,7 @@ static const char *resume_hint(const struct run *r)
 
 void run_loop(struct run *r)
 {
-    while (r->exit_code < 0 && r->st != RS_DONE) {
+    while (r->exit_code < 0 && run_st(r) != STAGE_DONE) {
         if (*r->stop) {
             run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted; %s", resume_hint(r));
             break;
@@ -466,7 +515,7 @@ void run_loop(struct run *r)
         int64_t now = plat_mono_ms();
         if (now >= r->deadline) {
             run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) in stage %s; %s",
-                     r->o->timeout_s, r->st <= RS_POST_AP ? "1" : r->st <= RS_CLOUD ? "2" : "3",
+                     r->o->timeout_s, run_st(r) <= STAGE_POST_AP ? "1" : run_st(r) <= STAGE_CLOUD ? "2" : "3",
                      resume_hint(r));
             break;
         }
@@ -475,13 +524,19 @@ void run_loop(struct run *r)
             break;
         }
         step(r, now);
-        if (r->exit_code >= 0 || r->st == RS_DONE || *r->stop)
+        if (r->exit_code >= 0 || run_st(r) == STAGE_DONE || *r->stop)
             continue;
-        if (run_service(r, LOOP_MS) != 0)
+        /* A request under way: its completion comes from httpc_step, on this turn or a
+         * later one; the servers are serviced in between. */
+        if (r->prov_busy)
+            httpc_step(r->http);
+        if (r->exit_code >= 0 || run_st(r) == STAGE_DONE || *r->stop)
+            continue;
+        if (run_service(r, r->prov_busy ? 0 : LOOP_MS) != 0)
             run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
                      "above); %s", resume_hint(r));
     }
-    if (r->st == RS_DONE && r->exit_code < 0) {
+    if (run_st(r) == STAGE_DONE && r->exit_code < 0) {
         int64_t until = plat_mono_ms() + DRAIN_MS;
         while (plat_mono_ms() < until && !*r->stop && run_service(r, 50) == 0)
             ;

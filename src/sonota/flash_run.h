@@ -9,10 +9,12 @@
 #include "lib/espimg.h"
 #include "lib/ewl_msg.h"
 #include "sonota/flash_opts.h"
+#include "sonota/flash_session.h"
 #include "sonota/flash_state.h"
 #include "sonota/pin_watch.h"
 #include "sonota/fwcheck.h"
 #include "sonota/prov.h"
+#include "sonota/prov_async_shim.h" /* until prov.h has the asynchronous API */
 #include "sonota/server.h"
 #include "sonota/stage.h"
 #include "sonota/ui.h"
@@ -22,7 +24,6 @@
 #include <stdint.h>
 
 #define UPGRADE_VERSION "99.99.99"  /* §1.5: newer than anything, by strcmp and numerically */
-#define RUN_MAX_404 4               /* failed downloads (ack 404) before giving up */
 
 struct fleet;
 
@@ -34,18 +35,6 @@ struct run_trusted {
     char deviceid[EWL_DEVICEID_MAX];
     char apikey[EWL_UUID_LEN + 1];  /* factory key from GET /device; never printed */
 };
-
-enum rstate {
-    RS_WAIT_AP,     /* stage 1: waiting for a 10.10.7.x address */
-    RS_GET_DEVICE,  /* stage 1: GET /device */
-    RS_POST_AP,     /* stage 1: POST /ap */
-    RS_WAIT_HOME,   /* stage 2: waiting for the serving IP to come back */
-    RS_CLOUD,       /* stage 2: dispatch, WebSocket, upgrade, intermediate download */
-    RS_FINAL,       /* stage 3: FinalStage, final image */
-    RS_DONE,
-};
-
-enum { ST_PROV, ST_CLOUD, ST_FINAL };
 
 struct flash_img {
     const char *role, *name, *path;
@@ -84,51 +73,54 @@ struct run {
     size_t n_fw_told;
     int fw_note_told;
     volatile sig_atomic_t *stop;
-    enum rstate st;
+    /* The devices (flash_session.h): one row in a single run (its stage is the run's,
+     * run_st), as many as call with --fleet. */
+    struct flash_table table;
+    int final_waits;                /* the FinalStage file server is the one to wait on */
     int64_t deadline, st_since, next_poll, last_hint;
     int64_t stage_t[3][2];          /* start, end in ms (0 = not reached) */
     int exit_code;                  /* -1 while running */
-    struct ewl_device_info dev;
-    char model[EWL_MODEL_MAX], rom[EWL_VERSION_MAX];
-    int rom_warned, tls_warned, n404, post_tries, downloads_seen, final_ip_seen;
+    struct ewl_device_info dev;     /* stage 1: what GET /device said (the factory key) */
+    struct httpc *http;             /* stage 1's requests, driven by the loop */
+    int prov_busy;                  /* one of them is under way */
+    size_t prov_row;                /* fleet: the row POST /ap is for */
+    struct fleet *fleet;            /* fleet: the loop's own state (flash_fleet.c) */
+    int tls_warned, post_tries, downloads_seen;
     char final_other_warned[NETIF_IP_MAX];
-    char stock_file[64];            /* what the stock firmware downloaded (user1/user2) */
     struct pin_watch pins;          /* TLS handshakes that refused our certificate */
     int64_t pin_fail_at;            /* pinning seen: the run ends then (0: not pending) */
-    /* Who the device is (docs/DESIGN.md "Who may steer a run"): only its identity's acks
-     * and states, and downloads from its addresses, move the run. */
-    unsigned ident;                 /* cloud identity (srv_event.ident); 0 = none yet */
-    char dev_ip[NETIF_IP_MAX];      /* where that identity's session came from */
-    int ordered;                    /* that identity was sent the upgrade command */
     struct run_trusted *trusted;    /* provisioned identities, given to each new server */
     size_t n_trusted;
     char stranger_told[RUN_STRANGERS_TOLD][NETIF_IP_MAX + 16];
     size_t n_stranger_told;
     unsigned long strangers_untold;
-    struct fleet *fleet;            /* --fleet: the devices (flash_fleet.c); NULL otherwise */
+    int final_told, full_told;      /* fleet: instructions and warnings given once */
 };
 
 /* Ends the run with an error event/line and an exit status. */
 void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
     SO_PRINTF(4, 5);
-/* Records the stage start (first time only, with its banner) and closes the others. */
-void run_stage_enter(struct run *r, int which, const char *name);
-void run_set_state(struct run *r, enum rstate st);
-/* Shows the events that only inform the user (the same in a single run and a fleet);
- * 1 when ev was one of them. */
-int run_event_shown(struct run *r, const struct srv_event *ev);
+/* The device of a single run (the table's one row) and its stage. */
+static inline struct flash_dev *run_dev(struct run *r) { return &r->table.dev[0]; }
+static inline enum flash_stage run_st(const struct run *r)
+{
+    return r->table.n ? r->table.dev[0].st : STAGE_NONE;
+}
+/* A single run's device enters st (the loop's own transitions). */
+void run_set_state(struct run *r, enum flash_stage st);
+/* What entering a stage means for a single run: the stage banner, the record, what to
+ * do next (also for the transitions flash_session.c made). */
+void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st);
 /* The server's event callback (user = struct run *). */
 void run_on_event(const struct srv_event *ev, void *user);
-/* The sentence for an upgrade ack/state code (kind "ack" or "state"); returns 1 when the
- * device gave up for good (n404: its failed downloads so far, this one included). */
-int run_code_text(const struct flash_opts *o, int e, const char *kind, const char *model,
-                  const char *rom, int n404, char *m, size_t cap);
-/* Warns when a romVersion is known to refuse the stock path (pinning, 3.x). */
-void run_rom_warning(struct ui *u, const char *rom);
+/* A row of the fleet table, and its line when it changes. */
+void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now);
+void run_tell_row(struct run *r, size_t i);
 /* Runs until done, failed, interrupted or timed out; sets r->exit_code. */
 void run_loop(struct run *r);
-/* POST /ap with the run's WiFi and serving address (§1.2); err gets the sentence. */
-enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap);
+/* Starts POST /ap with the run's WiFi and serving address (§1.2); done hears the result
+ * (user = r) from a later httpc_step. 0, or -1 (not started). */
+int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done);
 /* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
 int run_credentials(struct run *r);
 
@@ -150,15 +142,14 @@ int run_credentials(struct run *r);
 /* Loads the record of an earlier run into r->rec (none with --fresh or without watching). */
 void run_load_record(struct run *r);
 /* How far the recorded run got when the record fits this run (STAGE_NONE otherwise; a
- * record that does not fit is dropped with a note). */
+ * record that does not fit is dropped with a note): STAGE_PROVISIONED, CLOUD or FINAL. */
 enum flash_stage run_recorded_stage(struct run *r);
 /* The "detected" event/message: what was found and where the run starts. */
-void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_seen *seen,
-                       int from_record);
+void run_tell_detected(struct run *r, enum flash_stage plan, int recheck,
+                       const struct stage_seen *seen, int from_record);
 
 /* flash_fleet.c: --fleet, from the point the servers may start (seen: the addresses now) */
 void fleet_run(struct run *r, const struct stage_seen *seen);
-void fleet_on_event(struct run *r, const struct srv_event *ev);
 
 /* flash_net.c */
 /* Lists the addresses and scans them against the serving IP. 0, or -1 (run failed). */
@@ -174,20 +165,13 @@ int run_service(struct run *r, int timeout_ms);
 /* A device provisioned in this run: its id and factory key make its sessions trusted
  * (srv_trust), on the server now and on any created later. */
 void run_trust(struct run *r, const struct ewl_device_info *dev);
-/* Reports something a stranger did (a download from another address, an ack from a
- * session that is not the device): a warning the first time per key, then a count. */
-void run_stranger(struct run *r, const char *key, const char *fmt, ...)
-    SO_PRINTF(3, 4);
-/* Whether ip is where the device fetches from: its stage-2 address or, for the
- * intermediate firmware, --final-device (192.168.4.1, §4). */
-int run_is_device_ip(const struct run *r, const char *ip);
 /* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
 void run_pinned_fail(struct run *r);
 /* Marks a device address paced on both servers. */
 void run_set_paced(struct run *r, const char *peer_ip);
-/* Records progress (no-op without watching or without a state file); REC_NONE removes
- * the record (done). */
-void run_record(struct run *r, enum rec_stage st);
+/* Records progress (no-op without watching or without a state file, or in a fleet);
+ * STAGE_NONE removes the record (done). */
+void run_record(struct run *r, enum flash_stage st);
 /* Checks the firewall for the ports a stage needs and warns about findings not shown
  * yet; final: only the file server port (FinalStage). */
 void run_firewall(struct run *r, int final);
