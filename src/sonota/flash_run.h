@@ -1,7 +1,14 @@
-/* flash_run.h - private to `sonota flash`: the run state shared by cmd_flash.c (setup:
- * images, serving IP, detection, credentials), flash_run.c (the loop with one step per
- * state), flash_events.c (the server's events) and flash_net.c (address watching, the
- * servers' lifecycle and bind addresses, the state record, the firewall check). */
+/* flash_run.h - private to `sonota flash`: the run state and the entry points of the
+ * flow's files. Each file calls only the files listed before it (docs/DESIGN.md "The
+ * flash flow"):
+ *   flash_session.c  pure: the devices and their stage (flash_session.h)
+ *   flash_run.c      ending with an error, entering a stage, the record, the firewall
+ *   flash_net.c      addresses, the servers (create, service, pace, trust), POST /ap
+ *   flash_setup.c    images, serving IP, credentials
+ *   flash_start.c    the record of an earlier run, where this one starts
+ *   flash_events.c   server events -> the table -> actions performed (screen, record)
+ *   flash_loop.c     the loop of a single run;  flash_fleet.c  the loop of a fleet
+ *   cmd_flash.c      the command: options, setup, the loop, the summary, --configure */
 #ifndef SONOTA_FLASH_RUN_H
 #define SONOTA_FLASH_RUN_H
 
@@ -85,6 +92,7 @@ struct run {
     int prov_busy;                  /* one of them is under way */
     size_t prov_row;                /* fleet: the row POST /ap is for */
     struct fleet *fleet;            /* fleet: the loop's own state (flash_fleet.c) */
+    srv_event_cb on_event;          /* the servers' events go here (run_on_event) */
     int tls_warned, post_tries, downloads_seen;
     char final_other_warned[NETIF_IP_MAX];
     struct pin_watch pins;          /* TLS handshakes that refused our certificate */
@@ -97,32 +105,12 @@ struct run {
     int final_told, full_told;      /* fleet: instructions and warnings given once */
 };
 
-/* Ends the run with an error event/line and an exit status. */
-void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
-    SO_PRINTF(4, 5);
 /* The device of a single run (the table's one row) and its stage. */
 static inline struct flash_dev *run_dev(struct run *r) { return &r->table.dev[0]; }
 static inline enum flash_stage run_st(const struct run *r)
 {
     return r->table.n ? r->table.dev[0].st : STAGE_NONE;
 }
-/* A single run's device enters st (the loop's own transitions). */
-void run_set_state(struct run *r, enum flash_stage st);
-/* What entering a stage means for a single run: the stage banner, the record, what to
- * do next (also for the transitions flash_session.c made). */
-void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st);
-/* The server's event callback (user = struct run *). */
-void run_on_event(const struct srv_event *ev, void *user);
-/* A row of the fleet table, and its line when it changes. */
-void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now);
-void run_tell_row(struct run *r, size_t i);
-/* Runs until done, failed, interrupted or timed out; sets r->exit_code. */
-void run_loop(struct run *r);
-/* Starts POST /ap with the run's WiFi and serving address (§1.2); done hears the result
- * (user = r) from a later httpc_step. 0, or -1 (not started). */
-int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done);
-/* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
-int run_credentials(struct run *r);
 
 /* Why a serving IP in a device network cannot work (PROTOCOL.md §10.1, §4, §8). */
 #define CLASH_AP_TEXT                                                                       \
@@ -138,18 +126,22 @@ int run_credentials(struct run *r);
     "192.168.1.0/24). If this computer is on FinalStage already, another device took "     \
     "192.168.4.2: disconnect that one, reconnect this computer and run again"
 
-/* flash_start.c */
-/* Loads the record of an earlier run into r->rec (none with --fresh or without watching). */
-void run_load_record(struct run *r);
-/* How far the recorded run got when the record fits this run (STAGE_NONE otherwise; a
- * record that does not fit is dropped with a note): STAGE_PROVISIONED, CLOUD or FINAL. */
-enum flash_stage run_recorded_stage(struct run *r);
-/* The "detected" event/message: what was found and where the run starts. */
-void run_tell_detected(struct run *r, enum flash_stage plan, int recheck,
-                       const struct stage_seen *seen, int from_record);
+/* flash_run.c */
+/* Ends the run with an error event/line and an exit status. */
+void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
+    SO_PRINTF(4, 5);
+/* A single run's device enters st (the loop's own transitions). */
+void run_set_state(struct run *r, enum flash_stage st);
+/* What entering a stage means for a single run: the stage banner, the record, what to
+ * do next (also for the transitions flash_session.c made). */
+void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st);
+/* Records progress (no-op without watching or without a state file, or in a fleet);
+ * STAGE_NONE removes the record (done). */
+void run_record(struct run *r, enum flash_stage st);
+/* Checks the firewall for the ports a stage needs and warns about findings not shown
+ * yet; final: only the file server port (FinalStage). */
+void run_firewall(struct run *r, int final);
 
-/* flash_fleet.c: --fleet, from the point the servers may start (seen: the addresses now) */
-void fleet_run(struct run *r, const struct stage_seen *seen);
 
 /* flash_net.c */
 /* Lists the addresses and scans them against the serving IP. 0, or -1 (run failed). */
@@ -165,15 +157,46 @@ int run_service(struct run *r, int timeout_ms);
 /* A device provisioned in this run: its id and factory key make its sessions trusted
  * (srv_trust), on the server now and on any created later. */
 void run_trust(struct run *r, const struct ewl_device_info *dev);
-/* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
-void run_pinned_fail(struct run *r);
 /* Marks a device address paced on both servers. */
 void run_set_paced(struct run *r, const char *peer_ip);
-/* Records progress (no-op without watching or without a state file, or in a fleet);
- * STAGE_NONE removes the record (done). */
-void run_record(struct run *r, enum flash_stage st);
-/* Checks the firewall for the ports a stage needs and warns about findings not shown
- * yet; final: only the file server port (FinalStage). */
-void run_firewall(struct run *r, int final);
+/* Starts POST /ap with the run's WiFi and serving address (§1.2); done hears the result
+ * (user = r) from a later httpc_step. 0, or -1 (not started). */
+int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done);
+
+/* flash_setup.c */
+/* Loads and checks the three images (--force serves invalid ones). 0, or -1 (failed). */
+int run_load_images(struct run *r);
+/* Chooses r->serving_ip from the addresses now (a, n; seen: their scan), the options and
+ * the record; may ask. 0, or -1 (failed). */
+int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
+                          const struct stage_seen *seen);
+/* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
+int run_credentials(struct run *r);
+
+/* flash_start.c */
+/* Loads the record of an earlier run into r->rec (none with --fresh or without watching). */
+void run_load_record(struct run *r);
+/* How far the recorded run got when the record fits this run (STAGE_NONE otherwise; a
+ * record that does not fit is dropped with a note): STAGE_PROVISIONED, CLOUD or FINAL. */
+enum flash_stage run_recorded_stage(struct run *r);
+/* The "detected" event/message: what was found and where the run starts. */
+void run_tell_detected(struct run *r, enum flash_stage plan, int recheck,
+                       const struct stage_seen *seen, int from_record);
+
+/* flash_events.c */
+/* The server's event callback (user = struct run *), for a single run and a fleet. */
+void run_on_event(const struct srv_event *ev, void *user);
+/* A row of the fleet table, and its line when it changes. */
+void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now);
+void run_tell_row(struct run *r, size_t i);
+/* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
+void run_pinned_fail(struct run *r);
+
+/* flash_loop.c: a single run until done, failed, interrupted or timed out (sets
+ * r->exit_code). */
+void run_loop(struct run *r);
+
+/* flash_fleet.c: --fleet, from the point the servers may start (seen: the addresses now) */
+void fleet_run(struct run *r, const struct stage_seen *seen);
 
 #endif
