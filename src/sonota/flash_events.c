@@ -389,7 +389,10 @@ static void perform(struct run *r, const struct srv_event *ev, const char *ip,
     int intermediate = 0;
     for (size_t k = 0; k < acts->n; k++) {
         const struct flash_act *a = &acts->a[k];
-        struct flash_dev *d = &r->table.dev[a->dev];
+        struct flash_dev *d = a->dev < r->table.n ? &r->table.dev[a->dev] : NULL;
+        if (!d && a->type != FLASH_ACT_STRANGER && a->type != FLASH_ACT_FULL &&
+            a->type != FLASH_ACT_PACE)
+            continue; /* every other action names a row */
         switch (a->type) {
         case FLASH_ACT_STRANGER:
             stranger(r, ev, ip, a);

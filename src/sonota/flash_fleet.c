@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FLEET_LOOP_MS 150
+#define FLEET_WAIT_MAX_MS 500       /* longest wait for a socket (a Ctrl-C just before it) */
 #define FLEET_POLL_IP_MS 2000       /* address rescans, as in a single run (§10.1) */
 #define FLEET_GET_EVERY_MS 3000     /* GET /device while looking for the next device */
 #define FLEET_GET_MS 1000           /* short: the servers wait while it runs */
@@ -184,6 +184,20 @@ static int watch(struct run *r, struct fleet *f, int64_t now)
 
 /* ---- the loop and the table ---- */
 
+/* How long the servers may wait for a socket before the next scan or GET /device. */
+static int fleet_wait_ms(const struct run *r, const struct fleet *f, int64_t now)
+{
+    if (r->prov_busy)
+        return 0; /* a request under way completes from httpc_step */
+    int64_t next = r->deadline;
+    if (r->watch && f->next_poll < next)
+        next = f->next_poll;
+    if (!r->o->no_prov && (!r->watch || f->ap_up) && f->next_get < next)
+        next = f->next_get;
+    int64_t ms = next - now;
+    return ms <= 0 ? 0 : ms > FLEET_WAIT_MAX_MS ? FLEET_WAIT_MAX_MS : (int)ms;
+}
+
 /* The exit status and the closing error of a fleet run (none when every device is done). */
 static void fleet_end(struct run *r, int interrupted, int timed_out)
 {
@@ -250,7 +264,7 @@ static void loop(struct run *r, struct fleet *f)
             httpc_step(r->http); /* the completion comes from here */
         if (*r->stop)
             continue;
-        if (run_service(r, r->prov_busy ? 0 : FLEET_LOOP_MS) != 0)
+        if (run_service(r, fleet_wait_ms(r, f, plat_mono_ms())) != 0)
             run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
                      "above)");
     }

@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LOOP_MS 150                 /* srv_run_once slice */
+#define LOOP_MAX_MS 500             /* longest wait for a socket: a Ctrl-C that lands just
+                                       before the wait is seen within this */
 #define POLL_IP_MS 2000             /* local address rescans (§10.1: every ~2 s) */
 #define WAIT_AP_MS (10 * 60 * 1000) /* joining ITEAD-<id> by hand */
 #define WAIT_HOME_MS (10 * 60 * 1000)
@@ -369,6 +370,53 @@ static void step(struct run *r, int64_t now)
 
 /* ---- the loop ---- */
 
+static void sooner(int64_t *next, int64_t at)
+{
+    if (at > 0 && at < *next)
+        *next = at;
+}
+
+/* How long the servers may wait for a socket before a timer of this stage is due. */
+static int wait_ms(const struct run *r, int64_t now)
+{
+    if (r->prov_busy)
+        return 0; /* a request under way completes from httpc_step */
+    int64_t next = r->deadline;
+    sooner(&next, r->pin_fail_at);
+    if (r->watch)
+        sooner(&next, r->next_poll);
+    switch (run_st(r)) {
+    case STAGE_PROVISION:
+        sooner(&next, r->next_get);
+        break;
+    case STAGE_POST_AP:
+        sooner(&next, r->st_since + (int64_t)PROV_ATTEMPT_MS * r->post_tries);
+        break;
+    case STAGE_WAIT_AP:
+        sooner(&next, r->st_since + WAIT_AP_MS + 1);
+        break;
+    case STAGE_PROVISIONED:
+        sooner(&next, r->st_since + WAIT_HOME_MS + 1);
+        break;
+    case STAGE_CLOUD:
+    case STAGE_FINAL: {
+        const struct flash_dev *d = &r->table.dev[0];
+        if (run_st(r) == STAGE_CLOUD && (d->model[0] || r->downloads_seen))
+            break; /* the "no contact yet" hint is over */
+        int64_t first = run_st(r) == STAGE_CLOUD ? HINT_CLOUD_MS : HINT_FINAL_MS;
+        int64_t a = r->st_since + first, b = r->last_hint + first;
+        sooner(&next, a > b ? a : b);
+        break;
+    }
+    case STAGE_NONE:
+    case STAGE_DONE:
+    case STAGE_FAILED:
+        break;
+    }
+    int64_t ms = next - now;
+    return ms <= 0 ? 0 : ms > LOOP_MAX_MS ? LOOP_MAX_MS : (int)ms;
+}
+
 static const char *resume_hint(const struct run *r)
 {
     int remembers = r->watch && r->o->state_file;
@@ -426,7 +474,7 @@ void run_loop(struct run *r)
             httpc_step(r->http);
         if (r->exit_code >= 0 || run_st(r) == STAGE_DONE || *r->stop)
             continue;
-        if (run_service(r, r->prov_busy ? 0 : LOOP_MS) != 0)
+        if (run_service(r, wait_ms(r, plat_mono_ms())) != 0)
             run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
                      "above); %s", resume_hint(r));
     }

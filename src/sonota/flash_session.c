@@ -199,7 +199,7 @@ void flash_dev_restart(struct flash_table *t, size_t i, int64_t now_ms)
  * takes the row of its id with the trusted key; an id not listed gets a row; a listed
  * id with another key is someone else. */
 static struct flash_dev *register_row(struct flash_table *t, const struct srv_event *ev,
-                                      const char *ip, int64_t now, struct flash_acts *out)
+                                      int64_t now, struct flash_acts *out)
 {
     struct flash_dev *d = find_ident(t, ev->ident);
     if (d || !ev->ident)
@@ -210,7 +210,6 @@ static struct flash_dev *register_row(struct flash_table *t, const struct srv_ev
             return NULL;
         d->ident = ev->ident;
         d->ordered = 0;
-        (void)ip;
         return d;
     }
     if (!ev->deviceid || !*ev->deviceid)
@@ -280,7 +279,7 @@ static void on_dispatch(struct flash_table *t, const struct srv_event *ev, const
 static void on_register(struct flash_table *t, const struct srv_event *ev, const char *ip,
                         int64_t now, struct flash_acts *out)
 {
-    struct flash_dev *d = register_row(t, ev, ip, now, out);
+    struct flash_dev *d = register_row(t, ev, now, out);
     if (!d) {
         session_stranger(t, ev, "a register", out);
         return;
