@@ -323,6 +323,66 @@ static void fleet_rows_and_strangers(void **state)
     flash_table_free(&t);
 }
 
+/* A fleet that lists nobody yet: every cloud event and download is a stranger's. */
+static void fleet_empty_table(void **state)
+{
+    (void)state;
+    struct flash_table t;
+    struct flash_acts a;
+    flash_table_init(&t, 0, E2A_IP, 1);
+    code(&t, SRV_EV_UPGRADE_ACK, EVIL_IP, 5, 404, &a);
+    assert_true(a.hide);
+    assert_int_equal(a.a[0].type, FLASH_ACT_STRANGER);
+    feed(&t, ev_of(SRV_EV_UPGRADE_SENT, EVIL_IP, "1000000001", 5, 0), EVIL_IP, 1, &a);
+    assert_true(a.hide);
+    struct srv_event err = ev_of(SRV_EV_ERROR, EVIL_IP, "1000000001", 5, 0);
+    feed(&t, err, EVIL_IP, 1, &a);
+    assert_true(a.hide);
+    download(&t, SRV_EV_DOWNLOAD_DONE, EVIL_IP, FLASH_NAME_FINAL, &a);
+    assert_true(a.hide);
+    /* --final-device, but no device is at FinalStage: served, not counted. */
+    download(&t, SRV_EV_DOWNLOAD_DONE, E2A_IP, FLASH_NAME_FINAL, &a);
+    assert_false(a.hide);
+    assert_int_equal(a.a[0].why, FLASH_WHY_WRONG_STAGE);
+    assert_int_equal(t.n, 0);
+    assert_int_equal(t.n_done, 0);
+    /* A register without an identity (never registered) is nobody. */
+    reg(&t, EVIL_IP, "1000000001", 0, 0, &a);
+    assert_true(a.hide);
+    assert_int_equal(t.n, 0);
+    flash_table_free(&t);
+}
+
+/* The device going away mid-download is said (single run), the stage stays. */
+static void lone_vanished(void **state)
+{
+    (void)state;
+    struct flash_table t;
+    struct flash_acts a;
+    lone_provisioned(&t);
+    reg(&t, DEV_IP, "1000aaaaaa", 7, 1, &a);
+    feed(&t, ev_of(SRV_EV_UPGRADE_SENT, DEV_IP, "1000aaaaaa", 7, 1), DEV_IP, 11, &a);
+    download(&t, SRV_EV_DOWNLOAD_START, DEV_IP, FLASH_NAME_USER2, &a);
+    struct srv_event ab = ev_of(SRV_EV_DOWNLOAD_ABORT, DEV_IP, NULL, 0, 0);
+    ab.file = FLASH_NAME_USER2;
+    ab.offset = 4096;
+    ab.total = 8192;
+    feed(&t, ab, DEV_IP, 12, &a);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(a.a[0].say, FLASH_SAY_VANISHED);
+    assert_int_equal(a.a[0].at, 4096);
+    struct srv_event closed = ev_of(SRV_EV_WS_CLOSED, DEV_IP, "1000aaaaaa", 7, 1);
+    closed.detail = "downloading";
+    feed(&t, closed, DEV_IP, 13, &a);
+    assert_int_equal(a.n, 1);
+    assert_string_equal(a.a[0].text, FLASH_NAME_USER2);
+    closed.ident = 9; /* someone else's session closing says nothing */
+    feed(&t, closed, EVIL_IP, 13, &a);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(t.dev[0].st, STAGE_CLOUD);
+    flash_table_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +392,8 @@ int main(void)
         cmocka_unit_test(lone_codes),
         cmocka_unit_test(lone_trust_on_first_use),
         cmocka_unit_test(fleet_rows_and_strangers),
+        cmocka_unit_test(fleet_empty_table),
+        cmocka_unit_test(lone_vanished),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
