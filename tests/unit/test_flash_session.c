@@ -383,6 +383,62 @@ static void lone_vanished(void **state)
     flash_table_free(&t);
 }
 
+/* Thousands of events from strangers (other identities, other addresses; a pseudo-random
+ * but fixed sequence) at every stage of the device: none moves it. (A dispatch is left
+ * out: it carries no identity and informs about the expected id by design.) */
+static void strangers_never_move_the_device(void **state)
+{
+    (void)state;
+    static const char *const ips[] = {"192.168.1.60", "192.168.1.61", "10.0.0.9", ""};
+    static const char *const files[] = {FLASH_NAME_USER1, FLASH_NAME_USER2, FLASH_NAME_FINAL,
+                                        "x", NULL};
+    static const char *const ids[] = {"1000aaaaaa", "1000bbbbbb", NULL};
+    const enum flash_stage stages[] = {STAGE_PROVISIONED, STAGE_CLOUD, STAGE_FINAL};
+    uint32_t x = 12345;
+    for (size_t k = 0; k < sizeof stages / sizeof stages[0]; k++) {
+        struct flash_table t;
+        struct flash_acts a;
+        lone_provisioned(&t);
+        reg(&t, DEV_IP, "1000aaaaaa", 7, 1, &a);
+        feed(&t, ev_of(SRV_EV_UPGRADE_SENT, DEV_IP, "1000aaaaaa", 7, 1), DEV_IP, 11, &a);
+        t.dev[0].st = stages[k];
+        struct flash_dev before = t.dev[0];
+        for (int i = 0; i < 3000; i++) {
+            x = x * 1103515245u + 12345u;
+            struct srv_event e = ev_of((enum srv_event_type)((x >> 8) % (SRV_EV_DIY_RESULT + 1)),
+                                       NULL, ids[(x >> 12) % 3], 100 + (x >> 16) % 8,
+                                       0);
+            if (e.type == SRV_EV_DISPATCH)
+                continue; /* unauthenticated (§1.3): it informs about the expected id, as
+                             lone_trust_on_first_use shows; docs/DESIGN.md */
+            const char *ip = ips[(x >> 22) % 4];
+            e.peer = ip;
+            e.file = files[(x >> 24) % 5];
+            e.error = (x >> 27) & 1 ? 404 : 0;
+            e.model = "X";
+            e.rom_version = "9.9";
+            e.detail = "downloading";
+            flash_table_on_event(&t, &e, ip, 100 + i, &a);
+            for (size_t n = 0; n < a.n; n++) {
+                if (a.a[n].type != FLASH_ACT_STRANGER)
+                    print_error("stage %d event %d type %d ip '%s' id %s ident %u file %s: "
+                                "action %d\n", (int)stages[k], i, (int)e.type, ip,
+                                e.deviceid ? e.deviceid : "-", e.ident,
+                                e.file ? e.file : "-", (int)a.a[n].type);
+                assert_int_equal(a.a[n].type, FLASH_ACT_STRANGER);
+            }
+        }
+        assert_int_equal(t.dev[0].st, before.st);
+        assert_int_equal(t.dev[0].n404, before.n404);
+        assert_int_equal(t.dev[0].ident, before.ident);
+        assert_int_equal(t.dev[0].ordered, before.ordered);
+        assert_string_equal(t.dev[0].ip, before.ip);
+        assert_string_equal(t.dev[0].model, before.model);
+        assert_int_equal(t.n_done, 0);
+        flash_table_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +450,7 @@ int main(void)
         cmocka_unit_test(fleet_rows_and_strangers),
         cmocka_unit_test(fleet_empty_table),
         cmocka_unit_test(lone_vanished),
+        cmocka_unit_test(strangers_never_move_the_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
