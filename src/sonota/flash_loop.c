@@ -1,8 +1,9 @@
 /* flash_loop.c - the loop of a single-device `sonota flash` run: one step per stage
- * (address polling, stage 1 requests) between server slices (flash_net.c); the server's
- * events are in flash_events.c (PROTOCOL.md §1.2-§1.5, §4, §10). Every state survives the network
- * going away and coming back (§8: "script exits when WiFi drops"); only --timeout and
- * the bounded waits for the user end a run. */
+ * (timers, address scans through flash_dev_on_scan, stage 1 requests) between server
+ * slices (flash_net.c); the server's events are in flash_events.c (PROTOCOL.md
+ * §1.2-§1.5, §4, §10). Every stage survives the network going away and coming back (§8:
+ * "script exits when WiFi drops"); only --timeout and the bounded waits for the user end
+ * a run. */
 #include "sonota/flash_run.h"
 
 #include "io/log.h"
@@ -79,7 +80,8 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
     }
     /* A network (re)joined may come with other firewall rules (firewalld zones, a
      * "public" FinalStage): check again for the ports that network needs. */
-    if (seen->serving && !r->serving_up && run_st(r) >= STAGE_PROVISIONED && run_st(r) <= STAGE_CLOUD)
+    enum flash_stage st = run_st(r);
+    if (seen->serving && !r->serving_up && st >= STAGE_PROVISIONED && st <= STAGE_CLOUD)
         run_firewall(r, 0);
     if (seen->final && !r->final_up && run_st(r) == STAGE_FINAL)
         run_firewall(r, 1);
@@ -252,6 +254,46 @@ static void back_to_ap(struct run *r, const struct stage_seen *seen)
     run_set_state(r, STAGE_PROVISION);
 }
 
+/* A scan moved the device (flash_dev_on_scan): says so and enters the stage. 1 moved. */
+static int scan_moved(struct run *r, int64_t now, const struct stage_seen *seen, int ap_rose)
+{
+    const struct flash_scan fs = {seen->ap, ap_rose, seen->serving, seen->final};
+    int contacted = run_dev(r)->model[0] || r->downloads_seen;
+    enum flash_scan_why why;
+    enum flash_stage to = flash_dev_on_scan(run_dev(r), r->recheck, contacted, &fs, &why);
+    switch (why) {
+    case FLASH_SCAN_STAY:
+        return 0;
+    case FLASH_SCAN_ABSENT:
+        check_serving_absent(r, now, seen);
+        return 0;
+    case FLASH_SCAN_FINAL:
+        to_final(r, seen);
+        return 1;
+    case FLASH_SCAN_AP:
+        ui_address(&r->ui, "ap", seen->ap_ip, seen->ap_if);
+        break;
+    case FLASH_SCAN_LEFT_RECHECK:
+        ui_info(&r->ui, "  this computer left the pairing WiFi; device %s was "
+                "provisioned before, so stage 2 goes on", run_dev(r)->deviceid);
+        break;
+    case FLASH_SCAN_LEFT_AP:
+        ui_address_lost(&r->ui, "ap", "10.10.7.x", "this computer left the "
+                        "device's pairing WiFi: join ITEAD-<deviceid> again");
+        break;
+    case FLASH_SCAN_SERVING:
+        ui_address(&r->ui, "serving", r->serving_ip, NULL);
+        break;
+    case FLASH_SCAN_BACK_TO_AP:
+        back_to_ap(r, seen);
+        return 1;
+    }
+    run_set_state(r, to);
+    return 1;
+}
+
+/* One turn of a single run: the stage's timers (give up, hints), then what a scan of
+ * the addresses means (flash_dev_on_scan), then stage 1's requests. */
 static void step(struct run *r, int64_t now)
 {
     struct stage_seen seen;
@@ -259,112 +301,57 @@ static void step(struct run *r, int64_t now)
     int scanned = watch(r, now, &seen, &ap_rose);
     if (scanned < 0)
         return;
-    switch (run_st(r)) {
-    case STAGE_WAIT_AP:
-        if (now - r->st_since > WAIT_AP_MS) {
-            run_fail(r, EXIT_NETWORK, "timeout", "no address in 10.10.7.0/24 after %d "
-                     "minutes: this computer did not join the device's ITEAD-<deviceid> WiFi. "
-                     "Put the device in pairing mode, join that WiFi and rerun (or use "
-                     "--no-check-ip if your system shows another address)", WAIT_AP_MS / 60000);
-            return;
-        }
-        if (!scanned)
-            return;
-        if (seen.final) {
-            to_final(r, &seen);
-        } else if (seen.ap) {
-            ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
-            run_set_state(r, STAGE_PROVISION);
-        }
+    enum flash_stage st = run_st(r);
+    if (st == STAGE_WAIT_AP && now - r->st_since > WAIT_AP_MS) {
+        run_fail(r, EXIT_NETWORK, "timeout", "no address in 10.10.7.0/24 after %d "
+                 "minutes: this computer did not join the device's ITEAD-<deviceid> WiFi. "
+                 "Put the device in pairing mode, join that WiFi and rerun (or use "
+                 "--no-check-ip if your system shows another address)", WAIT_AP_MS / 60000);
         return;
-    case STAGE_PROVISION:
-        if (scanned && !seen.ap) {
-            if (seen.final) {
-                to_final(r, &seen);
-            } else if (r->recheck) {
-                ui_info(&r->ui, "  this computer left the pairing WiFi; device %s was "
-                        "provisioned before, so stage 2 goes on", run_dev(r)->deviceid);
-                run_set_state(r, seen.serving ? STAGE_CLOUD : STAGE_PROVISIONED);
-            } else {
-                ui_address_lost(&r->ui, "ap", "10.10.7.x", "this computer left the "
-                                "device's pairing WiFi: join ITEAD-<deviceid> again");
-                run_set_state(r, STAGE_WAIT_AP);
-            }
-            return;
-        }
+    }
+    if (st == STAGE_PROVISIONED && now - r->st_since > WAIT_HOME_MS) {
+        run_fail(r, EXIT_NETWORK, "timeout", "this computer did not get %s back within %d "
+                 "minutes. Reconnect it to \"%s\"; if its address changed, rerun with "
+                 "--fresh (and provision again: the device was told %s)",
+                 r->serving_ip, WAIT_HOME_MS / 60000,
+                 r->o->wifi_ssid ? r->o->wifi_ssid : "your WiFi", r->serving_ip);
+        return;
+    }
+    if (st == STAGE_CLOUD && !run_dev(r)->model[0] && !r->downloads_seen &&
+        hint_due(r, now, HINT_CLOUD_MS)) {
+        run_firewall(r, 0);
+        ui_warn(&r->ui, "no-contact", "no device has called %s:%d yet. Check: the device "
+                "joined your WiFi (LED on steadily, not blinking); this computer is on the "
+                "same network with address %s; the firewall allows incoming TCP %d and %d. "
+                "Firmware 1.6 and later drops the connection (certificate pinning): "
+                "nothing arrives at all then.%s" /* PROTOCOL.md §2/§3 */, r->serving_ip,
+                r->o->https_port, r->serving_ip, r->o->https_port, r->o->http_port,
+                r->rec.stage ? " If you meant to flash another device, run again with "
+                "--fresh." : "");
+    }
+    if (st == STAGE_FINAL && hint_due(r, now, HINT_FINAL_MS)) {
+        run_firewall(r, 1);
+        ui_warn(&r->ui, "no-contact", "the device has not asked for the final image yet. "
+                "Check: this computer is on FinalStage with address 192.168.4.2 (no other "
+                "device on FinalStage took it); the firewall allows incoming TCP %d. If "
+                "FinalStage disappeared and came back, the device restarted: keep waiting.",
+                r->o->http_port);
+    }
+    if (scanned && scan_moved(r, now, &seen, ap_rose))
+        return;
+    if (st == STAGE_PROVISION)
         step_get_device(r, now);
-        return;
-    case STAGE_POST_AP:
+    else if (st == STAGE_POST_AP)
         step_post_ap(r, now);
-        return;
-    case STAGE_PROVISIONED:
-        if (now - r->st_since > WAIT_HOME_MS) {
-            run_fail(r, EXIT_NETWORK, "timeout", "this computer did not get %s back within %d "
-                     "minutes. Reconnect it to \"%s\"; if its address changed, rerun with "
-                     "--fresh (and provision again: the device was told %s)",
-                     r->serving_ip, WAIT_HOME_MS / 60000,
-                     r->o->wifi_ssid ? r->o->wifi_ssid : "your WiFi", r->serving_ip);
-            return;
-        }
-        if (!scanned)
-            return;
-        if (seen.serving) {
-            ui_address(&r->ui, "serving", r->serving_ip, NULL);
-            run_set_state(r, STAGE_CLOUD);
-        } else if (seen.final) {
-            to_final(r, &seen);
-        } else if (ap_rose) {
-            back_to_ap(r, &seen);
-        } else {
-            check_serving_absent(r, now, &seen);
-        }
-        return;
-    case STAGE_CLOUD:
-        if (!run_dev(r)->model[0] && !r->downloads_seen && hint_due(r, now, HINT_CLOUD_MS)) {
-            run_firewall(r, 0);
-            ui_warn(&r->ui, "no-contact", "no device has called %s:%d yet. Check: the device "
-                    "joined your WiFi (LED on steadily, not blinking); this computer is on the "
-                    "same network with address %s; the firewall allows incoming TCP %d and %d. "
-                    "Firmware 1.6 and later drops the connection (certificate pinning): "
-                    "nothing arrives at all then.%s" /* PROTOCOL.md §2/§3 */, r->serving_ip,
-                    r->o->https_port, r->serving_ip, r->o->https_port, r->o->http_port,
-                    r->rec.stage ? " If you meant to flash another device, run again with "
-                    "--fresh." : "");
-        }
-        if (!scanned)
-            return;
-        if (seen.final)
-            to_final(r, &seen);
-        else if (ap_rose && !run_dev(r)->model[0] && !r->downloads_seen)
-            back_to_ap(r, &seen);
-        else
-            check_serving_absent(r, now, &seen);
-        return;
-    case STAGE_FINAL:
-        if (hint_due(r, now, HINT_FINAL_MS)) {
-            run_firewall(r, 1);
-            ui_warn(&r->ui, "no-contact", "the device has not asked for the final image yet. "
-                    "Check: this computer is on FinalStage with address 192.168.4.2 (no other "
-                    "device on FinalStage took it); the firewall allows incoming TCP %d. If "
-                    "FinalStage disappeared and came back, the device restarted: keep waiting.",
-                    r->o->http_port);
-        }
-        if (!scanned)
-            return;
-        if (seen.final_other && strcmp(seen.final_other_ip, r->final_other_warned) != 0) {
-            snprintf(r->final_other_warned, sizeof r->final_other_warned, "%s",
-                     seen.final_other_ip);
-            ui_address(&r->ui, "final-other", seen.final_other_ip, NULL);
-            ui_warn(&r->ui, "final-address", "this computer has %s on the 192.168.4.x network, "
-                    "but the intermediate firmware only connects to 192.168.4.2. Another device "
-                    "(a phone?) probably took .2: disconnect it from FinalStage, then reconnect "
-                    "this computer.", seen.final_other_ip);
-        }
-        return;
-    case STAGE_NONE:
-    case STAGE_DONE:
-    case STAGE_FAILED:
-        return;
+    else if (st == STAGE_FINAL && scanned && seen.final_other &&
+             strcmp(seen.final_other_ip, r->final_other_warned) != 0) {
+        snprintf(r->final_other_warned, sizeof r->final_other_warned, "%s",
+                 seen.final_other_ip);
+        ui_address(&r->ui, "final-other", seen.final_other_ip, NULL);
+        ui_warn(&r->ui, "final-address", "this computer has %s on the 192.168.4.x network, "
+                "but the intermediate firmware only connects to 192.168.4.2. Another device "
+                "(a phone?) probably took .2: disconnect it from FinalStage, then reconnect "
+                "this computer.", seen.final_other_ip);
     }
 }
 
@@ -457,7 +444,8 @@ void run_loop(struct run *r)
         int64_t now = plat_mono_ms();
         if (now >= r->deadline) {
             run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) in stage %s; %s",
-                     r->o->timeout_s, run_st(r) <= STAGE_POST_AP ? "1" : run_st(r) <= STAGE_CLOUD ? "2" : "3",
+                     r->o->timeout_s, run_st(r) <= STAGE_POST_AP ? "1"
+                     : run_st(r) <= STAGE_CLOUD ? "2" : "3",
                      resume_hint(r));
             break;
         }

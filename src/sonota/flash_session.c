@@ -441,6 +441,57 @@ static void on_download_done(struct flash_table *t, const struct srv_event *ev,
     }
 }
 
+/* ---- addresses (a single run) ---- */
+
+enum flash_stage flash_dev_on_scan(const struct flash_dev *d, int recheck, int contacted,
+                                   const struct flash_scan *s, enum flash_scan_why *why)
+{
+    *why = FLASH_SCAN_STAY;
+    switch (d->st) {
+    case STAGE_WAIT_AP:
+        if (s->final)
+            break;
+        if (s->ap) {
+            *why = FLASH_SCAN_AP;
+            return STAGE_PROVISION;
+        }
+        return d->st;
+    case STAGE_PROVISION:
+        if (s->ap)
+            return d->st;
+        if (s->final)
+            break;
+        if (recheck) {
+            *why = FLASH_SCAN_LEFT_RECHECK;
+            return s->serving ? STAGE_CLOUD : STAGE_PROVISIONED;
+        }
+        *why = FLASH_SCAN_LEFT_AP;
+        return STAGE_WAIT_AP;
+    case STAGE_PROVISIONED:
+        if (s->serving) {
+            *why = FLASH_SCAN_SERVING;
+            return STAGE_CLOUD;
+        }
+        if (s->final)
+            break;
+        *why = s->ap_rose ? FLASH_SCAN_BACK_TO_AP : FLASH_SCAN_ABSENT;
+        return s->ap_rose ? STAGE_PROVISION : d->st;
+    case STAGE_CLOUD:
+        if (s->final)
+            break;
+        *why = s->ap_rose && !contacted ? FLASH_SCAN_BACK_TO_AP : FLASH_SCAN_ABSENT;
+        return *why == FLASH_SCAN_BACK_TO_AP ? STAGE_PROVISION : d->st;
+    case STAGE_NONE:
+    case STAGE_POST_AP:     /* the request decides */
+    case STAGE_FINAL:
+    case STAGE_DONE:
+    case STAGE_FAILED:
+        return d->st;
+    }
+    *why = FLASH_SCAN_FINAL; /* E2A fetches from 192.168.4.2 only (§4) */
+    return STAGE_FINAL;
+}
+
 /* ---- one event ---- */
 
 void flash_table_on_event(struct flash_table *t, const struct srv_event *ev, const char *ip,

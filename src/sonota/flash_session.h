@@ -129,6 +129,31 @@ void flash_dev_restart(struct flash_table *t, size_t d, int64_t now_ms);
 void flash_dev_set_stage(struct flash_table *t, size_t d, enum flash_stage st, int64_t now_ms,
                          struct flash_acts *out);
 
+/* An address scan of this computer, as a single run sees it (PROTOCOL.md §10.1, §8). */
+struct flash_scan {
+    int ap;                         /* a 10.10.7.x address (the pairing AP) */
+    int ap_rose;                    /* ... that appeared since the last scan */
+    int serving;                    /* the serving IP */
+    int final;                      /* 192.168.4.2 (FinalStage) */
+};
+
+enum flash_scan_why {
+    FLASH_SCAN_STAY,        /* nothing that moves the device */
+    FLASH_SCAN_FINAL,       /* on FinalStage: stage 3 */
+    FLASH_SCAN_AP,          /* on a pairing AP: ask the device (stage 1) */
+    FLASH_SCAN_LEFT_AP,     /* left the pairing AP before the device was provisioned */
+    FLASH_SCAN_LEFT_RECHECK,/* left it, and the device was provisioned before: stage 2 */
+    FLASH_SCAN_SERVING,     /* the serving IP is up: wait for the device's call */
+    FLASH_SCAN_BACK_TO_AP,  /* a pairing AP again in stage 2: the device in pairing mode? */
+    FLASH_SCAN_ABSENT,      /* stay; the serving IP may be gone for good (say so later) */
+};
+
+/* Where a single run's device goes after an address scan: the stage (d->st when it
+ * stays) and why. recheck: stage 1 asks a device provisioned before; contacted: the
+ * device called or fetched something in stage 2 (a pairing AP then is someone else's). */
+enum flash_stage flash_dev_on_scan(const struct flash_dev *d, int recheck, int contacted,
+                                   const struct flash_scan *s, enum flash_scan_why *why);
+
 /* Whether an ack/state code ends the device's run (n404: its failed downloads so far,
  * this one included). */
 int flash_code_fatal(int code, int n404);

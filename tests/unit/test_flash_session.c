@@ -439,6 +439,50 @@ static void strangers_never_move_the_device(void **state)
     }
 }
 
+/* Address scans of a single run (PROTOCOL.md §10.1, §8; tests/e2e/netns_walk.sh walks the
+ * same networks for real). */
+static void lone_address_scans(void **state)
+{
+    (void)state;
+    const struct {
+        enum flash_stage st;
+        int recheck, contacted;
+        struct flash_scan s;
+        enum flash_stage to;
+        enum flash_scan_why why;
+    } t[] = {
+        {STAGE_WAIT_AP, 0, 0, {0, 0, 1, 0}, STAGE_WAIT_AP, FLASH_SCAN_STAY},
+        {STAGE_WAIT_AP, 0, 0, {1, 1, 0, 0}, STAGE_PROVISION, FLASH_SCAN_AP},
+        {STAGE_WAIT_AP, 0, 0, {1, 1, 0, 1}, STAGE_FINAL, FLASH_SCAN_FINAL},
+        {STAGE_PROVISION, 0, 0, {1, 0, 0, 0}, STAGE_PROVISION, FLASH_SCAN_STAY},
+        {STAGE_PROVISION, 0, 0, {0, 0, 1, 0}, STAGE_WAIT_AP, FLASH_SCAN_LEFT_AP},
+        {STAGE_PROVISION, 1, 0, {0, 0, 1, 0}, STAGE_CLOUD, FLASH_SCAN_LEFT_RECHECK},
+        {STAGE_PROVISION, 1, 0, {0, 0, 0, 0}, STAGE_PROVISIONED, FLASH_SCAN_LEFT_RECHECK},
+        {STAGE_PROVISION, 1, 0, {0, 0, 0, 1}, STAGE_FINAL, FLASH_SCAN_FINAL},
+        {STAGE_POST_AP, 0, 0, {0, 0, 1, 1}, STAGE_POST_AP, FLASH_SCAN_STAY},
+        {STAGE_PROVISIONED, 0, 0, {1, 1, 1, 0}, STAGE_CLOUD, FLASH_SCAN_SERVING},
+        {STAGE_PROVISIONED, 0, 0, {0, 0, 0, 1}, STAGE_FINAL, FLASH_SCAN_FINAL},
+        {STAGE_PROVISIONED, 0, 0, {1, 1, 0, 0}, STAGE_PROVISION, FLASH_SCAN_BACK_TO_AP},
+        {STAGE_PROVISIONED, 0, 0, {1, 0, 0, 0}, STAGE_PROVISIONED, FLASH_SCAN_ABSENT},
+        {STAGE_CLOUD, 0, 0, {1, 1, 1, 0}, STAGE_PROVISION, FLASH_SCAN_BACK_TO_AP},
+        /* the device called already: a pairing AP now is another device's */
+        {STAGE_CLOUD, 0, 1, {1, 1, 1, 0}, STAGE_CLOUD, FLASH_SCAN_ABSENT},
+        {STAGE_CLOUD, 0, 1, {0, 0, 0, 1}, STAGE_FINAL, FLASH_SCAN_FINAL},
+        {STAGE_FINAL, 0, 1, {1, 1, 1, 0}, STAGE_FINAL, FLASH_SCAN_STAY},
+        {STAGE_DONE, 0, 1, {0, 0, 0, 1}, STAGE_DONE, FLASH_SCAN_STAY},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct flash_dev d;
+        memset(&d, 0, sizeof d);
+        d.st = t[i].st;
+        enum flash_scan_why why = t[i].why == FLASH_SCAN_STAY ? FLASH_SCAN_FINAL
+                                                              : FLASH_SCAN_STAY;
+        assert_int_equal(flash_dev_on_scan(&d, t[i].recheck, t[i].contacted, &t[i].s, &why),
+                         t[i].to);
+        assert_int_equal(why, t[i].why);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +495,7 @@ int main(void)
         cmocka_unit_test(fleet_empty_table),
         cmocka_unit_test(lone_vanished),
         cmocka_unit_test(strangers_never_move_the_device),
+        cmocka_unit_test(lone_address_scans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
