@@ -255,6 +255,14 @@ void run_tell_row(struct run *r, size_t i)
     ui_fleet_device(&r->ui, &row, r->table.n_done, r->o->fleet_size);
 }
 
+void run_table_full(struct run *r, const char *id)
+{
+    if (!r->full_told++)
+        ui_warn(&r->ui, "fleet-full", "this run lists %zu devices%s; device %s and later ones "
+                "are served but not listed: start another run for more", r->table.n,
+                r->table.n < FLASH_DEVICES_MAX ? " (out of memory)" : "", id);
+}
+
 /* ---- performing a session's actions ---- */
 
 static const char *download_why(enum flash_why why)
@@ -398,11 +406,7 @@ static void perform(struct run *r, const struct srv_event *ev, const char *ip,
             stranger(r, ev, ip, a);
             break;
         case FLASH_ACT_FULL:
-            if (!r->full_told++)
-                ui_warn(&r->ui, "fleet-full", "this run lists %zu devices%s; device %s and "
-                        "later ones are served but not listed: start another run for more",
-                        r->table.n, r->table.n < FLASH_DEVICES_MAX ? " (out of memory)" : "",
-                        a->text);
+            run_table_full(r, a->text);
             break;
         case FLASH_ACT_OTHER_DEVICE:
             ui_warn(&r->ui, "other-device", "device %s called, but %s was recorded; "

@@ -130,11 +130,7 @@ static void got_device(void *user, enum prov_fail e, const struct ewl_device_inf
                 "check the password): giving it the WiFi settings again", d->deviceid,
                 r->o->wifi_ssid);
     if (!d && !(d = flash_table_add(&r->table, dev->deviceid, now))) {
-        if (!r->full_told++)
-            ui_warn(&r->ui, "fleet-full", "this run lists %zu devices%s; device %s and "
-                    "later ones are served but not listed: start another run for more",
-                    r->table.n, r->table.n < FLASH_DEVICES_MAX ? " (out of memory)" : "",
-                    dev->deviceid);
+        run_table_full(r, dev->deviceid);
         return;
     }
     ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);

@@ -189,6 +189,8 @@ void run_on_event(const struct srv_event *ev, void *user);
 /* A row of the fleet table, and its line when it changes. */
 void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now);
 void run_tell_row(struct run *r, size_t i);
+/* The table is full: device id is served but not listed (said once). */
+void run_table_full(struct run *r, const char *id);
 /* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
 void run_pinned_fail(struct run *r);
 
