@@ -269,8 +269,7 @@ int cmd_flash(int argc, char **argv)
     }
 
     int code = r->exit_code < 0 ? EXIT_FAIL : r->exit_code;
-    srv_destroy(r->srv_final);
-    srv_destroy(r->srv);
+    run_servers_close(r);
     flash_table_free(&r->table);
     for (int i = 0; i < 3; i++)
         free(r->img[i].data);

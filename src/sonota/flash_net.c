@@ -144,6 +144,13 @@ int run_service(struct run *r, int timeout_ms)
     return 0;
 }
 
+void run_servers_close(struct run *r)
+{
+    srv_destroy(r->srv_final);
+    srv_destroy(r->srv);
+    r->srv_final = r->srv = NULL;
+}
+
 void run_set_paced(struct run *r, const char *peer_ip)
 {
     if (r->srv)

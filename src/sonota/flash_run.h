@@ -154,6 +154,8 @@ int run_servers_update(struct run *r, const struct stage_seen *seen);
 const char *run_bind_addr(const struct run *r);
 /* One loop slice over the servers (at most timeout_ms). 0, or -1 (a server failed). */
 int run_service(struct run *r, int timeout_ms);
+/* Stops both servers (the end of the run; not from an event callback). */
+void run_servers_close(struct run *r);
 /* A device provisioned in this run: its id and factory key make its sessions trusted
  * (srv_trust), on the server now and on any created later. */
 void run_trust(struct run *r, const struct ewl_device_info *dev);
