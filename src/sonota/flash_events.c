@@ -13,9 +13,9 @@
 #include <string.h>
 
 
-/* ---- server events ---- */
+/* ---- what the device says ---- */
 
-void run_rom_warning(struct ui *u, const char *rom)
+static void rom_warning(struct ui *u, const char *rom)
 {
     switch (stage_rom_verdict(rom)) {
     case ROM_PINNED:
@@ -36,41 +36,11 @@ void run_rom_warning(struct ui *u, const char *rom)
     }
 }
 
-static void note_device(struct run *r, const struct srv_event *ev, const char *source)
-{
-    int changed = 0;
-    if (ev->deviceid && *ev->deviceid) {
-        if (r->dev.deviceid[0] && strcmp(r->dev.deviceid, ev->deviceid) != 0)
-            ui_warn(&r->ui, "other-device", "device %s called, but %s was recorded; "
-                    "flashing %s", ev->deviceid, r->dev.deviceid, ev->deviceid);
-        if (strcmp(r->dev.deviceid, ev->deviceid) != 0) {
-            snprintf(r->dev.deviceid, sizeof r->dev.deviceid, "%s", ev->deviceid);
-            changed = 1;
-        }
-    }
-    if (ev->model && *ev->model && strcmp(r->model, ev->model) != 0) {
-        snprintf(r->model, sizeof r->model, "%s", ev->model);
-        changed = 1;
-    }
-    if (ev->rom_version && *ev->rom_version && strcmp(r->rom, ev->rom_version) != 0) {
-        snprintf(r->rom, sizeof r->rom, "%s", ev->rom_version);
-        changed = 1;
-    }
-    if (changed)
-        ui_device(&r->ui, source, r->dev.deviceid, r->model[0] ? r->model : NULL,
-                  r->rom[0] ? r->rom : NULL);
-    if (r->rom[0] && !r->rom_warned) {
-        r->rom_warned = 1;
-        run_rom_warning(&r->ui, r->rom);
-    }
-    run_record(r, REC_CLOUD);
-    if (r->st < RS_CLOUD)
-        run_set_state(r, RS_CLOUD); /* the device reached us: stage 1 is over */
-}
-
 /* ---- who the device is (docs/DESIGN.md "Who may steer a run") ---- */
 
-void run_stranger(struct run *r, const char *key, const char *fmt, ...)
+static void stranger_say(struct run *r, const char *key, const char *fmt, ...)
+    SO_PRINTF(3, 4);
+static void stranger_say(struct run *r, const char *key, const char *fmt, ...)
 {
     char m[512];
     va_list ap;
@@ -100,55 +70,7 @@ void run_stranger(struct run *r, const char *key, const char *fmt, ...)
     LOG_D("not the device: %s", m);
 }
 
-int run_is_device_ip(const struct run *r, const char *ip)
-{
-    if (!ip || !ip[0])
-        return 0;
-    return (r->dev_ip[0] && !strcmp(ip, r->dev_ip)) || !strcmp(ip, r->o->final_device);
-}
-
-/* Whether a cloud event is the device's. A REGISTER makes its identity the device's
- * when it is the one provisioned in this run, or, when this run provisioned none
- * (--no-prov, a resumed run), when it is the first to register. */
-static int is_device(struct run *r, const struct srv_event *ev, const char *ip)
-{
-    if (!ev->ident)
-        return 0;
-    if (ev->type == SRV_EV_REGISTER &&
-        (ev->trusted || (!r->n_trusted && (!r->ident || ev->ident == r->ident)))) {
-        if (r->ident != ev->ident)
-            r->ordered = 0;
-        r->ident = ev->ident;
-        snprintf(r->dev_ip, sizeof r->dev_ip, "%.*s", (int)sizeof r->dev_ip - 1, ip);
-        return 1;
-    }
-    return ev->ident == r->ident;
-}
-
-static void not_device_session(struct run *r, const struct srv_event *ev, const char *ip,
-                               const char *what)
-{
-    char key[64]; /* one line per session and kind of event: its register, its ack... */
-    snprintf(key, sizeof key, "#%u/%d", ev->ident, (int)ev->type);
-    const char *id = ev->deviceid ? ev->deviceid : "?";
-    if (r->n_trusted && r->dev.deviceid[0] && !strcmp(id, r->dev.deviceid))
-        run_stranger(r, key, "%s from %s, a session claiming device %s but without the "
-                     "factory key it was provisioned with: answered, not counted", what, ip,
-                     id);
-    else
-        run_stranger(r, key, "%s from %s (device %s), not the device being flashed%s%s: "
-                     "answered, not counted", what, ip, id, r->dev.deviceid[0] ? ", " : "",
-                     r->dev.deviceid);
-}
-
-static void not_device_download(struct run *r, const struct srv_event *ev, const char *ip,
-                                const char *why)
-{
-    run_stranger(r, ip, "%s asked for %s: %s; served, not counted", ev->peer ? ev->peer : ip,
-                 ev->file ? ev->file : "a file", why);
-}
-
-int run_code_text(const struct flash_opts *o, int e, const char *kind, const char *model,
+static int code_text(const struct flash_opts *o, int e, const char *kind, const char *model,
                   const char *rom, int n404, char *m, size_t cap)
 {
     int fatal = 1;
@@ -160,7 +82,7 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
         fatal = 0;
         break;
     case 404:
-        fatal = n404 > RUN_MAX_404;
+        fatal = flash_code_fatal(e, n404);
         if (o->pace == SRV_PACE_AUTO)
             snprintf(m, cap, "the download failed (404). Nothing to do: sonota now serves "
                      "this device slowly (paced) and it reconnects by itself and retries");
@@ -200,74 +122,16 @@ int run_code_text(const struct flash_opts *o, int e, const char *kind, const cha
     return fatal;
 }
 
-static void on_code(struct run *r, const struct srv_event *ev, const char *kind)
-{
-    char m[512];
-    char ip[64];
-    so_peer_addr(ev->peer, ip, sizeof ip);
-    if (!is_device(r, ev, ip)) {
-        snprintf(m, sizeof m, "%s %d", kind, ev->error);
-        not_device_session(r, ev, ip, m);
-        return;
-    }
-    if (ev->error == 404) {
-        r->n404++;
-        if (r->o->pace == SRV_PACE_AUTO && ip[0])
-            run_set_paced(r, ip);
-    }
-    int fatal = run_code_text(r->o, ev->error, kind, r->model, r->rom, r->n404, m, sizeof m);
-    ui_ack(&r->ui, kind, ev->deviceid, ev->error, m);
-    if (fatal)
-        run_fail(r, EXIT_DEVICE, "device-refused", "the device refused the upgrade: %s", m);
-    else if (ev->error == 0 && !strcmp(kind, "state") && r->st < RS_FINAL)
-        run_set_state(r, RS_FINAL); /* written and verified: it reboots into E2A (§1.5, §4) */
-}
-
-static void on_done(struct run *r, const struct srv_event *ev, const char *ip)
-{
-    const char *file = ev->file;
-    if (!file)
-        return;
-    /* From --final-device: the intermediate firmware (unless the device's stage-2
-     * session came from there too, as on a loopback test: then the stage decides). */
-    int e2a = !strcmp(ip, r->o->final_device) && strcmp(ip, r->dev_ip);
-    if (!strcmp(file, FLASH_NAME_FINAL)) {
-        /* Only the intermediate firmware fetches it: from its FinalStage address, or
-         * from the device's own once it has the intermediate firmware (§4). */
-        if (e2a || r->st == RS_FINAL)
-            run_set_state(r, RS_DONE);
-        else
-            not_device_download(r, ev, ip, "the device is not at FinalStage yet");
-    } else if (!e2a && (!r->ordered || (r->stock_file[0] && strcmp(file, r->stock_file)))) {
-        if (!r->ordered)
-            not_device_download(r, ev, ip, "the device was not sent the upgrade yet");
-        else
-            ui_info(&r->ui, "  the intermediate firmware moved itself to slot 2 (%s) and "
-                    "reboots; next it fetches the final image", file);
-    } else if (!e2a) {
-        /* The stock firmware's download (§1.5); upgradeState 0 may have come first. */
-        if (r->st < RS_FINAL) {
-            ui_info(&r->ui, "  the device received the intermediate firmware (%s); it "
-                    "checks it and reboots into it", file);
-            run_set_state(r, RS_FINAL);
-        }
-    } else {
-        ui_info(&r->ui, "  the intermediate firmware moved itself to slot 2 (%s) and reboots; "
-                "next it fetches the final image", file);
-        if (r->st < RS_FINAL)
-            run_set_state(r, RS_FINAL); /* it runs: stage 3 */
-    }
-}
-
 /* The device went away in the middle of a download: a power cut, a reset or lost WiFi.
  * Says what the device does next and what to do (PROTOCOL.md §1.5, §4). */
 static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t total)
 {
+    enum flash_stage st = run_st(r);
     char where[64] = "";
     if (total)
         snprintf(where, sizeof where, " at %llu of %llu B", (unsigned long long)at,
                  (unsigned long long)total);
-    if (r->st <= RS_CLOUD)
+    if (st <= STAGE_CLOUD)
         ui_info(&r->ui, "  the device stopped downloading %s%s (power cut, reset or WiFi "
                 "loss?). Nothing to do but wait: the stock firmware retries by itself, and "
                 "after a power cut it boots its old firmware again (it switches slots only "
@@ -285,7 +149,7 @@ static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t t
                 file ? file : "the firmware", where);
 }
 
-int run_event_shown(struct run *r, const struct srv_event *ev)
+static int event_shown(struct run *r, const struct srv_event *ev)
 {
     const char *peer = ev->peer ? ev->peer : "?";
     switch (ev->type) {
@@ -354,8 +218,9 @@ void run_pinned_fail(struct run *r)
  * the device's own register, which cancels it (run_loop ends the run at pin_fail_at). */
 static void check_pinning(struct run *r, const struct srv_event *ev)
 {
-    if (r->st > RS_CLOUD || r->model[0] || r->pin_fail_at ||
-        !pin_watch_feed(&r->pins, ev, stage_rom_verdict(r->rom)))
+    const struct flash_dev *d = run_dev(r);
+    if (run_st(r) > STAGE_CLOUD || d->model[0] || r->pin_fail_at ||
+        !pin_watch_feed(&r->pins, ev, stage_rom_verdict(d->rom)))
         return;
     ui_pinned(&r->ui, r->pins.peer_ip, r->pins.refusals, r->pins.how);
     if (r->o->pin_grace_s == 0) {
@@ -369,86 +234,272 @@ static void check_pinning(struct run *r, const struct srv_event *ev)
             r->pins.refusals, r->pins.how, r->o->pin_grace_s);
 }
 
-void run_on_event(const struct srv_event *ev, void *user)
+
+/* ---- the rows (a fleet shows each change of a device) ---- */
+
+void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now)
 {
-    struct run *r = user;
-    if (ev->type == SRV_EV_TLS_CLIENT && !r->fleet)
-        check_pinning(r, ev);
-    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
-        r->last_hint = plat_mono_ms(); /* a (paced) download is under way: no "nothing yet" */
-    if (r->fleet) {
-        fleet_on_event(r, ev);
-        return;
+    int done = d->st == STAGE_DONE, failed = d->st == STAGE_FAILED;
+    int64_t end = d->end_ms ? d->end_ms : now;
+    *row = (struct ui_fleet_row){d->deviceid, d->model[0] ? d->model : NULL,
+                                 d->rom[0] ? d->rom : NULL, d->slot,
+                                 done ? "done" : failed ? "failed" : "incomplete",
+                                 flash_dev_stage_name(d->st), d->detail[0] ? d->detail : NULL,
+                                 (double)(end - d->first_ms) / 1000.0};
+}
+
+void run_tell_row(struct run *r, size_t i)
+{
+    struct ui_fleet_row row;
+    run_row_of(&r->table.dev[i], &row, plat_mono_ms());
+    ui_fleet_device(&r->ui, &row, r->table.n_done, r->o->fleet_size);
+}
+
+void run_table_full(struct run *r, const char *id)
+{
+    if (!r->full_told++)
+        ui_warn(&r->ui, "fleet-full", "this run lists %zu devices%s; device %s and later ones "
+                "are served but not listed: start another run for more", r->table.n,
+                r->table.n < FLASH_DEVICES_MAX ? " (out of memory)" : "", id);
+}
+
+/* ---- performing a session's actions ---- */
+
+static const char *download_why(enum flash_why why)
+{
+    switch (why) {
+    case FLASH_WHY_NO_DEVICE: return "no device has registered yet";
+    case FLASH_WHY_OTHER_ADDR: return "the device fetches from another address";
+    case FLASH_WHY_NOT_FINAL: return "the device is not at FinalStage yet";
+    case FLASH_WHY_NOT_ORDERED: return "the device was not sent the upgrade yet";
+    case FLASH_WHY_SESSION:
+    case FLASH_WHY_CLAIMS_ID:
+    case FLASH_WHY_WRONG_STAGE:
+        break;
     }
-    char ip[64];
-    so_peer_addr(ev->peer, ip, sizeof ip);
-    if (ev->type == SRV_EV_UPGRADE_SENT || (ev->type == SRV_EV_ERROR && ev->ident)) {
-        if (!is_device(r, ev, ip)) {
-            not_device_session(r, ev, ip, ev->type == SRV_EV_ERROR ? "an error of a "
-                               "session" : "a session");
+    return "not the device";
+}
+
+static void stranger(struct run *r, const struct srv_event *ev, const char *ip,
+                     const struct flash_act *a)
+{
+    const char *id = ev->deviceid ? ev->deviceid : "?";
+    const char *peer = ev->peer ? ev->peer : ip;
+    const char *own = r->table.lone ? run_dev(r)->deviceid : "";
+    switch (a->why) {
+    case FLASH_WHY_CLAIMS_ID:
+        stranger_say(r, a->key, "%s from %s, a session claiming device %s but without the "
+                     "factory key it was provisioned with: answered, not counted", a->text, ip,
+                     id);
+        return;
+    case FLASH_WHY_SESSION:
+        if (r->table.lone)
+            stranger_say(r, a->key, "%s from %s (device %s), not the device being flashed%s%s: "
+                         "answered, not counted", a->text, ip, id, own[0] ? ", " : "", own);
+        else
+            stranger_say(r, a->key, "%s from %s, a session of device %s without the factory "
+                         "key of the device listed under that id: answered, not counted",
+                         a->text, ip, id);
+        return;
+    case FLASH_WHY_WRONG_STAGE:
+        stranger_say(r, a->key, "%s fetched %s: not a device of this run at that stage; "
+                     "served, not counted", ip, a->text);
+        return;
+    case FLASH_WHY_OTHER_ADDR:
+        if (!r->table.lone) {
+            stranger_say(r, a->key, "%s asked for %s: no device of this run fetches from "
+                         "there; served, not counted", peer, a->text);
             return;
         }
-        if (ev->type == SRV_EV_UPGRADE_SENT)
-            r->ordered = 1;
-    }
-    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT &&
-        !run_is_device_ip(r, ip)) {
-        not_device_download(r, ev, ip, r->dev_ip[0] ? "the device fetches from another "
-                            "address" : "no device has registered yet");
-        return;
-    }
-    if (run_event_shown(r, ev))
-        return;
-    switch (ev->type) {
-    case SRV_EV_DISPATCH:
-        /* Unauthenticated (§1.3): it informs only about the device we expect. */
-        if (!ev->deviceid || (r->dev.deviceid[0] && strcmp(ev->deviceid, r->dev.deviceid)))
-            ui_detail(&r->ui, "  dispatch from %s for device %s", ip,
-                      ev->deviceid ? ev->deviceid : "?");
-        else
-            note_device(r, ev, "dispatch");
         break;
-    case SRV_EV_REGISTER:
-        if (is_device(r, ev, ip)) {
-            if (r->pin_fail_at)
+    case FLASH_WHY_NO_DEVICE:
+    case FLASH_WHY_NOT_FINAL:
+    case FLASH_WHY_NOT_ORDERED:
+        break;
+    }
+    stranger_say(r, a->key, "%s asked for %s: %s; served, not counted", peer, a->text,
+                 download_why(a->why));
+}
+
+static void code(struct run *r, const struct srv_event *ev, const struct flash_act *a)
+{
+    struct flash_dev *d = &r->table.dev[a->dev];
+    char m[512];
+    code_text(r->o, a->code, a->text, d->model, d->rom, a->n404, m, sizeof m);
+    ui_ack(&r->ui, a->text, ev->deviceid, a->code, m);
+    if (!a->fatal)
+        return;
+    if (r->table.lone) {
+        run_fail(r, EXIT_DEVICE, "device-refused", "the device refused the upgrade: %s", m);
+        return;
+    }
+    if (snprintf(d->detail, sizeof d->detail, "%s", m) >= (int)sizeof d->detail)
+        LOG_D("fleet: the reason for %s is cut in the table", d->deviceid);
+    ui_error(&r->ui, "device-refused", EXIT_DEVICE, "device %s: %s; the other devices go on",
+             d->deviceid, m);
+}
+
+static void say(struct run *r, const struct flash_act *a)
+{
+    const struct flash_dev *d = &r->table.dev[a->dev];
+    int lone = r->table.lone;
+    switch (a->say) {
+    case FLASH_SAY_INTERMEDIATE:
+        if (lone)
+            ui_info(&r->ui, "  the device received the intermediate firmware (%s); it "
+                    "checks it and reboots into it", a->text);
+        else
+            ui_info(&r->ui, "  device %s received the intermediate firmware (%s); it checks "
+                    "it and reboots into it, then opens the WiFi \"FinalStage\"",
+                    d->deviceid, a->text);
+        return;
+    case FLASH_SAY_SLOT2:
+        if (lone)
+            ui_info(&r->ui, "  the intermediate firmware moved itself to slot 2 (%s) and "
+                    "reboots; next it fetches the final image", a->text);
+        else
+            ui_info(&r->ui, "  device %s: the intermediate firmware moved itself to slot 2 "
+                    "(%s); next it fetches the final image", d->deviceid, a->text);
+        return;
+    case FLASH_SAY_FINAL_SENT:
+        if (!lone)
+            ui_info(&r->ui, "  device %s has the final image and restarts into it (%zu done%s)",
+                    d->deviceid, r->table.n_done, r->o->fleet_size ? " so far" : "");
+        return;
+    case FLASH_SAY_VANISHED:
+        on_vanished(r, a->text[0] ? a->text : NULL, a->at, a->total);
+        return;
+    }
+}
+
+/* A device entered a stage. A single run follows its device (banners, the record, what
+ * to do next); a fleet shows the row. */
+static void stage_entered(struct run *r, const struct flash_act *a, int intermediate)
+{
+    if (r->table.lone) {
+        if (a->to != STAGE_FAILED)
+            run_stage_changed(r, a->from, a->to);
+        return;
+    }
+    run_tell_row(r, a->dev);
+    if (a->to != STAGE_FINAL || !intermediate)
+        return;
+    if (!r->final_told++) /* the full instructions once; they are the same each time */
+        ui_action(&r->ui, UI_ACT_JOIN_FINAL, &r->ctx);
+    else
+        ui_info(&r->ui, "  join its FinalStage as before (192.168.4.2, TCP %d open); one "
+                "FinalStage at a time", r->o->http_port);
+}
+
+static void perform(struct run *r, const struct srv_event *ev, const char *ip,
+                    const struct flash_acts *acts)
+{
+    int intermediate = 0;
+    for (size_t k = 0; k < acts->n; k++) {
+        const struct flash_act *a = &acts->a[k];
+        struct flash_dev *d = a->dev < r->table.n ? &r->table.dev[a->dev] : NULL;
+        if (!d && a->type != FLASH_ACT_STRANGER && a->type != FLASH_ACT_FULL &&
+            a->type != FLASH_ACT_PACE)
+            continue; /* every other action names a row */
+        switch (a->type) {
+        case FLASH_ACT_STRANGER:
+            stranger(r, ev, ip, a);
+            break;
+        case FLASH_ACT_FULL:
+            run_table_full(r, a->text);
+            break;
+        case FLASH_ACT_OTHER_DEVICE:
+            ui_warn(&r->ui, "other-device", "device %s called, but %s was recorded; "
+                    "flashing %s", ev->deviceid, a->text, ev->deviceid);
+            break;
+        case FLASH_ACT_DEVICE:
+            ui_device(&r->ui, a->text, d->deviceid, d->model[0] ? d->model : NULL,
+                      d->rom[0] ? d->rom : NULL);
+            break;
+        case FLASH_ACT_ROM_WARN:
+            rom_warning(&r->ui, d->rom);
+            break;
+        case FLASH_ACT_REGISTERED:
+            if (r->table.lone && r->pin_fail_at)
                 ui_info(&r->ui, "  the device registered: the refused handshakes were not "
                         "it (or not pinning); going on");
             r->pin_fail_at = 0;
-            note_device(r, ev, "register");
-        } else
-            not_device_session(r, ev, ip, "a register");
-        break;
-    case SRV_EV_UPGRADE_ACK:
-        on_code(r, ev, "ack");
-        break;
-    case SRV_EV_UPGRADE_STATE:
-        on_code(r, ev, "state");
+            break;
+        case FLASH_ACT_CALLED:
+            run_record(r, STAGE_CLOUD);
+            break;
+        case FLASH_ACT_PACE:
+            run_set_paced(r, a->text);
+            break;
+        case FLASH_ACT_CODE:
+            code(r, ev, a);
+            break;
+        case FLASH_ACT_STAGE:
+            stage_entered(r, a, intermediate);
+            break;
+        case FLASH_ACT_SAY:
+            intermediate |= a->say == FLASH_SAY_INTERMEDIATE;
+            say(r, a);
+            break;
+        }
+    }
+}
+
+/* The event's own line (before what it does to a device, except a download's start). */
+static void show(struct run *r, const struct srv_event *ev, const char *ip,
+                 const struct flash_acts *acts)
+{
+    if (event_shown(r, ev))
+        return;
+    switch (ev->type) {
+    case SRV_EV_DISPATCH:
+        for (size_t k = 0; k < acts->n; k++)
+            if (acts->a[k].type == FLASH_ACT_CALLED)
+                return; /* the device's: it says so itself */
+        ui_detail(&r->ui, "  dispatch from %s for device %s", ip,
+                  ev->deviceid ? ev->deviceid : "?");
         break;
     case SRV_EV_WS_CLOSED:
         ui_detail(&r->ui, "  WebSocket of %s closed", ev->deviceid ? ev->deviceid : "?");
-        /* Range downloads stop between chunks, so no abort event tells it (§1.5). */
-        if (r->st == RS_CLOUD && ev->detail && !strcmp(ev->detail, "downloading") &&
-            ev->ident && ev->ident == r->ident)
-            on_vanished(r, r->stock_file[0] ? r->stock_file : NULL, 0, 0);
         break;
     case SRV_EV_DOWNLOAD_START:
-        r->downloads_seen++;
-        if (!r->stock_file[0] && r->ordered && r->st <= RS_CLOUD && ev->file &&
-            strcmp(ev->file, FLASH_NAME_FINAL) != 0 && !strcmp(ip, r->dev_ip))
-            snprintf(r->stock_file, sizeof r->stock_file, "%s", ev->file);
-        if (r->st < RS_CLOUD)
-            run_set_state(r, RS_CLOUD);
         ui_download(&r->ui, "start", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
         break;
     case SRV_EV_DOWNLOAD_DONE:
         ui_download(&r->ui, "done", ev->file, ev->peer, ev->total, ev->total, ev->paced);
-        on_done(r, ev, ip);
         break;
     case SRV_EV_DOWNLOAD_ABORT:
         ui_download(&r->ui, "abort", ev->file, ev->peer, ev->offset, ev->total, ev->paced);
-        on_vanished(r, ev->file, ev->offset, ev->total);
         break;
-    default: /* shown above */
+    default: /* REGISTER, ACK, STATE: their actions say it */
         break;
     }
+}
+
+/* The server's events, for a single run and a fleet alike: the table finds the device
+ * and moves it (flash_session.c); this shows what happened and performs the rest. */
+void run_on_event(const struct srv_event *ev, void *user)
+{
+    struct run *r = user;
+    int64_t now = plat_mono_ms();
+    if (ev->type == SRV_EV_TLS_CLIENT && r->table.lone)
+        check_pinning(r, ev);
+    if (ev->type >= SRV_EV_DOWNLOAD_START && ev->type <= SRV_EV_DOWNLOAD_ABORT)
+        r->last_hint = now; /* a (paced) download is under way: no "nothing yet" */
+    char ip[NETIF_IP_MAX];
+    so_peer_addr(ev->peer, ip, sizeof ip);
+    struct flash_acts acts;
+    flash_table_on_event(&r->table, ev, ip, now, &acts);
+    if (acts.hide) {
+        perform(r, ev, ip, &acts); /* the stranger warning only */
+        return;
+    }
+    if (ev->type == SRV_EV_DOWNLOAD_START) {
+        r->downloads_seen++;
+        perform(r, ev, ip, &acts);
+        show(r, ev, ip, &acts);
+        return;
+    }
+    show(r, ev, ip, &acts);
+    perform(r, ev, ip, &acts);
 }

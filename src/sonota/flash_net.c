@@ -1,11 +1,12 @@
 /* flash_net.c - `sonota flash` and the networks it moves through (PROTOCOL.md §10.1, §8):
- * address scans, the servers bound to the addresses each stage needs, the record of the
- * stage reached (flash_state.h) and the firewall check (fwcheck.h). */
+ * address scans, the servers bound to the addresses each stage needs (the one place that
+ * creates, services and paces them), who is trusted on them, and stage 1's POST /ap. */
 #include "sonota/flash_run.h"
 
 #include "io/log.h"
 #include "sonota/cmds.h"
 #include "plat/clock.h"
+#include "plat/fs.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -51,7 +52,7 @@ static struct srv *make_srv(struct run *r, const char *bind, int cloud, char *er
         cfg.user2_name = FLASH_NAME_USER2;
     }
     cfg.upgrade_version = UPGRADE_VERSION;
-    return srv_create(&cfg, run_on_event, r, err, errcap);
+    return srv_create(&cfg, r->on_event, r, err, errcap);
 }
 
 /* A server that did not start: fatal unless its address vanished meanwhile (a WiFi
@@ -140,7 +141,7 @@ int run_service(struct run *r, int timeout_ms)
     /* Two lws contexts cannot share one wait: the one the current stage talks through
      * waits, the other is only polled (it keeps finishing what it had). */
     struct srv *main_srv = r->srv, *other = r->srv_final;
-    if (r->st >= RS_FINAL && r->srv_final) {
+    if (r->final_waits && r->srv_final) {
         main_srv = r->srv_final;
         other = r->srv;
     }
@@ -153,6 +154,13 @@ int run_service(struct run *r, int timeout_ms)
     return 0;
 }
 
+void run_servers_close(struct run *r)
+{
+    srv_destroy(r->srv_final);
+    srv_destroy(r->srv);
+    r->srv_final = r->srv = NULL;
+}
+
 void run_set_paced(struct run *r, const char *peer_ip)
 {
     if (r->srv)
@@ -161,82 +169,20 @@ void run_set_paced(struct run *r, const char *peer_ip)
         srv_set_paced(r->srv_final, peer_ip, 1);
 }
 
-/* ---- the record ---- */
+/* ---- stage 1 ---- */
 
-void run_record(struct run *r, enum rec_stage st)
+int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done)
 {
-    const char *path = r->o->state_file;
-    if (!r->watch || !path || r->fleet)
-        return; /* a fleet has no single device to resume */
-    if (st == REC_NONE) {
-        if (flash_record_remove(path) != 0)
-            LOG_W("cannot remove %s", path);
-        memset(&r->rec, 0, sizeof r->rec);
-        return;
-    }
-    if (st < r->rec.stage && st != REC_PROVISIONED)
-        return; /* only forward, except a new POST /ap (re-provisioned) */
-    if (st == r->rec.stage && !strcmp(r->rec.deviceid, r->dev.deviceid) &&
-        !strcmp(r->rec.serving_ip, r->serving_ip))
-        return; /* nothing new (every dispatch and register lands here) */
-    r->rec.stage = st;
-    if (r->dev.deviceid[0])
-        snprintf(r->rec.deviceid, sizeof r->rec.deviceid, "%s", r->dev.deviceid);
-    snprintf(r->rec.serving_ip, sizeof r->rec.serving_ip, "%s", r->serving_ip);
-    r->rec.https_port = r->o->https_port;
-    snprintf(r->rec.ssid, sizeof r->rec.ssid, "%s", r->o->wifi_ssid ? r->o->wifi_ssid
-                                                    : r->rec.ssid);
-    char err[512];
-    if (flash_record_save(path, &r->rec, err, sizeof err) != 0) {
-        if (!r->rec_warned++)
-            ui_warn(&r->ui, "state", "%s: a later run cannot know where this one stopped",
-                    err);
-        return;
-    }
-    ui_detail(&r->ui, "  recorded stage \"%s\" in %s", flash_rec_stage_name(st), path);
+    struct ewl_ap_config ap;
+    memset(&ap, 0, sizeof ap);
+    ap.version = 4; /* §1.2 */
+    snprintf(ap.ssid, sizeof ap.ssid, "%s", r->o->wifi_ssid);
+    snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
+    snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
+    ap.port = r->o->https_port;
+    int rc = prov_post_ap_start(r->http, r->o->device_url, &ap, timeout_ms, done, r);
+    plat_wipe(&ap, sizeof ap); /* the password */
+    r->prov_busy = rc == 0;
+    return rc;
 }
 
-/* ---- firewall ---- */
-
-void run_firewall(struct run *r, int final)
-{
-    if (!r->watch)
-        return;
-    struct flash_opts *o = r->o;
-    int ports[FW_PORTS_MAX];
-    size_t n = 0;
-    ports[n++] = o->http_port;
-    if (!final) {
-        ports[n++] = o->https_port;
-        if (o->legacy)
-            ports[n++] = o->plain_port;
-    }
-    struct fw_report rep;
-    /* On FinalStage the device calls 192.168.4.2, on another network (and, on Windows,
-     * another profile) than the serving IP. */
-    fw_check(final ? STAGE_FINAL_HOST_STR : r->serving_ip, ports, n, &rep);
-    if (rep.status != FW_CHECKED) {
-        if (!r->fw_note_told++)
-            ui_info(&r->ui, "  %s", rep.note);
-        return;
-    }
-    if (rep.n == 0)
-        ui_detail(&r->ui, "  firewall (%s): nothing drops TCP %d%s", rep.tool, o->http_port,
-                  final ? "" : " or the cloud ports");
-    for (size_t i = 0; i < rep.n; i++) {
-        const struct fw_finding *f = &rep.f[i];
-        char key[FW_TEXT_MAX];
-        snprintf(key, sizeof key, "%.90s|%.200s|%x", f->where, f->rule, f->port_mask);
-        int told = 0;
-        for (size_t k = 0; k < r->n_fw_told; k++)
-            if (!strcmp(r->fw_told[k], key))
-                told = 1;
-        if (told)
-            continue;
-        if (r->n_fw_told < FW_FINDINGS_MAX)
-            snprintf(r->fw_told[r->n_fw_told++], FW_TEXT_MAX, "%s", key);
-        char list[64];
-        fw_ports_text(ports, n, f->port_mask, list, sizeof list);
-        ui_firewall(&r->ui, rep.tool, f, list);
-    }
-}

@@ -1,33 +1,16 @@
-/* flash_run.c - the loop of `sonota flash`: one step per state (address polling, stage 1
- * HTTP calls) between server slices (flash_net.c); the server's events are in
- * flash_events.c (PROTOCOL.md §1.2-§1.5, §4, §10). Every state survives the network
- * going away and coming back (§8: "script exits when WiFi drops"); only --timeout and
- * the bounded waits for the user end a run. */
+/* flash_run.c - what a `sonota flash` run does whatever loop drives it: ending with an
+ * error, what entering a stage means for a single run (the banner, the record, what the
+ * user does next), the record of the stage reached (flash_state.h) and the firewall
+ * check (fwcheck.h). The bottom of the flow's own files: it calls none of the others. */
 #include "sonota/flash_run.h"
 
 #include "io/log.h"
 #include "sonota/cmds.h"
-#include "sonota/prov.h"
-#include "sonota/stage.h"
-#include "plat/fs.h"
 #include "plat/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define LOOP_MS 150                 /* srv_run_once slice */
-#define POLL_IP_MS 2000             /* local address rescans (§10.1: every ~2 s) */
-#define WAIT_AP_MS (10 * 60 * 1000) /* joining ITEAD-<id> by hand */
-#define WAIT_HOME_MS (10 * 60 * 1000)
-#define GET_DEVICE_ATTEMPTS 30      /* ~60 s of GET /device, 2 s each (§1.2) */
-#define POST_AP_MS 5000             /* the device answers before it drops its AP */
-#define POST_AP_TRIES 3
-#define HINT_CLOUD_MS (90 * 1000)   /* no dispatch by then: say what to check */
-#define HINT_FINAL_MS (120 * 1000)
-#define HINT_REPEAT_MS (5 * 60 * 1000)
-#define DRAIN_MS 600                /* let the last bytes leave before closing */
-#define HOME_OTHER_MS (20 * 1000)   /* back on a network without the serving IP: say so */
 
 void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
 {
@@ -41,7 +24,7 @@ void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
         r->exit_code = code;
 }
 
-void run_stage_enter(struct run *r, int which, const char *name)
+static void run_stage_enter(struct run *r, int which, const char *name)
 {
     int64_t now = plat_mono_ms();
     for (int i = which + 1; i < 3; i++)
@@ -57,434 +40,146 @@ void run_stage_enter(struct run *r, int which, const char *name)
     r->stage_t[which][1] = 0; /* (re)entered: running again */
 }
 
-void run_set_state(struct run *r, enum rstate st)
+/* stage_t's index: 0 provision, 1 cloud, 2 final. */
+static int step_of(enum flash_stage st)
 {
-    enum rstate prev = r->st;
-    r->st = st;
+    return st <= STAGE_POST_AP ? 0 : st <= STAGE_CLOUD ? 1 : 2;
+}
+
+void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st)
+{
     r->st_since = r->last_hint = plat_mono_ms();
     r->next_poll = 0;
+    r->final_waits = st >= STAGE_FINAL;
     switch (st) {
-    case RS_WAIT_AP:
-        run_stage_enter(r, ST_PROV, "provision");
+    case STAGE_NONE:
+    case STAGE_FAILED:
+        break;
+    case STAGE_WAIT_AP:
+        run_stage_enter(r, step_of(st), "provision");
         ui_action(&r->ui, UI_ACT_JOIN_AP, &r->ctx);
         break;
-    case RS_GET_DEVICE:
-        run_stage_enter(r, ST_PROV, "provision");
+    case STAGE_PROVISION:
+        run_stage_enter(r, step_of(st), "provision");
         r->get_attempts = 0;
         r->next_get = 0;
         ui_action(&r->ui, UI_ACT_TALK_DEVICE, &r->ctx);
         break;
-    case RS_POST_AP:
+    case STAGE_POST_AP:
         r->post_tries = 0;
         break;
-    case RS_WAIT_HOME:
-        run_stage_enter(r, ST_CLOUD, "cloud");
+    case STAGE_PROVISIONED:
+        run_stage_enter(r, step_of(st), "cloud");
         r->home_other_since = 0;
         ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
         break;
-    case RS_CLOUD:
-        run_stage_enter(r, ST_CLOUD, "cloud");
+    case STAGE_CLOUD:
+        run_stage_enter(r, step_of(st), "cloud");
         r->home_other_since = 0;
-        if (prev == RS_POST_AP) /* --no-check-ip: still say what to do */
+        if (prev == STAGE_POST_AP) /* --no-check-ip: still say what to do */
             ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
-        if (!r->model[0] && !r->downloads_seen) /* not when the device just called */
+        if (!run_dev(r)->model[0] && !r->downloads_seen) /* not when the device just called */
             ui_action(&r->ui, UI_ACT_WAIT_DEVICE, &r->ctx);
         break;
-    case RS_FINAL:
-        run_stage_enter(r, ST_FINAL, "final");
-        run_record(r, REC_FINAL);
+    case STAGE_FINAL:
+        run_stage_enter(r, step_of(st), "final");
+        run_record(r, STAGE_FINAL);
         ui_action(&r->ui, UI_ACT_JOIN_FINAL, &r->ctx);
-        if (prev != RS_FINAL)
+        if (prev != STAGE_FINAL)
             run_firewall(r, 1); /* FinalStage may get other rules (a "public" zone) */
         break;
-    case RS_DONE:
-        run_stage_enter(r, ST_FINAL, "final");
-        r->stage_t[ST_FINAL][1] = plat_mono_ms();
-        run_record(r, REC_NONE); /* nothing left to resume */
+    case STAGE_DONE:
+        run_stage_enter(r, step_of(st), "final");
+        r->stage_t[2][1] = plat_mono_ms();
+        run_record(r, STAGE_NONE); /* nothing left to resume */
         break;
     }
 }
 
-/* Address scans only when watching addresses, once per POLL_IP_MS. */
-static int poll_due(struct run *r, int64_t now)
+void run_set_state(struct run *r, enum flash_stage st)
 {
-    if (!r->watch || now < r->next_poll)
-        return 0;
-    r->next_poll = now + POLL_IP_MS;
-    return 1;
+    enum flash_stage prev = run_st(r);
+    run_dev(r)->st = st;
+    run_stage_changed(r, prev, st);
 }
 
-static int hint_due(struct run *r, int64_t now, int64_t first_ms)
-{
-    if (now - r->st_since < first_ms || now - r->last_hint < first_ms)
-        return 0;
-    r->last_hint = now + HINT_REPEAT_MS - first_ms;
-    return 1;
-}
+/* ---- the record ---- */
 
-/* A scan when one is due: creates the servers whose address appeared and reports the
- * addresses the current stage needs going and coming back. 1 scanned (seen filled,
- * *ap_rose: a 10.10.7.x address appeared since the last scan), 0 not due, -1 failed. */
-static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_rose)
+void run_record(struct run *r, enum flash_stage st)
 {
-    *ap_rose = 0;
-    if (!poll_due(r, now))
-        return 0;
-    if (run_scan(r, seen) != 0 || run_servers_update(r, seen) != 0)
-        return -1;
-    *ap_rose = seen->ap && !r->ap_up;
-    if (r->st == RS_CLOUD && r->serving_up && !seen->serving) {
-        ui_address_lost(&r->ui, "serving", r->serving_ip, "the WiFi dropped? Sonota keeps "
-                        "waiting (up to --timeout) and the device retries by itself; "
-                        "reconnect this computer to your WiFi");
-        r->serving_lost_told = 1;
-    } else if (r->serving_lost_told && seen->serving && !r->serving_up) {
-        ui_address(&r->ui, "serving", r->serving_ip, NULL);
-        ui_info(&r->ui, "  %s is back: continuing", r->serving_ip);
-        r->serving_lost_told = 0;
-    }
-    if (r->st == RS_FINAL && r->final_up && !seen->final) {
-        ui_address_lost(&r->ui, "final", STAGE_FINAL_HOST_STR, "FinalStage dropped? If the "
-                        "device restarted, its FinalStage comes back: reconnect this computer "
-                        "to it; sonota keeps waiting (up to --timeout)");
-        r->final_lost_told = 1;
-    } else if (seen->final && !r->final_up && r->st == RS_FINAL) {
-        ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
-        r->final_lost_told = 0;
-    }
-    /* A network (re)joined may come with other firewall rules (firewalld zones, a
-     * "public" FinalStage): check again for the ports that network needs. */
-    if (seen->serving && !r->serving_up && r->st >= RS_WAIT_HOME && r->st <= RS_CLOUD)
-        run_firewall(r, 0);
-    if (seen->final && !r->final_up && r->st == RS_FINAL)
-        run_firewall(r, 1);
-    r->serving_up = seen->serving;
-    r->ap_up = seen->ap;
-    r->final_up = seen->final;
-    return 1;
-}
-
-/* Back on some network, but not with the serving IP, for a while: the device was told an
- * address this computer no longer has (a new DHCP lease, another network). */
-static void check_serving_absent(struct run *r, int64_t now, const struct stage_seen *seen)
-{
-    if (seen->serving || !seen->home_other) {
-        r->home_other_since = 0;
+    const char *path = r->o->state_file;
+    if (!r->watch || !path || !r->table.lone)
+        return; /* a fleet has no single device to resume */
+    if (st == STAGE_NONE) {
+        if (flash_record_remove(path) != 0)
+            LOG_W("cannot remove %s", path);
+        memset(&r->rec, 0, sizeof r->rec);
         return;
     }
-    if (!r->home_other_since)
-        r->home_other_since = now;
-    if (now - r->home_other_since < HOME_OTHER_MS || r->serving_absent_told)
-        return;
-    r->serving_absent_told = 1;
-    ui_warn(&r->ui, "serving-absent", "this computer is on a network again (it has %s on "
-            "%s) but not %s, the address the device was given: the device cannot reach it. "
-            "If your WiFi gave this computer a new address, get %s back (or connect to the "
-            "network the device joined, \"%s\"); otherwise run again with --fresh and provision "
-            "the device again", seen->home_other_ip, seen->home_other_if, r->serving_ip,
-            r->serving_ip, r->o->wifi_ssid ? r->o->wifi_ssid
-                           : r->rec.ssid[0] ? r->rec.ssid : "your WiFi");
-}
-
-/* ---- stage 1 ---- */
-
-enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap)
-{
-    struct ewl_ap_config ap;
-    memset(&ap, 0, sizeof ap);
-    ap.version = 4; /* §1.2 */
-    snprintf(ap.ssid, sizeof ap.ssid, "%s", r->o->wifi_ssid);
-    snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
-    snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
-    ap.port = r->o->https_port;
-    int dev_error = -1;
-    enum prov_fail f = prov_post_ap(r->o->device_url, &ap, timeout_ms, &dev_error, err, cap);
-    plat_wipe(&ap, sizeof ap); /* the password */
-    return f;
-}
-
-static void step_get_device(struct run *r, int64_t now)
-{
-    if (now < r->next_get)
-        return;
-    r->next_get = now + PROV_ATTEMPT_MS; /* §1.2: SonOTA asks every 2 s */
-    r->get_attempts++;
+    const char *id = run_dev(r)->deviceid;
+    if (st < r->rec.stage && st != STAGE_PROVISIONED)
+        return; /* only forward, except a new POST /ap (re-provisioned) */
+    if (st == r->rec.stage && !strcmp(r->rec.deviceid, id) &&
+        !strcmp(r->rec.serving_ip, r->serving_ip))
+        return; /* nothing new (every dispatch and register lands here) */
+    r->rec.stage = st;
+    if (id[0])
+        snprintf(r->rec.deviceid, sizeof r->rec.deviceid, "%s", id);
+    snprintf(r->rec.serving_ip, sizeof r->rec.serving_ip, "%s", r->serving_ip);
+    r->rec.https_port = r->o->https_port;
+    snprintf(r->rec.ssid, sizeof r->rec.ssid, "%s", r->o->wifi_ssid ? r->o->wifi_ssid
+                                                    : r->rec.ssid);
     char err[512];
-    struct ewl_device_info dev;
-    memset(&dev, 0, sizeof dev);
-    enum prov_fail f = prov_get_device(r->o->device_url, PROV_ATTEMPT_MS, &dev, err,
-                                       sizeof err);
-    if (*r->stop)
-        return;
-    if (f == PROV_OK) {
-        if (r->recheck && r->dev.deviceid[0] && strcmp(r->dev.deviceid, dev.deviceid) != 0)
-            ui_info(&r->ui, "  another device (%s) answers on the pairing WiFi, not %s from "
-                    "the earlier run: provisioning %s", dev.deviceid, r->dev.deviceid,
-                    dev.deviceid);
-        else if (r->recheck)
-            ui_info(&r->ui, "  device %s is in pairing mode again: giving it the WiFi "
-                    "settings again", dev.deviceid);
-        r->recheck = 0;
-        r->dev = dev;
-        ui_device(&r->ui, "ap", r->dev.deviceid, NULL, NULL);
-        r->ctx.deviceid = r->dev.deviceid;
-        run_set_state(r, RS_POST_AP);
+    if (flash_record_save(path, &r->rec, err, sizeof err) != 0) {
+        if (!r->rec_warned++)
+            ui_warn(&r->ui, "state", "%s: a later run cannot know where this one stopped",
+                    err);
         return;
     }
-    if (f == PROV_BAD_REPLY || f == PROV_HTTP_STATUS) {
-        run_fail(r, EXIT_DEVICE, "device-reply", "%s", err);
+    ui_detail(&r->ui, "  recorded stage \"%s\" in %s", stage_name(st), path);
+}
+
+/* ---- firewall ---- */
+
+void run_firewall(struct run *r, int final)
+{
+    if (!r->watch)
+        return;
+    struct flash_opts *o = r->o;
+    int ports[FW_PORTS_MAX];
+    size_t n = 0;
+    ports[n++] = o->http_port;
+    if (!final) {
+        ports[n++] = o->https_port;
+        if (o->legacy)
+            ports[n++] = o->plain_port;
+    }
+    struct fw_report rep;
+    /* On FinalStage the device calls 192.168.4.2, on another network (and, on Windows,
+     * another profile) than the serving IP. */
+    fw_check(final ? STAGE_FINAL_HOST_STR : r->serving_ip, ports, n, &rep);
+    if (rep.status != FW_CHECKED) {
+        if (!r->fw_note_told++)
+            ui_info(&r->ui, "  %s", rep.note);
         return;
     }
-    if (r->get_attempts == 1 || r->get_attempts % 5 == 0)
-        ui_info(&r->ui, "  no answer yet (attempt %d): %s", r->get_attempts, err);
-    int64_t after = plat_mono_ms();
-    if (r->get_attempts < GET_DEVICE_ATTEMPTS && after + PROV_ATTEMPT_MS <= r->deadline)
-        return;
-    if (r->recheck) {
-        ui_info(&r->ui, "  no device answers on the pairing WiFi: device %s has probably "
-                "joined your WiFi already", r->dev.deviceid[0] ? r->dev.deviceid : "");
-        run_set_state(r, RS_WAIT_HOME);
-        return;
-    }
-    run_fail(r, EXIT_NETWORK, "device-unreachable", "%s (gave up after %d attempts); put "
-             "the device in pairing mode again and rerun", err, r->get_attempts);
-}
-
-static void step_post_ap(struct run *r, int64_t now)
-{
-    if (r->post_tries > 0 && now - r->st_since < (int64_t)PROV_ATTEMPT_MS * r->post_tries)
-        return; /* space the retries */
-    if (!r->creds_ok && run_credentials(r) != 0)
-        return;
-    char err[512];
-    enum prov_fail f = run_post_ap(r, POST_AP_MS, err, sizeof err);
-    switch (f) {
-    case PROV_OK:
-        run_trust(r, &r->dev);
-        run_record(r, REC_PROVISIONED); /* before telling anyone: a kill may follow */
-        ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
-        break;
-    case PROV_REFUSED:
-        run_fail(r, EXIT_DEVICE, "device-refused", "%s", err);
-        return;
-    case PROV_BAD_REPLY:
-    case PROV_HTTP_STATUS:
-        run_fail(r, EXIT_DEVICE, "device-reply", "%s", err);
-        return;
-    case PROV_TIMEOUT:
-    case PROV_NO_REPLY:
-        /* The request went out; the device often leaves its AP before answering. */
-        run_trust(r, &r->dev);
-        run_record(r, REC_PROVISIONED);
-        ui_warn(&r->ui, "device-reply", "%s; the device may have taken the settings and left "
-                "its WiFi already: continuing (if ITEAD-%s is still there, rerun)", err,
-                r->dev.deviceid);
-        break;
-    case PROV_UNREACHABLE:
-        if (++r->post_tries < POST_AP_TRIES) {
-            ui_info(&r->ui, "  %s; trying again", err);
-            r->st_since = now;
-            return;
-        }
-        run_fail(r, EXIT_NETWORK, "device-unreachable", "%s; put the device in pairing mode "
-                 "again and rerun", err);
-        return;
-    }
-    run_set_state(r, r->watch ? RS_WAIT_HOME : RS_CLOUD);
-}
-
-/* ---- per-state step ---- */
-
-static void to_final(struct run *r, const struct stage_seen *seen)
-{
-    ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
-    run_set_state(r, RS_FINAL);
-}
-
-/* The pairing AP appeared again in stage 2: the device fell back into pairing mode (it
- * could not join the WiFi: wrong password?) or the user pressed the button again. */
-static void back_to_ap(struct run *r, const struct stage_seen *seen)
-{
-    ui_address(&r->ui, "ap", seen->ap_ip, seen->ap_if);
-    ui_info(&r->ui, "  this computer is on a pairing WiFi (10.10.7.x) again: asking the "
-            "device whether it is in pairing mode");
-    r->recheck = 1;
-    run_set_state(r, RS_GET_DEVICE);
-}
-
-static void step(struct run *r, int64_t now)
-{
-    struct stage_seen seen;
-    int ap_rose = 0;
-    int scanned = watch(r, now, &seen, &ap_rose);
-    if (scanned < 0)
-        return;
-    switch (r->st) {
-    case RS_WAIT_AP:
-        if (now - r->st_since > WAIT_AP_MS) {
-            run_fail(r, EXIT_NETWORK, "timeout", "no address in 10.10.7.0/24 after %d "
-                     "minutes: this computer did not join the device's ITEAD-<deviceid> WiFi. "
-                     "Put the device in pairing mode, join that WiFi and rerun (or use "
-                     "--no-check-ip if your system shows another address)", WAIT_AP_MS / 60000);
-            return;
-        }
-        if (!scanned)
-            return;
-        if (seen.final) {
-            to_final(r, &seen);
-        } else if (seen.ap) {
-            ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
-            run_set_state(r, RS_GET_DEVICE);
-        }
-        return;
-    case RS_GET_DEVICE:
-        if (scanned && !seen.ap) {
-            if (seen.final) {
-                to_final(r, &seen);
-            } else if (r->recheck) {
-                ui_info(&r->ui, "  this computer left the pairing WiFi; device %s was "
-                        "provisioned before, so stage 2 goes on", r->dev.deviceid);
-                run_set_state(r, seen.serving ? RS_CLOUD : RS_WAIT_HOME);
-            } else {
-                ui_address_lost(&r->ui, "ap", "10.10.7.x", "this computer left the "
-                                "device's pairing WiFi: join ITEAD-<deviceid> again");
-                run_set_state(r, RS_WAIT_AP);
-            }
-            return;
-        }
-        step_get_device(r, now);
-        return;
-    case RS_POST_AP:
-        step_post_ap(r, now);
-        return;
-    case RS_WAIT_HOME:
-        if (now - r->st_since > WAIT_HOME_MS) {
-            run_fail(r, EXIT_NETWORK, "timeout", "this computer did not get %s back within %d "
-                     "minutes. Reconnect it to \"%s\"; if its address changed, rerun with "
-                     "--fresh (and provision again: the device was told %s)",
-                     r->serving_ip, WAIT_HOME_MS / 60000,
-                     r->o->wifi_ssid ? r->o->wifi_ssid : "your WiFi", r->serving_ip);
-            return;
-        }
-        if (!scanned)
-            return;
-        if (seen.serving) {
-            ui_address(&r->ui, "serving", r->serving_ip, NULL);
-            run_set_state(r, RS_CLOUD);
-        } else if (seen.final) {
-            to_final(r, &seen);
-        } else if (ap_rose) {
-            back_to_ap(r, &seen);
-        } else {
-            check_serving_absent(r, now, &seen);
-        }
-        return;
-    case RS_CLOUD:
-        if (!r->model[0] && !r->downloads_seen && hint_due(r, now, HINT_CLOUD_MS)) {
-            run_firewall(r, 0);
-            ui_warn(&r->ui, "no-contact", "no device has called %s:%d yet. Check: the device "
-                    "joined your WiFi (LED on steadily, not blinking); this computer is on the "
-                    "same network with address %s; the firewall allows incoming TCP %d and %d. "
-                    "Firmware 1.6 and later drops the connection (certificate pinning): "
-                    "nothing arrives at all then.%s" /* PROTOCOL.md §2/§3 */, r->serving_ip,
-                    r->o->https_port, r->serving_ip, r->o->https_port, r->o->http_port,
-                    r->rec.stage ? " If you meant to flash another device, run again with "
-                    "--fresh." : "");
-        }
-        if (!scanned)
-            return;
-        if (seen.final)
-            to_final(r, &seen);
-        else if (ap_rose && !r->model[0] && !r->downloads_seen)
-            back_to_ap(r, &seen);
-        else
-            check_serving_absent(r, now, &seen);
-        return;
-    case RS_FINAL:
-        if (hint_due(r, now, HINT_FINAL_MS)) {
-            run_firewall(r, 1);
-            ui_warn(&r->ui, "no-contact", "the device has not asked for the final image yet. "
-                    "Check: this computer is on FinalStage with address 192.168.4.2 (no other "
-                    "device on FinalStage took it); the firewall allows incoming TCP %d. If "
-                    "FinalStage disappeared and came back, the device restarted: keep waiting.",
-                    r->o->http_port);
-        }
-        if (!scanned)
-            return;
-        if (seen.final_other && strcmp(seen.final_other_ip, r->final_other_warned) != 0) {
-            snprintf(r->final_other_warned, sizeof r->final_other_warned, "%s",
-                     seen.final_other_ip);
-            ui_address(&r->ui, "final-other", seen.final_other_ip, NULL);
-            ui_warn(&r->ui, "final-address", "this computer has %s on the 192.168.4.x network, "
-                    "but the intermediate firmware only connects to 192.168.4.2. Another device "
-                    "(a phone?) probably took .2: disconnect it from FinalStage, then reconnect "
-                    "this computer.", seen.final_other_ip);
-        }
-        return;
-    case RS_DONE:
-        return;
-    }
-}
-
-/* ---- the loop ---- */
-
-static const char *resume_hint(const struct run *r)
-{
-    int remembers = r->watch && r->o->state_file;
-    switch (r->st) {
-    case RS_WAIT_AP:
-    case RS_GET_DEVICE:
-    case RS_POST_AP:
-        if (r->recheck && remembers)
-            return "the device was provisioned before: run the same command again to continue";
-        return "the device was not changed; run sonota again to start over";
-    case RS_WAIT_HOME:
-    case RS_CLOUD:
-        if (remembers)
-            return "the device keeps the WiFi settings it got and keeps calling this computer: "
-                   "run the same command again to continue (it finds stage 2 by itself)";
-        return "the device keeps the WiFi settings it got and keeps calling this computer: "
-               "run sonota again with --no-prov (same --serving-host and ports) to continue";
-    case RS_FINAL:
-    case RS_DONE:
-        if (remembers)
-            return "the device waits on FinalStage: run the same command again to continue "
-                   "(it finds stage 3 by itself)";
-        return "the device waits on FinalStage: connect this computer to FinalStage and run "
-               "sonota again with --no-prov to continue";
-    }
-    return "";
-}
-
-void run_loop(struct run *r)
-{
-    while (r->exit_code < 0 && r->st != RS_DONE) {
-        if (*r->stop) {
-            run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted; %s", resume_hint(r));
-            break;
-        }
-        int64_t now = plat_mono_ms();
-        if (now >= r->deadline) {
-            run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) in stage %s; %s",
-                     r->o->timeout_s, r->st <= RS_POST_AP ? "1" : r->st <= RS_CLOUD ? "2" : "3",
-                     resume_hint(r));
-            break;
-        }
-        if (r->pin_fail_at && now >= r->pin_fail_at) {
-            run_pinned_fail(r);
-            break;
-        }
-        step(r, now);
-        if (r->exit_code >= 0 || r->st == RS_DONE || *r->stop)
+    if (rep.n == 0)
+        ui_detail(&r->ui, "  firewall (%s): nothing drops TCP %d%s", rep.tool, o->http_port,
+                  final ? "" : " or the cloud ports");
+    for (size_t i = 0; i < rep.n; i++) {
+        const struct fw_finding *f = &rep.f[i];
+        char key[FW_TEXT_MAX];
+        snprintf(key, sizeof key, "%.90s|%.200s|%x", f->where, f->rule, f->port_mask);
+        int told = 0;
+        for (size_t k = 0; k < r->n_fw_told; k++)
+            if (!strcmp(r->fw_told[k], key))
+                told = 1;
+        if (told)
             continue;
-        if (run_service(r, LOOP_MS) != 0)
-            run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
-                     "above); %s", resume_hint(r));
-    }
-    if (r->st == RS_DONE && r->exit_code < 0) {
-        int64_t until = plat_mono_ms() + DRAIN_MS;
-        while (plat_mono_ms() < until && !*r->stop && run_service(r, 50) == 0)
-            ;
-        r->exit_code = EXIT_OK;
+        if (r->n_fw_told < FW_FINDINGS_MAX)
+            snprintf(r->fw_told[r->n_fw_told++], FW_TEXT_MAX, "%s", key);
+        char list[64];
+        fw_ports_text(ports, n, f->port_mask, list, sizeof list);
+        ui_firewall(&r->ui, rep.tool, f, list);
     }
 }

@@ -1,7 +1,14 @@
-/* flash_run.h - private to `sonota flash`: the run state shared by cmd_flash.c (setup:
- * images, serving IP, detection, credentials), flash_run.c (the loop with one step per
- * state), flash_events.c (the server's events) and flash_net.c (address watching, the
- * servers' lifecycle and bind addresses, the state record, the firewall check). */
+/* flash_run.h - private to `sonota flash`: the run state and the entry points of the
+ * flow's files. Each file calls only the files listed before it (docs/DESIGN.md "The
+ * flash flow"):
+ *   flash_session.c  pure: the devices and their stage (flash_session.h)
+ *   flash_run.c      ending with an error, entering a stage, the record, the firewall
+ *   flash_net.c      addresses, the servers (create, service, pace, trust), POST /ap
+ *   flash_setup.c    images, serving IP, credentials
+ *   flash_start.c    the record of an earlier run, where this one starts
+ *   flash_events.c   server events -> the table -> actions performed (screen, record)
+ *   flash_loop.c     the loop of a single run;  flash_fleet.c  the loop of a fleet
+ *   cmd_flash.c      the command: options, setup, the loop, the summary, --configure */
 #ifndef SONOTA_FLASH_RUN_H
 #define SONOTA_FLASH_RUN_H
 
@@ -9,9 +16,12 @@
 #include "lib/espimg.h"
 #include "lib/ewl_msg.h"
 #include "sonota/flash_opts.h"
+#include "sonota/flash_session.h"
 #include "sonota/flash_state.h"
 #include "sonota/pin_watch.h"
 #include "sonota/fwcheck.h"
+#include "sonota/prov.h"
+#include "sonota/httpc.h"
 #include "sonota/prov.h"
 #include "sonota/server.h"
 #include "sonota/stage.h"
@@ -22,7 +32,6 @@
 #include <stdint.h>
 
 #define UPGRADE_VERSION "99.99.99"  /* §1.5: newer than anything, by strcmp and numerically */
-#define RUN_MAX_404 4               /* failed downloads (ack 404) before giving up */
 
 struct fleet;
 
@@ -34,18 +43,6 @@ struct run_trusted {
     char deviceid[EWL_DEVICEID_MAX];
     char apikey[EWL_UUID_LEN + 1];  /* factory key from GET /device; never printed */
 };
-
-enum rstate {
-    RS_WAIT_AP,     /* stage 1: waiting for a 10.10.7.x address */
-    RS_GET_DEVICE,  /* stage 1: GET /device */
-    RS_POST_AP,     /* stage 1: POST /ap */
-    RS_WAIT_HOME,   /* stage 2: waiting for the serving IP to come back */
-    RS_CLOUD,       /* stage 2: dispatch, WebSocket, upgrade, intermediate download */
-    RS_FINAL,       /* stage 3: FinalStage, final image */
-    RS_DONE,
-};
-
-enum { ST_PROV, ST_CLOUD, ST_FINAL };
 
 struct flash_img {
     const char *role, *name, *path;
@@ -84,53 +81,37 @@ struct run {
     size_t n_fw_told;
     int fw_note_told;
     volatile sig_atomic_t *stop;
-    enum rstate st;
+    /* The devices (flash_session.h): one row in a single run (its stage is the run's,
+     * run_st), as many as call with --fleet. */
+    struct flash_table table;
+    int final_waits;                /* the FinalStage file server is the one to wait on */
     int64_t deadline, st_since, next_poll, last_hint;
     int64_t stage_t[3][2];          /* start, end in ms (0 = not reached) */
     int exit_code;                  /* -1 while running */
-    struct ewl_device_info dev;
-    char model[EWL_MODEL_MAX], rom[EWL_VERSION_MAX];
-    int rom_warned, tls_warned, n404, post_tries, downloads_seen, final_ip_seen;
+    struct ewl_device_info dev;     /* stage 1: what GET /device said (the factory key) */
+    struct httpc *http;             /* stage 1's requests, driven by the loop */
+    int prov_busy;                  /* one of them is under way */
+    size_t prov_row;                /* fleet: the row POST /ap is for */
+    struct fleet *fleet;            /* fleet: the loop's own state (flash_fleet.c) */
+    srv_event_cb on_event;          /* the servers' events go here (run_on_event) */
+    int tls_warned, post_tries, downloads_seen;
     char final_other_warned[NETIF_IP_MAX];
-    char stock_file[64];            /* what the stock firmware downloaded (user1/user2) */
     struct pin_watch pins;          /* TLS handshakes that refused our certificate */
     int64_t pin_fail_at;            /* pinning seen: the run ends then (0: not pending) */
-    /* Who the device is (docs/DESIGN.md "Who may steer a run"): only its identity's acks
-     * and states, and downloads from its addresses, move the run. */
-    unsigned ident;                 /* cloud identity (srv_event.ident); 0 = none yet */
-    char dev_ip[NETIF_IP_MAX];      /* where that identity's session came from */
-    int ordered;                    /* that identity was sent the upgrade command */
     struct run_trusted *trusted;    /* provisioned identities, given to each new server */
     size_t n_trusted;
     char stranger_told[RUN_STRANGERS_TOLD][NETIF_IP_MAX + 16];
     size_t n_stranger_told;
     unsigned long strangers_untold;
-    struct fleet *fleet;            /* --fleet: the devices (flash_fleet.c); NULL otherwise */
+    int final_told, full_told;      /* fleet: instructions and warnings given once */
 };
 
-/* Ends the run with an error event/line and an exit status. */
-void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
-    SO_PRINTF(4, 5);
-/* Records the stage start (first time only, with its banner) and closes the others. */
-void run_stage_enter(struct run *r, int which, const char *name);
-void run_set_state(struct run *r, enum rstate st);
-/* Shows the events that only inform the user (the same in a single run and a fleet);
- * 1 when ev was one of them. */
-int run_event_shown(struct run *r, const struct srv_event *ev);
-/* The server's event callback (user = struct run *). */
-void run_on_event(const struct srv_event *ev, void *user);
-/* The sentence for an upgrade ack/state code (kind "ack" or "state"); returns 1 when the
- * device gave up for good (n404: its failed downloads so far, this one included). */
-int run_code_text(const struct flash_opts *o, int e, const char *kind, const char *model,
-                  const char *rom, int n404, char *m, size_t cap);
-/* Warns when a romVersion is known to refuse the stock path (pinning, 3.x). */
-void run_rom_warning(struct ui *u, const char *rom);
-/* Runs until done, failed, interrupted or timed out; sets r->exit_code. */
-void run_loop(struct run *r);
-/* POST /ap with the run's WiFi and serving address (§1.2); err gets the sentence. */
-enum prov_fail run_post_ap(struct run *r, int timeout_ms, char *err, size_t cap);
-/* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
-int run_credentials(struct run *r);
+/* The device of a single run (the table's one row) and its stage. */
+static inline struct flash_dev *run_dev(struct run *r) { return &r->table.dev[0]; }
+static inline enum flash_stage run_st(const struct run *r)
+{
+    return r->table.n ? r->table.dev[0].st : STAGE_NONE;
+}
 
 /* Why a serving IP in a device network cannot work (PROTOCOL.md §10.1, §4, §8). */
 #define CLASH_AP_TEXT                                                                       \
@@ -146,19 +127,22 @@ int run_credentials(struct run *r);
     "192.168.1.0/24). If this computer is on FinalStage already, another device took "     \
     "192.168.4.2: disconnect that one, reconnect this computer and run again"
 
-/* flash_start.c */
-/* Loads the record of an earlier run into r->rec (none with --fresh or without watching). */
-void run_load_record(struct run *r);
-/* How far the recorded run got when the record fits this run (STAGE_NONE otherwise; a
- * record that does not fit is dropped with a note). */
-enum flash_stage run_recorded_stage(struct run *r);
-/* The "detected" event/message: what was found and where the run starts. */
-void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_seen *seen,
-                       int from_record);
+/* flash_run.c */
+/* Ends the run with an error event/line and an exit status. */
+void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
+    SO_PRINTF(4, 5);
+/* A single run's device enters st (the loop's own transitions). */
+void run_set_state(struct run *r, enum flash_stage st);
+/* What entering a stage means for a single run: the stage banner, the record, what to
+ * do next (also for the transitions flash_session.c made). */
+void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st);
+/* Records progress (no-op without watching or without a state file, or in a fleet);
+ * STAGE_NONE removes the record (done). */
+void run_record(struct run *r, enum flash_stage st);
+/* Checks the firewall for the ports a stage needs and warns about findings not shown
+ * yet; final: only the file server port (FinalStage). */
+void run_firewall(struct run *r, int final);
 
-/* flash_fleet.c: --fleet, from the point the servers may start (seen: the addresses now) */
-void fleet_run(struct run *r, const struct stage_seen *seen);
-void fleet_on_event(struct run *r, const struct srv_event *ev);
 
 /* flash_net.c */
 /* Lists the addresses and scans them against the serving IP. 0, or -1 (run failed). */
@@ -171,25 +155,53 @@ int run_servers_update(struct run *r, const struct stage_seen *seen);
 const char *run_bind_addr(const struct run *r);
 /* One loop slice over the servers (at most timeout_ms). 0, or -1 (a server failed). */
 int run_service(struct run *r, int timeout_ms);
+/* Stops both servers (the end of the run; not from an event callback). */
+void run_servers_close(struct run *r);
 /* A device provisioned in this run: its id and factory key make its sessions trusted
  * (srv_trust), on the server now and on any created later. */
 void run_trust(struct run *r, const struct ewl_device_info *dev);
-/* Reports something a stranger did (a download from another address, an ack from a
- * session that is not the device): a warning the first time per key, then a count. */
-void run_stranger(struct run *r, const char *key, const char *fmt, ...)
-    SO_PRINTF(3, 4);
-/* Whether ip is where the device fetches from: its stage-2 address or, for the
- * intermediate firmware, --final-device (192.168.4.1, §4). */
-int run_is_device_ip(const struct run *r, const char *ip);
-/* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
-void run_pinned_fail(struct run *r);
 /* Marks a device address paced on both servers. */
 void run_set_paced(struct run *r, const char *peer_ip);
-/* Records progress (no-op without watching or without a state file); REC_NONE removes
- * the record (done). */
-void run_record(struct run *r, enum rec_stage st);
-/* Checks the firewall for the ports a stage needs and warns about findings not shown
- * yet; final: only the file server port (FinalStage). */
-void run_firewall(struct run *r, int final);
+/* Starts POST /ap with the run's WiFi and serving address (§1.2); done hears the result
+ * (user = r) from a later httpc_step. 0, or -1 (not started). */
+int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done);
+
+/* flash_setup.c */
+/* Loads and checks the three images (--force serves invalid ones). 0, or -1 (failed). */
+int run_load_images(struct run *r);
+/* Chooses r->serving_ip from the addresses now (a, n; seen: their scan), the options and
+ * the record; may ask. 0, or -1 (failed). */
+int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
+                          const struct stage_seen *seen);
+/* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
+int run_credentials(struct run *r);
+
+/* flash_start.c */
+/* Loads the record of an earlier run into r->rec (none with --fresh or without watching). */
+void run_load_record(struct run *r);
+/* How far the recorded run got when the record fits this run (STAGE_NONE otherwise; a
+ * record that does not fit is dropped with a note): STAGE_PROVISIONED, CLOUD or FINAL. */
+enum flash_stage run_recorded_stage(struct run *r);
+/* The "detected" event/message: what was found and where the run starts. */
+void run_tell_detected(struct run *r, enum flash_stage plan, int recheck,
+                       const struct stage_seen *seen, int from_record);
+
+/* flash_events.c */
+/* The server's event callback (user = struct run *), for a single run and a fleet. */
+void run_on_event(const struct srv_event *ev, void *user);
+/* A row of the fleet table, and its line when it changes. */
+void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now);
+void run_tell_row(struct run *r, size_t i);
+/* The table is full: device id is served but not listed (said once). */
+void run_table_full(struct run *r, const char *id);
+/* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
+void run_pinned_fail(struct run *r);
+
+/* flash_loop.c: a single run until done, failed, interrupted or timed out (sets
+ * r->exit_code). */
+void run_loop(struct run *r);
+
+/* flash_fleet.c: --fleet, from the point the servers may start (seen: the addresses now) */
+void fleet_run(struct run *r, const struct stage_seen *seen);
 
 #endif

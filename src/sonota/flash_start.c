@@ -36,12 +36,12 @@ void run_load_record(struct run *r)
 enum flash_stage run_recorded_stage(struct run *r)
 {
     struct flash_record *rec = &r->rec;
-    if (rec->stage < REC_PROVISIONED)
+    if (rec->stage < STAGE_PROVISIONED)
         return STAGE_NONE;
-    if (rec->stage == REC_FINAL)
+    if (rec->stage >= STAGE_FINAL)
         return STAGE_FINAL; /* E2A needs only 192.168.4.2:8080 (§4) */
     if (!strcmp(rec->serving_ip, r->serving_ip) && rec->https_port == r->o->https_port)
-        return STAGE_CLOUD;
+        return rec->stage;
     ui_info(&r->ui, "an earlier run told device %s to call %s:%d; this run serves %s:%d: "
             "starting over with stage 1", rec->deviceid[0] ? rec->deviceid : "?",
             rec->serving_ip, rec->https_port, r->serving_ip, r->o->https_port);
@@ -64,16 +64,19 @@ static void age_text(int64_t updated, char *out, size_t cap, long long *secs)
 }
 
 /* Says what was found and where the run starts. */
-void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_seen *seen,
-                       int from_record)
+void run_tell_detected(struct run *r, enum flash_stage plan, int recheck,
+                       const struct stage_seen *seen, int from_record)
 {
     const struct flash_record *rec = &r->rec;
     char msg[1200], ago[32];
     long long secs = -1;
     age_text(rec->updated, ago, sizeof ago, &secs);
     const char *id = rec->deviceid[0] ? rec->deviceid : "?";
-    switch (plan) {
-    case START_FINAL:
+    switch (plan == STAGE_PROVISION && recheck ? STAGE_POST_AP : plan) {
+    case STAGE_NONE:
+    case STAGE_DONE:
+    case STAGE_FAILED:
+    case STAGE_FINAL:
         if (seen->final && from_record)
             snprintf(msg, sizeof msg, "Detected: this computer has 192.168.4.2 (FinalStage) and "
                      "device %s got the intermediate firmware (%s): continuing with stage 3",
@@ -87,7 +90,7 @@ void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_
                      "earlier run (%s) and waits on FinalStage: continuing with stage 3",
                      id, ago);
         break;
-    case START_CLOUD:
+    case STAGE_CLOUD:
         if (!from_record) {
             snprintf(msg, sizeof msg, "--no-prov: the device calls %s already; starting with "
                      "stage 2", r->serving_ip);
@@ -98,7 +101,7 @@ void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_
                  "without provisioning (--fresh starts over with another device)", ago, id,
                  rec->ssid[0] ? rec->ssid : "?", r->serving_ip);
         break;
-    case START_WAIT_HOME:
+    case STAGE_PROVISIONED:
         if (!from_record) {
             snprintf(msg, sizeof msg, "--no-prov: the device calls %s; this computer does not "
                      "have that address now: stage 2, waiting for it", r->serving_ip);
@@ -108,29 +111,29 @@ void run_tell_detected(struct run *r, enum stage_start plan, const struct stage_
                  "\"%s\" and the address %s, which this computer does not have now: stage 2, "
                  "waiting for it", ago, id, rec->ssid[0] ? rec->ssid : "?", r->serving_ip);
         break;
-    case START_RECHECK:
+    case STAGE_POST_AP: /* the recheck */
         snprintf(msg, sizeof msg, "Detected: this computer is on a pairing WiFi (%s), but an "
                  "earlier run (%s) already gave device %s your WiFi: asking the device whether "
                  "it is in pairing mode again; if it has left, reconnect this computer to "
                  "\"%s\" and sonota continues with stage 2", seen->ap_ip, ago, id,
                  rec->ssid[0] ? rec->ssid : "your WiFi");
         break;
-    case START_PROVISION:
+    case STAGE_PROVISION:
         snprintf(msg, sizeof msg, "Detected: this computer is on a pairing WiFi (%s): "
                  "starting with stage 1", seen->ap_ip);
         break;
-    case START_WAIT_AP:
+    case STAGE_WAIT_AP:
         snprintf(msg, sizeof msg, "Detected: nothing to continue%s: starting with stage 1",
                  r->watch ? "" : " (--no-check-ip: addresses are not watched)");
         break;
     }
     struct ui_detect d = {
-        .start = stage_start_name(plan),
-        .stage = plan == START_FINAL ? "final"
-                 : plan == START_CLOUD || plan == START_WAIT_HOME ? "cloud" : "provision",
+        .start = stage_start_name(plan, recheck),
+        .stage = plan >= STAGE_FINAL ? "final"
+                 : plan == STAGE_CLOUD || plan == STAGE_PROVISIONED ? "cloud" : "provision",
         .message = msg,
         .state_file = r->watch ? r->o->state_file : NULL,
-        .rec_stage = from_record ? flash_rec_stage_name(rec->stage) : NULL,
+        .rec_stage = from_record ? stage_name(rec->stage) : NULL,
         .rec_deviceid = rec->deviceid,
         .rec_serving_ip = rec->serving_ip,
         .rec_age_s = secs,

@@ -10,15 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const stage_names[] = {
-    [REC_NONE] = "none", [REC_PROVISIONED] = "provisioned", [REC_CLOUD] = "cloud",
-    [REC_FINAL] = "final",
-};
-
-const char *flash_rec_stage_name(enum rec_stage s)
-{
-    return (unsigned)s <= REC_FINAL ? stage_names[s] : "none";
-}
+/* The stages a record holds (the others are never saved). */
+static const enum flash_stage record_stages[] = {STAGE_NONE, STAGE_PROVISIONED, STAGE_CLOUD,
+                                                 STAGE_FINAL};
 
 char *flash_record_encode(const struct flash_record *r)
 {
@@ -27,7 +21,7 @@ char *flash_record_encode(const struct flash_record *r)
         return NULL;
     /* Every Add* tolerates a NULL parent left by an earlier failure; Print then fails. */
     cJSON_AddNumberToObject(o, "version", FLASH_STATE_VERSION);
-    cJSON_AddStringToObject(o, "stage", flash_rec_stage_name(r->stage));
+    cJSON_AddStringToObject(o, "stage", stage_name(r->stage));
     cJSON_AddStringToObject(o, "deviceid", r->deviceid);
     cJSON_AddStringToObject(o, "servingIp", r->serving_ip);
     cJSON_AddNumberToObject(o, "httpsPort", r->https_port);
@@ -65,9 +59,9 @@ int flash_record_decode(const char *text, size_t len, struct flash_record *out)
     if (!cJSON_IsString(st) || !st->valuestring)
         goto done;
     int found = 0;
-    for (int i = REC_NONE; i <= REC_FINAL; i++)
-        if (!strcmp(st->valuestring, stage_names[i])) {
-            out->stage = (enum rec_stage)i;
+    for (size_t i = 0; i < sizeof record_stages / sizeof record_stages[0]; i++)
+        if (!strcmp(st->valuestring, stage_name(record_stages[i]))) {
+            out->stage = record_stages[i];
             found = 1;
         }
     if (!found)

@@ -9,6 +9,7 @@
 
 #include "io/netif.h"
 #include "lib/ewl_msg.h"
+#include "sonota/stage.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,24 +18,19 @@
 #define FLASH_STATE_MAX 4096        /* the file is ~250 bytes; bigger is not ours */
 #define FLASH_STATE_NAME "flash-state.json"
 
-/* How far the device got, as far as sonota knows. Ordered. */
-enum rec_stage {
-    REC_NONE,
-    REC_PROVISIONED, /* POST /ap went out: the device joins the home WiFi and calls us */
-    REC_CLOUD,       /* the device called the fake cloud (dispatch / register) */
-    REC_FINAL,       /* the device has the intermediate firmware: FinalStage next */
-};
-
 struct flash_record {
-    enum rec_stage stage;
+    /* How far the device got, as far as sonota knows: STAGE_NONE, STAGE_PROVISIONED
+     * (POST /ap went out: it joins the home WiFi and calls us), STAGE_CLOUD (it called
+     * the fake cloud) or STAGE_FINAL (it has the intermediate firmware). Stored under
+     * stage_name() ("none", "provisioned", "cloud", "final"): the file format of
+     * version 1, unchanged. */
+    enum flash_stage stage;
     char deviceid[EWL_DEVICEID_MAX];     /* 10 hex chars (§1.2); "" when unknown */
     char serving_ip[NETIF_IP_MAX];  /* the serverName the device was given */
     int https_port;                 /* the port it was given */
     char ssid[33];                  /* the WiFi it was sent to (for messages only) */
     int64_t updated;                /* Unix time of the last change */
 };
-
-const char *flash_rec_stage_name(enum rec_stage s); /* "none","provisioned","cloud","final" */
 
 /* Pure. Encode returns a malloc'd JSON text (NULL: out of memory). Decode returns 0, or
  * -1 when the text is not a record of this version (out is then zeroed). */

@@ -62,35 +62,47 @@ const char *stage_name(enum flash_stage st)
 {
     switch (st) {
     case STAGE_NONE: return "none";
+    case STAGE_WAIT_AP: return "wait-ap";
     case STAGE_PROVISION: return "provision";
+    case STAGE_POST_AP: return "post-ap";
+    case STAGE_PROVISIONED: return "provisioned";
     case STAGE_CLOUD: return "cloud";
     case STAGE_FINAL: return "final";
+    case STAGE_DONE: return "done";
+    case STAGE_FAILED: return "failed";
     }
     return "none";
 }
 
-enum stage_start stage_plan(const struct stage_seen *s, enum flash_stage reached)
+enum flash_stage stage_plan(const struct stage_seen *s, enum flash_stage reached, int *recheck)
 {
+    int provisioned = reached >= STAGE_PROVISIONED && reached < STAGE_FINAL;
+    *recheck = 0;
     if (s->final)
-        return START_FINAL;
-    if (s->ap) /* the pairing AP is up: a device in pairing mode, whatever was recorded */
-        return reached == STAGE_CLOUD ? START_RECHECK : START_PROVISION;
-    if (reached == STAGE_FINAL)
-        return START_FINAL; /* E2A waits on FinalStage until this computer joins (§4) */
-    if (reached == STAGE_CLOUD)
-        return s->serving ? START_CLOUD : START_WAIT_HOME;
-    return START_WAIT_AP;
+        return STAGE_FINAL;
+    if (s->ap) { /* the pairing AP is up: a device in pairing mode, whatever was recorded */
+        *recheck = provisioned;
+        return STAGE_PROVISION;
+    }
+    if (reached >= STAGE_FINAL)
+        return STAGE_FINAL; /* E2A waits on FinalStage until this computer joins (§4) */
+    if (provisioned)
+        return s->serving ? STAGE_CLOUD : STAGE_PROVISIONED;
+    return STAGE_WAIT_AP;
 }
 
-const char *stage_start_name(enum stage_start st)
+const char *stage_start_name(enum flash_stage plan, int recheck)
 {
-    switch (st) {
-    case START_WAIT_AP: return "wait-ap";
-    case START_PROVISION: return "provision";
-    case START_RECHECK: return "recheck";
-    case START_WAIT_HOME: return "wait-home";
-    case START_CLOUD: return "cloud";
-    case START_FINAL: return "final";
+    switch (plan) {
+    case STAGE_NONE:
+    case STAGE_WAIT_AP: return "wait-ap";
+    case STAGE_PROVISION:
+    case STAGE_POST_AP: return recheck ? "recheck" : "provision";
+    case STAGE_PROVISIONED: return "wait-home";
+    case STAGE_CLOUD: return "cloud";
+    case STAGE_FINAL:
+    case STAGE_DONE:
+    case STAGE_FAILED: return "final";
     }
     return "wait-ap";
 }

@@ -17,11 +17,23 @@
 #define STAGE_FINAL_HOST_STR "192.168.4.2"
 #define STAGE_NET24_MASK 0xFFFFFF00u
 
+/* THE stage of a device in a `sonota flash` run (PROTOCOL.md §1, §4, §10.1): the device
+ * session (flash_session.h) moves through it, the resume record (flash_state.h) stores
+ * it, the address scan below names the network a computer is on with a subset of it
+ * (NONE, PROVISION, CLOUD, FINAL). Ordered. */
 enum flash_stage {
-    STAGE_NONE,       /* none of the addresses below */
-    STAGE_PROVISION,  /* on the device's pairing AP (10.10.7.x) */
-    STAGE_CLOUD,      /* the serving IP is up: home network */
-    STAGE_FINAL,      /* 192.168.4.2 on FinalStage */
+    STAGE_NONE,        /* nothing known; scan: none of the networks below */
+    STAGE_WAIT_AP,     /* 1: waiting for a 10.10.7.x address (the pairing AP) */
+    STAGE_PROVISION,   /* 1: on the pairing AP: GET /device (scan: 10.10.7.x present) */
+    STAGE_POST_AP,     /* 1: POST /ap with the WiFi and the serving address */
+    STAGE_PROVISIONED, /* 2: the device has the settings; waiting for the serving IP or
+                          its call (record: "provisioned") */
+    STAGE_CLOUD,       /* 2: the serving IP is up / the device called: dispatch, register,
+                          upgrade, intermediate download (record: "cloud") */
+    STAGE_FINAL,       /* 3: the device has the intermediate firmware: FinalStage, final
+                          image (record: "final"; scan: 192.168.4.2 present) */
+    STAGE_DONE,        /* the final image was sent completely */
+    STAGE_FAILED,      /* the device refused the upgrade for good */
 };
 
 /* What a scan of local addresses showed. */
@@ -44,22 +56,21 @@ void stage_scan(const struct netif_addr *a, size_t n, const char *serving_ip,
                 struct stage_seen *out);
 /* FinalStage wins over the pairing AP, which wins over the home network. */
 enum flash_stage stage_guess(const struct stage_seen *s);
-const char *stage_name(enum flash_stage st);   /* "none","provision","cloud","final" */
+/* "none", "wait-ap", "provision", "post-ap", "provisioned", "cloud", "final", "done",
+ * "failed" */
+const char *stage_name(enum flash_stage st);
 
 /* Where a run starts, from the addresses now and how far an earlier run got (`reached`:
- * STAGE_NONE nothing recorded, STAGE_CLOUD the device was provisioned (it calls the
- * serving IP), STAGE_FINAL it has the intermediate firmware). PROTOCOL.md §10.1, §8. */
-enum stage_start {
-    START_WAIT_AP,    /* stage 1: wait for a 10.10.7.x address */
-    START_PROVISION,  /* stage 1: on the pairing AP now */
-    START_RECHECK,    /* on the pairing AP, but the device was provisioned already: ask it
-                         (pairing mode again?) and otherwise wait for the home network */
-    START_WAIT_HOME,  /* stage 2: provisioned earlier; wait for the serving IP */
-    START_CLOUD,      /* stage 2: provisioned earlier and the serving IP is up */
-    START_FINAL,      /* stage 3: on 192.168.4.2, or the intermediate was delivered */
-};
-enum stage_start stage_plan(const struct stage_seen *s, enum flash_stage reached);
-const char *stage_start_name(enum stage_start st); /* "wait-ap", "provision", ... */
+ * STAGE_NONE nothing recorded, STAGE_PROVISIONED or STAGE_CLOUD the device was
+ * provisioned (it calls the serving IP), STAGE_FINAL it has the intermediate firmware).
+ * Returns WAIT_AP (wait for 10.10.7.x), PROVISION (on the pairing AP now; *recheck: the
+ * device was provisioned already, so ask it whether it is in pairing mode again and
+ * otherwise wait for the home network), PROVISIONED (wait for the serving IP), CLOUD
+ * (the serving IP is up) or FINAL. PROTOCOL.md §10.1, §8. */
+enum flash_stage stage_plan(const struct stage_seen *s, enum flash_stage reached, int *recheck);
+/* The plan's name in the "detected" event: "wait-ap", "provision", "recheck",
+ * "wait-home", "cloud", "final". */
+const char *stage_start_name(enum flash_stage plan, int recheck);
 
 /* Serving IP inside a network the flow needs for something else (§10.1). */
 #define STAGE_CLASH_AP 1u     /* 10.10.7.0/24: indistinguishable from the pairing AP */

@@ -26,7 +26,7 @@ static int decode(const char *s, struct flash_record *r)
 static void round_trip(void **state)
 {
     (void)state;
-    struct flash_record r = {.stage = REC_CLOUD, .deviceid = "100016aa70",
+    struct flash_record r = {.stage = STAGE_CLOUD, .deviceid = "100016aa70",
                              .serving_ip = "192.168.1.23", .https_port = 8443,
                              .ssid = "Home", .updated = 1700000000};
     char *text = flash_record_encode(&r);
@@ -35,14 +35,14 @@ static void round_trip(void **state)
     struct flash_record back;
     assert_int_equal(decode(text, &back), 0);
     free(text);
-    assert_int_equal(back.stage, REC_CLOUD);
+    assert_int_equal(back.stage, STAGE_CLOUD);
     assert_string_equal(back.deviceid, "100016aa70");
     assert_string_equal(back.serving_ip, "192.168.1.23");
     assert_int_equal(back.https_port, 8443);
     assert_string_equal(back.ssid, "Home");
     assert_int_equal(back.updated, 1700000000);
-    assert_string_equal(flash_rec_stage_name(REC_PROVISIONED), "provisioned");
-    assert_string_equal(flash_rec_stage_name(REC_FINAL), "final");
+    assert_string_equal(stage_name(STAGE_PROVISIONED), "provisioned");
+    assert_string_equal(stage_name(STAGE_FINAL), "final");
 }
 
 static void rejects_what_is_not_a_record(void **state)
@@ -53,6 +53,10 @@ static void rejects_what_is_not_a_record(void **state)
         "", "[]", "{}", "not json",
         "{\"version\":2,\"stage\":\"cloud\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443}",
         "{\"version\":1,\"stage\":\"later\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443}",
+        /* stages of the one enum that a record never holds */
+        "{\"version\":1,\"stage\":\"done\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443}",
+        "{\"version\":1,\"stage\":\"wait-ap\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443}",
+        "{\"version\":1,\"stage\":\"failed\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443}",
         "{\"version\":1,\"stage\":\"cloud\",\"servingIp\":\"home\",\"httpsPort\":8443}",
         "{\"version\":1,\"stage\":\"cloud\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":0}",
         ("{\"version\":1,\"stage\":\"cloud\",\"servingIp\":\"1.2.3.4\",\"httpsPort\":8443,"
@@ -61,13 +65,13 @@ static void rejects_what_is_not_a_record(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&r, 0x55, sizeof r);
         assert_int_equal(decode(bad[i], &r), -1);
-        assert_int_equal(r.stage, REC_NONE);
+        assert_int_equal(r.stage, STAGE_NONE);
         assert_string_equal(r.serving_ip, "");
     }
     /* Missing optional fields are fine. */
     assert_int_equal(decode("{\"version\":1,\"stage\":\"final\",\"servingIp\":\"192.168.4.2\","
                             "\"httpsPort\":443}", &r), 0);
-    assert_int_equal(r.stage, REC_FINAL);
+    assert_int_equal(r.stage, STAGE_FINAL);
     assert_string_equal(r.deviceid, "");
 }
 
@@ -92,7 +96,7 @@ static void save_load_remove(void **state)
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof path, "%s/a/b/flash-state.json", dir);
-    struct flash_record r = {.stage = REC_PROVISIONED, .deviceid = "1000abcdef",
+    struct flash_record r = {.stage = STAGE_PROVISIONED, .deviceid = "1000abcdef",
                              .serving_ip = "10.1.2.3", .https_port = 8443, .ssid = "S"};
     char err[512];
     struct flash_record back;
@@ -107,7 +111,7 @@ static void save_load_remove(void **state)
     assert_int_equal(stat(sub, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     assert_int_equal(flash_record_load(path, &back, err, sizeof err), 1);
-    assert_int_equal(back.stage, REC_PROVISIONED);
+    assert_int_equal(back.stage, STAGE_PROVISIONED);
     assert_string_equal(back.deviceid, "1000abcdef");
     assert_int_equal(flash_record_remove(path), 0);
     assert_int_equal(flash_record_remove(path), 0); /* already gone: fine */

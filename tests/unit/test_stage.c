@@ -144,24 +144,39 @@ static void plan_from_addresses_and_record(void **state)
     stage_scan(h, 1, "192.168.1.23", &home);
     stage_scan(f, 1, "192.168.1.23", &fin);
     stage_scan(two, 2, "192.168.1.23", &ap_home);
-    /* Nothing recorded: stage 1 (wait or provision), or FinalStage by its address. */
-    assert_int_equal(stage_plan(&none, STAGE_NONE), START_WAIT_AP);
-    assert_int_equal(stage_plan(&home, STAGE_NONE), START_WAIT_AP);
-    assert_int_equal(stage_plan(&ap, STAGE_NONE), START_PROVISION);
-    assert_int_equal(stage_plan(&fin, STAGE_NONE), START_FINAL);
-    /* Provisioned earlier: stage 2 at home, waiting elsewhere, recheck on a pairing AP. */
-    assert_int_equal(stage_plan(&home, STAGE_CLOUD), START_CLOUD);
-    assert_int_equal(stage_plan(&none, STAGE_CLOUD), START_WAIT_HOME);
-    assert_int_equal(stage_plan(&ap, STAGE_CLOUD), START_RECHECK);
-    assert_int_equal(stage_plan(&ap_home, STAGE_CLOUD), START_RECHECK);
-    assert_int_equal(stage_plan(&fin, STAGE_CLOUD), START_FINAL);
-    /* The intermediate firmware was delivered: stage 3 wherever the computer is, except
-     * on a pairing AP (that is a device in pairing mode: provision it). */
-    assert_int_equal(stage_plan(&home, STAGE_FINAL), START_FINAL);
-    assert_int_equal(stage_plan(&none, STAGE_FINAL), START_FINAL);
-    assert_int_equal(stage_plan(&ap, STAGE_FINAL), START_PROVISION);
-    assert_string_equal(stage_start_name(START_RECHECK), "recheck");
-    assert_string_equal(stage_start_name(START_WAIT_HOME), "wait-home");
+    /* plan(seen, reached) -> stage, recheck */
+    const struct { const struct stage_seen *s; enum flash_stage reached, plan; int recheck;
+                   const char *name; } t[] = {
+        /* Nothing recorded: stage 1 (wait or provision), or FinalStage by its address. */
+        {&none, STAGE_NONE, STAGE_WAIT_AP, 0, "wait-ap"},
+        {&home, STAGE_NONE, STAGE_WAIT_AP, 0, "wait-ap"},
+        {&ap, STAGE_NONE, STAGE_PROVISION, 0, "provision"},
+        {&fin, STAGE_NONE, STAGE_FINAL, 0, "final"},
+        /* Provisioned earlier (the record says "provisioned" or "cloud"): stage 2 at
+         * home, waiting elsewhere, recheck on a pairing AP. */
+        {&home, STAGE_CLOUD, STAGE_CLOUD, 0, "cloud"},
+        {&home, STAGE_PROVISIONED, STAGE_CLOUD, 0, "cloud"},
+        {&none, STAGE_CLOUD, STAGE_PROVISIONED, 0, "wait-home"},
+        {&none, STAGE_PROVISIONED, STAGE_PROVISIONED, 0, "wait-home"},
+        {&ap, STAGE_CLOUD, STAGE_PROVISION, 1, "recheck"},
+        {&ap_home, STAGE_PROVISIONED, STAGE_PROVISION, 1, "recheck"},
+        {&fin, STAGE_CLOUD, STAGE_FINAL, 0, "final"},
+        /* The intermediate firmware was delivered: stage 3 wherever the computer is,
+         * except on a pairing AP (that is a device in pairing mode: provision it). */
+        {&home, STAGE_FINAL, STAGE_FINAL, 0, "final"},
+        {&none, STAGE_FINAL, STAGE_FINAL, 0, "final"},
+        {&ap, STAGE_FINAL, STAGE_PROVISION, 0, "provision"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        int recheck = -1;
+        enum flash_stage plan = stage_plan(t[i].s, t[i].reached, &recheck);
+        assert_int_equal(plan, t[i].plan);
+        assert_int_equal(recheck, t[i].recheck);
+        assert_string_equal(stage_start_name(plan, recheck), t[i].name);
+    }
+    /* One enum, one name each (the record and the fleet table use them). */
+    assert_string_equal(stage_name(STAGE_PROVISIONED), "provisioned");
+    assert_string_equal(stage_name(STAGE_FAILED), "failed");
 }
 
 /* Another address on the default-route interface: a home network without the serving IP
