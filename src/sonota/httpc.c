@@ -4,6 +4,7 @@
 #include "io/log.h"
 #include "plat/clock.h"
 #include "plat/fs.h"
+#include "plat/net.h"
 
 #include <curl/curl.h>
 
@@ -274,8 +275,8 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o, httpc
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sonota/" SONOTA_VERSION);
     if (r->hdrs)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, r->hdrs);
-    if (o->interface)
-        curl_easy_setopt(c, CURLOPT_INTERFACE, o->interface);
+    if (o->source)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, o->source);
     if (r->body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
