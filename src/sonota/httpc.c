@@ -30,7 +30,6 @@ struct httpc {
 };
 
 struct httpc_req {
-    struct httpc *h;
     struct httpc_req *next;
     CURL *easy;
     struct curl_slist *hdrs;
@@ -224,7 +223,6 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o, httpc
     const char *shown = o->shown_url ? o->shown_url : o->url;
     if (!r)
         goto nomem;
-    r->h = h;
     r->done = done;
     r->release = o->release;
     r->user = user;
