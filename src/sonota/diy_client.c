@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void wait_ms(diy_idle_fn idle, void *user, int ms)
 {

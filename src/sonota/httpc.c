@@ -4,6 +4,7 @@
 #include "io/log.h"
 #include "plat/clock.h"
 #include "plat/fs.h"
+#include "plat/net.h"
 
 #include <curl/curl.h>
 
@@ -29,7 +30,6 @@ struct httpc {
 };
 
 struct httpc_req {
-    struct httpc *h;
     struct httpc_req *next;
     CURL *easy;
     struct curl_slist *hdrs;
@@ -223,7 +223,6 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o, httpc
     const char *shown = o->shown_url ? o->shown_url : o->url;
     if (!r)
         goto nomem;
-    r->h = h;
     r->done = done;
     r->release = o->release;
     r->user = user;
@@ -274,8 +273,8 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o, httpc
     curl_easy_setopt(c, CURLOPT_USERAGENT, "sonota/" SONOTA_VERSION);
     if (r->hdrs)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, r->hdrs);
-    if (o->interface)
-        curl_easy_setopt(c, CURLOPT_INTERFACE, o->interface);
+    if (o->source)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, o->source);
     if (r->body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)r->body_len);

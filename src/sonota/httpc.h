@@ -20,7 +20,6 @@
 #define SONOTA_HTTPC_H
 
 #include "lib/err.h"
-#include "plat/net.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +29,7 @@
 
 struct httpc;
 struct httpc_req;
+struct pollfd;             /* plat/net.h; not included here: windows.h would come along */
 
 struct httpc_opts {
     const char *method;        /* NULL: "POST" with a body, else "GET" */
@@ -44,7 +44,7 @@ struct httpc_opts {
     int truncate;              /* a longer body still ends the transfer, but as SO_OK with
                                 * the first reply_max bytes and truncated set */
     long want_status;          /* 0: any status is SO_OK; else another is SO_E_HTTP_STATUS */
-    const char *interface;     /* source interface or address (CURLOPT_INTERFACE); NULL */
+    const char *source;        /* source interface or address (CURLOPT_INTERFACE); NULL */
     int keep_alive;            /* 0: a fresh connection each time (192.168.4.1 is another
                                 * device after every WiFi change); 1: reuse allowed */
     void (*release)(void *user); /* NULL, or frees user when the request is dropped
@@ -64,7 +64,8 @@ struct httpc_result {
 /* Called once per request from httpc_step; may start or cancel other requests, but not
  * free h. */
 typedef void (*httpc_done_fn)(void *user, const struct httpc_result *r);
-/* A socket appeared or changed (events: POLLIN/POLLOUT mask) or went away (events 0). */
+/* A socket appeared or changed (events: POLLIN/POLLOUT mask of plat/net.h) or went away
+ * (events 0). */
 typedef void (*httpc_watch_fn)(void *user, int fd, short events);
 /* Called while httpc_perform waits; must return within max_ms (e.g. srv_run_once). */
 typedef void (*httpc_idle_fn)(void *user, int max_ms);

@@ -6,6 +6,7 @@
 #include "sonota/httpc.h"
 
 #include "plat/clock.h"
+#include "plat/net.h"
 #include "sonota/prov.h"
 
 #include <stdarg.h>
