@@ -366,8 +366,11 @@ static void sooner(int64_t *next, int64_t at)
 /* How long the servers may wait for a socket before a timer of this stage is due. */
 static int wait_ms(const struct run *r, int64_t now)
 {
+    /* A request under way completes from httpc_step: wake up for libcurl's timer, or
+     * every HTTPC_SERVICE_MS while its socket is open (the servers' poll does not watch
+     * it), never spinning. */
     if (r->prov_busy)
-        return 0; /* a request under way completes from httpc_step */
+        return httpc_service_ms(r->http, 500);
     int64_t next = r->deadline;
     sooner(&next, r->pin_fail_at);
     if (r->watch)
