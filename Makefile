@@ -32,7 +32,8 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz-build: deps $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
 
-# Every test: unit and end-to-end under ASan/UBSan, then each fuzzer briefly.
+# Every test: unit and end-to-end under ASan/UBSan (CHECK_JOBS stories at once, default 6),
+# seven stories under valgrind beside them, then each fuzzer 10 s (docs/TESTING.md).
 check: deps $(CHECK_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
 	@scripts/check.sh $(CHECK_BUILD) $(FUZZ_BUILD)
 

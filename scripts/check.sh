@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test and ends with one line CI reads: "N passed, N failed, N skipped".
 # usage: scripts/check.sh CHECK_BUILD_DIR FUZZ_BUILD_DIR
-# Three parts run at the same time (docs/TESTING.md, "How `make check` runs"): meson test
-# (unit programs and end-to-end stories, CHECK_JOBS at once), the valgrind stories
-# (scripts/valgrind.sh, CHECK_VALGRIND_JOBS at once) and the fuzzers (scripts/fuzz.sh,
-# CHECK_FUZZ_JOBS at once, CHECK_FUZZ_SECONDS each). Most stories wait on timers and device
-# pacing, not on the CPU, so more jobs than cores is the point.
+# Three parts (docs/TESTING.md, "How `make check` runs: in parallel"): meson test (unit
+# programs and end-to-end stories, CHECK_JOBS at once) and beside it the valgrind stories
+# (scripts/valgrind.sh, CHECK_VALGRIND_JOBS at once); when meson test is done, the fuzzers
+# (scripts/fuzz.sh, CHECK_FUZZ_JOBS at once, CHECK_FUZZ_SECONDS each). Most stories wait on
+# timers and device pacing, not on the CPU, so more jobs than cores is the point.
 # Env: CHECK_JOBS (default 6), CHECK_VALGRIND=0 (leave valgrind out), CHECK_VALGRIND_JOBS
 #      (default 2), CHECK_VALGRIND_BUILD (default build-valgrind), CHECK_FUZZ_SECONDS
 #      (default 10), CHECK_FUZZ_JOBS (default 2).
@@ -47,19 +47,21 @@ if [ "${CHECK_VALGRIND:-1}" != 0 ]; then
     vg_pid=$!
 fi
 
-# Fuzzers: each parser target CHECK_FUZZ_SECONDS; a crash is a failure. At a lower priority
-# (nice 5): a fuzzer takes all the CPU it gets for its fixed time, and the stories need it more.
+# Unit programs and end-to-end stories (tests/*/meson.build: the longest start first;
+# none is is_parallel: false).
+meson test -C "$check_dir" --print-errorlogs --num-processes "${CHECK_JOBS:-6}"
+meson_rc=$?
+
+# Fuzzers: each parser target CHECK_FUZZ_SECONDS; a crash is a failure. Started once the
+# stories are done: a fuzzer's seconds are fixed, so it must not share the CPU with six
+# stories (beside them a target managed a few hundred runs instead of hundreds of
+# thousands); the valgrind stories may still be running.
 fuzz_pid=
 if [ "$fuzz_built" = 1 ]; then
-    nice -n 5 scripts/fuzz.sh "$fuzz_dir" "$fuzz_seconds" "${CHECK_FUZZ_JOBS:-2}" \
+    scripts/fuzz.sh "$fuzz_dir" "$fuzz_seconds" "${CHECK_FUZZ_JOBS:-2}" \
         >"$parts/fuzz.out" 2>&1 </dev/null &
     fuzz_pid=$!
 fi
-
-# Unit programs and end-to-end stories (tests/*/meson.build: the longest start first;
-# the few that need the machine to themselves are is_parallel: false).
-meson test -C "$check_dir" --print-errorlogs --num-processes "${CHECK_JOBS:-6}"
-meson_rc=$?
 
 counts=$(python3 - "$check_dir/meson-logs/testlog.json" <<'PY'
 import json, sys
