@@ -265,11 +265,8 @@ static int on_rx(struct lws *wsi, struct srv_conn *c, const char *in, size_t len
         return 0;
     if (c->ws)
         c->ws->last_rx_ms = now;
-    if (c->st == SC_HEAD && !c->in_len && !c->req_deadline) {
-        /* the first byte of a request after an idle keep-alive pause */
-        srv_conn_deadline(c, SRV_HEAD_TIMEOUT_MS);
+    if (srv_conn_request_starts(c)) /* the first byte after an idle keep-alive pause */
         c->idle_deadline = 0;
-    }
     while (len) {
         size_t n = srv_conn_take(c, in, len);
         if (!n) { /* input piles up while a reply is held back */
@@ -411,12 +408,11 @@ static int on_timer(struct lws *wsi, struct srv_conn *c)
               SRV_SEND_STALL_MS / 1000);
         return -1;
     }
-    if ((c->st == SC_HEAD || c->st == SC_BODY) && c->req_deadline && now >= c->req_deadline) {
+    const char *late = srv_conn_overdue(c, now);
+    if (late) {
         if (tls_pending(wsi)) /* lws's accept timeout handles a stuck handshake */
             return -1;
-        cc_http_error(wsi, c, 408, "Request Timeout",
-                      c->st == SC_BODY ? "request body not complete within 10 s"
-                                       : "request head not complete within 10 s", NULL);
+        cc_http_error(wsi, c, 408, "Request Timeout", late, NULL);
     } else if (c->st == SC_HEAD && !c->in_len && c->idle_deadline && now >= c->idle_deadline) {
         LOG_D("cloud %s: idle for %d s; closing", c->peer, SRV_IDLE_TIMEOUT_MS / 1000);
         return -1;

@@ -233,6 +233,11 @@ static void on_request(struct lws *wsi, struct srv_conn *c, const struct so_http
         serve_file(wsi, c, r.file, h, h->target);
         return;
     case SRV_ROUTE_DIY_RESULT:
+        if (!c->body && !(c->body = malloc(FS_POST_MAX + 1))) {
+            c->keep_alive = 0;
+            reject_req(wsi, c, 503, "Service Unavailable", h);
+            return;
+        }
         c->body_left = r.clen;
         c->body_len = 0;
         c->st = SC_BODY;
@@ -470,8 +475,8 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             LOG_D("http %s: too much pipelined input; closing", c->peer);
             return -1;
         }
-        if (c->st == SC_HEAD && !c->in_len && !c->req_deadline)
-            start_head_clock(wsi, c); /* first byte after a keep-alive pause */
+        if (srv_conn_request_starts(c)) /* first byte after a keep-alive pause */
+            lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
         srv_conn_take(c, in, len);
         if (c->st == SC_HEAD || c->st == SC_BODY)
             lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
@@ -497,15 +502,15 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             lws_callback_on_writable(wsi); /* pacing: the next write is due */
         } else if (c->req_deadline) {
             uint64_t now = srv_mono_ms();
-            if (now < c->req_deadline) { /* an earlier timer (pacing) fired late */
-                lws_set_timer_usecs(wsi, (lws_usec_t)(c->req_deadline - now) * 1000);
+            const char *late = srv_conn_overdue(c, now);
+            if (!late) { /* an earlier timer (pacing) fired */
+                if (now < c->req_deadline)
+                    lws_set_timer_usecs(wsi, (lws_usec_t)(c->req_deadline - now) * 1000);
                 return 0;
             }
             c->in_len = 0;
             c->req_deadline = 0;
-            reject(wsi, c, 408, "Request Timeout",
-                   c->st == SC_BODY ? "request body not complete within 10 s"
-                                    : "request head not complete within 10 s");
+            reject(wsi, c, 408, "Request Timeout", late);
             c->keep_alive = 0;
             lws_callback_on_writable(wsi);
         }
@@ -536,6 +541,8 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     closed:
         free(c->out);
         c->out = NULL;
+        free(c->body);
+        c->body = NULL;
         c->srv = NULL;
         return 0;
     default:

@@ -50,6 +50,22 @@ void srv_conn_deadline(struct srv_conn *c, uint64_t ms)
     c->req_deadline = srv_mono_ms() + ms;
 }
 
+int srv_conn_request_starts(struct srv_conn *c)
+{
+    if (c->st != SC_HEAD || c->in_len || c->req_deadline)
+        return 0;
+    srv_conn_deadline(c, SRV_HEAD_TIMEOUT_MS);
+    return 1;
+}
+
+const char *srv_conn_overdue(const struct srv_conn *c, uint64_t now)
+{
+    if ((c->st != SC_HEAD && c->st != SC_BODY) || !c->req_deadline || now < c->req_deadline)
+        return NULL;
+    return c->st == SC_BODY ? "request body not complete within 10 s"
+                            : "request head not complete within 10 s";
+}
+
 enum so_err srv_conn_read_head(struct srv_conn *c, struct so_http_head *h, int *code,
                                const char **reason, const char **what)
 {

@@ -87,7 +87,7 @@ struct srv_conn {
         struct { /* files: GET/HEAD with Range, DIY result POST (fileserv.c) */
             int discard;            /* a closing reply is under way: input is dropped */
             uint64_t body_left;     /* POST body */
-            char body[FS_POST_MAX + 1];
+            char *body;             /* FS_POST_MAX + 1, allocated by the DIY route only */
             size_t body_len;
             unsigned char *out;     /* LWS_PRE + FS_HEAD_OUT_MAX + FS_PIECE */
             char head[FS_HEAD_OUT_MAX];
@@ -126,6 +126,13 @@ enum so_err srv_conn_read_head(struct srv_conn *c, struct so_http_head *h, int *
 
 /* The request deadline: the head (or body) must be complete ms from now. */
 void srv_conn_deadline(struct srv_conn *c, uint64_t ms);
+/* Called before input is taken: the first byte of a request (on a new connection's
+ * clock-less state or after a keep-alive pause) starts the head's deadline
+ * (SRV_HEAD_TIMEOUT_MS, slowloris). Returns 1 when it did. */
+int srv_conn_request_starts(struct srv_conn *c);
+/* While a head or body is read: NULL before the request deadline (or without one),
+ * else the 408's detail. */
+const char *srv_conn_overdue(const struct srv_conn *c, uint64_t now);
 
 /* The routes of a request (srv_route_pick). */
 enum srv_route {
