@@ -4,7 +4,8 @@
  *   "cloud"  TLS: dispatch + WebSocket (cloud.c), https_port
  *   "legacy" the same cloud in plain text, plain_port (with legacy)
  * plus configuration checks, port probing for clear errors and event plumbing.
- * The connection limits are in srv_limits.c. */
+ * Every connection is one struct srv_conn (srv_conn.h: head reading, the router,
+ * refusals); the connection limits are in srv_limits.c. */
 #include "sonota/server.h"
 
 #include "io/crypto.h"
