@@ -16,12 +16,7 @@
 
 #define DISPATCH_REPLY_MAX 512
 
-size_t cloud_pss_size(void)
-{
-    return sizeof(struct cconn);
-}
-
-void cc_emit(struct cconn *c, enum srv_event_type t, const struct dev_session *sess,
+void cc_emit(struct srv_conn *c, enum srv_event_type t, const struct dev_session *sess,
              int error, int paced, const char *detail)
 {
     struct srv_event ev;
@@ -49,7 +44,7 @@ void cc_our_ip(struct lws *wsi, const struct srv *s, char *ip, size_t cap)
 
 /* ---- output: one queued item per write, spaced by CLOUD_WS_FRAME_GAP_MS ---- */
 
-int cc_queue(struct lws *wsi, struct cconn *c, const void *data, size_t n, int frame)
+int cc_queue(struct lws *wsi, struct srv_conn *c, const void *data, size_t n, int frame)
 {
     if (c->qn == sizeof c->q / sizeof c->q[0] || n > CLOUD_WRITE_MAX)
         return -1;
@@ -67,7 +62,7 @@ int cc_queue(struct lws *wsi, struct cconn *c, const void *data, size_t n, int f
     return 0;
 }
 
-void cc_drop_frames(struct cconn *c)
+void cc_drop_frames(struct srv_conn *c)
 {
     size_t cap = sizeof c->q / sizeof c->q[0], kept = 0;
     for (size_t i = 0; i < c->qn; i++) {
@@ -80,7 +75,7 @@ void cc_drop_frames(struct cconn *c)
     c->qn = kept;
 }
 
-static void queue_free(struct cconn *c)
+static void queue_free(struct srv_conn *c)
 {
     size_t cap = sizeof c->q / sizeof c->q[0];
     while (c->qn) {
@@ -91,27 +86,25 @@ static void queue_free(struct cconn *c)
     }
 }
 
-void cc_begin_close(struct cconn *c)
+void cc_begin_close(struct srv_conn *c)
 {
     c->close_after = 1;
-    c->st = CC_CLOSING;
+    c->st = SC_CLOSING;
     c->in_len = 0;
 }
 
-void cc_http_error(struct lws *wsi, struct cconn *c, int code, const char *reason,
+void cc_http_error(struct lws *wsi, struct srv_conn *c, int code, const char *reason,
                    const char *what, const char *extra_headers)
 {
-    char detail[240];
-    snprintf(detail, sizeof detail, "%d %s", code, what);
-    LOG_D("cloud %s: %s", c->peer, detail);
-    srv_http_rejected(c->srv, c->peer, code, detail, -1, 0);
+    c->keep_alive = 0; /* every refusal of the cloud closes */
     char buf[512];
-    int n = snprintf(buf, sizeof buf,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n%s\r\n%s\n", code, reason, strlen(reason) + 1,
-                     extra_headers ? extra_headers : "", reason);
-    if (n > 0 && (size_t)n < sizeof buf)
-        cc_queue(wsi, c, buf, (size_t)n, 0);
+    size_t blen = strlen(reason) + 1;
+    size_t n = srv_conn_refuse(c, buf, sizeof buf, code, reason, what, -1, extra_headers,
+                               blen);
+    if (n && n + blen < sizeof buf) {
+        snprintf(buf + n, sizeof buf - n, "%s\n", reason);
+        cc_queue(wsi, c, buf, n + blen, 0);
+    }
     c->replying = 1;
     cc_begin_close(c);
 }
@@ -143,7 +136,7 @@ static void salvage(const char *body, size_t n, struct ewl_dispatch_req *req)
 /* Builds the whole reply (status line, headers, JSON) for one write: the device
  * looks for "HTTP/1.1 200 OK\r\n", the blank line and the {...} in what it got.
  * The body is answered even when not understood: we are the only cloud it reaches. */
-static int dispatch_reply(struct lws *wsi, struct cconn *c, const char *body, size_t blen)
+static int dispatch_reply(struct lws *wsi, struct srv_conn *c, const char *body, size_t blen)
 {
     struct srv *s = c->srv;
     struct ewl_dispatch_req req;
@@ -190,108 +183,73 @@ static int dispatch_reply(struct lws *wsi, struct cconn *c, const char *body, si
 
 /* ---- HTTP requests ---- */
 
-void cc_consume(struct cconn *c, size_t n)
+/* Handles one parsed head (views into c->in, consumed by the caller afterwards)
+ * by its route (srv_route_pick). */
+static int on_request(struct lws *wsi, struct srv_conn *c, const struct so_http_head *h)
 {
-    memmove(c->in, c->in + n, c->in_len - n);
-    c->in_len -= n;
-}
-
-/* Routes one parsed head (views into c->in, consumed by the caller afterwards).
- * Framing is checked first (srv_http_framing). */
-static int on_request(struct lws *wsi, struct cconn *c, const struct so_http_head *h)
-{
-    char what[200];
-    srv_http_what(h, what, sizeof what);
-    c->keep_alive = srv_http_keep_alive(h);
-    int has_len;
-    uint64_t clen;
-    if (srv_http_framing(h, &has_len, &clen)) {
-        cc_http_error(wsi, c, 400, "Bad Request", what, NULL);
-        return 0;
-    }
-    struct so_str path = so_http_target_path(h->target);
-    if (so_http_find(h, "Upgrade")) {
-        if (!so_str_eq(path, "/api/ws")) {
-            cc_http_error(wsi, c, 404, "Not Found", "WebSocket upgrade outside /api/ws",
-                          NULL);
-            return 0;
-        }
-        if (has_len && clen) {
-            cc_http_error(wsi, c, 400, "Bad Request", what, NULL);
-            return 0;
-        }
+    struct srv_route_pick r;
+    srv_route_pick(c, h, &r);
+    switch (r.route) {
+    case SRV_ROUTE_WS_UPGRADE:
         return cws_handshake(wsi, c, h);
-    }
-    if (so_str_eq(path, "/dispatch/device")) {
-        if (!so_str_eq(h->method, "POST")) {
-            cc_http_error(wsi, c, 405, "Method Not Allowed", what, "Allow: POST\r\n");
-            return 0;
-        }
-        if (!has_len) {
-            cc_http_error(wsi, c, 411, "Length Required", what, NULL);
-            return 0;
-        }
-        if (clen > EWL_JSON_MAX) { /* refused before a byte of it is read */
-            cc_http_error(wsi, c, 413, "Content Too Large", what, NULL);
-            return 0;
-        }
-        c->body_need = (size_t)clen;
-        c->st = CC_BODY;
-        c->req_deadline = srv_mono_ms() + SRV_BODY_TIMEOUT_MS;
+    case SRV_ROUTE_DISPATCH:
+        c->body_need = (size_t)r.clen;
+        c->st = SC_BODY;
+        srv_conn_deadline(c, SRV_BODY_TIMEOUT_MS);
+        return 0;
+    default: { /* a refusal (the file routes are not on this listener) */
+        char what[200];
+        if (!r.what)
+            srv_http_what(h, what, sizeof what);
+        cc_http_error(wsi, c, r.code, r.reason, r.what ? r.what : what, r.extra);
         return 0;
     }
-    if (so_str_eq(path, "/api/ws")) {
-        cc_http_error(wsi, c, 426, "Upgrade Required", what,
-                      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
-        return 0;
     }
-    cc_http_error(wsi, c, 404, "Not Found", what, NULL);
-    return 0;
 }
 
 /* Works through buffered input as far as the state allows. -1 to close at once. */
-static int process(struct lws *wsi, struct cconn *c)
+static int process(struct lws *wsi, struct srv_conn *c)
 {
     for (;;) {
         switch (c->st) {
-        case CC_CLOSING:
+        case SC_CLOSING:
+        case SC_SEND: /* the file routes' states: never on a cloud connection */
+        case SC_FLUSH:
+        case SC_LINGER:
             c->in_len = 0;
             return 0;
-        case CC_WS:
+        case SC_WS:
             return cws_process(wsi, c);
-        case CC_BODY: {
+        case SC_BODY: {
             if (c->in_len < c->body_need)
                 return 0;
             size_t n = c->body_need;
-            c->st = CC_HEAD;
+            c->st = SC_HEAD;
             c->req_deadline = 0;
             if (dispatch_reply(wsi, c, c->in, n))
                 return -1;
-            if (c->st != CC_CLOSING)
-                cc_consume(c, n);
+            if (c->st != SC_CLOSING)
+                srv_conn_consume(c, n);
             continue;
         }
-        case CC_HEAD: {
+        case SC_HEAD: {
             if (c->replying || !c->in_len)
                 return 0;
             struct so_http_head h;
-            enum so_err e = so_http_parse_request(c->in, c->in_len, &h);
+            int code;
+            const char *reason, *what;
+            enum so_err e = srv_conn_read_head(c, &h, &code, &reason, &what);
             if (e == SO_AGAIN)
                 return 0;
             if (e != SO_OK) {
-                if (e == SO_E_TOOBIG)
-                    cc_http_error(wsi, c, 431, "Request Header Fields Too Large",
-                                  "request head over 4096 bytes or 32 headers", NULL);
-                else
-                    cc_http_error(wsi, c, 400, "Bad Request", "malformed request head", NULL);
+                cc_http_error(wsi, c, code, reason, what, NULL);
                 continue;
             }
-            c->req_deadline = 0;
             size_t used = h.head_len;
             if (on_request(wsi, c, &h))
                 return -1;
-            if (c->st != CC_CLOSING)
-                cc_consume(c, used);
+            if (c->st != SC_CLOSING)
+                srv_conn_consume(c, used);
             continue;
         }
         }
@@ -299,33 +257,27 @@ static int process(struct lws *wsi, struct cconn *c)
     }
 }
 
-static int on_rx(struct lws *wsi, struct cconn *c, const char *in, size_t len)
+static int on_rx(struct lws *wsi, struct srv_conn *c, const char *in, size_t len)
 {
     c->rx_since_write = 1;
     uint64_t now = srv_mono_ms();
-    if (c->st == CC_CLOSING)
+    if (c->st == SC_CLOSING)
         return 0;
     if (c->ws)
         c->ws->last_rx_ms = now;
-    if (c->st == CC_HEAD && !c->in_len && !c->req_deadline) {
-        /* the first byte of a request after an idle keep-alive pause */
-        c->req_deadline = now + SRV_HEAD_TIMEOUT_MS;
+    if (srv_conn_request_starts(c)) /* the first byte after an idle keep-alive pause */
         c->idle_deadline = 0;
-    }
     while (len) {
-        size_t room = sizeof c->in - c->in_len;
-        if (!room) { /* input piles up while a reply is held back */
+        size_t n = srv_conn_take(c, in, len);
+        if (!n) { /* input piles up while a reply is held back */
             LOG_D("cloud %s: too much input ahead of our reply; closing", c->peer);
             return -1;
         }
-        size_t n = len < room ? len : room;
-        memcpy(c->in + c->in_len, in, n);
-        c->in_len += n;
         in += n;
         len -= n;
         if (process(wsi, c))
             return -1;
-        if (c->st == CC_CLOSING)
+        if (c->st == SC_CLOSING)
             break;
     }
     cc_arm_timer(wsi, c);
@@ -336,7 +288,7 @@ static int on_rx(struct lws *wsi, struct cconn *c, const char *in, size_t len)
 
 /* The queue is empty and close_after is set: close once the peer's TCP has
  * acknowledged everything, or after SRV_CLOSE_LINGER_MS. */
-static int flush_then_close(struct lws *wsi, struct cconn *c)
+static int flush_then_close(struct lws *wsi, struct srv_conn *c)
 {
     uint64_t now = srv_mono_ms();
     if (!c->close_deadline)
@@ -350,12 +302,12 @@ static int flush_then_close(struct lws *wsi, struct cconn *c)
 
 /* Only frames written back to back can share a TCP packet: once the device has sent
  * something after our last write (it answered it), the next frame goes out at once. */
-static int needs_gap(const struct cconn *c)
+static int needs_gap(const struct srv_conn *c)
 {
     return c->last_write_ms && !c->rx_since_write;
 }
 
-static int on_writable(struct lws *wsi, struct cconn *c)
+static int on_writable(struct lws *wsi, struct srv_conn *c)
 {
     if (!c->qn)
         return c->close_after ? flush_then_close(wsi, c) : 0;
@@ -389,7 +341,7 @@ static int on_writable(struct lws *wsi, struct cconn *c)
         }
         return flush_then_close(wsi, c);
     }
-    if (c->replying && (c->st == CC_HEAD || c->st == CC_BODY)) {
+    if (c->replying && (c->st == SC_HEAD || c->st == SC_BODY)) {
         /* An HTTP reply went out: keep-alive idle, then any pipelined request. */
         c->replying = 0;
         c->req_deadline = 0;
@@ -405,15 +357,15 @@ static int on_writable(struct lws *wsi, struct cconn *c)
     return 0;
 }
 
-void cc_arm_timer(struct lws *wsi, struct cconn *c)
+void cc_arm_timer(struct lws *wsi, struct srv_conn *c)
 {
     uint64_t now = srv_mono_ms(), next = 0;
 #define CONSIDER(t) do { uint64_t t_ = (t); if (t_ && (!next || t_ < next)) next = t_; } while (0)
-    if (c->st == CC_HEAD || c->st == CC_BODY) {
+    if (c->st == SC_HEAD || c->st == SC_BODY) {
         CONSIDER(c->req_deadline);
         CONSIDER(c->in_len ? 0 : c->idle_deadline);
     }
-    if (c->st == CC_WS)
+    if (c->st == SC_WS)
         CONSIDER(cws_next_deadline(c));
     if (c->qn) {
         CONSIDER(c->progress_ms + SRV_SEND_STALL_MS);
@@ -442,7 +394,7 @@ static int tls_pending(struct lws *wsi)
     return ssl && !SSL_is_init_finished(ssl);
 }
 
-static int on_timer(struct lws *wsi, struct cconn *c)
+static int on_timer(struct lws *wsi, struct srv_conn *c)
 {
     uint64_t now = srv_mono_ms();
     if (c->lws_timeout_set && !tls_pending(wsi)) {
@@ -456,16 +408,15 @@ static int on_timer(struct lws *wsi, struct cconn *c)
               SRV_SEND_STALL_MS / 1000);
         return -1;
     }
-    if ((c->st == CC_HEAD || c->st == CC_BODY) && c->req_deadline && now >= c->req_deadline) {
+    const char *late = srv_conn_overdue(c, now);
+    if (late) {
         if (tls_pending(wsi)) /* lws's accept timeout handles a stuck handshake */
             return -1;
-        cc_http_error(wsi, c, 408, "Request Timeout",
-                      c->st == CC_BODY ? "request body not complete within 10 s"
-                                       : "request head not complete within 10 s", NULL);
-    } else if (c->st == CC_HEAD && !c->in_len && c->idle_deadline && now >= c->idle_deadline) {
+        cc_http_error(wsi, c, 408, "Request Timeout", late, NULL);
+    } else if (c->st == SC_HEAD && !c->in_len && c->idle_deadline && now >= c->idle_deadline) {
         LOG_D("cloud %s: idle for %d s; closing", c->peer, SRV_IDLE_TIMEOUT_MS / 1000);
         return -1;
-    } else if (c->st == CC_WS) {
+    } else if (c->st == SC_WS) {
         if (cws_timer(wsi, c, now))
             return -1;
     }
@@ -477,23 +428,24 @@ static int on_timer(struct lws *wsi, struct cconn *c)
 
 /* ---- TLS diagnostics (§2) ---- */
 
-static void emit_tls(struct cconn *tmp, int error, int cert_refused, const char *detail)
+static void emit_tls(struct srv *s, const char *peer, int error, int cert_refused,
+                     const char *detail)
 {
     struct srv_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = SRV_EV_TLS_CLIENT;
-    ev.peer = tmp->peer;
+    ev.peer = peer;
     ev.error = error;
     ev.tls_cert_refused = cert_refused;
     ev.detail = detail;
-    srv_emit(tmp->srv, &ev);
+    srv_emit(s, &ev);
 }
 
 /* A handshake that ended before it was done. Pinning firmware (>= 1.6) receives our
  * certificate and then sends a certificate alert or just closes (§2, S#58); a refusal of
  * ours (no shared suite or version) comes before our certificate, and a bare
  * connect-and-close sends no ClientHello, so neither counts as pinning. */
-static void report_failure(struct cconn *tmp, SSL *ssl, const struct lws_ssl_info *si)
+static void report_failure(struct srv *s, const char *peer, SSL *ssl, const struct lws_ssl_info *si)
 {
     int client_alert = (si->where & SSL_CB_ALERT) && (si->where & SSL_CB_READ);
     int code = (si->where & SSL_CB_ALERT) ? si->ret & 0xff : 0;
@@ -523,9 +475,9 @@ static void report_failure(struct cconn *tmp, SSL *ssl, const struct lws_ssl_inf
     snprintf(detail, sizeof detail, "handshake failed: %s%s%s", what, hello,
              refused ? " (the device rejects our certificate: firmware >= 1.6 pins the "
                        "cloud certificate)" : "");
-    LOG_D("tls %s: %s", tmp->peer, detail);
+    LOG_D("tls %s: %s", peer, detail);
     /* On a close OpenSSL answers with decode_error: not worth reporting as the alert. */
-    emit_tls(tmp, !client_alert && eof ? -1 : code ? code : -1, refused, detail);
+    emit_tls(s, peer, !client_alert && eof ? -1 : code ? code : -1, refused, detail);
 }
 
 static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
@@ -538,15 +490,13 @@ static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
         so_tls_note_state(ssl);
         return;
     }
-    struct cconn tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.srv = s;
+    char peer[SRV_PEER_MAX], ip[SRV_IP_MAX];
     /* The address noted at accept: a peer that has closed no longer has one. */
-    const struct cconn *known = lws_wsi_user(wsi);
+    const struct srv_conn *known = lws_wsi_user(wsi);
     if (known && known->srv && known->peer[0])
-        snprintf(tmp.peer, sizeof tmp.peer, "%s", known->peer);
+        snprintf(peer, sizeof peer, "%s", known->peer);
     else
-        srv_peer_of(wsi, tmp.peer, sizeof tmp.peer, tmp.ip, sizeof tmp.ip);
+        srv_peer_of(wsi, peer, sizeof peer, ip, sizeof ip);
     char detail[320];
     if (si->where & SSL_CB_HANDSHAKE_DONE) {
         if (!so_tls_first_report(ssl))
@@ -554,38 +504,34 @@ static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
         /* The head timeout starts now. Right after this callback lws arms its
          * own "establish" timeout, meant for the h1 role: our timer clears it
          * (lws_timeout_set) once the accept has returned. */
-        struct cconn *c = lws_wsi_user(wsi);
+        struct srv_conn *c = lws_wsi_user(wsi);
         if (c && c->srv) {
-            if (c->st == CC_HEAD && !c->in_len)
-                c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
+            if (c->st == SC_HEAD && !c->in_len)
+                srv_conn_deadline(c, SRV_HEAD_TIMEOUT_MS);
             c->lws_timeout_set = 1;
             c->tls_ready = 1;
             cc_arm_timer(wsi, c);
         }
         so_tls_describe(ssl, detail, sizeof detail);
-        LOG_D("tls %s: %s", tmp.peer, detail);
-        emit_tls(&tmp, 0, 0, detail);
+        LOG_D("tls %s: %s", peer, detail);
+        emit_tls(s, peer, 0, 0, detail);
         return;
     }
     /* An alert during the handshake, or the handshake stopped (ACCEPT_EXIT): the
      * latter catches a close whose alert from our side could not be written. */
     if ((si->where & (SSL_CB_ALERT | SSL_CB_EXIT)) && !SSL_is_init_finished(ssl))
-        report_failure(&tmp, ssl, si);
+        report_failure(s, peer, ssl, si);
 }
 
 /* ---- the lws protocol ---- */
 
-static int on_adopt(struct lws *wsi, struct cconn *c)
+static int on_adopt(struct lws *wsi, struct srv_conn *c)
 {
-    memset(c, 0, sizeof *c);
-    c->srv = srv_of(wsi);
-    if (!c->srv)
-        return -1;
     /* admitted at LWS_CALLBACK_FILTER_NETWORK_CONNECTION (never let through over a
      * limit: can_refuse_later = 0); the slot follows the wsi */
-    srv_adopt(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
-    c->st = CC_HEAD;
-    c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
+    if (srv_conn_adopt(wsi, c) < 0)
+        return -1;
+    srv_conn_deadline(c, SRV_HEAD_TIMEOUT_MS);
     /* lws's accept timeout stays armed while TLS is under way (it is the handshake
      * timeout); once the connection is usable our own timers take over. */
     if (!tls_pending(wsi))
@@ -600,7 +546,7 @@ static int on_adopt(struct lws *wsi, struct cconn *c)
 int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                    void *in, size_t len)
 {
-    struct cconn *c = user;
+    struct srv_conn *c = user;
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS: {
         /* Our own certificate and the legacy profile on the TLS vhost's SSL_CTX. */

@@ -29,7 +29,6 @@
 /* Largest single write: an HTTP reply, or one frame (< 1400 B of JSON, §1.4). */
 #define CLOUD_WRITE_MAX 4096
 
-size_t cloud_pss_size(void);
 /* The lws protocol callback (raw-skt role); also protocols[0] of the TLS vhost,
  * so it receives the OpenSSL setup and TLS info callbacks. */
 int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,

@@ -66,7 +66,7 @@ static int accept_value(struct so_str key, char out[29])
     return EVP_EncodeBlock((unsigned char *)out, md, 20) == 28 ? 0 : -1;
 }
 
-int cws_handshake(struct lws *wsi, struct cconn *c, const struct so_http_head *h)
+int cws_handshake(struct lws *wsi, struct srv_conn *c, const struct so_http_head *h)
 {
     const struct so_http_header *key = so_http_find(h, "Sec-WebSocket-Key");
     const struct so_http_header *ver = so_http_find(h, "Sec-WebSocket-Version");
@@ -105,7 +105,7 @@ int cws_handshake(struct lws *wsi, struct cconn *c, const struct so_http_head *h
     char host[SRV_IP_MAX];
     cc_our_ip(wsi, c->srv, host, sizeof host);
     session_init(&w->sess, &c->srv->cloud, c->ip, host);
-    c->st = CC_WS;
+    c->st = SC_WS;
     c->req_deadline = c->idle_deadline = 0;
     LOG_D("cloud %s: WebSocket open", c->peer);
     cc_emit(c, SRV_EV_WS_OPEN, NULL, 0, 0, NULL);
@@ -114,9 +114,9 @@ int cws_handshake(struct lws *wsi, struct cconn *c, const struct so_http_head *h
 
 /* ---- frames out ---- */
 
-void cws_fail(struct lws *wsi, struct cconn *c, int code, const char *reason)
+void cws_fail(struct lws *wsi, struct srv_conn *c, int code, const char *reason)
 {
-    if (c->st == CC_CLOSING)
+    if (c->st == SC_CLOSING)
         return;
     char detail[200];
     snprintf(detail, sizeof detail, "%d %s", code, reason);
@@ -140,7 +140,7 @@ void cws_fail(struct lws *wsi, struct cconn *c, int code, const char *reason)
 }
 
 /* Queues one text frame; a device that lets answers pile up is closed (1008). */
-static int send_text(struct lws *wsi, struct cconn *c, const char *text)
+static int send_text(struct lws *wsi, struct srv_conn *c, const char *text)
 {
     if (c->qn >= CLOUD_WS_QUEUE_MAX) {
         cws_fail(wsi, c, 1008, "answers pile up unread: the device sends faster than it reads");
@@ -157,7 +157,7 @@ static int send_text(struct lws *wsi, struct cconn *c, const char *text)
 
 /* ---- session glue ---- */
 
-static int run_actions(struct lws *wsi, struct cconn *c, struct cloud_actions *a)
+static int run_actions(struct lws *wsi, struct srv_conn *c, struct cloud_actions *a)
 {
     struct dev_session *s = &c->ws->sess;
     int rc = 0;
@@ -166,7 +166,7 @@ static int run_actions(struct lws *wsi, struct cconn *c, struct cloud_actions *a
         switch (x->type) {
         case CLOUD_ACT_SEND:
             LOG_D("cloud %s: -> %s", c->peer, x->text);
-            if (c->st == CC_WS && send_text(wsi, c, x->text))
+            if (c->st == SC_WS && send_text(wsi, c, x->text))
                 rc = -1;
             break;
         case CLOUD_ACT_EVENT:
@@ -213,7 +213,7 @@ static int run_actions(struct lws *wsi, struct cconn *c, struct cloud_actions *a
     return rc;
 }
 
-static int deliver(struct lws *wsi, struct cconn *c, const char *text, size_t n)
+static int deliver(struct lws *wsi, struct srv_conn *c, const char *text, size_t n)
 {
     if (!so_utf8_valid((const uint8_t *)text, n)) { /* RFC 6455 §8.1 */
         cws_fail(wsi, c, 1007, "text message is not valid UTF-8");
@@ -232,7 +232,7 @@ static int deliver(struct lws *wsi, struct cconn *c, const char *text, size_t n)
 
 /* ---- frames in ---- */
 
-static int on_frame(struct lws *wsi, struct cconn *c, const struct so_ws_frame *f,
+static int on_frame(struct lws *wsi, struct srv_conn *c, const struct so_ws_frame *f,
                     const uint8_t *p, size_t n)
 {
     struct ws_conn *w = c->ws;
@@ -307,9 +307,9 @@ static int on_frame(struct lws *wsi, struct cconn *c, const struct so_ws_frame *
     return 0;
 }
 
-int cws_process(struct lws *wsi, struct cconn *c)
+int cws_process(struct lws *wsi, struct srv_conn *c)
 {
-    while (c->st == CC_WS && c->in_len) {
+    while (c->st == SC_WS && c->in_len) {
         struct so_ws_frame f;
         enum so_err e = so_ws_decode((const uint8_t *)c->in, c->in_len, EWL_JSON_MAX, &f);
         if (e == SO_AGAIN)
@@ -331,9 +331,9 @@ int cws_process(struct lws *wsi, struct cconn *c)
         uint8_t *p = (uint8_t *)c->in + f.header_len;
         so_ws_unmask(p, p, n, f.mask, 0);
         int rc = on_frame(wsi, c, &f, p, n);
-        if (c->st != CC_WS)
+        if (c->st != SC_WS)
             return rc;
-        cc_consume(c, f.header_len + n);
+        srv_conn_consume(c, f.header_len + n);
         if (rc)
             return rc;
     }
@@ -342,10 +342,10 @@ int cws_process(struct lws *wsi, struct cconn *c)
 
 /* ---- time ---- */
 
-uint64_t cws_next_deadline(const struct cconn *c)
+uint64_t cws_next_deadline(const struct srv_conn *c)
 {
     const struct ws_conn *w = c->ws;
-    if (!w || c->st != CC_WS)
+    if (!w || c->st != SC_WS)
         return 0;
     uint64_t next = w->last_rx_ms + c->srv->ws_idle_ms;
     if (w->sess.state == DEV_WAIT_REGISTER && w->opened_ms + CLOUD_WS_REGISTER_TIMEOUT_MS < next)
@@ -360,7 +360,7 @@ uint64_t cws_next_deadline(const struct cconn *c)
     return next;
 }
 
-int cws_timer(struct lws *wsi, struct cconn *c, uint64_t now)
+int cws_timer(struct lws *wsi, struct srv_conn *c, uint64_t now)
 {
     struct ws_conn *w = c->ws;
     if (!w)
@@ -385,7 +385,7 @@ int cws_timer(struct lws *wsi, struct cconn *c, uint64_t now)
     return run_actions(wsi, c, &a);
 }
 
-void cws_closed(struct cconn *c)
+void cws_closed(struct srv_conn *c)
 {
     struct ws_conn *w = c->ws;
     if (!w)

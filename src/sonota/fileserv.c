@@ -3,7 +3,7 @@
 #include "io/log.h"
 #include "lib/http_head.h"
 #include "lib/http_range.h"
-#include "sonota/srv_priv.h"
+#include "sonota/srv_conn.h"
 #include "plat/net.h"
 #include "plat/tcpinfo.h"
 
@@ -13,61 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FS_POST_MAX 4096        /* DIY result body (§6): larger is 413 */
 /* No request byte (between requests) or no progress writing a reply for this long:
  * close silently (srv_priv.h: SRV_IDLE_TIMEOUT_MS, SRV_SEND_STALL_MS). */
 #define FS_IDLE_TIMEOUT_S (SRV_IDLE_TIMEOUT_MS / 1000)
 
-enum fc_state {
-    FC_HEAD,    /* reading a request head */
-    FC_BODY,    /* reading a POST body */
-    FC_SEND,    /* writing a reply */
-    FC_FLUSH,   /* reply written; waiting until the peer's TCP acknowledged it all */
-    FC_LINGER,  /* closing reply delivered, our side shut down: reading and dropping
-                   what the peer still sends, then close (SRV_CLOSE_LINGER_MS) */
-};
-
-struct fconn {
-    struct srv *srv;
-    char peer[SRV_PEER_MAX];
-    char ip[SRV_IP_MAX];
-    enum fc_state st;
-    char in[SO_HTTP_HEAD_MAX];
-    size_t in_len;
-    int keep_alive;
-    int final_listener;         /* came in on the FinalStage listener (srv_listen_final) */
-    int discard;                /* a closing reply is under way: input is dropped */
-    uint64_t req_deadline;      /* monotonic: the head (or body) must be complete; 0 = idle */
-    /* POST body */
-    uint64_t body_left;
-    char body[FS_POST_MAX + 1];
-    size_t body_len;
-    /* reply */
-    unsigned char *out;         /* LWS_PRE + FS_HEAD_OUT_MAX + FS_PIECE */
-    char head[FS_HEAD_OUT_MAX];
-    size_t head_len;            /* head not sent yet (0 once sent) */
-    int file;                   /* -1: no file body */
-    const unsigned char *body_src; /* small non-file bodies */
-    uint64_t first, pos, end;   /* file bytes [first, end), next = pos */
-    int paced, whole, head_only;
-    int track;
-    int lead_done;
-    int done_pending;           /* this reply completed the file's coverage */
-    uint64_t tx_total;          /* bytes handed to lws on this connection */
-    uint64_t reply_start;       /* tx_total when this reply's head was written */
-    size_t head_sent;           /* head bytes of this reply */
-    int unconfirmed;            /* FC_HEAD: the last file reply may still be unacknowledged */
-    unsigned drain_checks;      /* looks at unacked so far for this reply */
-};
-
-size_t fileserv_pss_size(void)
-{
-    return sizeof(struct fconn);
-}
-
 /* ---- coverage and download events ---- */
 
-static void emit_dl(struct srv *s, enum srv_event_type t, const struct fconn *c, int file,
+static void emit_dl(struct srv *s, enum srv_event_type t, const struct srv_conn *c, int file,
                     uint64_t offset, int paced, const char *detail)
 {
     struct srv_event ev;
@@ -84,7 +36,7 @@ static void emit_dl(struct srv *s, enum srv_event_type t, const struct fconn *c,
 }
 
 /* Marks the chunks wholly inside [from, to) as sent and reports progress/done. */
-static void track_mark(struct srv *s, struct fconn *c, uint64_t from, uint64_t to)
+static void track_mark(struct srv *s, struct srv_conn *c, uint64_t from, uint64_t to)
 {
     if (c->track < 0)
         return;
@@ -103,16 +55,16 @@ static void track_mark(struct srv *s, struct fconn *c, uint64_t from, uint64_t t
 
 /* ---- replies ---- */
 
-static int out_buf(struct fconn *c)
+static int out_buf(struct srv_conn *c)
 {
     if (!c->out)
         c->out = malloc(LWS_PRE + FS_HEAD_OUT_MAX + FS_PIECE);
     return c->out ? 0 : -1;
 }
 
-static void begin_reply(struct fconn *c)
+static void begin_reply(struct srv_conn *c)
 {
-    c->st = FC_SEND;
+    c->st = SC_SEND;
     c->unconfirmed = 0;
     c->lead_done = 0;
     c->done_pending = 0;
@@ -121,43 +73,49 @@ static void begin_reply(struct fconn *c)
     c->drain_checks = 0;
 }
 
-/* A small complete reply (errors, the DIY result answer); extra: more header lines. */
-static void reply_simple(struct lws *wsi, struct fconn *c, int code, const char *reason,
-                         const char *ctype, const char *body, int close_after,
-                         const char *extra)
+/* Sends a small body after the head the caller put in c->head (errors, the DIY
+ * result answer); with close_after (or no keep-alive) the connection closes after. */
+static void reply_small(struct srv_conn *c, const char *body, int close_after)
 {
     if (close_after)
         c->keep_alive = 0;
     if (!c->keep_alive)
         c->discard = 1;
-    size_t blen = strlen(body);
-    int n = snprintf(c->head, sizeof c->head,
-                     "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Connection: %s\r\n\r\n", code, reason, extra ? extra : "", ctype,
-                     blen, c->keep_alive ? "keep-alive" : "close");
-    c->head_len = n > 0 && (size_t)n < sizeof c->head ? (size_t)n : 0;
     c->file = -1;
     c->body_src = (const unsigned char *)body;
     c->first = c->pos = 0;
-    c->end = c->head_only ? 0 : blen;
+    c->end = c->head_only ? 0 : strlen(body);
     c->paced = c->whole = 0;
     c->track = -1;
     begin_reply(c);
 }
 
-/* Refuses a request: REJECTED event, then a short reply (404 keeps the connection). */
-static void reject_ex(struct lws *wsi, struct fconn *c, int code, const char *reason,
-                      const char *what, int file, const char *extra)
+/* A small complete reply; extra: more header lines. */
+static void reply_simple(struct srv_conn *c, int code, const char *reason, const char *ctype,
+                         const char *body, int close_after, const char *extra)
 {
-    char detail[256];
-    snprintf(detail, sizeof detail, "%d %s", code, what);
-    srv_http_rejected(c->srv, c->peer, code, detail, file, c->final_listener);
-    LOG_D("http %s: %s", c->peer, detail);
-    static const char body[] = "not served\n";
-    reply_simple(wsi, c, code, reason, "text/plain", body, code != 404, extra);
+    if (close_after)
+        c->keep_alive = 0;
+    c->head_len = srv_conn_reply_head(c, c->head, sizeof c->head, code, reason, ctype,
+                                      strlen(body), extra);
+    reply_small(c, body, close_after);
 }
 
-static void reject(struct lws *wsi, struct fconn *c, int code, const char *reason,
+/* Refuses a request (srv_conn_refuse: REJECTED event, log, head), then a short reply
+ * (404 keeps the connection). */
+static void reject_ex(struct lws *wsi, struct srv_conn *c, int code, const char *reason,
+                      const char *what, int file, const char *extra)
+{
+    (void)wsi;
+    static const char body[] = "not served\n";
+    if (code != 404)
+        c->keep_alive = 0;
+    c->head_len = srv_conn_refuse(c, c->head, sizeof c->head, code, reason, what, file,
+                                  extra, sizeof body - 1);
+    reply_small(c, body, code != 404);
+}
+
+static void reject(struct lws *wsi, struct srv_conn *c, int code, const char *reason,
                    const char *what)
 {
     reject_ex(wsi, c, code, reason, what, -1, NULL);
@@ -165,7 +123,7 @@ static void reject(struct lws *wsi, struct fconn *c, int code, const char *reaso
 
 /* Refuses a parsed request, named by its method and target (formatted only here:
  * a served request pays nothing for it). */
-static void reject_req(struct lws *wsi, struct fconn *c, int code, const char *reason,
+static void reject_req(struct lws *wsi, struct srv_conn *c, int code, const char *reason,
                        const struct so_http_head *h)
 {
     char what[200];
@@ -173,30 +131,7 @@ static void reject_req(struct lws *wsi, struct fconn *c, int code, const char *r
     reject(wsi, c, code, reason, what);
 }
 
-/* /ota/<name> with a configured name, exactly; anything else is not ours. */
-static int find_file(const struct srv *s, struct so_str path)
-{
-    static const char prefix[] = "/ota/";
-    size_t pl = sizeof prefix - 1;
-    if (path.n <= pl || memcmp(path.p, prefix, pl))
-        return -1;
-    struct so_str name = {path.p + pl, path.n - pl};
-    if (name.p[0] == '.')
-        return -1;
-    for (size_t i = 0; i < name.n; i++) {
-        char ch = name.p[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-        if (!ok) /* '%' (any encoding), '/', '\\', controls... */
-            return -1;
-    }
-    for (size_t i = 0; i < s->cfg.n_files; i++)
-        if (so_str_eq(name, s->names[i]))
-            return (int)i;
-    return -1;
-}
-
-static void serve_file(struct lws *wsi, struct fconn *c, int file,
+static void serve_file(struct lws *wsi, struct srv_conn *c, int file,
                        const struct so_http_head *h, struct so_str target)
 {
     struct srv *s = c->srv;
@@ -267,7 +202,7 @@ static void serve_file(struct lws *wsi, struct fconn *c, int file,
 }
 
 /* The DIY firmware posts its result here after ota_flash (§6). */
-static void diy_result(struct lws *wsi, struct fconn *c)
+static void diy_result(struct lws *wsi, struct srv_conn *c)
 {
     c->body[c->body_len] = '\0';
     struct srv_event ev;
@@ -284,70 +219,54 @@ static void diy_result(struct lws *wsi, struct fconn *c)
     cJSON_Delete(j);
     LOG_D("http %s: DIY result %s", c->peer, c->body);
     srv_emit(c->srv, &ev);
-    reply_simple(wsi, c, 200, "OK", "application/json", "{\"error\":0}", 0, NULL);
+    reply_simple(c, 200, "OK", "application/json", "{\"error\":0}", 0, NULL);
 }
 
-/* Handles one parsed request head; the views point into c->in. */
-static void on_request(struct lws *wsi, struct fconn *c, const struct so_http_head *h)
+/* Handles one parsed request head (views into c->in) by its route (srv_route_pick). */
+static void on_request(struct lws *wsi, struct srv_conn *c, const struct so_http_head *h)
 {
-    struct srv *s = c->srv;
-    c->keep_alive = srv_http_keep_alive(h);
     c->head_only = so_str_eq(h->method, "HEAD");
-    struct so_str path = so_http_target_path(h->target);
-    int has_len;
-    uint64_t clen;
-    if (srv_http_framing(h, &has_len, &clen)) {
-        reject_req(wsi, c, 400, "Bad Request", h);
+    struct srv_route_pick r;
+    srv_route_pick(c, h, &r);
+    switch (r.route) {
+    case SRV_ROUTE_FILE:
+        serve_file(wsi, c, r.file, h, h->target);
         return;
-    }
-    if (so_str_eq(h->method, "POST")) {
-        if (!so_str_eq(path, "/api/device/otaFlash")) {
-            c->keep_alive = 0; /* its body is not read: close after the 404 */
-            reject_req(wsi, c, 404, "Not Found", h);
+    case SRV_ROUTE_DIY_RESULT:
+        if (!c->body && !(c->body = malloc(FS_POST_MAX + 1))) {
+            c->keep_alive = 0;
+            reject_req(wsi, c, 503, "Service Unavailable", h);
             return;
         }
-        if (clen > FS_POST_MAX) {
-            reject_req(wsi, c, 413, "Content Too Large", h);
-            return;
-        }
-        c->body_left = clen;
+        c->body_left = r.clen;
         c->body_len = 0;
-        c->st = FC_BODY;
-        c->req_deadline = srv_mono_ms() + SRV_BODY_TIMEOUT_MS;
+        c->st = SC_BODY;
+        srv_conn_deadline(c, SRV_BODY_TIMEOUT_MS);
         lws_set_timer_usecs(wsi, (lws_usec_t)SRV_BODY_TIMEOUT_MS * 1000);
         return;
-    }
-    if (has_len && clen) {
-        reject_req(wsi, c, 400, "Bad Request", h);
+    default: /* a refusal (the cloud's routes are not on this listener) */
+        if (r.close)
+            c->keep_alive = 0;
+        reject_req(wsi, c, r.code, r.reason, h);
         return;
     }
-    if (!so_str_eq(h->method, "GET") && !c->head_only) {
-        reject_req(wsi, c, 405, "Method Not Allowed", h);
-        return;
-    }
-    int file = find_file(s, path);
-    if (file < 0) {
-        reject_req(wsi, c, 404, "Not Found", h);
-        return;
-    }
-    serve_file(wsi, c, file, h, h->target);
 }
 
 /* The first byte of a request head arrived (or the connection opened): the head
  * must be complete within SRV_HEAD_TIMEOUT_MS (slowloris). */
-static void start_head_clock(struct lws *wsi, struct fconn *c)
+static void start_head_clock(struct lws *wsi, struct srv_conn *c)
 {
-    c->req_deadline = srv_mono_ms() + SRV_HEAD_TIMEOUT_MS;
+    srv_conn_deadline(c, SRV_HEAD_TIMEOUT_MS);
     lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
 }
 
-static int write_turn(struct lws *wsi, struct fconn *c);
+static int write_turn(struct lws *wsi, struct srv_conn *c);
 
 /* A reply was just built: its first write goes out now, from the callback that
  * read the request, instead of one more poll() round for a writable callback
  * (most replies are one 4 KiB Range piece). After lws kept part of an earlier
  * write, lws sends that first and the writable callback follows. */
-static int send_now(struct lws *wsi, struct fconn *c)
+static int send_now(struct lws *wsi, struct srv_conn *c)
 {
     if (lws_partial_buffered(wsi)) {
         lws_callback_on_writable(wsi);
@@ -357,50 +276,46 @@ static int send_now(struct lws *wsi, struct fconn *c)
 }
 
 /* Consumes buffered input while we are not busy replying. Returns -1 to close. */
-static int process_input(struct lws *wsi, struct fconn *c)
+static int process_input(struct lws *wsi, struct srv_conn *c)
 {
-    enum fc_state was = c->st;
-    while (c->in_len && (c->st == FC_HEAD || c->st == FC_BODY)) {
-        if (c->st == FC_BODY) {
+    enum srv_conn_state was = c->st;
+    while (c->in_len && (c->st == SC_HEAD || c->st == SC_BODY)) {
+        if (c->st == SC_BODY) {
             size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
             memcpy(c->body + c->body_len, c->in, n); /* body_left <= FS_POST_MAX */
             c->body_len += n;
             c->body_left -= n;
-            memmove(c->in, c->in + n, c->in_len - n);
-            c->in_len -= n;
+            srv_conn_consume(c, n);
             if (!c->body_left)
                 diy_result(wsi, c);
             continue;
         }
         struct so_http_head h;
-        enum so_err e = so_http_parse_request(c->in, c->in_len, &h);
+        int code;
+        const char *reason, *what;
+        enum so_err e = srv_conn_read_head(c, &h, &code, &reason, &what);
         if (e == SO_AGAIN)
             return 0;
         if (e != SO_OK) {
-            c->keep_alive = 0;
             c->in_len = 0;
-            reject(wsi, c, e == SO_E_TOOBIG ? 431 : 400,
-                   e == SO_E_TOOBIG ? "Request Header Fields Too Large" : "Bad Request",
-                   e == SO_E_TOOBIG ? "request head too large" : "malformed request");
+            reject(wsi, c, code, reason, what);
             break;
         }
         size_t used = h.head_len;
-        c->req_deadline = 0;
         on_request(wsi, c, &h); /* copies what it needs out of c->in */
-        memmove(c->in, c->in + used, c->in_len - used);
-        c->in_len -= used;
+        srv_conn_consume(c, used);
     }
-    if (c->st == FC_BODY && !c->body_left)
+    if (c->st == SC_BODY && !c->body_left)
         diy_result(wsi, c);
-    if (c->st == FC_SEND && was != FC_SEND)
+    if (c->st == SC_SEND && was != SC_SEND)
         return send_now(wsi, c);
     return 0;
 }
 
-static int on_flushed(struct lws *wsi, struct fconn *c);
+static int on_flushed(struct lws *wsi, struct srv_conn *c);
 
 /* One write: the head (if not yet sent) plus as much body as this turn allows. */
-static int write_turn(struct lws *wsi, struct fconn *c)
+static int write_turn(struct lws *wsi, struct srv_conn *c)
 {
     struct srv *s = c->srv;
     if (out_buf(c))
@@ -431,7 +346,7 @@ static int write_turn(struct lws *wsi, struct fconn *c)
     if (c->file >= 0 && take)
         track_mark(s, c, c->first, c->pos);
     if (c->pos >= c->end) {
-        c->st = FC_FLUSH;
+        c->st = SC_FLUSH;
         if (lws_partial_buffered(wsi)) /* lws sends the rest at the next POLLOUT */
             lws_callback_on_writable(wsi);
         else
@@ -450,7 +365,7 @@ static int write_turn(struct lws *wsi, struct fconn *c)
  * bytes counter, plat/tcpinfo.h; on Linux it survives a reset, unlike the send queue).
  * 0 where unknown: the download then counts as done once written (DESIGN.md
  * "Platform layer"). */
-static uint64_t unacked(struct lws *wsi, const struct fconn *c)
+static uint64_t unacked(struct lws *wsi, const struct srv_conn *c)
 {
     uint64_t acked = 0;
     if (plat_tcp_bytes_acked(lws_get_socket_fd(wsi), &acked) != 0)
@@ -458,7 +373,7 @@ static uint64_t unacked(struct lws *wsi, const struct fconn *c)
     return acked >= c->tx_total ? 0 : c->tx_total - acked;
 }
 
-static void emit_done(struct fconn *c)
+static void emit_done(struct srv_conn *c)
 {
     struct srv *s = c->srv;
     c->done_pending = 0;
@@ -475,11 +390,11 @@ static void emit_done(struct fconn *c)
  * our side shuts down (the peer sees the end of the reply), what still comes is read
  * and dropped, and the connection closes at the peer's EOF or after
  * SRV_CLOSE_LINGER_MS (RFC 9112 §9.6). */
-static int linger(struct lws *wsi, struct fconn *c)
+static int linger(struct lws *wsi, struct srv_conn *c)
 {
     if (shutdown(lws_get_socket_fd(wsi), PLAT_SHUT_WR) != 0)
         return -1;
-    c->st = FC_LINGER;
+    c->st = SC_LINGER;
     c->in_len = 0;
     lws_set_timer_usecs(wsi, (lws_usec_t)SRV_CLOSE_LINGER_MS * 1000);
     return 0;
@@ -487,7 +402,7 @@ static int linger(struct lws *wsi, struct fconn *c)
 
 /* The reply is with lws's socket; DONE only once the peer's TCP has it all, so an
  * image is not "done" while most of it still sits in our send buffer. */
-static int on_flushed(struct lws *wsi, struct fconn *c)
+static int on_flushed(struct lws *wsi, struct srv_conn *c)
 {
     /* A kept-alive reply that completes nothing (one Range piece of many) is not
      * waited for: the next request may be read at once, and a close before the
@@ -507,7 +422,7 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
         if (!c->keep_alive)
             return c->discard ? linger(wsi, c) : -1;
     }
-    c->st = FC_HEAD;
+    c->st = SC_HEAD;
     c->unconfirmed = quiet && c->file >= 0;
     if (!c->unconfirmed)
         c->file = -1;
@@ -522,23 +437,18 @@ static int on_flushed(struct lws *wsi, struct fconn *c)
 int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                       void *in, size_t len)
 {
-    struct fconn *c = user;
+    struct srv_conn *c = user;
     switch (reason) {
     case LWS_CALLBACK_RAW_ADOPT: {
-        memset(c, 0, sizeof *c);
-        c->srv = srv_of(wsi);
-        if (!c->srv)
+        int over = srv_conn_adopt(wsi, c);
+        if (over < 0)
             return -1;
-        c->file = -1;
-        c->track = -1;
-        c->final_listener = c->srv->vh_final && lws_get_vhost(wsi) == c->srv->vh_final;
-        int over = srv_adopt(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
         if (over) { /* admitted or not at the filter below */
             /* Over a limit: a short 503 and close (not counted; the REJECTED event
              * came from srv_conn_admit, rate-limited). */
             static const char busy[] = "too many connections\n";
-            reply_simple(wsi, c, 503, "Service Unavailable", "text/plain", busy, 1,
+            reply_simple(c, 503, "Service Unavailable", "text/plain", busy, 1,
                          "Retry-After: 1\r\n");
             c->discard = 0; /* no lingering: the descriptor is wanted back at once */
             lws_callback_on_writable(wsi);
@@ -552,58 +462,55 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         if (!c || !c->srv)
             return -1;
         if (c->discard) { /* a closing reply is on its way: nothing more is read */
-            if (c->st == FC_FLUSH)
+            if (c->st == SC_FLUSH)
                 return on_flushed(wsi, c);
             return 0;
         }
-        if (len > sizeof c->in - c->in_len) {
-            if (c->st == FC_HEAD) {
+        if (len > c->in_cap - c->in_len) {
+            if (c->st == SC_HEAD) {
                 /* Take what fits; the parser reports an oversized head. */
-                size_t fit = sizeof c->in - c->in_len;
-                memcpy(c->in + c->in_len, in, fit);
-                c->in_len += fit;
+                srv_conn_take(c, in, len);
                 return process_input(wsi, c);
             }
             LOG_D("http %s: too much pipelined input; closing", c->peer);
             return -1;
         }
-        if (c->st == FC_HEAD && !c->in_len && !c->req_deadline)
-            start_head_clock(wsi, c); /* first byte after a keep-alive pause */
-        memcpy(c->in + c->in_len, in, len);
-        c->in_len += len;
-        if (c->st == FC_HEAD || c->st == FC_BODY)
+        if (srv_conn_request_starts(c)) /* first byte after a keep-alive pause */
+            lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
+        srv_conn_take(c, in, len);
+        if (c->st == SC_HEAD || c->st == SC_BODY)
             lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
-        if (c->st == FC_FLUSH)
+        if (c->st == SC_FLUSH)
             return on_flushed(wsi, c);
         return process_input(wsi, c);
     case LWS_CALLBACK_RAW_WRITEABLE:
         if (!c || !c->srv)
             return 0;
-        if (c->st == FC_SEND)
+        if (c->st == SC_SEND)
             return write_turn(wsi, c);
-        if (c->st == FC_FLUSH)
+        if (c->st == SC_FLUSH)
             return on_flushed(wsi, c);
         return 0;
     case LWS_CALLBACK_TIMER:
         if (!c || !c->srv)
             return 0;
-        if (c->st == FC_LINGER)
+        if (c->st == SC_LINGER)
             return -1;
-        if (c->st == FC_FLUSH && !lws_partial_buffered(wsi)) {
+        if (c->st == SC_FLUSH && !lws_partial_buffered(wsi)) {
             return on_flushed(wsi, c);
-        } else if (c->st == FC_SEND || c->st == FC_FLUSH) {
+        } else if (c->st == SC_SEND || c->st == SC_FLUSH) {
             lws_callback_on_writable(wsi); /* pacing: the next write is due */
         } else if (c->req_deadline) {
             uint64_t now = srv_mono_ms();
-            if (now < c->req_deadline) { /* an earlier timer (pacing) fired late */
-                lws_set_timer_usecs(wsi, (lws_usec_t)(c->req_deadline - now) * 1000);
+            const char *late = srv_conn_overdue(c, now);
+            if (!late) { /* an earlier timer (pacing) fired */
+                if (now < c->req_deadline)
+                    lws_set_timer_usecs(wsi, (lws_usec_t)(c->req_deadline - now) * 1000);
                 return 0;
             }
             c->in_len = 0;
             c->req_deadline = 0;
-            reject(wsi, c, 408, "Request Timeout",
-                   c->st == FC_BODY ? "request body not complete within 10 s"
-                                    : "request head not complete within 10 s");
+            reject(wsi, c, 408, "Request Timeout", late);
             c->keep_alive = 0;
             lws_callback_on_writable(wsi);
         }
@@ -611,10 +518,10 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_RAW_CLOSE:
         if (!c || !c->srv)
             return 0;
-        if (c->file >= 0 && (c->st == FC_SEND || c->st == FC_FLUSH ||
-                             (c->st == FC_HEAD && c->unconfirmed))) {
+        if (c->file >= 0 && (c->st == SC_SEND || c->st == SC_FLUSH ||
+                             (c->st == SC_HEAD && c->unconfirmed))) {
             uint64_t left = unacked(wsi, c);
-            if (c->st != FC_SEND && !left) {
+            if (c->st != SC_SEND && !left) {
                 /* it all arrived before the peer hung up (curl does exactly that) */
                 if (c->done_pending)
                     emit_done(c);
@@ -634,6 +541,8 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     closed:
         free(c->out);
         c->out = NULL;
+        free(c->body);
+        c->body = NULL;
         c->srv = NULL;
         return 0;
     default:

@@ -74,7 +74,6 @@ enum fs_mark fs_track_mark(struct srv *s, int track, int file, const char *ip, u
 
 /* ---- fileserv.c ---- */
 /* Size of the per-connection data lws allocates for this protocol. */
-size_t fileserv_pss_size(void);
 /* The lws protocol callback (raw-skt role). */
 int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                       void *in, size_t len);

@@ -4,14 +4,15 @@
  *   "cloud"  TLS: dispatch + WebSocket (cloud.c), https_port
  *   "legacy" the same cloud in plain text, plain_port (with legacy)
  * plus configuration checks, port probing for clear errors and event plumbing.
- * The connection limits are in srv_limits.c. */
+ * Every connection is one struct srv_conn (srv_conn.h: head reading, the router,
+ * refusals); the connection limits are in srv_limits.c. */
 #include "sonota/server.h"
 
 #include "io/crypto.h"
 #include "io/log.h"
 #include "sonota/cloud.h"
 #include "sonota/fileserv.h"
-#include "sonota/srv_priv.h"
+#include "sonota/srv_conn.h"
 #include "plat/clock.h"
 #include "plat/net.h"
 
@@ -482,13 +483,13 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_sink);
     s->proto_files[0] = (struct lws_protocols){
         .name = "sonota-files", .callback = files_callback,
-        .per_session_data_size = fileserv_pss_size(), .rx_buffer_size = 0,
+        .per_session_data_size = sizeof(struct srv_conn), .rx_buffer_size = 0,
         /* lws sends at most this much per write and queues the rest for the next
          * POLLOUT; it must cover head + body so a reply leaves in one send(). */
         .tx_packet_size = FILESERV_WRITE_MAX};
     s->proto_cloud[0] = (struct lws_protocols){
         .name = "sonota-cloud", .callback = cloud_route_callback,
-        .per_session_data_size = cloud_pss_size(), .rx_buffer_size = 4096,
+        .per_session_data_size = sizeof(struct srv_conn), .rx_buffer_size = 4096,
         .tx_packet_size = CLOUD_WRITE_MAX};
 
     struct lws_context_creation_info ci;

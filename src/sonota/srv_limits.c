@@ -293,7 +293,9 @@ static void note_listeners(struct srv *s, const char *addr, const int *ports, in
     if (addr && addr[0])
         inet_pton(AF_INET, addr, &want);
     long lim = s->fd_limit > 0 && s->fd_limit < 65536 ? s->fd_limit : 65536;
-    int want_n = (ports[0] != 0) + (ports[1] != 0) + (ports[2] != 0);
+    int want_n = s->n_listen; /* those found by an earlier call, and these ports */
+    for (int k = 0; k < nports; k++)
+        want_n += ports[k] != 0;
     /* Stop once every port is found: they are among the first descriptors, and a scan
      * of the whole limit (65536 getsockopt calls with a raised limit) took 30 ms of
      * start-up (issue 15). */
