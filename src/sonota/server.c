@@ -632,17 +632,24 @@ int srv_run_once(struct srv *s, int timeout_ms)
         return -1;
     /* lws 4.x ignores the service timeout and sleeps until its next scheduled
      * event, so a scheduled no-op bounds the wait. */
-    if (timeout_ms > 0) {
+    int wait = timeout_ms > 0;
+    if (wait) {
         lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, (lws_usec_t)timeout_ms * 1000);
         /* lws hands poll() the time to its next event rounded down to whole ms, so
          * an event due in under 1 ms becomes poll(..., 0) calls until it is due: a
          * busy loop of up to 1 ms per timer (thousands of polls per paced download,
          * issue 13). Such a short wait is done here, to the microsecond, instead. */
         lws_usec_t left = next_event_in(s);
-        if (left > 0 && left < 1000)
-            plat_sleep_us((unsigned)left);
+        /* An event already due (our wake-up included) is run by lws before it polls,
+         * and the poll then waits for the event after it: up to lws's 30 s
+         * housekeeping. So once the next event is due, service without waiting. */
+        if (left < 1000) {
+            if (left > 0)
+                plat_sleep_us((unsigned)left);
+            wait = 0;
+        }
     }
-    int n = lws_service(s->ctx, timeout_ms > 0 ? 0 : -1);
+    int n = lws_service(s->ctx, wait ? 0 : -1);
     lws_sul_cancel(&s->wake);
     if (g_accept_failures) {
         unsigned failed = g_accept_failures;
