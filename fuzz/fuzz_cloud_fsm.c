@@ -1,7 +1,7 @@
 /* fuzz_cloud_fsm.c - libFuzzer target for src/lib/cloud_fsm.c: the input is a script
  * for one cloud. Byte 0 picks the pace mode; the rest is split at '\n' into lines:
- *   "!"      time passes (CLOUD_REISSUE_DELAY_MS) and session_on_tick runs,
- *   "~"      the device reconnects (session_end + a new session, same cloud),
+ *   "!"      time passes (CLOUD_REISSUE_DELAY_MS) and cloud_sess_on_tick runs,
+ *   "~"      the device reconnects (cloud_sess_end + a new session, same cloud),
  *   anything else is one WebSocket text message for the current session.
  * (byte 0 / 3) & 1 provisions device 100008db11 with one factory key first (cloud_trust).
  * Checks: a trusted session is that identity, with that key; every frame to send is under CLOUD_FRAME_MAX and parses as an eWeLink
@@ -18,7 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(const struct dev_session *s, const struct cloud_actions *a, size_t in_len)
+static void check(const struct cloud_sess *s, const struct cloud_actions *a, size_t in_len)
 {
     for (size_t i = 0; i < a->n; i++) {
         const struct cloud_action *x = &a->a[i];
@@ -58,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((data[0] / 3) & 1)
         assert(cloud_trust(&c, trust_id, trust_key) == SO_OK);
 
-    struct dev_session s;
-    session_init(&s, &c, "192.168.1.50", "192.168.1.6");
+    struct cloud_sess s;
+    cloud_sess_init(&s, &c, "192.168.1.50", "192.168.1.6");
     struct cloud_actions a = {0};
     uint64_t now = 1505608036953ull;
     uint8_t rnd[16] = {0};
@@ -76,15 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cloud_actions_clear(&a);
         if (n == 1 && line[0] == '!') {
             now += CLOUD_REISSUE_DELAY_MS;
-            assert(session_on_tick(&s, now, &a) == SO_OK);
+            assert(cloud_sess_on_tick(&s, now, &a) == SO_OK);
             check(&s, &a, 0);
         } else if (n == 1 && line[0] == '~') {
-            session_end(&s);
+            cloud_sess_end(&s);
             assert(c.live_sessions == 0);
-            session_init(&s, &c, (k & 1) ? "192.168.1.51" : "192.168.1.50", "192.168.1.6");
+            cloud_sess_init(&s, &c, (k & 1) ? "192.168.1.51" : "192.168.1.50", "192.168.1.6");
         } else {
             rnd[k % 16] ^= (uint8_t)(k * 131 + 7);
-            assert(session_on_text(&s, line, n, now, rnd, &a) == SO_OK);
+            assert(cloud_sess_on_text(&s, line, n, now, rnd, &a) == SO_OK);
             check(&s, &a, n);
             if (s.trusted) {
                 const struct cloud_device *d = cloud_find_ident(&c, s.ident);
@@ -97,10 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         k++;
         pos = end + 1;
     }
-    uint64_t dl = session_next_deadline(&s);
+    uint64_t dl = cloud_sess_next_deadline(&s);
     assert(dl == 0 || s.state == DEV_RETRY_WAIT);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert(c.live_sessions == 0);
     assert(c.n_devices <= CLOUD_DEVICES_MAX);
     assert(c.n_trusted <= 1);

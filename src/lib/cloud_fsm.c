@@ -171,7 +171,7 @@ static struct cloud_device *remember(struct cloud *c, const char *id, const char
 }
 
 /* The session's identity (re-added if it was replaced meanwhile). */
-static struct cloud_device *sess_dev(struct dev_session *s, uint64_t now_ms)
+static struct cloud_device *sess_dev(struct cloud_sess *s, uint64_t now_ms)
 {
     return remember(s->cloud, s->deviceid, s->factory_apikey, now_ms);
 }
@@ -193,7 +193,7 @@ static int has_upgrade(const struct cloud *c)
 
 /* ---- public ---- */
 
-const char *dev_state_name(enum dev_state st)
+const char *cloud_sess_state_name(enum cloud_sess_state st)
 {
     switch (st) {
     case DEV_WAIT_REGISTER: return "wait-register";
@@ -254,7 +254,7 @@ enum so_err cloud_trust(struct cloud *c, const char *deviceid, const char *facto
     return SO_OK;
 }
 
-void session_init(struct dev_session *s, struct cloud *c, const char *peer_ip,
+void cloud_sess_init(struct cloud_sess *s, struct cloud *c, const char *peer_ip,
                   const char *host)
 {
     memset(s, 0, sizeof *s);
@@ -265,7 +265,7 @@ void session_init(struct dev_session *s, struct cloud *c, const char *peer_ip,
     c->live_sessions++;
 }
 
-void session_end(struct dev_session *s)
+void cloud_sess_end(struct cloud_sess *s)
 {
     if (!s->cloud)
         return;
@@ -274,7 +274,7 @@ void session_end(struct dev_session *s)
     s->cloud = NULL;
 }
 
-int session_paced(const struct dev_session *s)
+int cloud_sess_paced(const struct cloud_sess *s)
 {
     if (!s->cloud)
         return 0;
@@ -282,7 +282,7 @@ int session_paced(const struct dev_session *s)
                                                              s->factory_apikey) : NULL);
 }
 
-uint64_t session_next_deadline(const struct dev_session *s)
+uint64_t cloud_sess_next_deadline(const struct cloud_sess *s)
 {
     return s->state == DEV_RETRY_WAIT ? s->reissue_at_ms : 0;
 }
@@ -297,7 +297,7 @@ void cloud_actions_clear(struct cloud_actions *a)
 }
 
 /* The upgrade command of §1.5: both images, user1 first, the device's own model. */
-static enum so_err send_upgrade(struct dev_session *s, uint64_t now_ms,
+static enum so_err send_upgrade(struct cloud_sess *s, uint64_t now_ms,
                                 struct cloud_actions *out)
 {
     struct cloud *c = s->cloud;
@@ -353,7 +353,7 @@ static enum so_err send_upgrade(struct dev_session *s, uint64_t now_ms,
     return SO_OK;
 }
 
-static enum so_err on_register(struct dev_session *s, const struct ewl_msg *m,
+static enum so_err on_register(struct cloud_sess *s, const struct ewl_msg *m,
                                uint64_t now_ms, const uint8_t rnd[16],
                                struct cloud_actions *out)
 {
@@ -403,7 +403,7 @@ static enum so_err on_register(struct dev_session *s, const struct ewl_msg *m,
 
 /* A message before any register: accepted only from a device we know, carrying
  * the owner key we gave it (a reconnect that skips register). */
-static int adopt_known(struct dev_session *s, const struct ewl_msg *m, uint64_t now_ms)
+static int adopt_known(struct cloud_sess *s, const struct ewl_msg *m, uint64_t now_ms)
 {
     struct cloud *c = s->cloud;
     struct cloud_device *d = NULL;
@@ -428,7 +428,7 @@ static int adopt_known(struct dev_session *s, const struct ewl_msg *m, uint64_t 
     return 1;
 }
 
-static enum so_err on_ack(struct dev_session *s, const struct ewl_msg *m, uint64_t now_ms,
+static enum so_err on_ack(struct cloud_sess *s, const struct ewl_msg *m, uint64_t now_ms,
                           struct cloud_actions *out)
 {
     if (!s->sequence[0] || strcmp(m->sequence, s->sequence)) {
@@ -460,7 +460,7 @@ static enum so_err on_ack(struct dev_session *s, const struct ewl_msg *m, uint64
     return SO_OK;
 }
 
-static enum so_err on_update(struct dev_session *s, const struct ewl_msg *m,
+static enum so_err on_update(struct cloud_sess *s, const struct ewl_msg *m,
                              uint64_t now_ms, struct cloud_actions *out)
 {
     enum so_err e = send_text(out, ewl_build_update_reply(s->deviceid, s->apikey));
@@ -469,7 +469,7 @@ static enum so_err on_update(struct dev_session *s, const struct ewl_msg *m,
     s->updates++;
     if (m->has_upgrade_state) {
         s->state = m->upgrade_state == 0 ? DEV_DONE : DEV_FAILED;
-        event(out, CLOUD_EV_UPGRADE_STATE, m->upgrade_state, session_paced(s));
+        event(out, CLOUD_EV_UPGRADE_STATE, m->upgrade_state, cloud_sess_paced(s));
         return SO_OK;
     }
     /* SonOTA sends the upgrade right after answering the first update (§1.4). */
@@ -479,7 +479,7 @@ static enum so_err on_update(struct dev_session *s, const struct ewl_msg *m,
     return SO_OK;
 }
 
-enum so_err session_on_text(struct dev_session *s, const char *json, size_t len,
+enum so_err cloud_sess_on_text(struct cloud_sess *s, const char *json, size_t len,
                             uint64_t now_ms, const uint8_t rnd[16],
                             struct cloud_actions *out)
 {
@@ -558,13 +558,13 @@ enum so_err session_on_text(struct dev_session *s, const char *json, size_t len,
     return SO_OK;
 }
 
-enum so_err session_on_tick(struct dev_session *s, uint64_t now_ms, struct cloud_actions *out)
+enum so_err cloud_sess_on_tick(struct cloud_sess *s, uint64_t now_ms, struct cloud_actions *out)
 {
     if (!s->cloud || s->state != DEV_RETRY_WAIT || !s->reissue_at_ms ||
         now_ms < s->reissue_at_ms)
         return SO_OK;
     s->reissue_at_ms = 0;
     logf_(out, CLOUD_LOG_INFO, "offering the upgrade to %s again%s", s->deviceid,
-          session_paced(s) ? ", paced" : "");
+          cloud_sess_paced(s) ? ", paced" : "");
     return send_upgrade(s, now_ms, out);
 }

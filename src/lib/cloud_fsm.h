@@ -67,10 +67,10 @@ struct cloud {
     size_t n_devices;
     size_t n_trusted;
     unsigned last_ident;
-    unsigned live_sessions;                 /* session_init minus session_end */
+    unsigned live_sessions;                 /* cloud_sess_init minus cloud_sess_end */
 };
 
-enum dev_state {
+enum cloud_sess_state {
     DEV_WAIT_REGISTER,  /* connected, nothing (valid) received yet */
     DEV_READY,          /* registered: answering date/update/query */
     DEV_UPGRADE_SENT,   /* upgrade command out, waiting for the ack */
@@ -81,9 +81,9 @@ enum dev_state {
     DEV_CLOSED,         /* oversize input: the caller closes the connection */
 };
 
-struct dev_session {
+struct cloud_sess {
     struct cloud *cloud;
-    enum dev_state state;
+    enum cloud_sess_state state;
     char peer_ip[CLOUD_IP_MAX];
     char host[EWL_HOST_MAX];                /* our address as the device reaches it */
     char deviceid[EWL_DEVICEID_MAX];
@@ -143,26 +143,26 @@ enum so_err cloud_init(struct cloud *c, const struct cloud_cfg *cfg);
 enum so_err cloud_trust(struct cloud *c, const char *deviceid, const char *factory_apikey);
 
 /* A new WebSocket connection from peer_ip, which reached us at host (IPv4 text). */
-void session_init(struct dev_session *s, struct cloud *c, const char *peer_ip,
+void cloud_sess_init(struct cloud_sess *s, struct cloud *c, const char *peer_ip,
                   const char *host);
 /* The connection is gone; the device memory stays in the cloud. */
-void session_end(struct dev_session *s);
+void cloud_sess_end(struct cloud_sess *s);
 
 /* One complete text message. now_ms = Unix time in ms (date replies, sequences);
  * rnd = 16 fresh random bytes (the owner key, if this is a register).
  * Always returns SO_OK unless an action could not be allocated (SO_E_NOMEM);
  * malformed or unknown input produces LOG actions only; more than EWL_JSON_MAX
  * bytes produces CLOSE. */
-enum so_err session_on_text(struct dev_session *s, const char *json, size_t len,
+enum so_err cloud_sess_on_text(struct cloud_sess *s, const char *json, size_t len,
                             uint64_t now_ms, const uint8_t rnd[16],
                             struct cloud_actions *out);
 /* Time passed: sends a scheduled re-issue when due. */
-enum so_err session_on_tick(struct dev_session *s, uint64_t now_ms, struct cloud_actions *out);
-/* When session_on_tick wants to run next (Unix ms), or 0 for never. */
-uint64_t session_next_deadline(const struct dev_session *s);
+enum so_err cloud_sess_on_tick(struct cloud_sess *s, uint64_t now_ms, struct cloud_actions *out);
+/* When cloud_sess_on_tick wants to run next (Unix ms), or 0 for never. */
+uint64_t cloud_sess_next_deadline(const struct cloud_sess *s);
 
 /* Whether whole-body downloads for this session's device are paced. */
-int session_paced(const struct dev_session *s);
+int cloud_sess_paced(const struct cloud_sess *s);
 /* A remembered identity with this id (the trusted one first), or NULL. */
 const struct cloud_device *cloud_find_device(const struct cloud *c, const char *deviceid);
 /* The remembered identity ident, or NULL. */
@@ -171,6 +171,6 @@ const struct cloud_device *cloud_find_ident(const struct cloud *c, unsigned iden
 /* Frees the texts and empties the list; call before each reuse. */
 void cloud_actions_clear(struct cloud_actions *a);
 
-const char *dev_state_name(enum dev_state st);
+const char *cloud_sess_state_name(enum cloud_sess_state st);
 
 #endif

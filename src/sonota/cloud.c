@@ -16,7 +16,7 @@
 
 #define DISPATCH_REPLY_MAX 512
 
-void cc_emit(struct srv_conn *c, enum srv_event_type t, const struct dev_session *sess,
+void cc_emit(struct srv_conn *c, enum srv_event_type t, const struct cloud_sess *sess,
              int error, int paced, const char *detail)
 {
     struct srv_event ev;
@@ -167,7 +167,7 @@ static int dispatch_reply(struct lws *wsi, struct srv_conn *c, const char *body,
     if (!c->keep_alive)
         cc_begin_close(c);
 
-    struct dev_session info;
+    struct cloud_sess info;
     memset(&info, 0, sizeof info);
     snprintf(info.deviceid, sizeof info.deviceid, "%s", req.deviceid);
     snprintf(info.model, sizeof info.model, "%s", req.model);

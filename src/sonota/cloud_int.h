@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 struct ws_conn {
-    struct dev_session sess;
+    struct cloud_sess sess;
     char msg[EWL_JSON_MAX + 1];     /* a fragmented text message being put together */
     size_t msg_len;
     int in_msg;                     /* a message's first fragment came, its last not yet */
@@ -39,7 +39,7 @@ void cc_begin_close(struct srv_conn *c);
 /* The address we tell the device: the configured one, else the one it reached. */
 void cc_our_ip(struct lws *wsi, const struct srv *s, char *ip, size_t cap);
 /* Emits a server event for this connection. */
-void cc_emit(struct srv_conn *c, enum srv_event_type t, const struct dev_session *sess,
+void cc_emit(struct srv_conn *c, enum srv_event_type t, const struct cloud_sess *sess,
              int error, int paced, const char *detail);
 
 /* ---- cloud_ws.c ---- */

@@ -104,7 +104,7 @@ int cws_handshake(struct lws *wsi, struct srv_conn *c, const struct so_http_head
     w->opened_ms = w->last_rx_ms = srv_mono_ms();
     char host[SRV_IP_MAX];
     cc_our_ip(wsi, c->srv, host, sizeof host);
-    session_init(&w->sess, &c->srv->cloud, c->ip, host);
+    cloud_sess_init(&w->sess, &c->srv->cloud, c->ip, host);
     c->st = SC_WS;
     c->req_deadline = c->idle_deadline = 0;
     LOG_D("cloud %s: WebSocket open", c->peer);
@@ -159,7 +159,7 @@ static int send_text(struct lws *wsi, struct srv_conn *c, const char *text)
 
 static int run_actions(struct lws *wsi, struct srv_conn *c, struct cloud_actions *a)
 {
-    struct dev_session *s = &c->ws->sess;
+    struct cloud_sess *s = &c->ws->sess;
     int rc = 0;
     for (size_t i = 0; i < a->n; i++) {
         struct cloud_action *x = &a->a[i];
@@ -225,7 +225,7 @@ static int deliver(struct lws *wsi, struct srv_conn *c, const char *text, size_t
     struct cloud_actions a;
     a.n = 0;
     LOG_D("cloud %s: <- %.*s", c->peer, (int)n, text);
-    enum so_err e = session_on_text(&c->ws->sess, text, n, srv_wall_ms(), rnd, &a);
+    enum so_err e = cloud_sess_on_text(&c->ws->sess, text, n, srv_wall_ms(), rnd, &a);
     int rc = run_actions(wsi, c, &a);
     return e == SO_OK ? rc : -1;
 }
@@ -350,7 +350,7 @@ uint64_t cws_next_deadline(const struct srv_conn *c)
     uint64_t next = w->last_rx_ms + c->srv->ws_idle_ms;
     if (w->sess.state == DEV_WAIT_REGISTER && w->opened_ms + CLOUD_WS_REGISTER_TIMEOUT_MS < next)
         next = w->opened_ms + CLOUD_WS_REGISTER_TIMEOUT_MS;
-    uint64_t dl = session_next_deadline(&w->sess);
+    uint64_t dl = cloud_sess_next_deadline(&w->sess);
     if (dl) {
         uint64_t wall = srv_wall_ms(), now = srv_mono_ms();
         uint64_t at = now + (dl > wall ? dl - wall : 0);
@@ -378,7 +378,7 @@ int cws_timer(struct lws *wsi, struct srv_conn *c, uint64_t now)
     }
     struct cloud_actions a;
     a.n = 0;
-    if (session_on_tick(&w->sess, srv_wall_ms(), &a) != SO_OK) {
+    if (cloud_sess_on_tick(&w->sess, srv_wall_ms(), &a) != SO_OK) {
         cloud_actions_clear(&a);
         return -1;
     }
@@ -391,9 +391,9 @@ void cws_closed(struct srv_conn *c)
     if (!w)
         return;
     LOG_D("cloud %s: WebSocket closed (%s, state %s)", c->peer,
-          w->sess.deviceid[0] ? w->sess.deviceid : "no register", dev_state_name(w->sess.state));
-    cc_emit(c, SRV_EV_WS_CLOSED, &w->sess, 0, 0, dev_state_name(w->sess.state));
-    session_end(&w->sess);
+          w->sess.deviceid[0] ? w->sess.deviceid : "no register", cloud_sess_state_name(w->sess.state));
+    cc_emit(c, SRV_EV_WS_CLOSED, &w->sess, 0, 0, cloud_sess_state_name(w->sess.state));
+    cloud_sess_end(&w->sess);
     free(w);
     c->ws = NULL;
 }

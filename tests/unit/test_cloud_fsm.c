@@ -43,7 +43,7 @@ static void make_cloud(enum cloud_pace pace)
 }
 
 /* Feeds a message from an exact-length copy. */
-static void feed(struct dev_session *s, const char *json, uint64_t now, uint8_t seed,
+static void feed(struct cloud_sess *s, const char *json, uint64_t now, uint8_t seed,
                  struct cloud_actions *out)
 {
     size_t n = strlen(json);
@@ -54,7 +54,7 @@ static void feed(struct dev_session *s, const char *json, uint64_t now, uint8_t 
     for (int i = 0; i < 16; i++)
         rnd[i] = (uint8_t)(seed * 31 + i * 7);
     cloud_actions_clear(out);
-    assert_int_equal(session_on_text(s, buf, n, now, rnd, out), SO_OK);
+    assert_int_equal(cloud_sess_on_text(s, buf, n, now, rnd, out), SO_OK);
     free(buf);
 }
 
@@ -110,7 +110,7 @@ static void ack(char *buf, size_t cap, const char *key, const char *seq, int err
 }
 
 /* register → date → update → query; returns the owner key via s->apikey. */
-static void vp_sequence(struct dev_session *s, struct cloud_actions *a, uint64_t now,
+static void vp_sequence(struct cloud_sess *s, struct cloud_actions *a, uint64_t now,
                         int expect_paced)
 {
     struct ewl_msg m;
@@ -194,9 +194,9 @@ static void vp_replay_ack0(void **state)
 {
     (void)state;
     make_cloud(CLOUD_PACE_AUTO);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     vp_sequence(&s, &a, T0, 0);
 
     char buf[512];
@@ -211,7 +211,7 @@ static void vp_replay_ack0(void **state)
     assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
     assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
     assert_int_equal(s.state, DEV_DOWNLOADING);
-    assert_int_equal(session_next_deadline(&s), 0);
+    assert_int_equal(cloud_sess_next_deadline(&s), 0);
 
     /* The IG variant reports the result as an update with upgradeState. */
     msg_with_key(buf, sizeof buf, s.apikey, "update", ",\"params\":{\"upgradeState\":0}");
@@ -222,7 +222,7 @@ static void vp_replay_ack0(void **state)
     assert_int_equal(ev->error, 0);
     assert_int_equal(s.state, DEV_DONE);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -230,9 +230,9 @@ static void ack404_reissue_and_reconnect(void **state)
 {
     (void)state;
     make_cloud(CLOUD_PACE_AUTO);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     vp_sequence(&s, &a, T0, 0);
     char first_seq[EWL_SEQ_MAX];
     memcpy(first_seq, s.sequence, sizeof first_seq);
@@ -250,12 +250,12 @@ static void ack404_reissue_and_reconnect(void **state)
     assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 1);
     assert_int_equal(s.state, DEV_RETRY_WAIT);
     assert_true(cloud_find_device(&g_cloud, DEVID)->paced);
-    assert_int_equal(session_next_deadline(&s), T0 + 5000 + CLOUD_REISSUE_DELAY_MS);
+    assert_int_equal(cloud_sess_next_deadline(&s), T0 + 5000 + CLOUD_REISSUE_DELAY_MS);
 
     cloud_actions_clear(&a);
-    assert_int_equal(session_on_tick(&s, T0 + 5001, &a), SO_OK);
+    assert_int_equal(cloud_sess_on_tick(&s, T0 + 5001, &a), SO_OK);
     assert_int_equal(a.n, 0);
-    assert_int_equal(session_on_tick(&s, T0 + 5000 + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+    assert_int_equal(cloud_sess_on_tick(&s, T0 + 5000 + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
     assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
     struct ewl_msg m;
     parse_sent(&a, 0, &m);
@@ -266,27 +266,27 @@ static void ack404_reissue_and_reconnect(void **state)
     assert_int_equal(ev->paced, 1);
     assert_int_equal(s.state, DEV_UPGRADE_SENT);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
 
     /* Reconnect: new session, same device: the upgrade comes again, paced, and the
      * (possibly new) address is marked paced too. */
-    struct dev_session s2;
-    session_init(&s2, &g_cloud, "192.168.1.51", HOST);
+    struct cloud_sess s2;
+    cloud_sess_init(&s2, &g_cloud, "192.168.1.51", HOST);
     vp_sequence(&s2, &a, T0 + 60000, 1);
     feed(&s2, "{}", T0 + 60001, 9, &a);       /* harmless */
     cloud_actions_clear(&a);
     /* the SET_PACED came with the upgrade in vp_sequence's update step: replay to check */
-    session_end(&s2);
+    cloud_sess_end(&s2);
 
-    struct dev_session s3;
-    session_init(&s3, &g_cloud, "192.168.1.52", HOST);
+    struct cloud_sess s3;
+    cloud_sess_init(&s3, &g_cloud, "192.168.1.52", HOST);
     feed(&s3, REGISTER, T0 + 70000, 10, &a);
     msg_with_key(buf, sizeof buf, s3.apikey, "update", ",\"params\":{\"switch\":\"off\"}");
     feed(&s3, buf, T0 + 70001, 11, &a);
     assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 1);
     assert_int_equal(find_event(&a, CLOUD_EV_UPGRADE_SENT)->paced, 1);
     cloud_actions_clear(&a);
-    session_end(&s3);
+    cloud_sess_end(&s3);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -294,9 +294,9 @@ static void ack406_reported_not_retried(void **state)
 {
     (void)state;
     make_cloud(CLOUD_PACE_AUTO);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     vp_sequence(&s, &a, T0, 0);
     char buf[512];
     ack(buf, sizeof buf, s.apikey, s.sequence, 406);
@@ -307,11 +307,11 @@ static void ack406_reported_not_retried(void **state)
     assert_int_equal(ev->paced, 0);
     assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
     assert_int_equal(s.state, DEV_FAILED);
-    assert_int_equal(session_next_deadline(&s), 0);
+    assert_int_equal(cloud_sess_next_deadline(&s), 0);
     cloud_actions_clear(&a);
-    assert_int_equal(session_on_tick(&s, T0 + 1000000, &a), SO_OK);
+    assert_int_equal(cloud_sess_on_tick(&s, T0 + 1000000, &a), SO_OK);
     assert_int_equal(a.n, 0);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -320,27 +320,27 @@ static void pace_modes(void **state)
     (void)state;
     char buf[512];
     struct cloud_actions a = {0};
-    struct dev_session s;
+    struct cloud_sess s;
 
     make_cloud(CLOUD_PACE_FAST);  /* 404 re-issues, never paced */
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     vp_sequence(&s, &a, T0, 0);
     ack(buf, sizeof buf, s.apikey, s.sequence, 404);
     feed(&s, buf, T0 + 100, 13, &a);
     assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
     assert_int_equal(find_event(&a, CLOUD_EV_UPGRADE_ACK)->paced, 0);
     cloud_actions_clear(&a);
-    assert_int_equal(session_on_tick(&s, T0 + 100 + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+    assert_int_equal(cloud_sess_on_tick(&s, T0 + 100 + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
     assert_int_equal(find_event(&a, CLOUD_EV_UPGRADE_SENT)->paced, 0);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
 
     make_cloud(CLOUD_PACE_SLOW);  /* always paced; nothing to mark per peer */
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     vp_sequence(&s, &a, T0, 1);
     assert_int_equal(count(&a, CLOUD_ACT_SET_PACED), 0);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -348,10 +348,10 @@ static void attempts_are_capped(void **state)
 {
     (void)state;
     make_cloud(CLOUD_PACE_AUTO);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
     char buf[512];
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     vp_sequence(&s, &a, T0, 0);
     uint64_t now = T0 + 100;
     for (int i = 1; i < CLOUD_UPGRADE_ATTEMPTS_MAX; i++) {
@@ -359,20 +359,20 @@ static void attempts_are_capped(void **state)
         feed(&s, buf, now, 14, &a);
         now += CLOUD_REISSUE_DELAY_MS;
         cloud_actions_clear(&a);
-        assert_int_equal(session_on_tick(&s, now, &a), SO_OK);
+        assert_int_equal(cloud_sess_on_tick(&s, now, &a), SO_OK);
         assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
     }
     ack(buf, sizeof buf, s.apikey, s.sequence, 404);
     feed(&s, buf, now, 15, &a);
     cloud_actions_clear(&a);
-    assert_int_equal(session_on_tick(&s, now + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+    assert_int_equal(cloud_sess_on_tick(&s, now + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
     assert_int_equal(count(&a, CLOUD_ACT_SEND), 0);
     const struct cloud_action *ev = find_event(&a, CLOUD_EV_ERROR);
     assert_non_null(ev);
     assert_non_null(strstr(ev->msg, DEVID));
     assert_int_equal(s.state, DEV_FAILED);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -388,17 +388,17 @@ static void owner_key_never_factory(void **state)
     ewl_format_uuid(rnd, factory);
     char *reg = ewl_build_register(DEVID, factory, MODEL, "2.0.1", 733);
     assert_non_null(reg);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
-    assert_int_equal(session_on_text(&s, reg, strlen(reg), T0, rnd, &a), SO_OK);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
+    assert_int_equal(cloud_sess_on_text(&s, reg, strlen(reg), T0, rnd, &a), SO_OK);
     free(reg);
     struct ewl_msg m;
     parse_sent(&a, 0, &m);
     assert_true(ewl_is_uuid(m.apikey));
     assert_string_not_equal(m.apikey, factory);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -406,9 +406,9 @@ static void hostile_input(void **state)
 {
     (void)state;
     make_cloud(CLOUD_PACE_AUTO);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     static const char *const bad[] = {
         "", "{", "[]", "null", "not json", "{\"action\":5}", "{\"action\":\"date\"}",
         "{\"action\":\"update\",\"deviceid\":\"" DEVID "\",\"apikey\":\"x\"}",
@@ -444,13 +444,13 @@ static void hostile_input(void **state)
     big[n - 1] = '}';
     uint8_t rnd[16] = {0};
     cloud_actions_clear(&a);
-    assert_int_equal(session_on_text(&s, big, n, T0, rnd, &a), SO_OK);
+    assert_int_equal(cloud_sess_on_text(&s, big, n, T0, rnd, &a), SO_OK);
     free(big);
     assert_int_equal(count(&a, CLOUD_ACT_CLOSE), 1);
     assert_int_equal(s.state, DEV_CLOSED);
     feed(&s, REGISTER, T0, 20, &a);             /* closed: nothing more */
     assert_int_equal(a.n, 0);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -459,14 +459,14 @@ static void known_device_without_register(void **state)
 {
     (void)state;
     make_cloud(CLOUD_PACE_AUTO);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     feed(&s, REGISTER, T0, 21, &a);
     char owner[EWL_UUID_LEN + 1];
     memcpy(owner, s.apikey, sizeof owner);
-    session_end(&s);
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_end(&s);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     char buf[512];
     msg_with_key(buf, sizeof buf, FACTORY, "date", "");
     feed(&s, buf, T0 + 1, 22, &a);              /* factory key: not the owner */
@@ -478,7 +478,7 @@ static void known_device_without_register(void **state)
     parse_sent(&a, 0, &m);
     assert_string_equal(m.apikey, owner);
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -492,14 +492,14 @@ static void device_memory_is_bounded(void **state)
         snprintf(id, sizeof id, "10000%05d", i);
         char *reg = ewl_build_register(id, FACTORY, MODEL, "1.5.5", 1);
         assert_non_null(reg);
-        struct dev_session s;
-        session_init(&s, &g_cloud, PEER, HOST);
+        struct cloud_sess s;
+        cloud_sess_init(&s, &g_cloud, PEER, HOST);
         uint8_t rnd[16] = {(uint8_t)i};
-        assert_int_equal(session_on_text(&s, reg, strlen(reg), T0 + (uint64_t)i, rnd, &a),
+        assert_int_equal(cloud_sess_on_text(&s, reg, strlen(reg), T0 + (uint64_t)i, rnd, &a),
                          SO_OK);
         free(reg);
         cloud_actions_clear(&a);
-        session_end(&s);
+        cloud_sess_end(&s);
     }
     assert_int_equal(g_cloud.n_devices, CLOUD_DEVICES_MAX);
     assert_null(cloud_find_device(&g_cloud, "1000000000"));   /* oldest went */
@@ -513,9 +513,9 @@ static void config_without_upgrade(void **state)
     struct cloud_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     assert_int_equal(cloud_init(&g_cloud, &cfg), SO_OK);   /* answers only */
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     feed(&s, REGISTER, T0, 24, &a);
     char buf[512];
     msg_with_key(buf, sizeof buf, s.apikey, "update", ",\"params\":{\"switch\":\"on\"}");
@@ -523,7 +523,7 @@ static void config_without_upgrade(void **state)
     assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
     assert_null(find_event(&a, CLOUD_EV_UPGRADE_SENT));
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
 
     snprintf(cfg.file[0], sizeof cfg.file[0], "a.bin");
     snprintf(cfg.file[1], sizeof cfg.file[1], "b.bin");
@@ -545,7 +545,7 @@ struct key_step {
     const char *extra;
     int ignored;                /* 1: dropped with one warning about the key */
     size_t sends;               /* frames expected */
-    enum dev_state state;       /* state afterwards */
+    enum cloud_sess_state state;       /* state afterwards */
     int event;                  /* enum cloud_ev expected, or -1 for none */
 };
 
@@ -577,9 +577,9 @@ static void foreign_apikey_ignored(void **state)
 {
     (void)state;
     make_cloud(CLOUD_PACE_AUTO);
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     feed(&s, REGISTER, T0, 30, &a);
     assert_int_equal(s.state, DEV_READY);
     char owner[EWL_UUID_LEN + 1];
@@ -617,7 +617,7 @@ static void foreign_apikey_ignored(void **state)
         }
     }
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     assert_int_equal(g_cloud.live_sessions, 0);
 }
 
@@ -644,10 +644,10 @@ static void second_register_other_id_ignored(void **state)
         const struct reg_case *c = &reg_cases[i];
         print_message("case %zu: %s\n", i, c->what);
         make_cloud(CLOUD_PACE_AUTO);
-        struct dev_session s;
+        struct cloud_sess s;
         struct cloud_actions a = {0};
         char buf[512];
-        session_init(&s, &g_cloud, PEER, HOST);
+        cloud_sess_init(&s, &g_cloud, PEER, HOST);
         feed(&s, REGISTER, T0, 40, &a);
         char owner[EWL_UUID_LEN + 1], seq[EWL_SEQ_MAX];
         memcpy(owner, s.apikey, sizeof owner);
@@ -656,7 +656,7 @@ static void second_register_other_id_ignored(void **state)
             feed(&s, buf, T0 + 1, 41, &a);
             assert_int_equal(s.state, DEV_UPGRADE_SENT);
         }
-        enum dev_state before = s.state;
+        enum cloud_sess_state before = s.state;
         memcpy(seq, s.sequence, sizeof seq);
         char *reg = ewl_build_register(c->deviceid, FACTORY, MODEL, "1.5.5", 42);
         assert_non_null(reg);
@@ -683,7 +683,7 @@ static void second_register_other_id_ignored(void **state)
             assert_int_equal(count(&a, CLOUD_ACT_SEND), 1);
         }
         cloud_actions_clear(&a);
-        session_end(&s);
+        cloud_sess_end(&s);
         assert_int_equal(g_cloud.live_sessions, 0);
     }
 }
@@ -698,10 +698,10 @@ static void second_register_other_id_ignored(void **state)
 static int session_of(const char *key, uint8_t seed, int ack404, unsigned *ident,
                       int *trusted)
 {
-    struct dev_session s;
+    struct cloud_sess s;
     struct cloud_actions a = {0};
     char buf[512];
-    session_init(&s, &g_cloud, PEER, HOST);
+    cloud_sess_init(&s, &g_cloud, PEER, HOST);
     char *reg = ewl_build_register(DEVID, key, MODEL, "1.5.5", 1);
     assert_non_null(reg);
     feed(&s, reg, T0, seed, &a);
@@ -713,14 +713,14 @@ static int session_of(const char *key, uint8_t seed, int ack404, unsigned *ident
         ack(buf, sizeof buf, s.apikey, s.sequence, 404);
         feed(&s, buf, t, seed, &a);
         cloud_actions_clear(&a);
-        assert_int_equal(session_on_tick(&s, t + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
+        assert_int_equal(cloud_sess_on_tick(&s, t + CLOUD_REISSUE_DELAY_MS, &a), SO_OK);
     }
     if (ident)
         *ident = s.ident;
     if (trusted)
         *trusted = s.trusted;
     cloud_actions_clear(&a);
-    session_end(&s);
+    cloud_sess_end(&s);
     return sent;
 }
 
@@ -803,14 +803,14 @@ static void trusted_survives_flood(void **state)
         ewl_format_uuid(rnd, key);
         char *reg = ewl_build_register(DEVID, key, MODEL, "1.5.5", 1);
         assert_non_null(reg);
-        struct dev_session s;
-        session_init(&s, &g_cloud, PEER, HOST);
-        assert_int_equal(session_on_text(&s, reg, strlen(reg), T0 + 10 + (uint64_t)i, rnd, &a),
+        struct cloud_sess s;
+        cloud_sess_init(&s, &g_cloud, PEER, HOST);
+        assert_int_equal(cloud_sess_on_text(&s, reg, strlen(reg), T0 + 10 + (uint64_t)i, rnd, &a),
                          SO_OK);
         assert_int_equal(s.trusted, 0);
         free(reg);
         cloud_actions_clear(&a);
-        session_end(&s);
+        cloud_sess_end(&s);
     }
     assert_int_equal(g_cloud.n_devices, CLOUD_DEVICES_MAX);
     const struct cloud_device *d = cloud_find_device(&g_cloud, DEVID);
