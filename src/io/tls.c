@@ -166,6 +166,12 @@ static void cert_worker(void *arg)
     c->result = cert_generate(c, c->err, sizeof c->err);
     /* OpenSSL keeps an error queue per thread; this one ends here. */
     OPENSSL_thread_stop();
+    atomic_store(&c->done, 1);
+}
+
+int so_tls_cert_ready(struct so_tls_cert *c)
+{
+    return !c || !c->worker || atomic_load(&c->done);
 }
 
 enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap)

@@ -10,6 +10,7 @@
 struct plat_thread;
 
 #include <openssl/ssl.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Subject and issuer CN, as SonOTA's bundled certificate (§1.6). */
@@ -33,6 +34,7 @@ struct so_tls_cert {
     size_t der_len;             /* certificate size on the wire (§11: keep < ~2 KB) */
     struct plat_thread *worker; /* NULL once joined (or never started) */
     enum so_err result;         /* the worker's outcome, read after the join */
+    atomic_int done;            /* set by the worker as it ends (so_tls_cert_ready) */
     char err[192];              /* its explanation when result != SO_OK */
 };
 
@@ -45,6 +47,8 @@ enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap
 /* Waits for the worker if it is still running; SO_OK when the certificate is usable,
  * else its error (and err says why). Cheap once done. */
 enum so_err so_tls_cert_wait(struct so_tls_cert *c, char *err, size_t errcap);
+/* 1 when so_tls_cert_wait would not block (the worker has ended or never ran). */
+int so_tls_cert_ready(struct so_tls_cert *c);
 /* Frees the certificate and its key, waiting for the worker first; accepts NULL. */
 void so_tls_cert_free(struct so_tls_cert *c);
 

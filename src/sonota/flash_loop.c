@@ -231,6 +231,10 @@ static void step_post_ap(struct run *r, int64_t now)
         return; /* space the retries */
     if (!r->creds_ok && run_credentials(r) != 0)
         return;
+    /* POST /ap sends the device to our TLS port: not before the per-run key is ready
+     * (a handshake would wait for it, and a slow machine could time the device out). */
+    if (!srv_tls_ready(r->srv))
+        return;
     if (run_post_ap_start(r, POST_AP_MS, posted_ap) != 0)
         run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
 }
@@ -364,6 +368,8 @@ static void sooner(int64_t *next, int64_t at)
 }
 
 /* How long the servers may wait for a socket before a timer of this stage is due. */
+#define KEY_LOOK_MS 20 /* how often stage 1 looks whether the TLS key is ready */
+
 static int wait_ms(const struct run *r, int64_t now)
 {
     /* A request under way completes from httpc_step: wake up for libcurl's timer, or
@@ -380,7 +386,10 @@ static int wait_ms(const struct run *r, int64_t now)
         sooner(&next, r->next_get);
         break;
     case STAGE_POST_AP:
-        sooner(&next, r->st_since + (int64_t)PROV_ATTEMPT_MS * r->post_tries);
+        if (!srv_tls_ready(r->srv))
+            sooner(&next, now + KEY_LOOK_MS);
+        else
+            sooner(&next, r->st_since + (int64_t)PROV_ATTEMPT_MS * r->post_tries);
         break;
     case STAGE_WAIT_AP:
         sooner(&next, r->st_since + WAIT_AP_MS + 1);

@@ -611,6 +611,11 @@ static lws_usec_t next_event_in(struct srv *s)
     return best > now ? best - now : 0;
 }
 
+int srv_tls_ready(struct srv *s)
+{
+    return !s || so_tls_cert_ready(s->cert);
+}
+
 int srv_next_timer_ms(struct srv *s)
 {
     if (!s || !s->ctx)

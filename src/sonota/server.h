@@ -192,6 +192,9 @@ int srv_trust(struct srv *s, const char *deviceid, const char *factory_apikey);
 /* The port a listener really uses: which = "http", "https", "plain" or "final". Useful when
  * a port of 0 was configured (the kernel picks a free one). 0 if not listening. */
 int srv_port(const struct srv *s, const char *which);
+/* 1 once the TLS certificate (generated while the server starts) is ready, so a
+ * handshake would not wait for it; callers hold back what makes a device call. */
+int srv_tls_ready(struct srv *s);
 /* Stops listening and frees everything; accepts NULL. Not from inside the event callback. */
 void srv_destroy(struct srv *s);
 
