@@ -622,10 +622,10 @@ int srv_next_timer_ms(struct srv *s)
         return -1;
     /* Our wake-up, far out, makes the sorted list's head readable (next_event_in). */
     lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, SRV_TIMER_HORIZON_US);
-    lws_usec_t far = s->wake.us;
+    lws_usec_t horizon = s->wake.us;
     lws_usec_t left = next_event_in(s);
     lws_sul_cancel(&s->wake);
-    if (left < 0 || left >= far - lws_now_usecs())
+    if (left < 0 || left >= horizon - lws_now_usecs())
         return -1;
     lws_usec_t ms = (left + 999) / 1000;
     return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
