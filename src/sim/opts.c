@@ -1,5 +1,6 @@
 #include "sim/opts.h"
 
+#include "io/opt_help.h"
 #include "lib/opt_table.h"
 
 #include "io/crypto.h"
@@ -395,13 +396,7 @@ static const struct opt_table_row cli_rows[] = {
 
 static void help_part(FILE *f, const struct opt_table_part *part)
 {
-    size_t n = opt_table_help(part, 1, 0, NULL, 0);
-    char *text = malloc(n + 1);
-    if (text) {
-        opt_table_help(part, 1, 0, text, n + 1);
-        fputs(text, f);
-        free(text);
-    }
+    opt_help_print(f, part, 1, 0);
 }
 
 static void usage(FILE *f, const struct opt_table_part *parts)

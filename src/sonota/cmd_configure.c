@@ -6,6 +6,7 @@
 
 #include "io/log.h"
 #include "io/prompt.h"
+#include "io/opt_help.h"
 #include "lib/opt_table.h"
 #include "sonota/cli_opts.h"
 #include "lib/wifi_pw.h"
@@ -101,13 +102,7 @@ static void usage(FILE *f)
 "  4. with --lan-check, waits until the device answers on your network.\n"
 "\n", f);
     struct opt_table_part part = {cfg_rows, OPT_TABLE_N(cfg_rows), NULL};
-    size_t n = opt_table_help(&part, 1, 0, NULL, 0);
-    char *text = malloc(n + 1);
-    if (text) {
-        opt_table_help(&part, 1, 0, text, n + 1);
-        fputs(text, f);
-        free(text);
-    }
+    opt_help_print(f, &part, 1, 0);
     fputs(
 "\n"
 "Values may not hold ';' or control characters, start or end with a blank, or be \"0\"\n"

@@ -5,6 +5,7 @@
 
 #include "io/log.h"
 #include "io/netif.h"
+#include "io/opt_help.h"
 #include "lib/opt_table.h"
 #include "sonota/cli_opts.h"
 #include "sonota/diy_cli.h"
@@ -182,13 +183,7 @@ static void print_help(const char *sub)
     }
     struct opt_table_part part = {diy_rows, OPT_TABLE_N(diy_rows), NULL};
     unsigned group = k < 0 ? 0 : diy_subs[k].group;
-    size_t n = opt_table_help(&part, 1, group, NULL, 0);
-    char *text = malloc(n + 1);
-    if (text) {
-        opt_table_help(&part, 1, group, text, n + 1);
-        fputs(text, stdout);
-        free(text);
-    }
+    opt_help_print(stdout, &part, 1, group);
     if (group != G_DISCOVER) {
         fputc('\n', stdout);
         fputs(help_exit, stdout);

@@ -8,6 +8,7 @@
 #include "lib/espimg.h"
 #include "lib/espimg_json.h"
 #include "lib/fmt_attr.h"
+#include "io/opt_help.h"
 #include "lib/opt_table.h"
 #include "sonota/cli_opts.h"
 #include "sonota/image_show.h"
@@ -147,14 +148,8 @@ static const struct img_sub sub_make = {
 static void print_usage(FILE *f, const struct img_sub *sub)
 {
     struct opt_table_part part = {sub->rows, sub->n, NULL};
-    size_t n = opt_table_help(&part, 1, 0, NULL, 0);
-    char *text = malloc(n + 1);
     fputs(sub->head, f);
-    if (text) {
-        opt_table_help(&part, 1, 0, text, n + 1);
-        fputs(text, f);
-        free(text);
-    }
+    opt_help_print(f, &part, 1, 0);
     fputs(sub->tail, f);
 }
 

@@ -1,6 +1,7 @@
 #include "sonota/flash_opts.h"
 
 #include "io/log.h"
+#include "io/opt_help.h"
 #include "lib/opt_table.h"
 #include "sonota/cli_opts.h"
 #include "io/netif.h"
@@ -141,13 +142,7 @@ void flash_opts_usage(FILE *f, const char *prog)
 "Every question has a flag, so a run can be scripted.\n"
 "\n", prog);
     struct opt_table_part part = {flash_rows, OPT_TABLE_N(flash_rows), NULL};
-    size_t n = opt_table_help(&part, 1, 0, NULL, 0);
-    char *text = malloc(n + 1);
-    if (text) {
-        opt_table_help(&part, 1, 0, text, n + 1);
-        fputs(text, f);
-        free(text);
-    }
+    opt_help_print(f, &part, 1, 0);
     fputs("\n"
 "Exit status: 0 done, 1 failed, 2 usage, 3 invalid image, 4 device refused,\n"
 "5 network problem, 130 interrupted.\n", f);
