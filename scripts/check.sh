@@ -2,9 +2,9 @@
 # Runs every test and ends with one line CI reads: "N passed, N failed, N skipped".
 # usage: scripts/check.sh CHECK_BUILD_DIR FUZZ_BUILD_DIR
 # Three parts (docs/TESTING.md, "How `make check` runs: in parallel"): meson test (unit
-# programs and end-to-end stories, CHECK_JOBS at once) and beside it the valgrind stories
-# (scripts/valgrind.sh, CHECK_VALGRIND_JOBS at once); when meson test is done, the fuzzers
-# (scripts/fuzz.sh, CHECK_FUZZ_JOBS at once, CHECK_FUZZ_SECONDS each). Most stories wait on
+# programs and end-to-end stories, CHECK_JOBS at once), then the valgrind stories
+# (scripts/valgrind.sh, CHECK_VALGRIND_JOBS at once) beside the fuzzers (scripts/fuzz.sh,
+# CHECK_FUZZ_JOBS at once, CHECK_FUZZ_SECONDS each). Most stories wait on
 # timers and device pacing, not on the CPU, so more jobs than cores is the point.
 # Env: CHECK_JOBS (default 6), CHECK_VALGRIND=0 (leave valgrind out), CHECK_VALGRIND_JOBS
 #      (default 2), CHECK_VALGRIND_BUILD (default build-valgrind), CHECK_FUZZ_SECONDS
@@ -33,11 +33,17 @@ if [ "${CHECK_VALGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
         >"$parts/vg-build.log" 2>&1 && ninja -C "$vg_build" >>"$parts/vg-build.log" 2>&1
 fi
 
+# Unit programs and end-to-end stories (tests/*/meson.build: the longest start first;
+# none is is_parallel: false).
+meson test -C "$check_dir" --print-errorlogs --num-processes "${CHECK_JOBS:-6}"
+meson_rc=$?
+
 # Valgrind: a few end-to-end stories again with every program under memcheck, from a build
-# without sanitizers (scripts/valgrind.sh). Started first: its stories are the longest, and
-# the most sensitive to a busy CPU (valgrind makes every program ~20x slower while the
-# simulated device keeps its real-time windows), so they run at a higher priority than the
-# rest (nice -5, where allowed) and with a story bound of 600 s.
+# without sanitizers (scripts/valgrind.sh). Started when meson test is done, not beside it:
+# its stories are the most sensitive to a busy CPU (valgrind makes every program ~20x
+# slower while the simulated device keeps its real-time windows), and beside six ASan
+# stories both sides failed now and then (a CPU share, TLS and start-up windows). They run
+# at a higher priority than the fuzzers (nice -5, where allowed), story bound 600 s.
 vg_pid=
 if [ "${CHECK_VALGRIND:-1}" != 0 ]; then
     vg_nice=()
@@ -46,11 +52,6 @@ if [ "${CHECK_VALGRIND:-1}" != 0 ]; then
         "${vg_nice[@]}" scripts/valgrind.sh "$vg_build" >"$parts/valgrind.out" 2>&1 </dev/null &
     vg_pid=$!
 fi
-
-# Unit programs and end-to-end stories (tests/*/meson.build: the longest start first;
-# none is is_parallel: false).
-meson test -C "$check_dir" --print-errorlogs --num-processes "${CHECK_JOBS:-6}"
-meson_rc=$?
 
 # Fuzzers: each parser target CHECK_FUZZ_SECONDS; a crash is a failure. Started once the
 # stories are done: a fuzzer's seconds are fixed, so it must not share the CPU with six
