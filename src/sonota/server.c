@@ -74,9 +74,14 @@ void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t i
     int fd = lws_get_socket_fd(wsi);
     if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
         srv_sockaddr_text(&ss, ip, ipcap, &port);
-    if (!ip[0])
-        snprintf(ip, ipcap, "?");
-    snprintf(peer, peercap, "%s:%d", ip, port);
+    if (ip[0]) {
+        snprintf(peer, peercap, "%s:%d", ip, port);
+        return;
+    }
+    if (srv_noted_peer(wsi, peer, peercap, ip, ipcap) == 0)
+        return;
+    snprintf(ip, ipcap, "?");
+    snprintf(peer, peercap, "%s:0", ip);
 }
 
 int srv_adopt(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)

@@ -70,8 +70,13 @@ static int fd_map_set(struct srv *s, int fd, int v)
         int *m = realloc(s->fd_slot, cap * sizeof *m);
         if (!m)
             return -1;
-        memset(m + s->fd_cap, 0, (cap - s->fd_cap) * sizeof *m);
         s->fd_slot = m;
+        uint16_t *ports = realloc(s->fd_port, cap * sizeof *ports);
+        if (!ports)
+            return -1; /* fd_slot grew, fd_cap did not: the next call retries */
+        s->fd_port = ports;
+        memset(m + s->fd_cap, 0, (cap - s->fd_cap) * sizeof *m);
+        memset(ports + s->fd_cap, 0, (cap - s->fd_cap) * sizeof *ports);
         s->fd_cap = cap;
     }
     s->fd_slot[fd] = v;
@@ -100,10 +105,12 @@ void srv_limits_free(struct srv *s)
     free(s->peer_bucket);
     free(s->peer_free);
     free(s->fd_slot);
+    free(s->fd_port);
     s->peers = NULL;
     s->peer_bucket = NULL;
     s->peer_free = NULL;
     s->fd_slot = NULL;
+    s->fd_port = NULL;
 }
 
 /* FNV-1a: the address's bucket, so an accept finds its slot without a scan of all. */
@@ -148,7 +155,7 @@ static void release_fd(struct srv *s, int fd)
     s->fd_slot[fd] = 0;
 }
 
-int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
+int srv_conn_admit(struct srv *s, int fd, const char *ip, int port, const char *peer)
 {
     if (!s || !s->peers || fd < 0)
         return -1;
@@ -183,6 +190,7 @@ int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer)
     }
     if (fd_map_set(s, fd, slot + 1))
         return -1;
+    s->fd_port[fd] = (uint16_t)port;
     if (fresh) {
         s->n_peer_free--;
         struct srv_peer *p = &s->peers[slot];
@@ -219,6 +227,23 @@ void srv_conn_release(struct lws *wsi)
     release_fd(s, lws_get_socket_fd(wsi));
 }
 
+int srv_noted_peer(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
+{
+    struct srv *s = srv_of(wsi);
+    int fd = lws_get_socket_fd(wsi);
+    if (!s || !s->peers || fd < 0 || (size_t)fd >= s->fd_cap)
+        return -1;
+    /* bound: the slot moved to the wsi (srv_conn_bind); before that, by descriptor */
+    int slot = (int)(uintptr_t)lws_get_opaque_user_data(wsi);
+    if (!slot)
+        slot = s->fd_slot[fd];
+    if (slot < 1 || slot > s->max_conns || !s->peers[slot - 1].n)
+        return -1;
+    snprintf(ip, ipcap, "%s", s->peers[slot - 1].ip);
+    snprintf(peer, peercap, "%s:%u", ip, (unsigned)s->fd_port[fd]);
+    return 0;
+}
+
 int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later)
 {
     struct srv *s = srv_of(wsi);
@@ -234,7 +259,7 @@ int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later)
     if (!ip[0])
         snprintf(ip, sizeof ip, "?");
     snprintf(peer, sizeof peer, "%s:%d", ip, port);
-    if (srv_conn_admit(s, fd, ip, peer) == 0)
+    if (srv_conn_admit(s, fd, ip, port, peer) == 0)
         return 0;
     if (!s || !can_refuse_later || s->n_refusing >= SRV_REFUSE_INFLIGHT_MAX ||
         fd_map_set(s, fd, FD_REFUSING))

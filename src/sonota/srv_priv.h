@@ -118,6 +118,7 @@ struct srv {
     int *peer_free;                             /* stack of free slot indexes */
     int n_peer_free;
     int *fd_slot;                               /* per descriptor: peers index + 1 */
+    uint16_t *fd_port;                          /* per descriptor: peer port at accept */
     size_t fd_cap;
     uint64_t refuse_report_ms;                  /* last REJECTED for a limit */
     unsigned refused_unreported;
@@ -161,7 +162,8 @@ int srv_whole_body_paced(const struct srv *s, const char *ip);
 void srv_mark_paced(struct srv *s, const char *ip, int paced);
 /* The struct srv behind any wsi of our context. */
 struct srv *srv_of(struct lws *wsi);
-/* "ip:port" and "ip" of the remote side (IPv4-mapped IPv6 shown as IPv4). */
+/* "ip:port" and "ip" of the remote side (IPv4-mapped IPv6 shown as IPv4); once the
+ * peer has gone, the address noted at accept (srv_noted_peer), else "?:0". */
 void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap);
 /* Our address on this connection (what the device dialled); 0 or -1. */
 int srv_local_ip(struct lws *wsi, char *ip, size_t cap);
@@ -176,7 +178,11 @@ void srv_limits_free(struct srv *s);
 /* Counts a new connection (socket fd) from ip against the limits. Returns 0 when
  * admitted, or -1 when over a limit: a REJECTED event (rate-limited) was emitted.
  * The slot is noted by descriptor until srv_conn_bind ties it to the wsi. */
-int srv_conn_admit(struct srv *s, int fd, const char *ip, const char *peer);
+int srv_conn_admit(struct srv *s, int fd, const char *ip, int port, const char *peer);
+/* The "ip:port" noted when wsi's socket was accepted: a peer that already closed has
+ * no address for getpeername (a TLS client leaving after our certificate). 0, or -1
+ * when none was noted (a connection let through over a limit). */
+int srv_noted_peer(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap);
 /* Moves the slot noted for the wsi's descriptor to the wsi itself (lws opaque
  * user data): lws does not always report the descriptor at WSI_DESTROY. 0, or -1. */
 int srv_conn_bind(struct srv *s, struct lws *wsi);
