@@ -50,7 +50,7 @@ PY
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
 wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's HTTPS port did not open"
-sleep 0.5
+wait_for 60 single_threaded "$SONOTA_PID" || ffail "sonota's TLS key was not ready after 60 s"
 grep -q 'open-file limit (40, [0-9]* already open) allows [0-9]* connections' "$SLOG" ||
     ffail "no warning about the open-file limit in the log"
 limit=$(sed -n 's/.*open-file limit (40, [0-9]* already open) allows \([0-9]*\) connections.*/\1/p' "$SLOG")

@@ -23,7 +23,7 @@ ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
 SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
 wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's HTTPS port did not open"
-sleep 1 # start-up work (the RSA key) is over
+wait_for 60 single_threaded "$SONOTA_PID" || ffail "sonota's TLS key was not ready after 60 s"
 
 strace -f -c -e trace=poll,ppoll -o "$E2E_TMP/idle.strace" -p "$SONOTA_PID" 2>/dev/null &
 ST_PID=$!

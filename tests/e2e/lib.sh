@@ -159,6 +159,11 @@ wait_for() {
     done
 }
 
+# single_threaded PID: sonota's start-up worker (the per-run TLS key, src/io/tls.c) has
+# finished, so its CPU (seconds under ASan on a loaded machine) is not counted by a CPU
+# measurement that follows.
+single_threaded() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -eq 1 ]; }
+
 # wait_pid SECONDS PID: waits for PID to exit; returns its status, or 124 (and kills it) on timeout.
 wait_pid() {
     local deadline=$(( $(date +%s) + $1 * E2E_SLOW )) pid=$2
