@@ -380,12 +380,7 @@ void cc_arm_timer(struct lws *wsi, struct srv_conn *c)
     if (c->lws_timeout_set && c->tls_ready)
         CONSIDER(now + 1);
 #undef CONSIDER
-    if (!next) {
-        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
-        return;
-    }
-    uint64_t ms = next > now ? next - now : 1;
-    lws_set_timer_usecs(wsi, (lws_usec_t)ms * 1000);
+    srv_conn_arm(wsi, c, next); /* a timer armed earlier stays: on_timer re-arms */
 }
 
 static int tls_pending(struct lws *wsi)
@@ -396,6 +391,7 @@ static int tls_pending(struct lws *wsi)
 
 static int on_timer(struct lws *wsi, struct srv_conn *c)
 {
+    srv_conn_fired(c);
     uint64_t now = srv_mono_ms();
     if (c->lws_timeout_set && !tls_pending(wsi)) {
         lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);

@@ -15,7 +15,40 @@
 
 /* No request byte (between requests) or no progress writing a reply for this long:
  * close silently (srv_priv.h: SRV_IDLE_TIMEOUT_MS, SRV_SEND_STALL_MS). */
-#define FS_IDLE_TIMEOUT_S (SRV_IDLE_TIMEOUT_MS / 1000)
+#define FS_IDLE_MS SRV_IDLE_TIMEOUT_MS
+
+/* ---- the connection's deadlines: one lazily armed timer (srv_conn_arm) ---- */
+
+static uint64_t next_deadline(const struct srv_conn *c)
+{
+    if (c->st == SC_LINGER)
+        return c->due_ms;
+    uint64_t next = c->active_ms + FS_IDLE_MS;
+    if ((c->st == SC_HEAD || c->st == SC_BODY) && c->req_deadline && c->req_deadline < next)
+        next = c->req_deadline;
+    if ((c->st == SC_SEND || c->st == SC_FLUSH) && c->due_ms && c->due_ms < next)
+        next = c->due_ms;
+    return next;
+}
+
+static void arm(struct lws *wsi, struct srv_conn *c)
+{
+    srv_conn_arm(wsi, c, next_deadline(c));
+}
+
+/* Something was read or written: the idle clock starts again (no re-arming: the
+ * timer finds the later deadline when it fires). */
+static void active(struct srv_conn *c)
+{
+    c->active_ms = srv_mono_ms();
+}
+
+/* A deadline of this state ms from now. */
+static void due_in(struct lws *wsi, struct srv_conn *c, uint64_t ms)
+{
+    c->due_ms = srv_mono_ms() + ms;
+    arm(wsi, c);
+}
 
 /* ---- coverage and download events ---- */
 
@@ -71,6 +104,7 @@ static void begin_reply(struct srv_conn *c)
     c->reply_start = c->tx_total;
     c->head_sent = c->head_len;
     c->drain_checks = 0;
+    c->due_ms = 0;
 }
 
 /* Sends a small body after the head the caller put in c->head (errors, the DIY
@@ -242,7 +276,7 @@ static void on_request(struct lws *wsi, struct srv_conn *c, const struct so_http
         c->body_len = 0;
         c->st = SC_BODY;
         srv_conn_deadline(c, SRV_BODY_TIMEOUT_MS);
-        lws_set_timer_usecs(wsi, (lws_usec_t)SRV_BODY_TIMEOUT_MS * 1000);
+        arm(wsi, c);
         return;
     default: /* a refusal (the cloud's routes are not on this listener) */
         if (r.close)
@@ -257,7 +291,7 @@ static void on_request(struct lws *wsi, struct srv_conn *c, const struct so_http
 static void start_head_clock(struct lws *wsi, struct srv_conn *c)
 {
     srv_conn_deadline(c, SRV_HEAD_TIMEOUT_MS);
-    lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
+    arm(wsi, c);
 }
 
 static int write_turn(struct lws *wsi, struct srv_conn *c);
@@ -342,7 +376,7 @@ static int write_turn(struct lws *wsi, struct srv_conn *c)
     c->tx_total += n;
     c->head_len = 0;
     c->pos += take;
-    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+    active(c);
     if (c->file >= 0 && take)
         track_mark(s, c, c->first, c->pos);
     if (c->pos >= c->end) {
@@ -352,8 +386,7 @@ static int write_turn(struct lws *wsi, struct srv_conn *c)
         else
             return on_flushed(wsi, c);
     } else if (c->paced) {
-        lws_set_timer_usecs(wsi, (lws_usec_t)(c->lead_done ? FS_PACE_INTERVAL_MS
-                                                           : FS_PACE_LEAD_MS) * 1000);
+        due_in(wsi, c, c->lead_done ? FS_PACE_INTERVAL_MS : FS_PACE_LEAD_MS);
         c->lead_done = 1;
     } else {
         lws_callback_on_writable(wsi);
@@ -396,7 +429,7 @@ static int linger(struct lws *wsi, struct srv_conn *c)
         return -1;
     c->st = SC_LINGER;
     c->in_len = 0;
-    lws_set_timer_usecs(wsi, (lws_usec_t)SRV_CLOSE_LINGER_MS * 1000);
+    due_in(wsi, c, SRV_CLOSE_LINGER_MS);
     return 0;
 }
 
@@ -412,9 +445,7 @@ static int on_flushed(struct lws *wsi, struct srv_conn *c)
         if (unacked(wsi, c)) {
             /* look again after about a round trip, then less often (srv_priv.h); a
              * new request from the peer also makes us look: it carries the ACK */
-            lws_set_timer_usecs(wsi, (lws_usec_t)srv_drain_delay_ms(wsi,
-                                                                    c->drain_checks++) *
-                                         1000);
+            due_in(wsi, c, srv_drain_delay_ms(wsi, c->drain_checks++));
             return 0;
         }
         if (c->done_pending)
@@ -427,11 +458,43 @@ static int on_flushed(struct lws *wsi, struct srv_conn *c)
     if (!c->unconfirmed)
         c->file = -1;
     c->track = -1;
-    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+    c->due_ms = 0;
+    active(c);
     c->req_deadline = 0;
     if (c->in_len) /* a pipelined request: its head is timed from now */
         start_head_clock(wsi, c);
     return process_input(wsi, c);
+}
+
+/* The connection's timer fired: whatever is due now, then the next deadline. */
+static int on_timer(struct lws *wsi, struct srv_conn *c)
+{
+    srv_conn_fired(c);
+    uint64_t now = srv_mono_ms();
+    if (c->st == SC_LINGER) {
+        if (now >= c->due_ms)
+            return -1;
+    } else if (now >= c->active_ms + FS_IDLE_MS) {
+        LOG_D("http %s: nothing read or written for %d s; closing", c->peer,
+              FS_IDLE_MS / 1000);
+        return -1;
+    } else if ((c->st == SC_SEND || c->st == SC_FLUSH) && c->due_ms && now >= c->due_ms) {
+        c->due_ms = 0;
+        if (c->st == SC_FLUSH && !lws_partial_buffered(wsi))
+            return on_flushed(wsi, c); /* another look at the ACKs */
+        lws_callback_on_writable(wsi);  /* pacing: the next write is due */
+    } else {
+        const char *late = srv_conn_overdue(c, now);
+        if (late) {
+            c->in_len = 0;
+            c->req_deadline = 0;
+            reject(wsi, c, 408, "Request Timeout", late);
+            c->keep_alive = 0;
+            lws_callback_on_writable(wsi);
+        }
+    }
+    arm(wsi, c);
+    return 0;
 }
 
 int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -443,7 +506,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         int over = srv_conn_adopt(wsi, c);
         if (over < 0)
             return -1;
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+        active(c);
         if (over) { /* admitted or not at the filter below */
             /* Over a limit: a short 503 and close (not counted; the REJECTED event
              * came from srv_conn_admit, rate-limited). */
@@ -451,6 +514,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             reply_simple(c, 503, "Service Unavailable", "text/plain", busy, 1,
                          "Retry-After: 1\r\n");
             c->discard = 0; /* no lingering: the descriptor is wanted back at once */
+            arm(wsi, c);
             lws_callback_on_writable(wsi);
             return 0;
         }
@@ -476,10 +540,10 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
             return -1;
         }
         if (srv_conn_request_starts(c)) /* first byte after a keep-alive pause */
-            lws_set_timer_usecs(wsi, (lws_usec_t)SRV_HEAD_TIMEOUT_MS * 1000);
+            arm(wsi, c);
         srv_conn_take(c, in, len);
         if (c->st == SC_HEAD || c->st == SC_BODY)
-            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, FS_IDLE_TIMEOUT_S);
+            active(c);
         if (c->st == SC_FLUSH)
             return on_flushed(wsi, c);
         return process_input(wsi, c);
@@ -494,27 +558,7 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_TIMER:
         if (!c || !c->srv)
             return 0;
-        if (c->st == SC_LINGER)
-            return -1;
-        if (c->st == SC_FLUSH && !lws_partial_buffered(wsi)) {
-            return on_flushed(wsi, c);
-        } else if (c->st == SC_SEND || c->st == SC_FLUSH) {
-            lws_callback_on_writable(wsi); /* pacing: the next write is due */
-        } else if (c->req_deadline) {
-            uint64_t now = srv_mono_ms();
-            const char *late = srv_conn_overdue(c, now);
-            if (!late) { /* an earlier timer (pacing) fired */
-                if (now < c->req_deadline)
-                    lws_set_timer_usecs(wsi, (lws_usec_t)(c->req_deadline - now) * 1000);
-                return 0;
-            }
-            c->in_len = 0;
-            c->req_deadline = 0;
-            reject(wsi, c, 408, "Request Timeout", late);
-            c->keep_alive = 0;
-            lws_callback_on_writable(wsi);
-        }
-        return 0;
+        return on_timer(wsi, c);
     case LWS_CALLBACK_RAW_CLOSE:
         if (!c || !c->srv)
             return 0;

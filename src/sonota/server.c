@@ -158,6 +158,12 @@ int srv_trust(struct srv *s, const char *deviceid, const char *factory_apikey)
 /* The connection's peer address; asked by the log only for a line it will write. */
 static const char *wsi_peer_ip(void *ctx, char *buf, size_t cap)
 {
+    /* noted at adoption: one getpeername per connection, not one per logged event */
+    const struct srv_conn *c = lws_wsi_user((struct lws *)ctx);
+    if (c && c->srv && c->ip[0]) {
+        snprintf(buf, cap, "%s", c->ip);
+        return buf;
+    }
     int fd = lws_get_socket_fd((struct lws *)ctx);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;

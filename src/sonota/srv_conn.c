@@ -45,6 +45,21 @@ void srv_conn_consume(struct srv_conn *c, size_t n)
     c->in_len -= n;
 }
 
+void srv_conn_arm(struct lws *wsi, struct srv_conn *c, uint64_t at)
+{
+    if (!at || (c->timer_at && c->timer_at <= at))
+        return;
+    uint64_t now = srv_mono_ms();
+    uint64_t ms = at > now ? at - now : 1;
+    lws_set_timer_usecs(wsi, (lws_usec_t)ms * 1000);
+    c->timer_at = now + ms;
+}
+
+void srv_conn_fired(struct srv_conn *c)
+{
+    c->timer_at = 0;
+}
+
 void srv_conn_deadline(struct srv_conn *c, uint64_t ms)
 {
     c->req_deadline = srv_mono_ms() + ms;

@@ -65,6 +65,7 @@ struct srv_conn {
     char in[SRV_CONN_IN_MAX];
     size_t in_len, in_cap;
     uint64_t req_deadline;          /* monotonic: head or body must be complete; 0 = none */
+    uint64_t timer_at;              /* monotonic: when the armed lws timer fires; 0 = none */
     unsigned drain_checks;          /* looks at unacknowledged bytes for this reply */
     /* ---- the route's part ---- */
     union {
@@ -103,6 +104,9 @@ struct srv_conn {
             uint64_t reply_start;   /* tx_total when this reply's head was written */
             size_t head_sent;       /* head bytes of this reply */
             int unconfirmed;        /* SC_HEAD: the last file reply may be unacknowledged */
+            uint64_t active_ms;     /* monotonic: last byte read or written (idle, stall) */
+            uint64_t due_ms;        /* monotonic: SC_SEND paced write, SC_FLUSH look at
+                                     * the ACKs, SC_LINGER close; 0 = none */
         };
     };
 };
@@ -123,6 +127,16 @@ void srv_conn_consume(struct srv_conn *c, size_t n);
  * Else a malformed (400) or oversized (431) head: *code, *reason and *what say so. */
 enum so_err srv_conn_read_head(struct srv_conn *c, struct so_http_head *h, int *code,
                                const char **reason, const char **what);
+
+/* Arms the connection's timer for the monotonic time at (0: nothing to arm), unless
+ * it is armed to fire no later. lws keeps timers in a sorted list, one walk over every
+ * connection's timer per arming; a connection re-arming on each request made that
+ * walk a tenth of the server's CPU with 100 devices. A later deadline is instead
+ * found when the earlier timer fires: the handler must call srv_conn_fired() first,
+ * tolerate finding nothing due, and arm its next deadline again. */
+void srv_conn_arm(struct lws *wsi, struct srv_conn *c, uint64_t at);
+/* At LWS_CALLBACK_TIMER: the armed timer is spent. */
+void srv_conn_fired(struct srv_conn *c);
 
 /* The request deadline: the head (or body) must be complete ms from now. */
 void srv_conn_deadline(struct srv_conn *c, uint64_t ms);
