@@ -571,6 +571,7 @@ int cloud_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (c && c->srv) {
             cws_closed(c);
             queue_free(c);
+            srv_conn_free_input(c);
             c->srv = NULL;
         }
         return 0;

@@ -88,11 +88,18 @@ static void track_mark(struct srv *s, struct srv_conn *c, uint64_t from, uint64_
 
 /* ---- replies ---- */
 
-static int out_buf(struct srv_conn *c)
+/* Room for a write of n bytes: sized by the largest write so far, so a connection
+ * serving 4 KiB Range pieces holds 4 KiB, not a whole FS_PIECE. */
+static int out_buf(struct srv_conn *c, size_t n)
 {
-    if (!c->out)
-        c->out = malloc(LWS_PRE + FS_HEAD_OUT_MAX + FS_PIECE);
-    return c->out ? 0 : -1;
+    if (c->out && n <= c->out_cap)
+        return 0;
+    unsigned char *p = realloc(c->out, LWS_PRE + n);
+    if (!p)
+        return -1;
+    c->out = p;
+    c->out_cap = n;
+    return 0;
 }
 
 static void begin_reply(struct srv_conn *c)
@@ -352,7 +359,12 @@ static int on_flushed(struct lws *wsi, struct srv_conn *c);
 static int write_turn(struct lws *wsi, struct srv_conn *c)
 {
     struct srv *s = c->srv;
-    if (out_buf(c))
+    size_t room = FS_PIECE;
+    if (c->paced)
+        room = c->lead_done ? FS_PACE_CHUNK : FS_PACE_LEAD_BYTES;
+    uint64_t left = c->end - c->pos;
+    size_t take = left < room ? (size_t)left : room;
+    if (out_buf(c, c->head_len + take))
         return -1;
     unsigned char *p = c->out + LWS_PRE;
     size_t n = 0;
@@ -360,11 +372,6 @@ static int write_turn(struct lws *wsi, struct srv_conn *c)
         memcpy(p, c->head, c->head_len);
         n = c->head_len;
     }
-    size_t room = FS_PIECE;
-    if (c->paced)
-        room = c->lead_done ? FS_PACE_CHUNK : FS_PACE_LEAD_BYTES;
-    uint64_t left = c->end - c->pos;
-    size_t take = left < room ? (size_t)left : room;
     if (take) {
         const unsigned char *src = c->file >= 0 ? s->cfg.files[c->file].data + c->pos
                                                 : c->body_src + c->pos;
@@ -585,6 +592,8 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     closed:
         free(c->out);
         c->out = NULL;
+        c->out_cap = 0;
+        srv_conn_free_input(c);
         free(c->body);
         c->body = NULL;
         c->srv = NULL;

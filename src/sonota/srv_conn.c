@@ -5,6 +5,7 @@
 #include "io/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int srv_conn_adopt(struct lws *wsi, struct srv_conn *c)
@@ -30,17 +31,41 @@ int srv_conn_adopt(struct lws *wsi, struct srv_conn *c)
     return srv_adopt(wsi, c->peer, sizeof c->peer, c->ip, sizeof c->ip) ? 1 : 0;
 }
 
+/* The first allocation: a typical request head or WebSocket frame fits. */
+#define SRV_CONN_IN_FIRST 512
+
 size_t srv_conn_take(struct srv_conn *c, const void *in, size_t len)
 {
     size_t room = c->in_cap - c->in_len;
     size_t n = len < room ? len : room;
+    if (c->in_len + n > c->in_alloc) {
+        size_t want = c->in_alloc ? c->in_alloc : SRV_CONN_IN_FIRST;
+        while (want < c->in_len + n)
+            want *= 2;
+        if (want > c->in_cap)
+            want = c->in_cap;
+        char *p = realloc(c->in, want);
+        if (!p)
+            return 0;
+        c->in = p;
+        c->in_alloc = want;
+    }
     memcpy(c->in + c->in_len, in, n);
     c->in_len += n;
     return n;
 }
 
+void srv_conn_free_input(struct srv_conn *c)
+{
+    free(c->in);
+    c->in = NULL;
+    c->in_len = c->in_alloc = 0;
+}
+
 void srv_conn_consume(struct srv_conn *c, size_t n)
 {
+    if (!n)
+        return; /* c->in may not exist yet */
     memmove(c->in, c->in + n, c->in_len - n);
     c->in_len -= n;
 }

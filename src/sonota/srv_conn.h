@@ -62,8 +62,8 @@ struct srv_conn {
     int final_listener;             /* listener == SRV_LISTENER_FINAL (event field) */
     enum srv_conn_state st;
     int keep_alive;                 /* of the request being answered */
-    char in[SRV_CONN_IN_MAX];
-    size_t in_len, in_cap;
+    char *in;                       /* grown on demand up to in_cap (srv_conn_take) */
+    size_t in_len, in_cap, in_alloc;
     uint64_t req_deadline;          /* monotonic: head or body must be complete; 0 = none */
     uint64_t timer_at;              /* monotonic: when the armed lws timer fires; 0 = none */
     unsigned drain_checks;          /* looks at unacknowledged bytes for this reply */
@@ -90,7 +90,8 @@ struct srv_conn {
             uint64_t body_left;     /* POST body */
             char *body;             /* FS_POST_MAX + 1, allocated by the DIY route only */
             size_t body_len;
-            unsigned char *out;     /* LWS_PRE + FS_HEAD_OUT_MAX + FS_PIECE */
+            unsigned char *out;     /* LWS_PRE + out_cap: the largest write so far */
+            size_t out_cap;
             char head[FS_HEAD_OUT_MAX];
             size_t head_len;        /* head not sent yet (0 once sent) */
             int file;               /* -1: no file body */
@@ -116,8 +117,13 @@ struct srv_conn {
  * 1 when the connection was let through over a limit (it gets a 503), or -1. */
 int srv_conn_adopt(struct lws *wsi, struct srv_conn *c);
 
-/* Appends input. Returns the bytes taken (less than len when in_cap is reached). */
+/* Appends input. Returns the bytes taken (less than len when in_cap is reached, 0
+ * out of memory). The buffer grows with what arrives: most requests and frames are
+ * a few hundred bytes, and 500 devices' connections each holding in_cap would be
+ * megabytes. */
 size_t srv_conn_take(struct srv_conn *c, const void *in, size_t len);
+/* At LWS_CALLBACK_RAW_CLOSE: the input buffer. */
+void srv_conn_free_input(struct srv_conn *c);
 /* Drops the first n bytes of the input. */
 void srv_conn_consume(struct srv_conn *c, size_t n);
 
