@@ -143,16 +143,24 @@ struct httpc *httpc_new(void)
     if (!h)
         return NULL;
     h->timer_at = -1;
+    return h;
+}
+
+/* The multi handle, made with the first request: a run that never asks anything
+ * (--no-prov) does not load libcurl at all (io/curl_lazy.c), and one that does loads
+ * it after its servers listen. */
+static CURLM *multi_of(struct httpc *h)
+{
+    if (h->multi)
+        return h->multi;
     h->multi = curl_multi_init();
-    if (!h->multi) {
-        free(h);
+    if (!h->multi)
         return NULL;
-    }
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    return h;
+    return h->multi;
 }
 
 static void req_free(struct httpc_req *r)
@@ -180,7 +188,8 @@ static void req_detach(struct httpc *h, struct httpc_req *r)
             h->n_reqs--;
             break;
         }
-    curl_multi_remove_handle(h->multi, r->easy);
+    if (h->multi)
+        curl_multi_remove_handle(h->multi, r->easy);
 }
 
 void httpc_free(struct httpc *h)
@@ -189,7 +198,8 @@ void httpc_free(struct httpc *h)
         return;
     while (h->reqs)
         httpc_cancel(h, h->reqs);
-    curl_multi_cleanup(h->multi);
+    if (h->multi)
+        curl_multi_cleanup(h->multi);
     free(h->socks);
     free(h->scratch);
     free(h);
@@ -281,7 +291,8 @@ struct httpc_req *httpc_start(struct httpc *h, const struct httpc_opts *o, httpc
     }
     if (strcmp(r->method, "GET") && strcmp(r->method, "POST"))
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
-    if (curl_multi_add_handle(h->multi, c) != CURLM_OK) {
+    CURLM *multi = multi_of(h);
+    if (!multi || curl_multi_add_handle(multi, c) != CURLM_OK) {
         snprintf(err, errcap, "%s %s: cannot start the request", r->method, r->shown);
         req_free(r);
         return NULL;
@@ -375,7 +386,7 @@ static void drain(struct httpc *h)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(h->multi, &left))) {
+    while (h->multi && (m = curl_multi_info_read(h->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         struct httpc_req *r = NULL;
@@ -387,6 +398,8 @@ static void drain(struct httpc *h)
 
 int httpc_step(struct httpc *h)
 {
+    if (!h->multi)
+        return h->n_reqs; /* nothing was ever asked */
     int running, n = h->n_socks;
     if (n > 0) {
         for (int i = 0; i < n; i++)
