@@ -29,7 +29,8 @@ if [ "${SONOTA_VALGRIND:-0}" = 1 ]; then
     if ldd "$SRVTEST" 2>/dev/null | grep -q 'libasan\|libubsan'; then
         fail "SONOTA_VALGRIND=1 needs srvtest built without sanitizers (meson setup build-vg -Db_sanitize=none)"
     fi
-    HL_VG="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible --track-fds=no --log-file=$T/valgrind.%p.log"
+    # --fair-sched=yes: see lib.sh (the key worker must not starve the main loop)
+    HL_VG="valgrind --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible --track-fds=no --log-file=$T/valgrind.%p.log"
     HL_SLOW=3
 fi
 

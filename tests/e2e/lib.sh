@@ -48,11 +48,14 @@ if [ -n "${VALGRIND_WRAP:-}" ]; then
     E2E_SLOW=${E2E_SLOW_VALGRIND:-6}
     E2E_VG_LOGS=${VALGRIND_LOG_DIR:-$E2E_TMP/vg}
     mkdir -p "$E2E_TMP/vg" "$E2E_VG_LOGS"
+    # --fair-sched=yes: valgrind runs one thread at a time, and its default lock lets a
+    # busy thread keep it; the TLS key worker (seconds of RSA under valgrind) then
+    # starved the main loop on a loaded machine (a refusal not answered in 9 s).
     e2e_vg_wrap() { # e2e_vg_wrap VAR: $VAR becomes a wrapper running it under valgrind
         local real=${!1:-} wrapper
         [ -n "$real" ] && [ -x "$real" ] || return 0
         wrapper="$E2E_TMP/vg/$(basename "$real")"
-        printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --log-file="%s" "%s" "$@"\n' \
+        printf '#!/bin/sh\nexec valgrind -q --fair-sched=yes --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --log-file="%s" "%s" "$@"\n' \
             "$E2E_VG_LOGS/vg.$(basename "$0" .sh).$(basename "$real").%p.log" "$real" >"$wrapper"
         chmod +x "$wrapper"
         export "$1=$wrapper"
