@@ -49,8 +49,8 @@ if [ -n "${VALGRIND_WRAP:-}" ]; then
     E2E_VG_LOGS=${VALGRIND_LOG_DIR:-$E2E_TMP/vg}
     mkdir -p "$E2E_TMP/vg" "$E2E_VG_LOGS"
     # --fair-sched=yes: valgrind runs one thread at a time, and its default lock lets a
-    # busy thread keep it; the TLS key worker (seconds of RSA under valgrind) then
-    # starved the main loop on a loaded machine (a refusal not answered in 9 s).
+    # busy thread keep it; the TLS key worker (seconds of RSA under valgrind) must not
+    # hold the main loop back on a loaded machine.
     e2e_vg_wrap() { # e2e_vg_wrap VAR: $VAR becomes a wrapper running it under valgrind
         local real=${!1:-} wrapper
         [ -n "$real" ] && [ -x "$real" ] || return 0
