@@ -54,6 +54,50 @@ static void ex_set(SSL *ssl, uintptr_t v)
         SSL_set_ex_data(ssl, idx, (void *)v);
 }
 
+/* ---- handshakes under way (so_tls_handshakes) ---- */
+
+static int g_handshakes;     /* main thread only: accepts, SSL_free and callbacks run there */
+static int g_hs_index = -1;  /* per SSL: non-NULL once its handshake was counted over */
+
+/* OpenSSL calls this for every SSL it frees, with or without our data: a server
+ * connection freed before its handshake finished ends its handshake here. */
+static void hs_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    if (!ptr && parent && SSL_is_server(parent) && g_handshakes > 0)
+        g_handshakes--;
+}
+
+static int hs_index(void)
+{
+    if (g_hs_index < 0)
+        g_hs_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, hs_free);
+    return g_hs_index;
+}
+
+void so_tls_handshake_accepted(void)
+{
+    g_handshakes++;
+}
+
+void so_tls_handshake_done(SSL *ssl)
+{
+    int idx = hs_index();
+    if (!ssl || idx < 0 || SSL_get_ex_data(ssl, idx))
+        return;
+    SSL_set_ex_data(ssl, idx, (void *)1);
+    if (g_handshakes > 0)
+        g_handshakes--;
+}
+
+int so_tls_handshakes(void)
+{
+    return g_handshakes;
+}
+
 static void set_err(char *err, size_t errcap, const char *what)
 {
     if (!err || !errcap)
@@ -258,7 +302,7 @@ enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
         set_err(err, errcap, "TLS setup called without a context or certificate");
         return SO_E_ARG;
     }
-    if (ex_index() < 0) {
+    if (ex_index() < 0 || hs_index() < 0) {
         set_err(err, errcap, "cannot allocate OpenSSL per-connection data");
         return SO_E_TLS;
     }

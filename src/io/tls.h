@@ -81,6 +81,14 @@ int so_tls_first_report(SSL *ssl);
 void so_tls_note_state(SSL *ssl);
 /* 1 once our certificate was sent on this connection. */
 int so_tls_cert_sent(const SSL *ssl);
+/* Server-side TLS handshakes under way in this process: one more at each accept of the
+ * TLS listener (so_tls_handshake_accepted), one less at the end of the handshake
+ * (so_tls_handshake_done) or when the connection is freed before it. The server pauses
+ * accepting above a bound: each handshake holds about 40 KB of OpenSSL buffers. Main
+ * thread only. */
+void so_tls_handshake_accepted(void);
+void so_tls_handshake_done(SSL *ssl);
+int so_tls_handshakes(void);
 /* 1 when the handshake just failed because the peer closed the connection (OpenSSL's
  * error queue: unexpected EOF). */
 int so_tls_failed_on_eof(void);

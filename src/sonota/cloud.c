@@ -495,6 +495,8 @@ static void on_ssl_info(struct lws *wsi, const struct lws_ssl_info *si)
         srv_peer_of(wsi, peer, sizeof peer, ip, sizeof ip);
     char detail[320];
     if (si->where & SSL_CB_HANDSHAKE_DONE) {
+        so_tls_handshake_done(ssl);
+        srv_tls_accept_check(s);
         if (!so_tls_first_report(ssl))
             return;
         /* The head timeout starts now. Right after this callback lws arms its

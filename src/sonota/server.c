@@ -667,6 +667,7 @@ int srv_run_once(struct srv *s, int timeout_ms)
     }
     int n = lws_service(s->ctx, wait ? 0 : -1);
     lws_sul_cancel(&s->wake);
+    srv_tls_accept_check(s); /* handshakes that ended with their connection */
     if (g_accept_failures) {
         unsigned failed = g_accept_failures;
         g_accept_failures = 0;
@@ -697,6 +698,7 @@ void srv_destroy(struct srv *s)
     if (!s)
         return;
     s->destroying = 1;
+    srv_tls_accept_stop(s);
     if (s->ctx)
         lws_context_destroy(s->ctx);
     s->ctx = NULL;

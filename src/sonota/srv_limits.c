@@ -6,6 +6,7 @@
 #include "sonota/srv_priv.h"
 
 #include "io/log.h"
+#include "io/tls.h"
 #include "plat/fdlimit.h"
 #include "plat/net.h"
 #include "plat/tcpinfo.h"
@@ -244,6 +245,59 @@ int srv_noted_peer(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t
     return 0;
 }
 
+/* ---- TLS handshakes under way: the HTTPS listener pauses above a bound ---- */
+
+static void accept_resume(struct srv *s)
+{
+    if (!s->tls_listen)
+        return;
+    lws_sul_cancel(&s->accept_resume);
+    lws_rx_flow_control(s->tls_listen, 1);
+    s->tls_listen = NULL;
+}
+
+static void accept_resume_cb(lws_sorted_usec_list_t *sul)
+{
+    accept_resume(lws_container_of(sul, struct srv, accept_resume));
+}
+
+/* A connection was admitted on the HTTPS listener (lws calls the filter with the
+ * listener's wsi): once SRV_TLS_HANDSHAKES_MAX are under way its POLLIN is switched
+ * off, which also ends lws's loop of accepts for this wake-up. */
+static void tls_accepted(struct srv *s, struct lws *listener)
+{
+    so_tls_handshake_accepted();
+    if (s->tls_listen || so_tls_handshakes() < SRV_TLS_HANDSHAKES_MAX)
+        return;
+    s->tls_listen = listener;
+    lws_rx_flow_control(listener, 0);
+    lws_sul_schedule(s->ctx, 0, &s->accept_resume, accept_resume_cb,
+                     (lws_usec_t)SRV_ACCEPT_PAUSE_MAX_MS * 1000);
+}
+
+void srv_tls_accept_check(struct srv *s)
+{
+    if (!s || !s->tls_listen)
+        return;
+    if (so_tls_handshakes() <= SRV_TLS_HANDSHAKES_MAX / 2) {
+        accept_resume(s);
+        return;
+    }
+    /* Still paused. lws switches POLLIN back on for every listener whenever a socket
+     * closes (lws_accept_modulation), which its flow-control state does not see: the
+     * pause is set again, before the next poll(). */
+    lws_rx_flow_control(s->tls_listen, 1);
+    lws_rx_flow_control(s->tls_listen, 0);
+}
+
+void srv_tls_accept_stop(struct srv *s)
+{
+    if (s && s->tls_listen) {
+        lws_sul_cancel(&s->accept_resume);
+        s->tls_listen = NULL;
+    }
+}
+
 int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later)
 {
     struct srv *s = srv_of(wsi);
@@ -259,8 +313,11 @@ int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later)
     if (!ip[0])
         snprintf(ip, sizeof ip, "?");
     snprintf(peer, sizeof peer, "%s:%d", ip, port);
-    if (srv_conn_admit(s, fd, ip, port, peer) == 0)
+    if (srv_conn_admit(s, fd, ip, port, peer) == 0) {
+        if (lws_get_vhost(wsi) == s->vh_https)
+            tls_accepted(s, wsi);
         return 0;
+    }
     if (!s || !can_refuse_later || s->n_refusing >= SRV_REFUSE_INFLIGHT_MAX ||
         fd_map_set(s, fd, FD_REFUSING))
         return -1;

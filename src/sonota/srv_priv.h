@@ -57,6 +57,13 @@
  * and REJECTED) at most this often, with a count. */
 #define SRV_FD_REPORT_MS 5000
 #define SRV_LISTEN_MAX 4        /* http, https, plain, final */
+/* TLS handshakes under way (io/tls.h: so_tls_handshakes) above which the HTTPS listener
+ * stops accepting until half are done: each holds about 40 KB of OpenSSL buffers, and
+ * 500 devices calling at once held 20 MB (issue 15: peak RSS). A pause ends after
+ * SRV_ACCEPT_PAUSE_MAX_MS in any case, so a miscount or peers that stall their
+ * handshakes delay new devices by that much at most. */
+#define SRV_TLS_HANDSHAKES_MAX 32
+#define SRV_ACCEPT_PAUSE_MAX_MS 200
 /* Connection-limit refusals are reported as REJECTED at most this often (the
  * ones in between are counted into the next report). */
 #define SRV_REFUSE_REPORT_MS 1000
@@ -97,6 +104,8 @@ struct srv {
     struct lws_protocols proto_files[2];
     struct lws_protocols proto_cloud[2];
     lws_sorted_usec_list_t wake;                /* bounds srv_run_once's wait */
+    struct lws *tls_listen;                     /* the HTTPS listener while paused */
+    lws_sorted_usec_list_t accept_resume;       /* ends a pause (SRV_ACCEPT_PAUSE_MAX_MS) */
 
     struct so_tls_cert *cert;
     char tls_err[160];                          /* set if the SSL_CTX setup failed */
@@ -198,6 +207,11 @@ int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later);
 /* Raises RLIMIT_NOFILE for max_conns, or lowers max_conns to the descriptor budget
  * (SRV_FD_OWN, SRV_FD_RESERVE) with a warning. Before lws_create_context. */
 void srv_fit_fd_limit(struct srv *s);
+/* The HTTPS listener accepts again once at most half of SRV_TLS_HANDSHAKES_MAX
+ * handshakes are under way (each loop turn, and at every handshake's end). */
+void srv_tls_accept_check(struct srv *s);
+/* Before lws_context_destroy: no pause timer left. */
+void srv_tls_accept_stop(struct srv *s);
 /* Reports refusals counted since the last REJECTED once SRV_REFUSE_REPORT_MS passed. */
 void srv_flush_refusals(struct srv *s);
 /* After srv_create made its listeners: notes their descriptors and opens the spare. */

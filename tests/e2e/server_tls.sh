@@ -317,6 +317,55 @@ wait_ev 'DOWNLOAD_DONE.*file=image_user1-0x01000.bin.*paced=1'
 wait_ev 'WS_CLOSED'
 pass "events: DISPATCH, REGISTER, UPGRADE_SENT, UPGRADE_ACK 0/404, paced DOWNLOAD, WS_CLOSED"
 
+# ---- handshakes under way are bounded (srv_priv.h: SRV_TLS_HANDSHAKES_MAX 32): 42 silent
+# connections (3 addresses, under the per-address limit) leave the rest waiting in the
+# listener's accept queue, a device still gets through (a pause ends after 200 ms), and
+# once they are gone the listener accepts at once again ----
+python3 - "$S" <<'PY' || fail "handshake pacing"
+import socket, ssl, subprocess, sys, time, warnings
+S = int(sys.argv[1])
+def backlog():
+    out = subprocess.run(["ss", "-ltnH", "sport = :%d" % S], capture_output=True, text=True).stdout
+    return int(out.split()[1]) if out.split() else -1
+def device(src):
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    c.minimum_version = c.maximum_version = ssl.TLSVersion.TLSv1_1
+    c.set_ciphers("AES128-SHA:@SECLEVEL=0")
+    t0 = time.monotonic()
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(30)
+    s.connect(("127.0.0.1", S))
+    t = c.wrap_socket(s)
+    took = time.monotonic() - t0
+    t.close()
+    return took
+silent = []
+for i in range(42):
+    s = socket.socket()
+    s.bind(("127.0.0.%d" % (40 + i // 14), 0))
+    s.connect(("127.0.0.1", S))
+    silent.append(s)
+time.sleep(0.5)
+q = backlog()
+assert q >= 5, "accept queue %d with 42 silent connections: accepting was not paused" % q
+took = device("127.0.0.50")
+assert took < 10, "a device behind them needed %.1f s" % took
+for s in silent:
+    s.close()
+time.sleep(0.5)
+q2 = backlog()
+assert q2 == 0, "accept queue %d after the silent connections closed" % q2
+took2 = device("127.0.0.51")
+assert took2 < 2, "a handshake needed %.1f s with nothing under way" % took2
+print("42 silent connections: %d waited in the accept queue; a device got through in "
+      "%.2f s; afterwards %.2f s" % (q, took, took2))
+PY
+pass "TLS handshakes under way are bounded; a device gets through; accepting resumes"
+
 # Without a configured serving address, the reply names the address the device dialled.
 "$SRVTEST" --bind 127.0.0.1 --http-port 0 --https-port 0 --plain-port 0 --legacy \
     --file "$U1=$T/$U1" --file "$U2=$T/$U2" --user1 "$U1" --user2 "$U2" >"$T/ev2" 2>"$T/log2" &
