@@ -250,6 +250,7 @@ int cmd_flash(int argc, char **argv)
     so_log_set_level(o.quiet ? SO_LOG_WARN : o.verbose >= 2 ? SO_LOG_TRACE
                      : o.verbose ? SO_LOG_DEBUG : SO_LOG_INFO);
     ui_init(&r->ui, stdout, stderr, o.json, o.quiet, o.verbose, o.no_color);
+    r->ui.defer_flush = 1; /* run_service flushes before each wait */
 
     g_stop = 0;
     plat_intr_catch(&g_stop); /* a prompt or sleep ends at Ctrl-C */

@@ -138,6 +138,7 @@ int run_servers_update(struct run *r, const struct stage_seen *seen)
 
 int run_service(struct run *r, int timeout_ms)
 {
+    ui_flush(&r->ui); /* this turn's events, in one write, before waiting */
     /* Two lws contexts cannot share one wait: the one the current stage talks through
      * waits, the other is only polled (it keeps finishing what it had). */
     struct srv *main_srv = r->srv, *other = r->srv_final;

@@ -219,6 +219,7 @@ int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
             len += (size_t)snprintf(menu + len, sizeof menu - len, "%s  %zu) %s on %s%s",
                                     i ? "\n" : "", i + 1, a[idx[i]].ip, a[idx[i]].ifname,
                                     a[idx[i]].is_default ? " (default route)" : "");
+        ui_flush(&r->ui); /* the events so far, before a question */
         if (!prompt_available()) {
             run_fail(r, EXIT_USAGE, "address", "this computer has several addresses; pass "
                      "--serving-host with the one on the WiFi the device will join:\n%s", menu);
@@ -248,6 +249,7 @@ int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
 
 int run_credentials(struct run *r)
 {
+    ui_flush(&r->ui); /* the events so far, before any question */
     struct flash_opts *o = r->o;
     if (!o->wifi_ssid) {
         char *ssid = o->ssid_answer;

@@ -83,11 +83,18 @@ void ui_ev_emit(struct ui *u, cJSON *o)
     if (safe) {
         text_esc_json(safe, TEXT_ESC_CAP(n), s, n, NULL);
         fprintf(u->out, "%s\n", safe);
-        fflush(u->out);
+        if (!u->defer_flush)
+            fflush(u->out);
         so_log_nolimit(SO_LOG_TRACE, "event %s", safe);
         free(safe);
     }
     free(s);
+}
+
+void ui_flush(struct ui *u)
+{
+    if (u && u->out)
+        fflush(u->out);
 }
 
 int ui_admit(const void *kind, const char *label)

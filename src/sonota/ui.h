@@ -29,6 +29,7 @@ struct ui {
     FILE *out, *err;
     int json, quiet, verbose, color, tty;
     int line_open;      /* a "\r" progress line waits for its newline */
+    int defer_flush;    /* JSON events wait for ui_flush (once per loop turn) */
     int64_t t0_ms;
     struct ui_dl dl[UI_DL_MAX];
 };
@@ -93,6 +94,10 @@ struct ui_fleet_row {
 };
 
 /* color_ok: the caller's --no-color/NO_COLOR verdict; colour also needs a terminal. */
+/* Writes out JSON events held back by defer_flush: a loop with many devices calls it
+ * once before it waits, instead of one write per event (100 devices: 11 progress events
+ * each, and one write was as dear as serving a Range piece). */
+void ui_flush(struct ui *u);
 void ui_init(struct ui *u, FILE *out, FILE *err, int json, int quiet, int verbose,
              int no_color);
 
