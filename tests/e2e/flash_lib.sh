@@ -59,6 +59,7 @@ port_listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
 # flash_sim [SIM-ARGS...]: the simulated device in the background (SIM_PID); its AP on
 # 127.0.0.1:$AP_PORT, E2A fetching from 127.0.0.1:$HTTP_PORT.
 flash_sim() {
+    : >"$SIM_OUT" # emptied here, not only in the child: sim_ap_opened must not see a previous sim's line
     "$SONOFF_SIM" --flash "$E2E_TMP/flash.bin" --ap-addr 127.0.0.1 --ap-port "$AP_PORT" \
         --final-host 127.0.0.1 --final-port "$HTTP_PORT" --time-scale 0.05 --timeout 200 \
         --report "$E2E_TMP/sim-report.json" --log-file "$E2E_TMP/sim.log" "$@" \
