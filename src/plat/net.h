@@ -35,6 +35,10 @@ int plat_init(void);
 int plat_socket(int domain, int type, unsigned flags);
 int plat_sock_close(int fd);
 int plat_sock_nonblock(int fd);
+/* A second descriptor for the same socket (close-on-exec), so another poll set can
+ * watch it and close its own copy; -1 where sockets cannot be copied (Windows: a
+ * SOCKET has no dup within a process). */
+int plat_sock_dup(int fd);
 /* poll(2); WSAPoll on Windows, which takes the same struct pollfd. */
 int plat_poll(struct pollfd *p, size_t n, int timeout_ms);
 

@@ -42,6 +42,11 @@ int plat_sock_close(int fd)
     return close(fd);
 }
 
+int plat_sock_dup(int fd)
+{
+    return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
 int plat_sock_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);

@@ -40,6 +40,12 @@ int plat_sock_close(int fd)
     return closesocket((SOCKET)fd) == 0 ? 0 : -1;
 }
 
+int plat_sock_dup(int fd)
+{
+    (void)fd; /* WSADuplicateSocket is for another process */
+    return -1;
+}
+
 int plat_sock_nonblock(int fd)
 {
     u_long on = 1;

@@ -183,11 +183,10 @@ static int watch(struct run *r, struct fleet *f, int64_t now)
 /* How long the servers may wait for a socket before the next scan or GET /device. */
 static int fleet_wait_ms(const struct run *r, const struct fleet *f, int64_t now)
 {
-    /* A request under way completes from httpc_step: wake up for libcurl's timer, or
-     * every HTTPC_SERVICE_MS while its socket is open (the servers' poll does not watch
-     * it), never spinning. */
+    /* A request under way completes from httpc_step: wake up for libcurl's timer; its
+     * sockets wake the servers' poll (run_service watches them). */
     if (r->prov_busy)
-        return httpc_service_ms(r->http, 500);
+        return httpc_wait_ms(r->http, FLEET_WAIT_MAX_MS);
     int64_t next = r->deadline;
     if (r->watch && f->next_poll < next)
         next = f->next_poll;

@@ -372,11 +372,10 @@ static void sooner(int64_t *next, int64_t at)
 
 static int wait_ms(const struct run *r, int64_t now)
 {
-    /* A request under way completes from httpc_step: wake up for libcurl's timer, or
-     * every HTTPC_SERVICE_MS while its socket is open (the servers' poll does not watch
-     * it), never spinning. */
+    /* A request under way completes from httpc_step: wake up for libcurl's timer; its
+     * sockets wake the servers' poll (run_service watches them). */
     if (r->prov_busy)
-        return httpc_service_ms(r->http, 500);
+        return httpc_wait_ms(r->http, LOOP_MAX_MS);
     int64_t next = r->deadline;
     sooner(&next, r->pin_fail_at);
     if (r->watch)

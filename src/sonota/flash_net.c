@@ -7,11 +7,14 @@
 #include "sonota/cmds.h"
 #include "plat/clock.h"
 #include "plat/fs.h"
+#include "plat/net.h"
 
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#define RUN_HTTP_FDS_MAX 8 /* libcurl opens one or two at a time */
 
 int run_scan(struct run *r, struct stage_seen *seen)
 {
@@ -146,6 +149,15 @@ int run_service(struct run *r, int timeout_ms)
         main_srv = r->srv_final;
         other = r->srv;
     }
+    /* libcurl's sockets (a stage-1 request) wake the same wait; where they cannot be
+     * watched (srv_watch: Windows) the wait is cut to look at them every few ms. */
+    struct pollfd http_fds[RUN_HTTP_FDS_MAX];
+    int n = httpc_poll_fds(r->http, http_fds, RUN_HTTP_FDS_MAX);
+    if (other)
+        srv_watch(other, NULL, 0);
+    int watched = main_srv && srv_watch(main_srv, http_fds, n > 0 ? (size_t)n : 0);
+    if (n > 0 && !watched)
+        timeout_ms = httpc_service_ms(r->http, timeout_ms);
     if (other && srv_run_once(other, 0) != 0)
         return -1;
     if (main_srv)

@@ -434,6 +434,12 @@ int httpc_timeout_ms(const struct httpc *h)
     return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
 }
 
+int httpc_wait_ms(const struct httpc *h, int max_ms)
+{
+    int t = httpc_timeout_ms(h);
+    return t < 0 || t > max_ms ? max_ms : t;
+}
+
 int httpc_service_ms(const struct httpc *h, int max_ms)
 {
     int t = httpc_timeout_ms(h);

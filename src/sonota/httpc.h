@@ -91,6 +91,9 @@ void httpc_cancel(struct httpc *h, struct httpc_req *r);
 int httpc_step(struct httpc *h);
 /* Milliseconds until httpc_step must run even without socket activity: -1 when idle. */
 int httpc_timeout_ms(const struct httpc *h);
+/* For a loop that watches httpc's sockets (httpc_poll_fds): how long it may block
+ * before the next httpc_step, libcurl's timer, at most max_ms. */
+int httpc_wait_ms(const struct httpc *h, int max_ms);
 /* For a loop that does not watch httpc's sockets: how long it may block before the next
  * httpc_step: libcurl's timer, at most HTTPC_SERVICE_MS while a socket is open (so an
  * answer waits that long at worst), at most max_ms. */

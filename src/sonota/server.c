@@ -498,6 +498,8 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         /* lws sends at most this much per write and queues the rest for the next
          * POLLOUT; it must cover head + body so a reply leaves in one send(). */
         .tx_packet_size = FILESERV_WRITE_MAX};
+    s->proto_files[1] = (struct lws_protocols){.name = SRV_WATCH_PROTOCOL,
+                                               .callback = srv_watch_callback};
     s->proto_cloud[0] = (struct lws_protocols){
         .name = "sonota-cloud", .callback = cloud_route_callback,
         .per_session_data_size = sizeof(struct srv_conn), .rx_buffer_size = 4096,

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pollfd; /* plat/net.h; not included here: windows.h would come along */
+
 enum srv_pace {
     SRV_PACE_AUTO,  /* Range and whole-body fast; paced whole-body for a device that acked 404 */
     SRV_PACE_FAST,  /* never paced */
@@ -177,6 +179,12 @@ int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err,
                      size_t errcap);
 /* Services the loop for at most timeout_ms. Returns 0, or -1 on a fatal error. */
 int srv_run_once(struct srv *s, int timeout_ms);
+/* Another client's sockets (libcurl's: fd and POLLIN/POLLOUT) the loop also waits on:
+ * srv_run_once then returns when one is ready, and the caller lets its client do the
+ * I/O. The set replaces the one before (n = 0: none). Returns 1 when every socket is
+ * watched, 0 when some cannot be (no copy of a socket on Windows, or more than
+ * SRV_WATCH_MAX): the caller then keeps waking up to look itself. */
+int srv_watch(struct srv *s, const struct pollfd *fds, size_t n);
 /* Milliseconds until the server's earliest timer (a connection's deadline, pacing,
  * a WebSocket's re-issue), rounded up; -1 when none is set. A loop that waits on
  * more than this server can bound its wait with it instead of a fixed tick. */

@@ -57,6 +57,8 @@
  * and REJECTED) at most this often, with a count. */
 #define SRV_FD_REPORT_MS 5000
 #define SRV_LISTEN_MAX 4        /* http, https, plain, final */
+#define SRV_WATCH_MAX 8         /* another client's sockets in our poll set (srv_watch) */
+#define SRV_WATCH_PROTOCOL "sonota-watch"
 /* TLS handshakes under way (io/tls.h: so_tls_handshakes) above which the HTTPS listener
  * stops accepting until half are done: each holds about 40 KB of OpenSSL buffers, and
  * 500 devices calling at once held 20 MB (issue 15: peak RSS). A pause ends after
@@ -101,7 +103,13 @@ struct srv {
     struct lws_vhost *vh_final;                 /* srv_listen_final, or NULL */
     char final_addr[SRV_IP_MAX];
     int final_port;
-    struct lws_protocols proto_files[2];
+    struct lws_protocols proto_files[3];        /* files, the watch (srv_watch.c) */
+    struct srv_watch_ent {
+        int fd;                                 /* the client's descriptor */
+        short events;                           /* POLLIN / POLLOUT asked for */
+        struct lws *wsi;                        /* lws's raw-file wsi of our copy */
+    } watch[SRV_WATCH_MAX];
+    size_t n_watch;
     struct lws_protocols proto_cloud[2];
     lws_sorted_usec_list_t wake;                /* bounds srv_run_once's wait */
     struct lws *tls_listen;                     /* the HTTPS listener while paused */
@@ -212,6 +220,9 @@ void srv_fit_fd_limit(struct srv *s);
 void srv_tls_accept_check(struct srv *s);
 /* Before lws_context_destroy: no pause timer left. */
 void srv_tls_accept_stop(struct srv *s);
+/* The lws protocol of the watched sockets (srv_watch.c). */
+int srv_watch_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                       void *in, size_t len);
 /* Reports refusals counted since the last REJECTED once SRV_REFUSE_REPORT_MS passed. */
 void srv_flush_refusals(struct srv *s);
 /* After srv_create made its listeners: notes their descriptors and opens the spare. */

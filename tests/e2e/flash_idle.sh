@@ -12,8 +12,29 @@ command -v strace >/dev/null || skip "strace not installed"
 flash_images 239220 482432
 flash_ports
 
-# sonota first: its servers listen at once (--no-check-ip); the device's AP is not up yet,
-# so stage 1 keeps asking it (one short request per loop turn) while the attack runs.
+# First a pairing AP that accepts and never answers (a slow device): each GET /device of
+# stage 1 runs its whole 2 s. libcurl's socket is in the servers' poll set (srv_watch), so
+# sonota sleeps until it is ready or a timer is due (before: a wake-up every 10 ms).
+python3 - "$AP_PORT" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+s.settimeout(0.5)
+held, end = [], time.monotonic() + 120
+while time.monotonic() < end:
+    try:
+        held.append(s.accept()[0])
+    except socket.timeout:
+        pass
+PY
+HOLD_PID=$!
+e2e_track "$HOLD_PID"
+wait_for 10 port_listening "$AP_PORT" || ffail "the silent AP did not open"
+
+# sonota first: its servers listen at once (--no-check-ip); the device's AP does not
+# answer, then is not up at all, so stage 1 keeps asking it while the attack runs.
 # LeakSanitizer cannot run under ptrace (strace): leaks are checked by the other stories.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
 "$SONOTA" flash --device "http://127.0.0.1:$AP_PORT" --serving-host 127.0.0.1 --no-check-ip \
@@ -24,6 +45,19 @@ SONOTA_PID=$!
 e2e_track "$SONOTA_PID"
 wait_for 60 port_listening "$HTTPS_PORT" || ffail "sonota's HTTPS port did not open"
 wait_for 60 single_threaded "$SONOTA_PID" || ffail "sonota's TLS key was not ready after 60 s"
+
+strace -f -c -e trace=poll,ppoll -o "$E2E_TMP/slow.strace" -p "$SONOTA_PID" 2>/dev/null &
+ST_PID=$!
+sleep 0.5
+kill -0 "$ST_PID" 2>/dev/null || skip "strace cannot attach here (ptrace not permitted)"
+sleep 3
+kill -INT "$ST_PID"; wait "$ST_PID" 2>/dev/null
+polls=$(awk '$NF == "poll" || $NF == "ppoll" {n += $4} END {print n + 0}' "$E2E_TMP/slow.strace")
+echo "poll calls in 3.5 s while GET /device waits on a silent AP: $polls"
+# libcurl's timers and the loop's 500 ms turn: a few dozen; every 10 ms: 350 and more
+[ "$polls" -lt 120 ] || ffail "$polls poll() calls in 3.5 s while a request waits: the loop ticks"
+pass "a request to a silent AP: $polls poll calls in 3.5 s"
+kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null
 
 strace -f -c -e trace=poll,ppoll -o "$E2E_TMP/idle.strace" -p "$SONOTA_PID" 2>/dev/null &
 ST_PID=$!
