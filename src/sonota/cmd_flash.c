@@ -262,10 +262,12 @@ int cmd_flash(int argc, char **argv)
     else if (httpc_global_init() != 0)
         run_fail(r, EXIT_FAIL, "http", "cannot initialise libcurl");
     else {
-        if (!(r->http = httpc_new()))
+        if (!(r->http = httpc_new())) {
             run_fail(r, EXIT_FAIL, "memory", "out of memory");
-        else
+        } else {
+            httpc_set_watch(r->http, run_http_socket, r);
             flash(r);
+        }
         httpc_free(r->http);
         httpc_global_cleanup();
     }

@@ -139,6 +139,15 @@ int run_servers_update(struct run *r, const struct stage_seen *seen)
     return 0;
 }
 
+void run_http_socket(void *user, int fd, short events)
+{
+    struct run *r = user;
+    if (events)
+        return; /* new or changed: run_service hands the set to the server each turn */
+    srv_watch_forget(r->srv, fd);
+    srv_watch_forget(r->srv_final, fd);
+}
+
 int run_service(struct run *r, int timeout_ms)
 {
     ui_flush(&r->ui); /* this turn's events, in one write, before waiting */

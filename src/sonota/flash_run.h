@@ -153,8 +153,12 @@ int run_servers_update(struct run *r, const struct stage_seen *seen);
 /* The address the cloud + file server binds: the serving IP, or NULL for every
  * interface (--bind-any, or --no-check-ip without --serving-host). */
 const char *run_bind_addr(const struct run *r);
-/* One loop slice over the servers (at most timeout_ms). 0, or -1 (a server failed). */
+/* One loop slice over the servers (at most timeout_ms), woken by libcurl's sockets
+ * too (srv_watch). 0, or -1 (a server failed). */
 int run_service(struct run *r, int timeout_ms);
+/* httpc's socket hook (httpc_set_watch, user = the run): a socket libcurl is about to
+ * close leaves the servers' poll set at once. */
+void run_http_socket(void *user, int fd, short events);
 /* Stops both servers (the end of the run; not from an event callback). */
 void run_servers_close(struct run *r);
 /* A device provisioned in this run: its id and factory key make its sessions trusted

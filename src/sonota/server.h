@@ -185,6 +185,9 @@ int srv_run_once(struct srv *s, int timeout_ms);
  * watched, 0 when some cannot be (no copy of a socket on Windows, or more than
  * SRV_WATCH_MAX): the caller then keeps waking up to look itself. */
 int srv_watch(struct srv *s, const struct pollfd *fds, size_t n);
+/* The client is about to close fd: its watch ends now, before the number can come back
+ * as another socket (a watch holds a copy, which would keep the old one alive). */
+void srv_watch_forget(struct srv *s, int fd);
 /* Milliseconds until the server's earliest timer (a connection's deadline, pacing,
  * a WebSocket's re-issue), rounded up; -1 when none is set. A loop that waits on
  * more than this server can bound its wait with it instead of a fixed tick. */

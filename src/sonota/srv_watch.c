@@ -83,6 +83,15 @@ int srv_watch(struct srv *s, const struct pollfd *fds, size_t n)
     return all;
 }
 
+void srv_watch_forget(struct srv *s, int fd)
+{
+    for (size_t i = 0; s && i < s->n_watch; i++)
+        if (s->watch[i].fd == fd) {
+            drop(s, i);
+            return;
+        }
+}
+
 int srv_watch_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                        void *in, size_t len)
 {
