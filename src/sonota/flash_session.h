@@ -173,9 +173,9 @@ enum flash_clock_due {
 };
 
 /* When the next clock of stage st is due (INT64_MAX: none). st_since: when the device
- * entered st; last_hint: as flash_dev_clock keeps it (set it to st_since on entering, or
- * to now when something shows the device is busy); contacted: the device called or
- * fetched something in stage 2. */
+ * entered st; last_hint: the mark flash_dev_clock keeps (start it at or before st_since;
+ * set it to now when something shows the device busy: the hint waits its whole delay
+ * again); contacted: the device called or fetched something in stage 2. */
 int64_t flash_dev_clock_next(enum flash_stage st, int contacted, int64_t st_since,
                              int64_t last_hint);
 /* The clock due at now, if any (a due hint moves *last_hint so that it repeats after
