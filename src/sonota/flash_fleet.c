@@ -32,8 +32,6 @@
 #define FLEET_GET_EVERY_MS 3000     /* GET /device while looking for the next device */
 #define FLEET_GET_MS 1000           /* short: the servers wait while it runs */
 #define FLEET_POST_AP_MS 5000
-#define FLEET_REPROV_MS (60 * 1000) /* the same device in pairing mode again after this:
-                                       it could not join the WiFi; provision it again */
 #define FLEET_DRAIN_MS 600
 
 /* What the fleet loop keeps besides the table (r->table). */
@@ -113,29 +111,31 @@ static void got_device(void *user, enum prov_fail e, const struct ewl_device_inf
             ui_detail(&r->ui, "  no device answers on the pairing WiFi yet: %s", err);
         return;
     }
-    int64_t now = plat_mono_ms();
-    struct flash_dev *d = flash_table_find_id(&r->table, dev->deviceid);
-    if (d && d->provisioned && (d->st == STAGE_DONE || (d->st != STAGE_FAILED &&
-                                d->provisioned_ms && now - d->provisioned_ms < FLEET_REPROV_MS)))
+    size_t row = 0;
+    switch (flash_table_on_pairing(&r->table, dev->deviceid, plat_mono_ms(), &row)) {
+    case FLASH_PAIRING_IGNORE:
         return; /* still leaving its AP (or a done device in pairing mode: nothing to do) */
-    if (d && !d->provisioned) {
-        /* The row was a session's that only claimed this id: the device on its pairing
-         * WiFi is the real one; the row starts again as its. */
-        ui_warn(&r->ui, "not-the-device", "device %s is on its pairing WiFi: the sessions "
-                "that registered with its id before were not it (another factory key); "
-                "its row starts again, their acks and attempts do not count", d->deviceid);
-        flash_dev_restart(&r->table, (size_t)(d - r->table.dev), now);
-    } else if (d && d->st != STAGE_FAILED)
-        ui_info(&r->ui, "  device %s is in pairing mode again (it could not join \"%s\"? "
-                "check the password): giving it the WiFi settings again", d->deviceid,
-                r->o->wifi_ssid);
-    if (!d && !(d = flash_table_add(&r->table, dev->deviceid, now))) {
+    case FLASH_PAIRING_FULL:
         run_table_full(r, dev->deviceid);
         return;
+    case FLASH_PAIRING_RESTART:
+        ui_warn(&r->ui, "not-the-device", "device %s is on its pairing WiFi: the sessions "
+                "that registered with its id before were not it (another factory key); "
+                "its row starts again, their acks and attempts do not count",
+                r->table.dev[row].deviceid);
+        break;
+    case FLASH_PAIRING_AGAIN:
+        ui_info(&r->ui, "  device %s is in pairing mode again (it could not join \"%s\"? "
+                "check the password): giving it the WiFi settings again",
+                r->table.dev[row].deviceid, r->o->wifi_ssid);
+        break;
+    case FLASH_PAIRING_RETRY: /* it failed here: the table says why; provision it again */
+    case FLASH_PAIRING_NEW:
+        break;
     }
-    ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);
+    ui_device(&r->ui, "ap", r->table.dev[row].deviceid, NULL, NULL);
     r->dev = *dev; /* the factory key, for run_trust when POST /ap is through */
-    r->prov_row = (size_t)(d - r->table.dev);
+    r->prov_row = row;
     if (run_post_ap_start(r, FLEET_POST_AP_MS, posted_ap) != 0) {
         plat_wipe(&r->dev, sizeof r->dev);
         ui_warn(&r->ui, "http", "cannot start a request to %s", r->o->device_url);

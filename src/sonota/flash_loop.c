@@ -20,14 +20,9 @@
 #define LOOP_MAX_MS 500             /* longest wait for a socket: a Ctrl-C that lands just
                                        before the wait is seen within this */
 #define POLL_IP_MS 2000             /* local address rescans (§10.1: every ~2 s) */
-#define WAIT_AP_MS (10 * 60 * 1000) /* joining ITEAD-<id> by hand */
-#define WAIT_HOME_MS (10 * 60 * 1000)
 #define GET_DEVICE_ATTEMPTS 30      /* ~60 s of GET /device, 2 s each (§1.2) */
 #define POST_AP_MS 5000             /* the device answers before it drops its AP */
 #define POST_AP_TRIES 3
-#define HINT_CLOUD_MS (90 * 1000)   /* no dispatch by then: say what to check */
-#define HINT_FINAL_MS (120 * 1000)
-#define HINT_REPEAT_MS (5 * 60 * 1000)
 #define DRAIN_MS 600                /* let the last bytes leave before closing */
 #define HOME_OTHER_MS (20 * 1000)   /* back on a network without the serving IP: say so */
 
@@ -40,12 +35,11 @@ static int poll_due(struct run *r, int64_t now)
     return 1;
 }
 
-static int hint_due(struct run *r, int64_t now, int64_t first_ms)
+/* The device called or fetched something in stage 2 (its model is known, or a download
+ * was seen). */
+static int contacted(const struct run *r)
 {
-    if (now - r->st_since < first_ms || now - r->last_hint < first_ms)
-        return 0;
-    r->last_hint = now + HINT_REPEAT_MS - first_ms;
-    return 1;
+    return r->table.dev[0].model[0] || r->downloads_seen;
 }
 
 /* A scan when one is due: creates the servers whose address appeared and reports the
@@ -262,9 +256,8 @@ static void back_to_ap(struct run *r, const struct stage_seen *seen)
 static int scan_moved(struct run *r, int64_t now, const struct stage_seen *seen, int ap_rose)
 {
     const struct flash_scan fs = {seen->ap, ap_rose, seen->serving, seen->final};
-    int contacted = run_dev(r)->model[0] || r->downloads_seen;
     enum flash_scan_why why;
-    enum flash_stage to = flash_dev_on_scan(run_dev(r), r->recheck, contacted, &fs, &why);
+    enum flash_stage to = flash_dev_on_scan(run_dev(r), r->recheck, contacted(r), &fs, &why);
     switch (why) {
     case FLASH_SCAN_STAY:
         return 0;
@@ -296,8 +289,8 @@ static int scan_moved(struct run *r, int64_t now, const struct stage_seen *seen,
     return 1;
 }
 
-/* One turn of a single run: the stage's timers (give up, hints), then what a scan of
- * the addresses means (flash_dev_on_scan), then stage 1's requests. */
+/* One turn of a single run: the stage's clocks (flash_dev_clock: give up, hints), then
+ * what a scan of the addresses means (flash_dev_on_scan), then stage 1's requests. */
 static void step(struct run *r, int64_t now)
 {
     struct stage_seen seen;
@@ -306,23 +299,24 @@ static void step(struct run *r, int64_t now)
     if (scanned < 0)
         return;
     enum flash_stage st = run_st(r);
-    if (st == STAGE_WAIT_AP && now - r->st_since > WAIT_AP_MS) {
+    switch (flash_dev_clock(st, contacted(r), r->st_since, &r->last_hint, now)) {
+    case FLASH_CLOCK_NONE:
+        break;
+    case FLASH_CLOCK_GIVE_UP_AP:
         run_fail(r, EXIT_NETWORK, "timeout", "no address in 10.10.7.0/24 after %d "
                  "minutes: this computer did not join the device's ITEAD-<deviceid> WiFi. "
                  "Put the device in pairing mode, join that WiFi and rerun (or use "
-                 "--no-check-ip if your system shows another address)", WAIT_AP_MS / 60000);
+                 "--no-check-ip if your system shows another address)",
+                 FLASH_WAIT_AP_MS / 60000);
         return;
-    }
-    if (st == STAGE_PROVISIONED && now - r->st_since > WAIT_HOME_MS) {
+    case FLASH_CLOCK_GIVE_UP_HOME:
         run_fail(r, EXIT_NETWORK, "timeout", "this computer did not get %s back within %d "
                  "minutes. Reconnect it to \"%s\"; if its address changed, rerun with "
                  "--fresh (and provision again: the device was told %s)",
-                 r->serving_ip, WAIT_HOME_MS / 60000,
+                 r->serving_ip, FLASH_WAIT_HOME_MS / 60000,
                  r->o->wifi_ssid ? r->o->wifi_ssid : "your WiFi", r->serving_ip);
         return;
-    }
-    if (st == STAGE_CLOUD && !run_dev(r)->model[0] && !r->downloads_seen &&
-        hint_due(r, now, HINT_CLOUD_MS)) {
+    case FLASH_CLOCK_HINT_CLOUD:
         run_firewall(r, 0);
         ui_warn(&r->ui, "no-contact", "no device has called %s:%d yet. Check: the device "
                 "joined your WiFi (LED on steadily, not blinking); this computer is on the "
@@ -332,14 +326,15 @@ static void step(struct run *r, int64_t now)
                 r->o->https_port, r->serving_ip, r->o->https_port, r->o->http_port,
                 r->rec.stage ? " If you meant to flash another device, run again with "
                 "--fresh." : "");
-    }
-    if (st == STAGE_FINAL && hint_due(r, now, HINT_FINAL_MS)) {
+        break;
+    case FLASH_CLOCK_HINT_FINAL:
         run_firewall(r, 1);
         ui_warn(&r->ui, "no-contact", "the device has not asked for the final image yet. "
                 "Check: this computer is on FinalStage with address 192.168.4.2 (no other "
                 "device on FinalStage took it); the firewall allows incoming TCP %d. If "
                 "FinalStage disappeared and came back, the device restarted: keep waiting.",
                 r->o->http_port);
+        break;
     }
     if (scanned && scan_moved(r, now, &seen, ap_rose))
         return;
@@ -391,21 +386,12 @@ static int wait_ms(const struct run *r, int64_t now)
             sooner(&next, r->st_since + (int64_t)PROV_ATTEMPT_MS * r->post_tries);
         break;
     case STAGE_WAIT_AP:
-        sooner(&next, r->st_since + WAIT_AP_MS + 1);
-        break;
     case STAGE_PROVISIONED:
-        sooner(&next, r->st_since + WAIT_HOME_MS + 1);
-        break;
     case STAGE_CLOUD:
-    case STAGE_FINAL: {
-        const struct flash_dev *d = &r->table.dev[0];
-        if (run_st(r) == STAGE_CLOUD && (d->model[0] || r->downloads_seen))
-            break; /* the "no contact yet" hint is over */
-        int64_t first = run_st(r) == STAGE_CLOUD ? HINT_CLOUD_MS : HINT_FINAL_MS;
-        int64_t a = r->st_since + first, b = r->last_hint + first;
-        sooner(&next, a > b ? a : b);
+    case STAGE_FINAL:
+        sooner(&next, flash_dev_clock_next(run_st(r), contacted(r), r->st_since,
+                                           r->last_hint));
         break;
-    }
     case STAGE_NONE:
     case STAGE_DONE:
     case STAGE_FAILED:

@@ -492,6 +492,92 @@ enum flash_stage flash_dev_on_scan(const struct flash_dev *d, int recheck, int c
     return STAGE_FINAL;
 }
 
+/* ---- clocks (a single run) ---- */
+
+int64_t flash_dev_clock_next(enum flash_stage st, int contacted, int64_t st_since,
+                             int64_t last_hint)
+{
+    int64_t first = 0; /* the hint's delay; 0: no hint */
+    switch (st) {
+    case STAGE_WAIT_AP:
+        return st_since + FLASH_WAIT_AP_MS + 1; /* more than the wait: give up */
+    case STAGE_PROVISIONED:
+        return st_since + FLASH_WAIT_HOME_MS + 1;
+    case STAGE_CLOUD:
+        if (!contacted) /* else the "no contact yet" hint is over */
+            first = FLASH_HINT_CLOUD_MS;
+        break;
+    case STAGE_FINAL:
+        first = FLASH_HINT_FINAL_MS;
+        break;
+    case STAGE_NONE:
+    case STAGE_PROVISION:   /* stage 1's requests have their own attempts */
+    case STAGE_POST_AP:
+    case STAGE_DONE:
+    case STAGE_FAILED:
+        break;
+    }
+    if (!first)
+        return INT64_MAX;
+    /* Not before `first` in the stage, nor before `first` after the last hint's mark. */
+    return (st_since > last_hint ? st_since : last_hint) + first;
+}
+
+enum flash_clock_due flash_dev_clock(enum flash_stage st, int contacted, int64_t st_since,
+                                     int64_t *last_hint, int64_t now)
+{
+    int64_t at = flash_dev_clock_next(st, contacted, st_since, *last_hint);
+    if (at == INT64_MAX || now < at)
+        return FLASH_CLOCK_NONE;
+    switch (st) {
+    case STAGE_WAIT_AP:
+        return FLASH_CLOCK_GIVE_UP_AP;
+    case STAGE_PROVISIONED:
+        return FLASH_CLOCK_GIVE_UP_HOME;
+    case STAGE_CLOUD:
+        *last_hint = now + FLASH_HINT_REPEAT_MS - FLASH_HINT_CLOUD_MS; /* next: now + repeat */
+        return FLASH_CLOCK_HINT_CLOUD;
+    case STAGE_FINAL:
+        *last_hint = now + FLASH_HINT_REPEAT_MS - FLASH_HINT_FINAL_MS;
+        return FLASH_CLOCK_HINT_FINAL;
+    case STAGE_NONE:
+    case STAGE_PROVISION:
+    case STAGE_POST_AP:
+    case STAGE_DONE:
+    case STAGE_FAILED:
+        break;
+    }
+    return FLASH_CLOCK_NONE;
+}
+
+/* ---- a fleet's device on its pairing WiFi ---- */
+
+enum flash_pairing flash_table_on_pairing(struct flash_table *t, const char *id,
+                                          int64_t now_ms, size_t *row)
+{
+    struct flash_dev *d = flash_table_find_id(t, id);
+    if (!d) {
+        if (!(d = flash_table_add(t, id, now_ms)))
+            return FLASH_PAIRING_FULL;
+        *row = index_of(t, d);
+        return FLASH_PAIRING_NEW;
+    }
+    *row = index_of(t, d);
+    if (!d->provisioned) {
+        /* Sessions that registered with this id were not it: the device on its pairing
+         * WiFi is the real one; the row starts again as its. */
+        flash_dev_restart(t, *row, now_ms);
+        return FLASH_PAIRING_RESTART;
+    }
+    if (d->st == STAGE_DONE)
+        return FLASH_PAIRING_IGNORE; /* a done device in pairing mode: nothing to do */
+    if (d->st == STAGE_FAILED)
+        return FLASH_PAIRING_RETRY;
+    if (d->provisioned_ms && now_ms - d->provisioned_ms < FLASH_REPROV_MS)
+        return FLASH_PAIRING_IGNORE; /* still leaving its AP */
+    return FLASH_PAIRING_AGAIN;
+}
+
 /* ---- one event ---- */
 
 void flash_table_on_event(struct flash_table *t, const struct srv_event *ev, const char *ip,

@@ -154,6 +154,54 @@ enum flash_scan_why {
 enum flash_stage flash_dev_on_scan(const struct flash_dev *d, int recheck, int contacted,
                                    const struct flash_scan *s, enum flash_scan_why *why);
 
+/* The clocks of a single run's stage (PROTOCOL.md §8, §10.1): how long sonota waits for
+ * this computer to join a network by hand, and when it says what to check because
+ * nothing arrives. A hint comes first after its delay in the stage, then every
+ * FLASH_HINT_REPEAT_MS; the stage-2 hint ends once the device called or fetched. */
+#define FLASH_WAIT_AP_MS (10 * 60 * 1000)   /* joining ITEAD-<id> by hand */
+#define FLASH_WAIT_HOME_MS (10 * 60 * 1000) /* getting the serving IP back after stage 1 */
+#define FLASH_HINT_CLOUD_MS (90 * 1000)     /* no dispatch by then: say what to check */
+#define FLASH_HINT_FINAL_MS (120 * 1000)    /* no final image asked for by then */
+#define FLASH_HINT_REPEAT_MS (5 * 60 * 1000)
+
+enum flash_clock_due {
+    FLASH_CLOCK_NONE,
+    FLASH_CLOCK_GIVE_UP_AP,     /* WAIT_AP: no pairing AP joined in FLASH_WAIT_AP_MS */
+    FLASH_CLOCK_GIVE_UP_HOME,   /* PROVISIONED: no serving IP in FLASH_WAIT_HOME_MS */
+    FLASH_CLOCK_HINT_CLOUD,     /* CLOUD: nothing from the device yet */
+    FLASH_CLOCK_HINT_FINAL,     /* FINAL: the final image not asked for yet */
+};
+
+/* When the next clock of stage st is due (INT64_MAX: none). st_since: when the device
+ * entered st; last_hint: the mark flash_dev_clock keeps (start it at or before st_since;
+ * set it to now when something shows the device busy: the hint waits its whole delay
+ * again); contacted: the device called or fetched something in stage 2. */
+int64_t flash_dev_clock_next(enum flash_stage st, int contacted, int64_t st_since,
+                             int64_t last_hint);
+/* The clock due at now, if any (a due hint moves *last_hint so that it repeats after
+ * FLASH_HINT_REPEAT_MS). Due exactly when now >= flash_dev_clock_next(...). */
+enum flash_clock_due flash_dev_clock(enum flash_stage st, int contacted, int64_t st_since,
+                                     int64_t *last_hint, int64_t now);
+
+/* A fleet's device answered GET /device on its pairing WiFi with its id. */
+#define FLASH_REPROV_MS (60 * 1000) /* the same device in pairing mode again after this:
+                                       it could not join the WiFi; provision it again */
+enum flash_pairing {
+    FLASH_PAIRING_IGNORE,   /* done, or provisioned less than FLASH_REPROV_MS ago (still
+                               leaving its AP): nothing to do */
+    FLASH_PAIRING_RESTART,  /* the row was sessions' that only claimed the id (another
+                               factory key): it started again (flash_dev_restart) */
+    FLASH_PAIRING_AGAIN,    /* back in pairing mode (it could not join the WiFi?) */
+    FLASH_PAIRING_RETRY,    /* it failed here before: provisioned again */
+    FLASH_PAIRING_NEW,      /* a new row */
+    FLASH_PAIRING_FULL,     /* the table is full: not listed, not provisioned */
+};
+
+/* What a device on its pairing WiFi means for the table (a RESTART or NEW row is made
+ * here); *row: the device's row, for every outcome but FULL. */
+enum flash_pairing flash_table_on_pairing(struct flash_table *t, const char *id,
+                                          int64_t now_ms, size_t *row);
+
 /* Whether an ack/state code ends the device's run (n404: its failed downloads so far,
  * this one included). */
 int flash_code_fatal(int code, int n404);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -483,6 +484,264 @@ static void lone_address_scans(void **state)
     }
 }
 
+/* ---- clocks of a single run (flash_dev_clock) ---- */
+
+/* flash_dev_clock, on a copy of last_hint: whether a clock is due at now. */
+static enum flash_clock_due due_at(enum flash_stage st, int contacted, int64_t since,
+                                   int64_t last_hint, int64_t now)
+{
+    return flash_dev_clock(st, contacted, since, &last_hint, now);
+}
+
+/* Waiting by hand for a network: give up just after the wait, not at it. */
+static void clock_gives_up(void **state)
+{
+    (void)state;
+    const int64_t since = 1000000, hint = since;
+    assert_int_equal(flash_dev_clock_next(STAGE_WAIT_AP, 0, since, hint),
+                     since + FLASH_WAIT_AP_MS + 1);
+    assert_int_equal(due_at(STAGE_WAIT_AP, 0, since, hint, since), FLASH_CLOCK_NONE);
+    assert_int_equal(due_at(STAGE_WAIT_AP, 0, since, hint, since + FLASH_WAIT_AP_MS),
+                     FLASH_CLOCK_NONE);
+    assert_int_equal(due_at(STAGE_WAIT_AP, 0, since, hint, since + FLASH_WAIT_AP_MS + 1),
+                     FLASH_CLOCK_GIVE_UP_AP);
+    assert_int_equal(flash_dev_clock_next(STAGE_PROVISIONED, 1, since, hint),
+                     since + FLASH_WAIT_HOME_MS + 1);
+    assert_int_equal(due_at(STAGE_PROVISIONED, 0, since, hint, since + FLASH_WAIT_HOME_MS),
+                     FLASH_CLOCK_NONE);
+    int64_t last = hint;
+    assert_int_equal(flash_dev_clock(STAGE_PROVISIONED, 0, since, &last,
+                                     since + FLASH_WAIT_HOME_MS + 1),
+                     FLASH_CLOCK_GIVE_UP_HOME);
+    assert_int_equal(last, hint); /* only hints move it */
+    assert_int_equal(FLASH_WAIT_AP_MS / 60000, 10); /* the messages say minutes */
+    assert_int_equal(FLASH_WAIT_HOME_MS / 60000, 10);
+
+    /* Stage 1's requests and the ends have no clock here. */
+    const enum flash_stage none[] = {STAGE_NONE, STAGE_PROVISION, STAGE_POST_AP,
+                                     STAGE_DONE, STAGE_FAILED};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        assert_int_equal(flash_dev_clock_next(none[i], 0, since, hint), INT64_MAX);
+        assert_int_equal(due_at(none[i], 0, since, hint, since + 24 * 3600 * 1000LL),
+                         FLASH_CLOCK_NONE);
+    }
+}
+
+/* A hint after its delay in the stage, then every FLASH_HINT_REPEAT_MS. */
+static void hint_repeats(enum flash_stage st, int64_t first, enum flash_clock_due kind)
+{
+    const int64_t since = 5000000;
+    int64_t last = since; /* as a run sets it on entering the stage */
+    assert_int_equal(flash_dev_clock_next(st, 0, since, last), since + first);
+    assert_int_equal(flash_dev_clock(st, 0, since, &last, since + first - 1),
+                     FLASH_CLOCK_NONE);
+    assert_int_equal(last, since);
+    int64_t at = since + first;
+    for (int n = 0; n < 3; n++) {
+        assert_int_equal(flash_dev_clock(st, 0, since, &last, at), kind);
+        /* once: not again on the same turn nor just before the repeat */
+        assert_int_equal(flash_dev_clock(st, 0, since, &last, at), FLASH_CLOCK_NONE);
+        assert_int_equal(flash_dev_clock_next(st, 0, since, last), at + FLASH_HINT_REPEAT_MS);
+        assert_int_equal(flash_dev_clock(st, 0, since, &last, at + FLASH_HINT_REPEAT_MS - 1),
+                         FLASH_CLOCK_NONE);
+        at += FLASH_HINT_REPEAT_MS;
+    }
+    /* A turn late: the repeat counts from when it was said. */
+    assert_int_equal(flash_dev_clock(st, 0, since, &last, at + 7000), kind);
+    assert_int_equal(flash_dev_clock_next(st, 0, since, last), at + 7000 + FLASH_HINT_REPEAT_MS);
+    /* Something showed the device busy (a paced download sets last_hint = now): the hint
+     * waits its whole delay from then. */
+    last = since + 60000;
+    assert_int_equal(flash_dev_clock_next(st, 0, since, last), since + 60000 + first);
+    assert_int_equal(due_at(st, 0, since, last, since + 60000 + first - 1), FLASH_CLOCK_NONE);
+    assert_int_equal(due_at(st, 0, since, last, since + 60000 + first), kind);
+}
+
+static void clock_hints(void **state)
+{
+    (void)state;
+    assert_int_equal(FLASH_HINT_CLOUD_MS, 90000);
+    assert_int_equal(FLASH_HINT_FINAL_MS, 120000);
+    assert_int_equal(FLASH_HINT_REPEAT_MS, 300000);
+    hint_repeats(STAGE_CLOUD, FLASH_HINT_CLOUD_MS, FLASH_CLOCK_HINT_CLOUD);
+    hint_repeats(STAGE_FINAL, FLASH_HINT_FINAL_MS, FLASH_CLOCK_HINT_FINAL);
+
+    /* Stage 2's "no contact yet" ends once the device called or fetched; stage 3's stays
+     * (the device called in stage 2 already). */
+    const int64_t since = 1000;
+    int64_t last = since;
+    assert_int_equal(flash_dev_clock(STAGE_CLOUD, 0, since, &last, since + FLASH_HINT_CLOUD_MS),
+                     FLASH_CLOCK_HINT_CLOUD);
+    assert_int_equal(flash_dev_clock_next(STAGE_CLOUD, 1, since, last), INT64_MAX);
+    assert_int_equal(due_at(STAGE_CLOUD, 1, since, last, since + 3600 * 1000), FLASH_CLOCK_NONE);
+    assert_int_equal(due_at(STAGE_FINAL, 1, since, since, since + FLASH_HINT_FINAL_MS),
+                     FLASH_CLOCK_HINT_FINAL);
+}
+
+/* What the loop waits for is what comes due: due exactly from flash_dev_clock_next on. */
+static void clock_next_is_when_due(void **state)
+{
+    (void)state;
+    const enum flash_stage st[] = {STAGE_WAIT_AP, STAGE_PROVISIONED, STAGE_CLOUD,
+                                   STAGE_FINAL};
+    const int64_t since = 40000, hints[] = {since, since + 1000, since + 200000};
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+        for (size_t h = 0; h < sizeof hints / sizeof hints[0]; h++) {
+            int64_t next = flash_dev_clock_next(st[i], 0, since, hints[h]);
+            assert_true(next > since && next < INT64_MAX);
+            assert_int_equal(due_at(st[i], 0, since, hints[h], next - 1), FLASH_CLOCK_NONE);
+            assert_int_not_equal(due_at(st[i], 0, since, hints[h], next), FLASH_CLOCK_NONE);
+        }
+}
+
+/* ---- a fleet's device on its pairing WiFi (flash_table_on_pairing) ---- */
+
+static void pairing_new_and_leaving(void **state)
+{
+    (void)state;
+    struct flash_table t;
+    struct flash_acts a;
+    size_t row = 99;
+    flash_table_init(&t, 0, E2A_IP, 1);
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 100, &row), FLASH_PAIRING_NEW);
+    assert_int_equal(row, 0);
+    assert_int_equal(t.n, 1);
+    assert_string_equal(t.dev[0].deviceid, "1000aaaaaa");
+    assert_int_equal(t.dev[0].first_ms, 100);
+    /* Asked again before POST /ap went through: the same row, not provisioned yet, and
+     * no one else's (its first answer made it): provisioned again. */
+    assert_int_equal(flash_table_on_pairing(&t, "1000bbbbbb", 150, &row), FLASH_PAIRING_NEW);
+    assert_int_equal(row, 1);
+
+    /* Provisioned at 1000: still leaving its AP for FLASH_REPROV_MS. */
+    flash_dev_provisioned(&t, 0, 1000, &a);
+    row = 99;
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 1000, &row),
+                     FLASH_PAIRING_IGNORE);
+    assert_int_equal(row, 0);
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 1000 + FLASH_REPROV_MS - 1, &row),
+                     FLASH_PAIRING_IGNORE);
+    /* Back in pairing mode after that: it could not join the WiFi; provision again. */
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 1000 + FLASH_REPROV_MS, &row),
+                     FLASH_PAIRING_AGAIN);
+    assert_int_equal(row, 0);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.dev[0].st, STAGE_PROVISIONED); /* the table is as it was */
+    assert_int_equal(t.dev[0].provisioned, 1);
+
+    /* Once it called (stage 2) and later: the same. */
+    flash_dev_set_stage(&t, 0, STAGE_CLOUD, 2000, &a);
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 1000 + FLASH_REPROV_MS - 1, &row),
+                     FLASH_PAIRING_IGNORE);
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 900000, &row),
+                     FLASH_PAIRING_AGAIN);
+
+    /* Done: nothing to do, however late. */
+    a.n = 0;
+    flash_dev_set_stage(&t, 0, STAGE_DONE, 3000, &a);
+    assert_int_equal(t.n_done, 1);
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 9000000, &row),
+                     FLASH_PAIRING_IGNORE);
+    assert_int_equal(t.dev[0].st, STAGE_DONE);
+    assert_int_equal(t.n_done, 1);
+    flash_table_free(&t);
+}
+
+static void pairing_failed_device_again(void **state)
+{
+    (void)state;
+    struct flash_table t;
+    struct flash_acts a;
+    size_t row = 99;
+    flash_table_init(&t, 0, E2A_IP, 1);
+    assert_non_null(flash_table_add(&t, "1000aaaaaa", 0));
+    flash_dev_provisioned(&t, 0, 1000, &a);
+    a.n = 0;
+    flash_dev_set_stage(&t, 0, STAGE_FAILED, 1100, &a);
+    /* Failed (POST /ap refused, a fatal ack): provisioned again at once, even within
+     * FLASH_REPROV_MS, keeping what the table says until then. */
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 1200, &row), FLASH_PAIRING_RETRY);
+    assert_int_equal(row, 0);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.dev[0].st, STAGE_FAILED);
+    flash_table_free(&t);
+}
+
+static void pairing_restarts_a_claimed_row(void **state)
+{
+    (void)state;
+    struct flash_table t;
+    struct flash_acts a;
+    size_t row = 99;
+    flash_table_init(&t, 0, E2A_IP, 1);
+    /* Sessions registered with the device's id before it was on its pairing WiFi: the
+     * row is theirs, not provisioned here. */
+    reg(&t, EVIL_IP, "1000bbbbbb", 5, 0, &a);
+    reg(&t, EVIL_IP, "1000aaaaaa", 7, 0, &a);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.dev[1].ident, 7);
+    assert_int_equal(t.dev[1].st, STAGE_CLOUD);
+    code(&t, SRV_EV_UPGRADE_ACK, EVIL_IP, 7, 404, &a);
+    assert_int_equal(t.dev[1].n404, 1);
+    a.n = 0;
+    flash_dev_set_stage(&t, 1, STAGE_DONE, 40, &a); /* whatever they made of it */
+    assert_int_equal(t.n_done, 1);
+
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 500, &row),
+                     FLASH_PAIRING_RESTART);
+    assert_int_equal(row, 1);
+    assert_int_equal(t.n, 2);
+    const struct flash_dev *d = &t.dev[1];
+    assert_string_equal(d->deviceid, "1000aaaaaa");
+    assert_int_equal(d->ident, 0);
+    assert_int_equal(d->st, STAGE_NONE);
+    assert_int_equal(d->n404, 0);
+    assert_string_equal(d->model, "");
+    assert_string_equal(d->ip, "");
+    assert_int_equal(d->first_ms, 500);
+    assert_int_equal(t.n_done, 0); /* their "done" does not count */
+    /* The claiming session's ack moves nothing now; the row is the device's once
+     * provisioned. */
+    code(&t, SRV_EV_UPGRADE_ACK, EVIL_IP, 7, 0, &a);
+    assert_non_null(find(&a, FLASH_ACT_STRANGER));
+    flash_dev_provisioned(&t, 1, 600, &a);
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 700, &row),
+                     FLASH_PAIRING_IGNORE);
+    assert_int_equal(t.dev[0].ident, 5); /* the other row is untouched */
+    flash_table_free(&t);
+}
+
+static void pairing_table_full(void **state)
+{
+    (void)state;
+    struct flash_table t;
+    size_t row = 99;
+    char id[EWL_DEVICEID_MAX];
+    flash_table_init(&t, 0, E2A_IP, 1);
+    for (size_t i = 0; i < FLASH_DEVICES_MAX; i++) {
+        snprintf(id, sizeof id, "10%08zx", i);
+        assert_int_equal(flash_table_on_pairing(&t, id, 10, &row), FLASH_PAIRING_NEW);
+        assert_int_equal(row, i);
+    }
+    assert_int_equal(t.n, FLASH_DEVICES_MAX);
+    row = 99;
+    assert_int_equal(flash_table_on_pairing(&t, "1000ffffff", 20, &row), FLASH_PAIRING_FULL);
+    assert_int_equal(row, 99);
+    assert_int_equal(t.n, FLASH_DEVICES_MAX);
+    assert_null(flash_table_find_id(&t, "1000ffffff"));
+    /* A listed device still gets its answer. */
+    assert_int_equal(flash_table_on_pairing(&t, "1000000005", 20, &row),
+                     FLASH_PAIRING_RESTART);
+    assert_int_equal(row, 5);
+    flash_table_free(&t);
+
+    /* A single run's table holds one row. */
+    flash_table_init(&t, 1, E2A_IP, 1);
+    assert_int_equal(flash_table_on_pairing(&t, "1000aaaaaa", 10, &row), FLASH_PAIRING_NEW);
+    assert_int_equal(flash_table_on_pairing(&t, "1000bbbbbb", 10, &row), FLASH_PAIRING_FULL);
+    flash_table_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +755,13 @@ int main(void)
         cmocka_unit_test(lone_vanished),
         cmocka_unit_test(strangers_never_move_the_device),
         cmocka_unit_test(lone_address_scans),
+        cmocka_unit_test(clock_gives_up),
+        cmocka_unit_test(clock_hints),
+        cmocka_unit_test(clock_next_is_when_due),
+        cmocka_unit_test(pairing_new_and_leaving),
+        cmocka_unit_test(pairing_failed_device_again),
+        cmocka_unit_test(pairing_restarts_a_claimed_row),
+        cmocka_unit_test(pairing_table_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
