@@ -37,7 +37,7 @@ static void summary(struct run *r, const struct ui_configured *conf, double conf
     memset(&s, 0, sizeof s);
     s.configured = conf;
     s.configure_s = configure_s;
-    const struct flash_dev *d = run_dev(r);
+    const struct flash_dev *d = flash_run_dev(r);
     s.deviceid = d->deviceid[0] ? d->deviceid : NULL;
     s.model = d->model[0] ? d->model : NULL;
     s.rom_version = d->rom[0] ? d->rom : NULL;
@@ -124,11 +124,11 @@ static void finish_run(struct run *r)
 static void flash(struct run *r)
 {
     struct flash_opts *o = r->o;
-    if (run_load_images(r) != 0)
+    if (flash_setup_images(r) != 0)
         return;
     r->watch = !o->no_check_ip;
     if (!o->fleet)
-        run_load_record(r); /* a fleet has no single device to resume */
+        flash_start_load_record(r); /* a fleet has no single device to resume */
     /* Where are we? (§10.1) The addresses now, plus what an earlier run recorded. */
     struct netif_addr a[NETIF_MAX];
     size_t n = 0;
@@ -139,7 +139,7 @@ static void flash(struct run *r)
         n = got > 0 ? (size_t)got : 0;
         stage_scan(a, n, NULL, &seen);
     }
-    if (run_choose_serving_ip(r, a, n, &seen) != 0)
+    if (flash_setup_serving_ip(r, a, n, &seen) != 0)
         return;
     if (r->watch)
         stage_scan(a, n, r->serving_ip, &seen);
@@ -150,11 +150,11 @@ static void flash(struct run *r)
     }
     /* A single run is a table of one: the device's row exists from the start. */
     if (!flash_table_add(&r->table, NULL, plat_mono_ms())) {
-        run_fail(r, EXIT_FAIL, "memory", "out of memory");
+        flash_run_fail(r, EXIT_FAIL, "memory", "out of memory");
         return;
     }
-    struct flash_dev *d = run_dev(r);
-    enum flash_stage reached = r->watch ? run_recorded_stage(r) : STAGE_NONE;
+    struct flash_dev *d = flash_run_dev(r);
+    enum flash_stage reached = r->watch ? flash_start_recorded_stage(r) : STAGE_NONE;
     int from_record = reached != STAGE_NONE;
     if (o->no_prov && reached < STAGE_PROVISIONED)
         reached = STAGE_PROVISIONED;
@@ -170,9 +170,9 @@ static void flash(struct run *r)
     r->ctx = (struct ui_ctx){o->wifi_ssid ? o->wifi_ssid : r->rec.ssid[0] ? r->rec.ssid : NULL,
                              r->serving_ip, o->device_url, d->deviceid[0] ? d->deviceid
                              : NULL, o->http_port, o->https_port, o->plain_port, o->legacy,
-                             r->watch, run_bind_addr(r)};
+                             r->watch, flash_net_bind_addr(r)};
     ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_opts_pace_name(o->pace));
-    run_tell_detected(r, plan, recheck, &seen, from_record);
+    flash_start_tell_detected(r, plan, recheck, &seen, from_record);
     if (r->watch && o->http_port != 8080)
         ui_warn(&r->ui, "http-port", "the intermediate firmware fetches the final image from "
                 "192.168.4.2:8080 only (its address and port are built in); with --http-port %d "
@@ -180,11 +180,11 @@ static void flash(struct run *r)
                 "port forward from 8080", o->http_port);
     /* Stage 1 and --configure need the WiFi: ask now, not when the device waits. */
     if (((!o->no_prov && (plan == STAGE_WAIT_AP || (plan == STAGE_PROVISION && !recheck))) ||
-         o->configure) && run_credentials(r) != 0)
+         o->configure) && flash_setup_credentials(r) != 0)
         return;
-    if (run_servers_update(r, &seen) != 0)
+    if (flash_net_update(r, &seen) != 0)
         return;
-    run_firewall(r, plan == STAGE_FINAL);
+    flash_run_firewall(r, plan == STAGE_FINAL);
     r->serving_up = seen.serving;
     r->ap_up = seen.ap;
     r->final_up = seen.final;
@@ -204,8 +204,8 @@ static void flash(struct run *r)
     default:
         break;
     }
-    run_set_state(r, plan);
-    run_loop(r);
+    flash_run_set_state(r, plan);
+    flash_loop_run(r);
     if (r->exit_code == EXIT_OK)
         finish_run(r);
 }
@@ -244,28 +244,28 @@ int cmd_flash(int argc, char **argv)
     }
     r->o = &o;
     r->exit_code = -1;
-    r->on_event = run_on_event;
+    r->on_event = flash_events_on_server;
     r->stop = &g_stop;
     so_log_set_tag("sonota");
     so_log_set_level(o.quiet ? SO_LOG_WARN : o.verbose >= 2 ? SO_LOG_TRACE
                      : o.verbose ? SO_LOG_DEBUG : SO_LOG_INFO);
     ui_init(&r->ui, stdout, stderr, o.json, o.quiet, o.verbose, o.no_color);
-    r->ui.defer_flush = 1; /* run_service flushes before each wait */
+    r->ui.defer_flush = 1; /* flash_net_service flushes before each wait */
 
     g_stop = 0;
     plat_intr_catch(&g_stop); /* a prompt or sleep ends at Ctrl-C */
 
     r->deadline = plat_mono_ms() + (int64_t)o.timeout_s * 1000;
     if (o.log_file && so_log_open_file(o.log_file) != 0)
-        run_fail(r, EXIT_FAIL, "log", "cannot open the log file %s: %s", o.log_file,
-                 strerror(errno));
+        flash_run_fail(r, EXIT_FAIL, "log", "cannot open the log file %s: %s", o.log_file,
+                       strerror(errno));
     else if (httpc_global_init() != 0)
-        run_fail(r, EXIT_FAIL, "http", "cannot initialise libcurl");
+        flash_run_fail(r, EXIT_FAIL, "http", "cannot initialise libcurl");
     else {
         if (!(r->http = httpc_new())) {
-            run_fail(r, EXIT_FAIL, "memory", "out of memory");
+            flash_run_fail(r, EXIT_FAIL, "memory", "out of memory");
         } else {
-            httpc_set_watch(r->http, run_http_socket, r);
+            httpc_set_watch(r->http, flash_net_http_socket, r);
             flash(r);
         }
         httpc_free(r->http);
@@ -273,7 +273,7 @@ int cmd_flash(int argc, char **argv)
     }
 
     int code = r->exit_code < 0 ? EXIT_FAIL : r->exit_code;
-    run_servers_close(r);
+    flash_net_close(r);
     flash_table_free(&r->table);
     for (int i = 0; i < 3; i++)
         free(r->img[i].data);

@@ -126,7 +126,7 @@ static int code_text(const struct flash_opts *o, int e, const char *kind, const 
  * Says what the device does next and what to do (PROTOCOL.md §1.5, §4). */
 static void on_vanished(struct run *r, const char *file, uint64_t at, uint64_t total)
 {
-    enum flash_stage st = run_st(r);
+    enum flash_stage st = flash_run_st(r);
     char where[64] = "";
     if (total)
         snprintf(where, sizeof where, " at %llu of %llu B", (unsigned long long)at,
@@ -202,29 +202,29 @@ static int event_shown(struct run *r, const struct srv_event *ev)
 }
 
 /* The device pins the cloud certificate: no use waiting for --timeout (issue 12). */
-void run_pinned_fail(struct run *r)
+void flash_events_pinned_fail(struct run *r)
 {
-    run_fail(r, EXIT_DEVICE, "pinned", "the device at %s pins the cloud certificate: %d TLS "
-             "handshakes in a row ended right after sonota's certificate (%s). Stock "
-             "firmware 1.6 and later (and 2.6 and later) talks only to ITEAD's own server, "
-             "so it cannot be freed over the air this way. If your device runs firmware 3.x "
-             "(Basic R3, Mini, D1 and other newer models), use `sonota diy` (DIY mode); "
-             "otherwise flash it with a serial adapter (esptool or Tasmotizer: write_flash "
-             "-fm dout 0x0 tasmota-lite.bin).", r->pins.peer_ip, r->pins.refusals,
-             r->pins.how);
+    flash_run_fail(r, EXIT_DEVICE, "pinned", "the device at %s pins the cloud certificate: %d TLS "
+                   "handshakes in a row ended right after sonota's certificate (%s). Stock "
+                   "firmware 1.6 and later (and 2.6 and later) talks only to ITEAD's own server, "
+                   "so it cannot be freed over the air this way. If your device runs firmware 3.x "
+                   "(Basic R3, Mini, D1 and other newer models), use `sonota diy` (DIY mode); "
+                   "otherwise flash it with a serial adapter (esptool or Tasmotizer: write_flash "
+                   "-fm dout 0x0 tasmota-lite.bin).", r->pins.peer_ip, r->pins.refusals,
+                   r->pins.how);
 }
 
 /* Anyone on the LAN can imitate a pinning client, so the verdict waits --pin-grace for
- * the device's own register, which cancels it (run_loop ends the run at pin_fail_at). */
+ * the device's own register, which cancels it (flash_loop_run ends the run at pin_fail_at). */
 static void check_pinning(struct run *r, const struct srv_event *ev)
 {
-    const struct flash_dev *d = run_dev(r);
-    if (run_st(r) > STAGE_CLOUD || d->model[0] || r->pin_fail_at ||
+    const struct flash_dev *d = flash_run_dev(r);
+    if (flash_run_st(r) > STAGE_CLOUD || d->model[0] || r->pin_fail_at ||
         !pin_watch_feed(&r->pins, ev, stage_rom_verdict(d->rom)))
         return;
     ui_pinned(&r->ui, r->pins.peer_ip, r->pins.refusals, r->pins.how);
     if (r->o->pin_grace_s == 0) {
-        run_pinned_fail(r);
+        flash_events_pinned_fail(r);
         return;
     }
     r->pin_fail_at = plat_mono_ms() + (int64_t)r->o->pin_grace_s * 1000;
@@ -237,7 +237,7 @@ static void check_pinning(struct run *r, const struct srv_event *ev)
 
 /* ---- the rows (a fleet shows each change of a device) ---- */
 
-void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now)
+void flash_events_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now)
 {
     int done = d->st == STAGE_DONE, failed = d->st == STAGE_FAILED;
     int64_t end = d->end_ms ? d->end_ms : now;
@@ -248,14 +248,14 @@ void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now
                                  (double)(end - d->first_ms) / 1000.0};
 }
 
-void run_tell_row(struct run *r, size_t i)
+void flash_events_tell_row(struct run *r, size_t i)
 {
     struct ui_fleet_row row;
-    run_row_of(&r->table.dev[i], &row, plat_mono_ms());
+    flash_events_row_of(&r->table.dev[i], &row, plat_mono_ms());
     ui_fleet_device(&r->ui, &row, r->table.n_done, r->o->fleet_size);
 }
 
-void run_table_full(struct run *r, const char *id)
+void flash_events_table_full(struct run *r, const char *id)
 {
     if (!r->full_told++)
         ui_warn(&r->ui, "fleet-full", "this run lists %zu devices%s; device %s and later ones "
@@ -285,7 +285,7 @@ static void stranger(struct run *r, const struct srv_event *ev, const char *ip,
 {
     const char *id = ev->deviceid ? ev->deviceid : "?";
     const char *peer = ev->peer ? ev->peer : ip;
-    const char *own = r->table.lone ? run_dev(r)->deviceid : "";
+    const char *own = r->table.lone ? flash_run_dev(r)->deviceid : "";
     switch (a->why) {
     case FLASH_WHY_CLAIMS_ID:
         stranger_say(r, a->key, "%s from %s, a session claiming device %s but without the "
@@ -330,7 +330,7 @@ static void code(struct run *r, const struct srv_event *ev, const struct flash_a
     if (!a->fatal)
         return;
     if (r->table.lone) {
-        run_fail(r, EXIT_DEVICE, "device-refused", "the device refused the upgrade: %s", m);
+        flash_run_fail(r, EXIT_DEVICE, "device-refused", "the device refused the upgrade: %s", m);
         return;
     }
     if (snprintf(d->detail, sizeof d->detail, "%s", m) >= (int)sizeof d->detail)
@@ -378,10 +378,10 @@ static void stage_entered(struct run *r, const struct flash_act *a, int intermed
 {
     if (r->table.lone) {
         if (a->to != STAGE_FAILED)
-            run_stage_changed(r, a->from, a->to);
+            flash_run_stage_changed(r, a->from, a->to);
         return;
     }
-    run_tell_row(r, a->dev);
+    flash_events_tell_row(r, a->dev);
     if (a->to != STAGE_FINAL || !intermediate)
         return;
     if (!r->final_told++) /* the full instructions once; they are the same each time */
@@ -406,7 +406,7 @@ static void perform(struct run *r, const struct srv_event *ev, const char *ip,
             stranger(r, ev, ip, a);
             break;
         case FLASH_ACT_FULL:
-            run_table_full(r, a->text);
+            flash_events_table_full(r, a->text);
             break;
         case FLASH_ACT_OTHER_DEVICE:
             ui_warn(&r->ui, "other-device", "device %s called, but %s was recorded; "
@@ -426,10 +426,10 @@ static void perform(struct run *r, const struct srv_event *ev, const char *ip,
             r->pin_fail_at = 0;
             break;
         case FLASH_ACT_CALLED:
-            run_record(r, STAGE_CLOUD);
+            flash_run_record(r, STAGE_CLOUD);
             break;
         case FLASH_ACT_PACE:
-            run_set_paced(r, a->text);
+            flash_net_set_paced(r, a->text);
             break;
         case FLASH_ACT_CODE:
             code(r, ev, a);
@@ -478,7 +478,7 @@ static void show(struct run *r, const struct srv_event *ev, const char *ip,
 
 /* The server's events, for a single run and a fleet alike: the table finds the device
  * and moves it (flash_session.c); this shows what happened and performs the rest. */
-void run_on_event(const struct srv_event *ev, void *user)
+void flash_events_on_server(const struct srv_event *ev, void *user)
 {
     struct run *r = user;
     int64_t now = plat_mono_ms();

@@ -78,15 +78,15 @@ static void posted_ap(void *user, enum prov_fail e, const struct ewl_device_info
                  "go on", d->deviceid, err);
         flash_dev_set_stage(&r->table, i, STAGE_FAILED, plat_mono_ms(), &acts);
         if (acts.n)
-            run_tell_row(r, i);
+            flash_events_tell_row(r, i);
         goto out;
     }
     }
     struct flash_acts acts;
-    run_trust(r, &r->dev);
+    flash_net_trust(r, &r->dev);
     flash_dev_provisioned(&r->table, i, plat_mono_ms(), &acts);
     ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
-    run_tell_row(r, i);
+    flash_events_tell_row(r, i);
     snprintf(f->ctx_id, sizeof f->ctx_id, "%s", d->deviceid);
     r->ctx.deviceid = f->ctx_id;
     ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
@@ -116,7 +116,7 @@ static void got_device(void *user, enum prov_fail e, const struct ewl_device_inf
     case FLASH_PAIRING_IGNORE:
         return; /* still leaving its AP (or a done device in pairing mode: nothing to do) */
     case FLASH_PAIRING_FULL:
-        run_table_full(r, dev->deviceid);
+        flash_events_table_full(r, dev->deviceid);
         return;
     case FLASH_PAIRING_RESTART:
         ui_warn(&r->ui, "not-the-device", "device %s is on its pairing WiFi: the sessions "
@@ -134,9 +134,9 @@ static void got_device(void *user, enum prov_fail e, const struct ewl_device_inf
         break;
     }
     ui_device(&r->ui, "ap", r->table.dev[row].deviceid, NULL, NULL);
-    r->dev = *dev; /* the factory key, for run_trust when POST /ap is through */
+    r->dev = *dev; /* the factory key, for flash_net_trust when POST /ap is through */
     r->prov_row = row;
-    if (run_post_ap_start(r, FLEET_POST_AP_MS, posted_ap) != 0) {
+    if (flash_net_post_ap_start(r, FLEET_POST_AP_MS, posted_ap) != 0) {
         plat_wipe(&r->dev, sizeof r->dev);
         ui_warn(&r->ui, "http", "cannot start a request to %s", r->o->device_url);
     }
@@ -161,7 +161,7 @@ static int watch(struct run *r, struct fleet *f, int64_t now)
         return 0;
     f->next_poll = now + FLEET_POLL_IP_MS;
     struct stage_seen seen;
-    if (run_scan(r, &seen) != 0 || run_servers_update(r, &seen) != 0)
+    if (flash_net_scan(r, &seen) != 0 || flash_net_update(r, &seen) != 0)
         return -1;
     if (seen.ap && !f->ap_up) {
         ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
@@ -174,7 +174,7 @@ static int watch(struct run *r, struct fleet *f, int64_t now)
     f->ap_up = seen.ap;
     f->serving_up = seen.serving;
     f->final_up = seen.final;
-    r->final_waits = seen.final; /* which server waits (run_service) */
+    r->final_waits = seen.final; /* which server waits (flash_net_service) */
     return 0;
 }
 
@@ -184,7 +184,7 @@ static int watch(struct run *r, struct fleet *f, int64_t now)
 static int fleet_wait_ms(const struct run *r, const struct fleet *f, int64_t now)
 {
     /* A request under way completes from httpc_step: wake up for libcurl's timer; its
-     * sockets wake the servers' poll (run_service watches them). */
+     * sockets wake the servers' poll (flash_net_service watches them). */
     if (r->prov_busy)
         return httpc_wait_ms(r->http, FLEET_WAIT_MAX_MS);
     int64_t next = r->deadline;
@@ -211,20 +211,20 @@ static void fleet_end(struct run *r, int interrupted, int timed_out)
                        "on FinalStage keep asking for the final image: run the same command "
                        "with --no-prov to finish them";
     if (!t->n)
-        run_fail(r, interrupted ? EXIT_INTERRUPTED : EXIT_FAIL, interrupted ? "interrupted"
-                 : "timeout", "no device called%s", interrupted ? "" : " before --timeout");
+        flash_run_fail(r, interrupted ? EXIT_INTERRUPTED : EXIT_FAIL, interrupted ? "interrupted"
+                       : "timeout", "no device called%s", interrupted ? "" : " before --timeout");
     else if (open && interrupted)
-        run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted with %zu device%s "
-                 "unfinished; %s", open, open == 1 ? "" : "s", next);
+        flash_run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted with %zu device%s "
+                       "unfinished; %s", open, open == 1 ? "" : "s", next);
     else if (open && timed_out)
-        run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) with %zu device%s "
-                 "unfinished; %s", r->o->timeout_s, open, open == 1 ? "" : "s", next);
+        flash_run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) with %zu device%s "
+                       "unfinished; %s", r->o->timeout_s, open, open == 1 ? "" : "s", next);
     else if (open)
-        run_fail(r, EXIT_FAIL, "unfinished", "--fleet-size reached with %zu more device%s "
-                 "unfinished; %s", open, open == 1 ? "" : "s", next);
+        flash_run_fail(r, EXIT_FAIL, "unfinished", "--fleet-size reached with %zu more device%s "
+                       "unfinished; %s", open, open == 1 ? "" : "s", next);
     else
-        run_fail(r, EXIT_DEVICE, "device-refused", "%zu device%s refused the upgrade (see "
-                 "the table); the others are done", failed, failed == 1 ? "" : "s");
+        flash_run_fail(r, EXIT_DEVICE, "device-refused", "%zu device%s refused the upgrade (see "
+                       "the table); the others are done", failed, failed == 1 ? "" : "s");
 }
 
 static void table(struct run *r, int64_t t0)
@@ -235,7 +235,7 @@ static void table(struct run *r, int64_t t0)
     if (!rows)
         return;
     for (size_t i = 0; i < t->n; i++)
-        run_row_of(&t->dev[i], &rows[i], now);
+        flash_events_row_of(&t->dev[i], &rows[i], now);
     ui_fleet_done(&r->ui, rows, t->n, (double)(now - t0) / 1000.0);
     free(rows);
 }
@@ -262,14 +262,14 @@ static void loop(struct run *r, struct fleet *f)
             httpc_step(r->http); /* the completion comes from here */
         if (*r->stop)
             continue;
-        if (run_service(r, fleet_wait_ms(r, f, plat_mono_ms())) != 0)
-            run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
-                     "above)");
+        if (flash_net_service(r, fleet_wait_ms(r, f, plat_mono_ms())) != 0)
+            flash_run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
+                           "above)");
     }
     if (r->exit_code >= 0)
         return;
     int64_t until = plat_mono_ms() + FLEET_DRAIN_MS; /* the last replies leave */
-    while (!interrupted && plat_mono_ms() < until && run_service(r, 50) == 0)
+    while (!interrupted && plat_mono_ms() < until && flash_net_service(r, 50) == 0)
         ;
     f->interrupted = interrupted;
     f->timed_out = timed_out;
@@ -280,20 +280,20 @@ void fleet_run(struct run *r, const struct stage_seen *seen)
     struct flash_opts *o = r->o;
     struct fleet *f = calloc(1, sizeof *f);
     if (!f) {
-        run_fail(r, EXIT_FAIL, "memory", "out of memory");
+        flash_run_fail(r, EXIT_FAIL, "memory", "out of memory");
         return;
     }
     r->fleet = f;
     int64_t t0 = plat_mono_ms();
     r->ctx = (struct ui_ctx){o->wifi_ssid, r->serving_ip, o->device_url, NULL, o->http_port,
                              o->https_port, o->plain_port, o->legacy, r->watch,
-                             run_bind_addr(r)};
+                             flash_net_bind_addr(r)};
     ui_start(&r->ui, SONOTA_VERSION, &r->ctx, flash_opts_pace_name(o->pace));
-    if (!o->no_prov && run_credentials(r) != 0)
+    if (!o->no_prov && flash_setup_credentials(r) != 0)
         goto out;
-    if (run_servers_update(r, seen) != 0)
+    if (flash_net_update(r, seen) != 0)
         goto out;
-    run_firewall(r, 0);
+    flash_run_firewall(r, 0);
     f->ap_up = seen->ap;
     f->serving_up = seen->serving;
     f->final_up = seen->final;

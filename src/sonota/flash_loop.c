@@ -50,10 +50,10 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
     *ap_rose = 0;
     if (!poll_due(r, now))
         return 0;
-    if (run_scan(r, seen) != 0 || run_servers_update(r, seen) != 0)
+    if (flash_net_scan(r, seen) != 0 || flash_net_update(r, seen) != 0)
         return -1;
     *ap_rose = seen->ap && !r->ap_up;
-    if (run_st(r) == STAGE_CLOUD && r->serving_up && !seen->serving) {
+    if (flash_run_st(r) == STAGE_CLOUD && r->serving_up && !seen->serving) {
         ui_address_lost(&r->ui, "serving", r->serving_ip, "the WiFi dropped? Sonota keeps "
                         "waiting (up to --timeout) and the device retries by itself; "
                         "reconnect this computer to your WiFi");
@@ -63,22 +63,22 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
         ui_info(&r->ui, "  %s is back: continuing", r->serving_ip);
         r->serving_lost_told = 0;
     }
-    if (run_st(r) == STAGE_FINAL && r->final_up && !seen->final) {
+    if (flash_run_st(r) == STAGE_FINAL && r->final_up && !seen->final) {
         ui_address_lost(&r->ui, "final", STAGE_FINAL_HOST_STR, "FinalStage dropped? If the "
                         "device restarted, its FinalStage comes back: reconnect this computer "
                         "to it; sonota keeps waiting (up to --timeout)");
         r->final_lost_told = 1;
-    } else if (seen->final && !r->final_up && run_st(r) == STAGE_FINAL) {
+    } else if (seen->final && !r->final_up && flash_run_st(r) == STAGE_FINAL) {
         ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
         r->final_lost_told = 0;
     }
     /* A network (re)joined may come with other firewall rules (firewalld zones, a
      * "public" FinalStage): check again for the ports that network needs. */
-    enum flash_stage st = run_st(r);
+    enum flash_stage st = flash_run_st(r);
     if (seen->serving && !r->serving_up && st >= STAGE_PROVISIONED && st <= STAGE_CLOUD)
-        run_firewall(r, 0);
-    if (seen->final && !r->final_up && run_st(r) == STAGE_FINAL)
-        run_firewall(r, 1);
+        flash_run_firewall(r, 0);
+    if (seen->final && !r->final_up && flash_run_st(r) == STAGE_FINAL)
+        flash_run_firewall(r, 1);
     r->serving_up = seen->serving;
     r->ap_up = seen->ap;
     r->final_up = seen->final;
@@ -116,10 +116,10 @@ static void got_device(void *user, enum prov_fail f, const struct ewl_device_inf
     struct run *r = user;
     (void)dev_error;
     r->prov_busy = 0;
-    if (*r->stop || r->exit_code >= 0 || run_st(r) != STAGE_PROVISION)
+    if (*r->stop || r->exit_code >= 0 || flash_run_st(r) != STAGE_PROVISION)
         return; /* the run moved on meanwhile (another network, Ctrl-C) */
     if (f == PROV_OK) {
-        struct flash_dev *d = run_dev(r);
+        struct flash_dev *d = flash_run_dev(r);
         if (r->recheck && d->deviceid[0] && strcmp(d->deviceid, dev->deviceid) != 0)
             ui_info(&r->ui, "  another device (%s) answers on the pairing WiFi, not %s from "
                     "the earlier run: provisioning %s", dev->deviceid, d->deviceid,
@@ -132,11 +132,11 @@ static void got_device(void *user, enum prov_fail f, const struct ewl_device_inf
         snprintf(d->deviceid, sizeof d->deviceid, "%s", r->dev.deviceid);
         ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);
         r->ctx.deviceid = d->deviceid;
-        run_set_state(r, STAGE_POST_AP);
+        flash_run_set_state(r, STAGE_POST_AP);
         return;
     }
     if (f == PROV_BAD_REPLY || f == PROV_HTTP_STATUS) {
-        run_fail(r, EXIT_DEVICE, "device-reply", "%s", err);
+        flash_run_fail(r, EXIT_DEVICE, "device-reply", "%s", err);
         return;
     }
     if (r->get_attempts == 1 || r->get_attempts % 5 == 0)
@@ -146,12 +146,12 @@ static void got_device(void *user, enum prov_fail f, const struct ewl_device_inf
         return;
     if (r->recheck) {
         ui_info(&r->ui, "  no device answers on the pairing WiFi: device %s has probably "
-                "joined your WiFi already", run_dev(r)->deviceid);
-        run_set_state(r, STAGE_PROVISIONED);
+                "joined your WiFi already", flash_run_dev(r)->deviceid);
+        flash_run_set_state(r, STAGE_PROVISIONED);
         return;
     }
-    run_fail(r, EXIT_NETWORK, "device-unreachable", "%s (gave up after %d attempts); put "
-             "the device in pairing mode again and rerun", err, r->get_attempts);
+    flash_run_fail(r, EXIT_NETWORK, "device-unreachable", "%s (gave up after %d attempts); put "
+                   "the device in pairing mode again and rerun", err, r->get_attempts);
 }
 
 static void step_get_device(struct run *r, int64_t now)
@@ -161,7 +161,7 @@ static void step_get_device(struct run *r, int64_t now)
     r->next_get = now + PROV_ATTEMPT_MS; /* §1.2: SonOTA asks every 2 s */
     r->get_attempts++;
     if (prov_get_device_start(r->http, r->o->device_url, PROV_ATTEMPT_MS, got_device, r) != 0)
-        run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
+        flash_run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
     else
         r->prov_busy = 1;
 }
@@ -174,30 +174,30 @@ static void posted_ap(void *user, enum prov_fail f, const struct ewl_device_info
     (void)dev;
     (void)dev_error;
     r->prov_busy = 0;
-    if (*r->stop || r->exit_code >= 0 || run_st(r) != STAGE_POST_AP)
+    if (*r->stop || r->exit_code >= 0 || flash_run_st(r) != STAGE_POST_AP)
         return;
     int64_t now = plat_mono_ms();
     switch (f) {
     case PROV_OK:
-        run_trust(r, &r->dev);
-        run_record(r, STAGE_PROVISIONED); /* before telling anyone: a kill may follow */
+        flash_net_trust(r, &r->dev);
+        flash_run_record(r, STAGE_PROVISIONED); /* before telling anyone: a kill may follow */
         ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
         break;
     case PROV_REFUSED:
-        run_fail(r, EXIT_DEVICE, "device-refused", "%s", err);
+        flash_run_fail(r, EXIT_DEVICE, "device-refused", "%s", err);
         return;
     case PROV_BAD_REPLY:
     case PROV_HTTP_STATUS:
-        run_fail(r, EXIT_DEVICE, "device-reply", "%s", err);
+        flash_run_fail(r, EXIT_DEVICE, "device-reply", "%s", err);
         return;
     case PROV_TIMEOUT:
     case PROV_NO_REPLY:
         /* The request went out; the device often leaves its AP before answering. */
-        run_trust(r, &r->dev);
-        run_record(r, STAGE_PROVISIONED);
+        flash_net_trust(r, &r->dev);
+        flash_run_record(r, STAGE_PROVISIONED);
         ui_warn(&r->ui, "device-reply", "%s; the device may have taken the settings and left "
                 "its WiFi already: continuing (if ITEAD-%s is still there, rerun)", err,
-                run_dev(r)->deviceid);
+                flash_run_dev(r)->deviceid);
         break;
     case PROV_UNREACHABLE:
         if (++r->post_tries < POST_AP_TRIES) {
@@ -205,16 +205,16 @@ static void posted_ap(void *user, enum prov_fail f, const struct ewl_device_info
             r->st_since = now;
             return;
         }
-        run_fail(r, EXIT_NETWORK, "device-unreachable", "%s; put the device in pairing mode "
-                 "again and rerun", err);
+        flash_run_fail(r, EXIT_NETWORK, "device-unreachable", "%s; put the device in pairing mode "
+                       "again and rerun", err);
         return;
     }
     /* The device has the settings: only its factory key is it from now on. */
     struct flash_acts acts;
     enum flash_stage next = r->watch ? STAGE_PROVISIONED : STAGE_CLOUD;
     flash_dev_provisioned(&r->table, 0, now, &acts);
-    run_dev(r)->st = next;
-    run_stage_changed(r, STAGE_POST_AP, next);
+    flash_run_dev(r)->st = next;
+    flash_run_stage_changed(r, STAGE_POST_AP, next);
 }
 
 static void step_post_ap(struct run *r, int64_t now)
@@ -223,14 +223,14 @@ static void step_post_ap(struct run *r, int64_t now)
         return;
     if (r->post_tries > 0 && now - r->st_since < (int64_t)PROV_ATTEMPT_MS * r->post_tries)
         return; /* space the retries */
-    if (!r->creds_ok && run_credentials(r) != 0)
+    if (!r->creds_ok && flash_setup_credentials(r) != 0)
         return;
     /* POST /ap sends the device to our TLS port: not before the per-run key is ready
      * (a handshake would wait for it, and a slow machine could time the device out). */
     if (!srv_tls_ready(r->srv))
         return;
-    if (run_post_ap_start(r, POST_AP_MS, posted_ap) != 0)
-        run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
+    if (flash_net_post_ap_start(r, POST_AP_MS, posted_ap) != 0)
+        flash_run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
 }
 
 /* ---- per-state step ---- */
@@ -238,7 +238,7 @@ static void step_post_ap(struct run *r, int64_t now)
 static void to_final(struct run *r, const struct stage_seen *seen)
 {
     ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
-    run_set_state(r, STAGE_FINAL);
+    flash_run_set_state(r, STAGE_FINAL);
 }
 
 /* The pairing AP appeared again in stage 2: the device fell back into pairing mode (it
@@ -249,7 +249,7 @@ static void back_to_ap(struct run *r, const struct stage_seen *seen)
     ui_info(&r->ui, "  this computer is on a pairing WiFi (10.10.7.x) again: asking the "
             "device whether it is in pairing mode");
     r->recheck = 1;
-    run_set_state(r, STAGE_PROVISION);
+    flash_run_set_state(r, STAGE_PROVISION);
 }
 
 /* A scan moved the device (flash_dev_on_scan): says so and enters the stage. 1 moved. */
@@ -257,7 +257,7 @@ static int scan_moved(struct run *r, int64_t now, const struct stage_seen *seen,
 {
     const struct flash_scan fs = {seen->ap, ap_rose, seen->serving, seen->final};
     enum flash_scan_why why;
-    enum flash_stage to = flash_dev_on_scan(run_dev(r), r->recheck, contacted(r), &fs, &why);
+    enum flash_stage to = flash_dev_on_scan(flash_run_dev(r), r->recheck, contacted(r), &fs, &why);
     switch (why) {
     case FLASH_SCAN_STAY:
         return 0;
@@ -272,7 +272,7 @@ static int scan_moved(struct run *r, int64_t now, const struct stage_seen *seen,
         break;
     case FLASH_SCAN_LEFT_RECHECK:
         ui_info(&r->ui, "  this computer left the pairing WiFi; device %s was "
-                "provisioned before, so stage 2 goes on", run_dev(r)->deviceid);
+                "provisioned before, so stage 2 goes on", flash_run_dev(r)->deviceid);
         break;
     case FLASH_SCAN_LEFT_AP:
         ui_address_lost(&r->ui, "ap", "10.10.7.x", "this computer left the "
@@ -285,7 +285,7 @@ static int scan_moved(struct run *r, int64_t now, const struct stage_seen *seen,
         back_to_ap(r, seen);
         return 1;
     }
-    run_set_state(r, to);
+    flash_run_set_state(r, to);
     return 1;
 }
 
@@ -298,26 +298,26 @@ static void step(struct run *r, int64_t now)
     int scanned = watch(r, now, &seen, &ap_rose);
     if (scanned < 0)
         return;
-    enum flash_stage st = run_st(r);
+    enum flash_stage st = flash_run_st(r);
     switch (flash_dev_clock(st, contacted(r), r->st_since, &r->last_hint, now)) {
     case FLASH_CLOCK_NONE:
         break;
     case FLASH_CLOCK_GIVE_UP_AP:
-        run_fail(r, EXIT_NETWORK, "timeout", "no address in 10.10.7.0/24 after %d "
-                 "minutes: this computer did not join the device's ITEAD-<deviceid> WiFi. "
-                 "Put the device in pairing mode, join that WiFi and rerun (or use "
-                 "--no-check-ip if your system shows another address)",
-                 FLASH_WAIT_AP_MS / 60000);
+        flash_run_fail(r, EXIT_NETWORK, "timeout", "no address in 10.10.7.0/24 after %d "
+                       "minutes: this computer did not join the device's ITEAD-<deviceid> WiFi. "
+                       "Put the device in pairing mode, join that WiFi and rerun (or use "
+                       "--no-check-ip if your system shows another address)",
+                       FLASH_WAIT_AP_MS / 60000);
         return;
     case FLASH_CLOCK_GIVE_UP_HOME:
-        run_fail(r, EXIT_NETWORK, "timeout", "this computer did not get %s back within %d "
-                 "minutes. Reconnect it to \"%s\"; if its address changed, rerun with "
-                 "--fresh (and provision again: the device was told %s)",
-                 r->serving_ip, FLASH_WAIT_HOME_MS / 60000,
-                 r->o->wifi_ssid ? r->o->wifi_ssid : "your WiFi", r->serving_ip);
+        flash_run_fail(r, EXIT_NETWORK, "timeout", "this computer did not get %s back within %d "
+                       "minutes. Reconnect it to \"%s\"; if its address changed, rerun with "
+                       "--fresh (and provision again: the device was told %s)",
+                       r->serving_ip, FLASH_WAIT_HOME_MS / 60000,
+                       r->o->wifi_ssid ? r->o->wifi_ssid : "your WiFi", r->serving_ip);
         return;
     case FLASH_CLOCK_HINT_CLOUD:
-        run_firewall(r, 0);
+        flash_run_firewall(r, 0);
         ui_warn(&r->ui, "no-contact", "no device has called %s:%d yet. Check: the device "
                 "joined your WiFi (LED on steadily, not blinking); this computer is on the "
                 "same network with address %s; the firewall allows incoming TCP %d and %d. "
@@ -328,7 +328,7 @@ static void step(struct run *r, int64_t now)
                 "--fresh." : "");
         break;
     case FLASH_CLOCK_HINT_FINAL:
-        run_firewall(r, 1);
+        flash_run_firewall(r, 1);
         ui_warn(&r->ui, "no-contact", "the device has not asked for the final image yet. "
                 "Check: this computer is on FinalStage with address 192.168.4.2 (no other "
                 "device on FinalStage took it); the firewall allows incoming TCP %d. If "
@@ -368,14 +368,14 @@ static void sooner(int64_t *next, int64_t at)
 static int wait_ms(const struct run *r, int64_t now)
 {
     /* A request under way completes from httpc_step: wake up for libcurl's timer; its
-     * sockets wake the servers' poll (run_service watches them). */
+     * sockets wake the servers' poll (flash_net_service watches them). */
     if (r->prov_busy)
         return httpc_wait_ms(r->http, LOOP_MAX_MS);
     int64_t next = r->deadline;
     sooner(&next, r->pin_fail_at);
     if (r->watch)
         sooner(&next, r->next_poll);
-    switch (run_st(r)) {
+    switch (flash_run_st(r)) {
     case STAGE_PROVISION:
         sooner(&next, r->next_get);
         break;
@@ -389,7 +389,7 @@ static int wait_ms(const struct run *r, int64_t now)
     case STAGE_PROVISIONED:
     case STAGE_CLOUD:
     case STAGE_FINAL:
-        sooner(&next, flash_dev_clock_next(run_st(r), contacted(r), r->st_since,
+        sooner(&next, flash_dev_clock_next(flash_run_st(r), contacted(r), r->st_since,
                                            r->last_hint));
         break;
     case STAGE_NONE:
@@ -404,7 +404,7 @@ static int wait_ms(const struct run *r, int64_t now)
 static const char *resume_hint(const struct run *r)
 {
     int remembers = r->watch && r->o->state_file;
-    switch (run_st(r)) {
+    switch (flash_run_st(r)) {
     case STAGE_NONE:
     case STAGE_WAIT_AP:
     case STAGE_PROVISION:
@@ -431,41 +431,42 @@ static const char *resume_hint(const struct run *r)
     return "";
 }
 
-void run_loop(struct run *r)
+void flash_loop_run(struct run *r)
 {
-    while (r->exit_code < 0 && run_st(r) != STAGE_DONE) {
+    while (r->exit_code < 0 && flash_run_st(r) != STAGE_DONE) {
         if (*r->stop) {
-            run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted; %s", resume_hint(r));
+            flash_run_fail(r, EXIT_INTERRUPTED, "interrupted", "interrupted; %s", resume_hint(r));
             break;
         }
         int64_t now = plat_mono_ms();
         if (now >= r->deadline) {
-            run_fail(r, EXIT_FAIL, "timeout", "gave up after %d s (--timeout) in stage %s; %s",
-                     r->o->timeout_s, run_st(r) <= STAGE_POST_AP ? "1"
-                     : run_st(r) <= STAGE_CLOUD ? "2" : "3",
-                     resume_hint(r));
+            flash_run_fail(r, EXIT_FAIL, "timeout",
+                           "gave up after %d s (--timeout) in stage %s; %s", r->o->timeout_s,
+                           flash_run_st(r) <= STAGE_POST_AP ? "1"
+                           : flash_run_st(r) <= STAGE_CLOUD ? "2" : "3",
+                           resume_hint(r));
             break;
         }
         if (r->pin_fail_at && now >= r->pin_fail_at) {
-            run_pinned_fail(r);
+            flash_events_pinned_fail(r);
             break;
         }
         step(r, now);
-        if (r->exit_code >= 0 || run_st(r) == STAGE_DONE || *r->stop)
+        if (r->exit_code >= 0 || flash_run_st(r) == STAGE_DONE || *r->stop)
             continue;
         /* A request under way: its completion comes from httpc_step, on this turn or a
          * later one; the servers are serviced in between. */
         if (r->prov_busy)
             httpc_step(r->http);
-        if (r->exit_code >= 0 || run_st(r) == STAGE_DONE || *r->stop)
+        if (r->exit_code >= 0 || flash_run_st(r) == STAGE_DONE || *r->stop)
             continue;
-        if (run_service(r, wait_ms(r, plat_mono_ms())) != 0)
-            run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
-                     "above); %s", resume_hint(r));
+        if (flash_net_service(r, wait_ms(r, plat_mono_ms())) != 0)
+            flash_run_fail(r, EXIT_FAIL, "server", "the server stopped working (see the messages "
+                           "above); %s", resume_hint(r));
     }
-    if (run_st(r) == STAGE_DONE && r->exit_code < 0) {
+    if (flash_run_st(r) == STAGE_DONE && r->exit_code < 0) {
         int64_t until = plat_mono_ms() + DRAIN_MS;
-        while (plat_mono_ms() < until && !*r->stop && run_service(r, 50) == 0)
+        while (plat_mono_ms() < until && !*r->stop && flash_net_service(r, 50) == 0)
             ;
         r->exit_code = EXIT_OK;
     }

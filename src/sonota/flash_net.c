@@ -16,12 +16,12 @@
 
 #define RUN_HTTP_FDS_MAX 8 /* libcurl opens one or two at a time */
 
-int run_scan(struct run *r, struct stage_seen *seen)
+int flash_net_scan(struct run *r, struct stage_seen *seen)
 {
     struct netif_addr a[NETIF_MAX];
     int n = netif_list(a, NETIF_MAX, NETIF_WITH_LOOPBACK);
     if (n < 0) {
-        run_fail(r, EXIT_NETWORK, "address", "cannot list this computer's addresses");
+        flash_run_fail(r, EXIT_NETWORK, "address", "cannot list this computer's addresses");
         return -1;
     }
     stage_scan(a, (size_t)n, r->serving_ip[0] ? r->serving_ip : NULL, seen);
@@ -63,19 +63,19 @@ static struct srv *make_srv(struct run *r, const char *bind, int cloud, char *er
 static int start_failed(struct run *r, const char *what, const char *addr, const char *err)
 {
     struct stage_seen now;
-    if (addr && r->watch && run_scan(r, &now) == 0) {
+    if (addr && r->watch && flash_net_scan(r, &now) == 0) {
         int still = !strcmp(addr, STAGE_FINAL_HOST_STR) ? now.final : now.serving;
         if (!still) {
             LOG_D("%s on %s: %s (the address went away; retrying)", what, addr, err);
             return 0;
         }
     }
-    run_fail(r, EXIT_NETWORK, "server", "cannot start the %s: %s", what,
-             err[0] ? err : "unknown error");
+    flash_run_fail(r, EXIT_NETWORK, "server", "cannot start the %s: %s", what,
+                   err[0] ? err : "unknown error");
     return -1;
 }
 
-const char *run_bind_addr(const struct run *r)
+const char *flash_net_bind_addr(const struct run *r)
 {
     /* --no-check-ip does not watch addresses, so it binds what the user stated
      * (--serving-host: it must exist now), else every interface (issue 13). */
@@ -84,7 +84,7 @@ const char *run_bind_addr(const struct run *r)
     return r->serving_ip;
 }
 
-void run_trust(struct run *r, const struct ewl_device_info *dev)
+void flash_net_trust(struct run *r, const struct ewl_device_info *dev)
 {
     if (!dev->deviceid[0] || !dev->apikey[0])
         return;
@@ -106,10 +106,10 @@ void run_trust(struct run *r, const struct ewl_device_info *dev)
               "provisioned", t->deviceid);
 }
 
-int run_servers_update(struct run *r, const struct stage_seen *seen)
+int flash_net_update(struct run *r, const struct stage_seen *seen)
 {
     char err[512] = "";
-    const char *bind = run_bind_addr(r);
+    const char *bind = flash_net_bind_addr(r);
     int any = !bind || !r->watch;
     if (!r->srv && (any || seen->serving)) {
         r->srv = make_srv(r, bind, 1, err, sizeof err);
@@ -139,16 +139,16 @@ int run_servers_update(struct run *r, const struct stage_seen *seen)
     return 0;
 }
 
-void run_http_socket(void *user, int fd, short events)
+void flash_net_http_socket(void *user, int fd, short events)
 {
     struct run *r = user;
     if (events)
-        return; /* new or changed: run_service hands the set to the server each turn */
+        return; /* new or changed: flash_net_service hands the set to the server each turn */
     srv_watch_forget(r->srv, fd);
     srv_watch_forget(r->srv_final, fd);
 }
 
-int run_service(struct run *r, int timeout_ms)
+int flash_net_service(struct run *r, int timeout_ms)
 {
     ui_flush(&r->ui); /* this turn's events, in one write, before waiting */
     /* Two lws contexts cannot share one wait: the one the current stage talks through
@@ -176,14 +176,14 @@ int run_service(struct run *r, int timeout_ms)
     return 0;
 }
 
-void run_servers_close(struct run *r)
+void flash_net_close(struct run *r)
 {
     srv_destroy(r->srv_final);
     srv_destroy(r->srv);
     r->srv_final = r->srv = NULL;
 }
 
-void run_set_paced(struct run *r, const char *peer_ip)
+void flash_net_set_paced(struct run *r, const char *peer_ip)
 {
     if (r->srv)
         srv_set_paced(r->srv, peer_ip, 1);
@@ -193,7 +193,7 @@ void run_set_paced(struct run *r, const char *peer_ip)
 
 /* ---- stage 1 ---- */
 
-int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done)
+int flash_net_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done)
 {
     struct ewl_ap_config ap;
     memset(&ap, 0, sizeof ap);

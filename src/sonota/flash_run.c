@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
+void flash_run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
 {
     char text[1024];
     va_list ap;
@@ -24,7 +24,7 @@ void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
         r->exit_code = code;
 }
 
-static void run_stage_enter(struct run *r, int which, const char *name)
+static void flash_run_stage_enter(struct run *r, int which, const char *name)
 {
     int64_t now = plat_mono_ms();
     for (int i = which + 1; i < 3; i++)
@@ -46,7 +46,7 @@ static int step_of(enum flash_stage st)
     return st <= STAGE_POST_AP ? 0 : st <= STAGE_CLOUD ? 1 : 2;
 }
 
-void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st)
+void flash_run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st)
 {
     r->st_since = r->last_hint = plat_mono_ms();
     r->next_poll = 0;
@@ -56,11 +56,11 @@ void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st
     case STAGE_FAILED:
         break;
     case STAGE_WAIT_AP:
-        run_stage_enter(r, step_of(st), "provision");
+        flash_run_stage_enter(r, step_of(st), "provision");
         ui_action(&r->ui, UI_ACT_JOIN_AP, &r->ctx);
         break;
     case STAGE_PROVISION:
-        run_stage_enter(r, step_of(st), "provision");
+        flash_run_stage_enter(r, step_of(st), "provision");
         r->get_attempts = 0;
         r->next_get = 0;
         ui_action(&r->ui, UI_ACT_TALK_DEVICE, &r->ctx);
@@ -69,43 +69,43 @@ void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st
         r->post_tries = 0;
         break;
     case STAGE_PROVISIONED:
-        run_stage_enter(r, step_of(st), "cloud");
+        flash_run_stage_enter(r, step_of(st), "cloud");
         r->home_other_since = 0;
         ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
         break;
     case STAGE_CLOUD:
-        run_stage_enter(r, step_of(st), "cloud");
+        flash_run_stage_enter(r, step_of(st), "cloud");
         r->home_other_since = 0;
         if (prev == STAGE_POST_AP) /* --no-check-ip: still say what to do */
             ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
-        if (!run_dev(r)->model[0] && !r->downloads_seen) /* not when the device just called */
+        if (!flash_run_dev(r)->model[0] && !r->downloads_seen) /* not when the device just called */
             ui_action(&r->ui, UI_ACT_WAIT_DEVICE, &r->ctx);
         break;
     case STAGE_FINAL:
-        run_stage_enter(r, step_of(st), "final");
-        run_record(r, STAGE_FINAL);
+        flash_run_stage_enter(r, step_of(st), "final");
+        flash_run_record(r, STAGE_FINAL);
         ui_action(&r->ui, UI_ACT_JOIN_FINAL, &r->ctx);
         if (prev != STAGE_FINAL)
-            run_firewall(r, 1); /* FinalStage may get other rules (a "public" zone) */
+            flash_run_firewall(r, 1); /* FinalStage may get other rules (a "public" zone) */
         break;
     case STAGE_DONE:
-        run_stage_enter(r, step_of(st), "final");
+        flash_run_stage_enter(r, step_of(st), "final");
         r->stage_t[2][1] = plat_mono_ms();
-        run_record(r, STAGE_NONE); /* nothing left to resume */
+        flash_run_record(r, STAGE_NONE); /* nothing left to resume */
         break;
     }
 }
 
-void run_set_state(struct run *r, enum flash_stage st)
+void flash_run_set_state(struct run *r, enum flash_stage st)
 {
-    enum flash_stage prev = run_st(r);
-    run_dev(r)->st = st;
-    run_stage_changed(r, prev, st);
+    enum flash_stage prev = flash_run_st(r);
+    flash_run_dev(r)->st = st;
+    flash_run_stage_changed(r, prev, st);
 }
 
 /* ---- the record ---- */
 
-void run_record(struct run *r, enum flash_stage st)
+void flash_run_record(struct run *r, enum flash_stage st)
 {
     const char *path = r->o->state_file;
     if (!r->watch || !path || !r->table.lone)
@@ -116,7 +116,7 @@ void run_record(struct run *r, enum flash_stage st)
         memset(&r->rec, 0, sizeof r->rec);
         return;
     }
-    const char *id = run_dev(r)->deviceid;
+    const char *id = flash_run_dev(r)->deviceid;
     if (st < r->rec.stage && st != STAGE_PROVISIONED)
         return; /* only forward, except a new POST /ap (re-provisioned) */
     if (st == r->rec.stage && !strcmp(r->rec.deviceid, id) &&
@@ -141,7 +141,7 @@ void run_record(struct run *r, enum flash_stage st)
 
 /* ---- firewall ---- */
 
-void run_firewall(struct run *r, int final)
+void flash_run_firewall(struct run *r, int final)
 {
     if (!r->watch)
         return;

@@ -82,7 +82,7 @@ struct run {
     int fw_note_told;
     volatile sig_atomic_t *stop;
     /* The devices (flash_session.h): one row in a single run (its stage is the run's,
-     * run_st), as many as call with --fleet. */
+     * flash_run_st), as many as call with --fleet. */
     struct flash_table table;
     int final_waits;                /* the FinalStage file server is the one to wait on */
     int64_t deadline, st_since, next_poll, last_hint;
@@ -93,7 +93,7 @@ struct run {
     int prov_busy;                  /* one of them is under way */
     size_t prov_row;                /* fleet: the row POST /ap is for */
     struct fleet *fleet;            /* fleet: the loop's own state (flash_fleet.c) */
-    srv_event_cb on_event;          /* the servers' events go here (run_on_event) */
+    srv_event_cb on_event;          /* the servers' events go here (flash_events_on_server) */
     int tls_warned, post_tries, downloads_seen;
     char final_other_warned[NETIF_IP_MAX];
     struct pin_watch pins;          /* TLS handshakes that refused our certificate */
@@ -107,8 +107,8 @@ struct run {
 };
 
 /* The device of a single run (the table's one row) and its stage. */
-static inline struct flash_dev *run_dev(struct run *r) { return &r->table.dev[0]; }
-static inline enum flash_stage run_st(const struct run *r)
+static inline struct flash_dev *flash_run_dev(struct run *r) { return &r->table.dev[0]; }
+static inline enum flash_stage flash_run_st(const struct run *r)
 {
     return r->table.n ? r->table.dev[0].st : STAGE_NONE;
 }
@@ -129,81 +129,81 @@ static inline enum flash_stage run_st(const struct run *r)
 
 /* flash_run.c */
 /* Ends the run with an error event/line and an exit status. */
-void run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
+void flash_run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
     SO_PRINTF(4, 5);
 /* A single run's device enters st (the loop's own transitions). */
-void run_set_state(struct run *r, enum flash_stage st);
+void flash_run_set_state(struct run *r, enum flash_stage st);
 /* What entering a stage means for a single run: the stage banner, the record, what to
  * do next (also for the transitions flash_session.c made). */
-void run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st);
+void flash_run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st);
 /* Records progress (no-op without watching or without a state file, or in a fleet);
  * STAGE_NONE removes the record (done). */
-void run_record(struct run *r, enum flash_stage st);
+void flash_run_record(struct run *r, enum flash_stage st);
 /* Checks the firewall for the ports a stage needs and warns about findings not shown
  * yet; final: only the file server port (FinalStage). */
-void run_firewall(struct run *r, int final);
+void flash_run_firewall(struct run *r, int final);
 
 
 /* flash_net.c */
 /* Lists the addresses and scans them against the serving IP. 0, or -1 (run failed). */
-int run_scan(struct run *r, struct stage_seen *seen);
+int flash_net_scan(struct run *r, struct stage_seen *seen);
 /* Creates the servers whose address has appeared (or all at once without watching).
  * 0, or -1 when one cannot start for another reason than a vanished address. */
-int run_servers_update(struct run *r, const struct stage_seen *seen);
+int flash_net_update(struct run *r, const struct stage_seen *seen);
 /* The address the cloud + file server binds: the serving IP, or NULL for every
  * interface (--bind-any, or --no-check-ip without --serving-host). */
-const char *run_bind_addr(const struct run *r);
+const char *flash_net_bind_addr(const struct run *r);
 /* One loop slice over the servers (at most timeout_ms), woken by libcurl's sockets
  * too (srv_watch). 0, or -1 (a server failed). */
-int run_service(struct run *r, int timeout_ms);
+int flash_net_service(struct run *r, int timeout_ms);
 /* httpc's socket hook (httpc_set_watch, user = the run): a socket libcurl is about to
  * close leaves the servers' poll set at once. */
-void run_http_socket(void *user, int fd, short events);
+void flash_net_http_socket(void *user, int fd, short events);
 /* Stops both servers (the end of the run; not from an event callback). */
-void run_servers_close(struct run *r);
+void flash_net_close(struct run *r);
 /* A device provisioned in this run: its id and factory key make its sessions trusted
  * (srv_trust), on the server now and on any created later. */
-void run_trust(struct run *r, const struct ewl_device_info *dev);
+void flash_net_trust(struct run *r, const struct ewl_device_info *dev);
 /* Marks a device address paced on both servers. */
-void run_set_paced(struct run *r, const char *peer_ip);
+void flash_net_set_paced(struct run *r, const char *peer_ip);
 /* Starts POST /ap with the run's WiFi and serving address (§1.2); done hears the result
  * (user = r) from a later httpc_step. 0, or -1 (not started). */
-int run_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done);
+int flash_net_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done);
 
 /* flash_setup.c */
 /* Loads and checks the three images (--force serves invalid ones). 0, or -1 (failed). */
-int run_load_images(struct run *r);
+int flash_setup_images(struct run *r);
 /* Chooses r->serving_ip from the addresses now (a, n; seen: their scan), the options and
  * the record; may ask. 0, or -1 (failed). */
-int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
-                          const struct stage_seen *seen);
+int flash_setup_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
+                           const struct stage_seen *seen);
 /* Asks for the SSID and password when missing (stage 1 needs them). 0 or -1 (failed). */
-int run_credentials(struct run *r);
+int flash_setup_credentials(struct run *r);
 
 /* flash_start.c */
 /* Loads the record of an earlier run into r->rec (none with --fresh or without watching). */
-void run_load_record(struct run *r);
+void flash_start_load_record(struct run *r);
 /* How far the recorded run got when the record fits this run (STAGE_NONE otherwise; a
  * record that does not fit is dropped with a note): STAGE_PROVISIONED, CLOUD or FINAL. */
-enum flash_stage run_recorded_stage(struct run *r);
+enum flash_stage flash_start_recorded_stage(struct run *r);
 /* The "detected" event/message: what was found and where the run starts. */
-void run_tell_detected(struct run *r, enum flash_stage plan, int recheck,
-                       const struct stage_seen *seen, int from_record);
+void flash_start_tell_detected(struct run *r, enum flash_stage plan, int recheck,
+                               const struct stage_seen *seen, int from_record);
 
 /* flash_events.c */
 /* The server's event callback (user = struct run *), for a single run and a fleet. */
-void run_on_event(const struct srv_event *ev, void *user);
+void flash_events_on_server(const struct srv_event *ev, void *user);
 /* A row of the fleet table, and its line when it changes. */
-void run_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now);
-void run_tell_row(struct run *r, size_t i);
+void flash_events_row_of(const struct flash_dev *d, struct ui_fleet_row *row, int64_t now);
+void flash_events_tell_row(struct run *r, size_t i);
 /* The table is full: device id is served but not listed (said once). */
-void run_table_full(struct run *r, const char *id);
+void flash_events_table_full(struct run *r, const char *id);
 /* Ends the run: the device pins the cloud certificate (exit 4, the options left). */
-void run_pinned_fail(struct run *r);
+void flash_events_pinned_fail(struct run *r);
 
 /* flash_loop.c: a single run until done, failed, interrupted or timed out (sets
  * r->exit_code). */
-void run_loop(struct run *r);
+void flash_loop_run(struct run *r);
 
 /* flash_fleet.c: --fleet, from the point the servers may start (seen: the addresses now) */
 void fleet_run(struct run *r, const struct stage_seen *seen);

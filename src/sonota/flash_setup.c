@@ -19,7 +19,7 @@
 
 /* ---- step 1: images ---- */
 
-int run_load_images(struct run *r)
+int flash_setup_images(struct run *r)
 {
     struct flash_opts *o = r->o;
     const struct { const char *role, *name, *path; enum espimg_use use; } def[3] = {
@@ -36,15 +36,15 @@ int run_load_images(struct run *r)
         im->use = def[i].use;
         enum so_err e = so_read_file(im->path, IMAGE_FILE_MAX, &im->data, &im->len);
         if (e != SO_OK) {
-            run_fail(r, EXIT_USAGE, "image", "cannot read the %s image %s: %s", im->role, im->path,
-                 e == SO_E_IO ? strerror(errno) : so_strerror(e));
+            flash_run_fail(r, EXIT_USAGE, "image", "cannot read the %s image %s: %s", im->role,
+                           im->path, e == SO_E_IO ? strerror(errno) : so_strerror(e));
             return -1;
         }
         so_sha256_hex(im->data, im->len, im->sha256);
         char why[512] = "";
         struct espimg_info *info = calloc(1, sizeof *info);
         if (!info) {
-            run_fail(r, EXIT_FAIL, "memory", "out of memory");
+            flash_run_fail(r, EXIT_FAIL, "memory", "out of memory");
             return -1;
         }
         e = espimg_parse(im->data, im->len, info);
@@ -69,7 +69,7 @@ int run_load_images(struct run *r)
         }
     }
     if (bad) {
-        run_fail(r, EXIT_INVALID, "image", "nothing was sent to the device; fix the images "
+        flash_run_fail(r, EXIT_INVALID, "image", "nothing was sent to the device; fix the images "
              "(`sonota image check FILE` explains), or pass --force to serve them anyway");
         return -1;
     }
@@ -128,8 +128,8 @@ static int check_clash(struct run *r, int fatal)
         return 0;
     const char *text = clash & STAGE_CLASH_AP ? CLASH_AP_TEXT : CLASH_FINAL_TEXT;
     if (fatal) {
-        run_fail(r, EXIT_NETWORK, "address-clash", "the serving IP %s is a problem: %s",
-                 r->serving_ip, text);
+        flash_run_fail(r, EXIT_NETWORK, "address-clash", "the serving IP %s is a problem: %s",
+                       r->serving_ip, text);
         return -1;
     }
     ui_warn(&r->ui, "address-clash", "the serving IP %s: %s", r->serving_ip, text);
@@ -143,21 +143,21 @@ static void fail_only_ap(struct run *r, const struct stage_seen *seen)
     struct ewl_device_info dev;
     char err[512];
     if (prov_get_device(r->o->device_url, PROV_ATTEMPT_MS, &dev, err, sizeof err) == PROV_OK) {
-        run_fail(r, EXIT_NETWORK, "address", "this computer is on the pairing WiFi of device "
-                 "%s (it has %s) but has no address on your home network to give the device. "
-                 "Connect it to your home WiFi, start sonota there (it says when to switch), "
-                 "or pass --serving-host with this computer's home address", dev.deviceid,
-                 seen->ap_ip);
+        flash_run_fail(r, EXIT_NETWORK, "address", "this computer is on the pairing WiFi of device "
+                       "%s (it has %s) but has no address on your home network to give the device. "
+                       "Connect it to your home WiFi, start sonota there (it says when to switch), "
+                       "or pass --serving-host with this computer's home address", dev.deviceid,
+                       seen->ap_ip);
         return;
     }
-    run_fail(r, EXIT_NETWORK, "address-clash", "this computer's only address is %s, and no "
-             "Sonoff answers at %s. %s. (If this is the device's ITEAD-<deviceid> WiFi, put "
-             "the device in pairing mode - LED blinking fast - and run again.)", seen->ap_ip,
-             r->o->device_url, CLASH_AP_TEXT);
+    flash_run_fail(r, EXIT_NETWORK, "address-clash", "this computer's only address is %s, and no "
+                   "Sonoff answers at %s. %s. (If this is the device's ITEAD-<deviceid> WiFi, put "
+                   "the device in pairing mode - LED blinking fast - and run again.)", seen->ap_ip,
+                   r->o->device_url, CLASH_AP_TEXT);
 }
 
-int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
-                             const struct stage_seen *seen)
+int flash_setup_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
+                              const struct stage_seen *seen)
 {
     struct flash_opts *o = r->o;
     size_t idx[NETIF_MAX];
@@ -171,11 +171,11 @@ int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
             return -1;
         if (!addr_present(a, n, r->serving_ip) && k > 0 && !seen->ap && !seen->final) {
             list_addrs(a, idx, k, list, sizeof list);
-            run_fail(r, EXIT_USAGE, "address", "--serving-host %s is not an address of this "
-                     "computer (it has %s): the device would call an address nobody answers, "
-                     "and sonota listens on %s only. Pass one of this computer's addresses, "
-                     "or connect it to the network that gives it %s", r->serving_ip, list,
-                     r->serving_ip, r->serving_ip);
+            flash_run_fail(r, EXIT_USAGE, "address", "--serving-host %s is not an address of this "
+                           "computer (it has %s): the device would call an address nobody answers, "
+                           "and sonota listens on %s only. Pass one of this computer's addresses, "
+                           "or connect it to the network that gives it %s", r->serving_ip, list,
+                           r->serving_ip, r->serving_ip);
             return -1;
         }
         return 0;
@@ -206,9 +206,9 @@ int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
             fail_only_ap(r, seen);
             return -1;
         }
-        run_fail(r, EXIT_NETWORK, "address", "this computer has no address on a home network "
-                 "to offer the device; connect it to your WiFi (or LAN) and run again, or "
-                 "pass --serving-host IP");
+        flash_run_fail(r, EXIT_NETWORK, "address", "this computer has no address on a home network "
+                       "to offer the device; connect it to your WiFi (or LAN) and run again, or "
+                       "pass --serving-host IP");
         return -1;
     }
     size_t pick = 0;
@@ -221,20 +221,21 @@ int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
                                     a[idx[i]].is_default ? " (default route)" : "");
         ui_flush(&r->ui); /* the events so far, before a question */
         if (!prompt_available()) {
-            run_fail(r, EXIT_USAGE, "address", "this computer has several addresses; pass "
-                     "--serving-host with the one on the WiFi the device will join:\n%s", menu);
+            flash_run_fail(r, EXIT_USAGE, "address", "this computer has several addresses; pass "
+                           "--serving-host with the one on the WiFi the device will join:\n%s",
+                           menu);
             return -1;
         }
         char q[1200], ans[16];
         snprintf(q, sizeof q, "This computer has several addresses:\n%s\nWhich one is on "
                  "the WiFi the device will join? [1] ", menu);
         if (prompt_line(q, ans, sizeof ans) != 0) {
-            run_fail(r, EXIT_USAGE, "address", "no answer; pass --serving-host IP");
+            flash_run_fail(r, EXIT_USAGE, "address", "no answer; pass --serving-host IP");
             return -1;
         }
         long v = ans[0] ? strtol(ans, NULL, 10) : 1;
         if (v < 1 || (size_t)v > k) {
-            run_fail(r, EXIT_USAGE, "address", "'%s' is not one of 1-%zu", ans, k);
+            flash_run_fail(r, EXIT_USAGE, "address", "'%s' is not one of 1-%zu", ans, k);
             return -1;
         }
         pick = (size_t)v - 1;
@@ -247,7 +248,7 @@ int run_choose_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
 
 /* ---- credentials ---- */
 
-int run_credentials(struct run *r)
+int flash_setup_credentials(struct run *r)
 {
     ui_flush(&r->ui); /* the events so far, before any question */
     struct flash_opts *o = r->o;
@@ -257,8 +258,8 @@ int run_credentials(struct run *r)
             prompt_line("WiFi network (SSID) the device should join: ", ssid,
                         sizeof o->ssid_answer) ||
             !ssid[0]) {
-            run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi name: pass --wifi-ssid "
-                 "SSID (or --no-prov if it is already provisioned)");
+            flash_run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi name: pass "
+                           "--wifi-ssid SSID (or --no-prov if it is already provisioned)");
             return -1;
         }
         o->wifi_ssid = ssid;
@@ -269,19 +270,19 @@ int run_credentials(struct run *r)
         if (asked != 0) {
             plat_wipe(pw, sizeof pw);
             if (asked == -2)
-                run_fail(r, EXIT_USAGE, "usage", "no usable WiFi password after %d answers: "
-                         "a WPA2 password has 8 to 63 characters (or 64 hex digits); an open "
-                         "network needs an empty answer, confirmed", PROMPT_PW_TRIES);
+                flash_run_fail(r, EXIT_USAGE, "usage", "no usable WiFi password after %d answers: "
+                               "a WPA2 password has 8 to 63 characters (or 64 hex digits); an open "
+                               "network needs an empty answer, confirmed", PROMPT_PW_TRIES);
             else
-                run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi password and there "
-                         "is no terminal to ask: set " FLASH_ENV_PASSWORD " (or pass "
-                         "--wifi-password)");
+                flash_run_fail(r, EXIT_USAGE, "usage", "the device needs your WiFi password and "
+                               "there is no terminal to ask: set " FLASH_ENV_PASSWORD " (or pass "
+                               "--wifi-password)");
             return -1;
         }
         int rc = flash_opts_set_password(o, pw, FLASH_PW_PROMPT);
         plat_wipe(pw, sizeof pw);
         if (rc != 0) {
-            run_fail(r, EXIT_FAIL, "memory", "out of memory");
+            flash_run_fail(r, EXIT_FAIL, "memory", "out of memory");
             return -1;
         }
     } else if (o->pw_source == FLASH_PW_FLAG) {

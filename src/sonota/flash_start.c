@@ -12,7 +12,7 @@
 
 /* ---- where to start (PROTOCOL.md §10.1 and the record of an earlier run) ---- */
 
-void run_load_record(struct run *r)
+void flash_start_load_record(struct run *r)
 {
     struct flash_opts *o = r->o;
     memset(&r->rec, 0, sizeof r->rec);
@@ -33,7 +33,7 @@ void run_load_record(struct run *r)
 
 /* How far the recorded run got, if the record fits this run (same serving IP and port:
  * what the device was told). */
-enum flash_stage run_recorded_stage(struct run *r)
+enum flash_stage flash_start_recorded_stage(struct run *r)
 {
     struct flash_record *rec = &r->rec;
     if (rec->stage < STAGE_PROVISIONED)
@@ -64,8 +64,8 @@ static void age_text(int64_t updated, char *out, size_t cap, long long *secs)
 }
 
 /* Says what was found and where the run starts. */
-void run_tell_detected(struct run *r, enum flash_stage plan, int recheck,
-                       const struct stage_seen *seen, int from_record)
+void flash_start_tell_detected(struct run *r, enum flash_stage plan, int recheck,
+                               const struct stage_seen *seen, int from_record)
 {
     const struct flash_record *rec = &r->rec;
     char msg[1200], ago[32];
