@@ -107,6 +107,15 @@ static void start(struct stock_fsm *f, const struct stock_cfg *c)
     assert_int_equal(f->st, STK_REGISTER);
 }
 
+/* start, then the server's register reply: the device goes on to ask for the date. */
+static void start_registered(struct stock_fsm *f, const struct stock_cfg *c)
+{
+    struct stock_out out;
+    start(f, c);
+    feed(f, ewl_build_register_reply(DEVID, OWNER, 145), &out);
+    stock_out_free(&out);
+}
+
 /* register reply → date, date reply → update, update reply → query, query reply → ready. */
 static void to_ready(struct stock_fsm *f, const struct stock_cfg *c)
 {
@@ -242,9 +251,7 @@ static void replies_out_of_order(void **state)
     struct stock_fsm f;
     struct stock_cfg c = cfg_of(1, 1, 0);
     struct stock_out out;
-    start(&f, &c);
-    feed(&f, ewl_build_register_reply(DEVID, OWNER, 145), &out);
-    stock_out_free(&out);
+    start_registered(&f, &c);
     /* waiting for date: update and query replies are ignored */
     feed(&f, ewl_build_update_reply(DEVID, OWNER), &out);
     assert_ignored(&out);
@@ -303,9 +310,7 @@ static void date_reply_format(void **state)
         struct stock_fsm f;
         struct stock_cfg c = cfg_of(1, 1, 0);
         struct stock_out out;
-        start(&f, &c);
-        feed(&f, ewl_build_register_reply(DEVID, OWNER, 145), &out);
-        stock_out_free(&out);
+        start_registered(&f, &c);
         char *json = t[i].date[0] ? ewl_build_date_reply(DEVID, OWNER, t[i].date)
                                   : dup("{\"error\":0,\"deviceid\":\"" DEVID "\",\"apikey\":\""
                                         OWNER "\",\"date\":\"\"}");
@@ -338,9 +343,7 @@ static void reply_with_error(void **state)
         struct stock_fsm f;
         struct stock_cfg c = cfg_of(1, 1, 0);
         struct stock_out out;
-        start(&f, &c);
-        feed(&f, ewl_build_register_reply(DEVID, OWNER, 145), &out);
-        stock_out_free(&out);
+        start_registered(&f, &c);
         feed(&f, dup(bad[i]), &out);
         assert_failed(&out);
     }
@@ -353,9 +356,7 @@ static void owner_apikey_rule(void **state)
     struct stock_fsm f;
     struct stock_cfg c = cfg_of(1, 1, 0);
     struct stock_out out;
-    start(&f, &c);
-    feed(&f, ewl_build_register_reply(DEVID, OWNER, 145), &out);
-    stock_out_free(&out);
+    start_registered(&f, &c);
     feed(&f, ewl_build_date_reply(DEVID, FACTORY, DATE), &out);
     assert_ignored(&out);
     feed(&f, ewl_build_date_reply(DEVID, OTHER_UUID, DATE), &out);
@@ -676,9 +677,7 @@ static void upgrade_sequence(void **state)
     struct stock_out out;
     struct upg good = upgrades[0], bad = good;
     bad.model = "PSA-BHA-GL";
-    start(&f, &c);
-    feed(&f, ewl_build_register_reply(DEVID, OWNER, 145), &out);
-    stock_out_free(&out);
+    start_registered(&f, &c);
     feed(&f, ewl_build_date_reply(DEVID, OWNER, DATE), &out);
     stock_out_free(&out);
     feed(&f, ewl_build_update_reply(DEVID, OWNER), &out);
