@@ -64,17 +64,22 @@ void srv_sockaddr_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap
     }
 }
 
-void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
+int srv_fd_peer(int fd, char *ip, size_t ipcap, int *port)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    int port = 0;
     memset(&ss, 0, sizeof ss);
     ip[0] = '\0';
-    int fd = lws_get_socket_fd(wsi);
+    *port = 0;
     if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-        srv_sockaddr_text(&ss, ip, ipcap, &port);
-    if (ip[0]) {
+        srv_sockaddr_text(&ss, ip, ipcap, port);
+    return ip[0] ? 0 : -1;
+}
+
+void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
+{
+    int port;
+    if (srv_fd_peer(lws_get_socket_fd(wsi), ip, ipcap, &port) == 0) {
         snprintf(peer, peercap, "%s:%d", ip, port);
         return;
     }
@@ -164,15 +169,8 @@ static const char *wsi_peer_ip(void *ctx, char *buf, size_t cap)
         snprintf(buf, cap, "%s", c->ip);
         return buf;
     }
-    int fd = lws_get_socket_fd((struct lws *)ctx);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    int port = 0;
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
-        return NULL;
-    buf[0] = '\0';
-    srv_sockaddr_text(&ss, buf, cap, &port);
-    return buf[0] ? buf : NULL;
+    int port;
+    return srv_fd_peer(lws_get_socket_fd((struct lws *)ctx), buf, cap, &port) == 0 ? buf : NULL;
 }
 
 /* One entry for the connections of every listener (the router): what they share

@@ -302,15 +302,9 @@ int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later)
 {
     struct srv *s = srv_of(wsi);
     int fd = (int)(intptr_t)in;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
     char ip[SRV_IP_MAX], peer[SRV_PEER_MAX];
-    int port = 0;
-    memset(&ss, 0, sizeof ss);
-    ip[0] = '\0';
-    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-        srv_sockaddr_text(&ss, ip, sizeof ip, &port);
-    if (!ip[0])
+    int port;
+    if (srv_fd_peer(fd, ip, sizeof ip, &port) != 0)
         snprintf(ip, sizeof ip, "?");
     snprintf(peer, sizeof peer, "%s:%d", ip, port);
     if (srv_conn_admit(s, fd, ip, port, peer) == 0) {

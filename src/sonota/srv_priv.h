@@ -240,6 +240,9 @@ void srv_fd_guard_listener(struct srv *s, const char *addr, int port);
 void srv_fd_guard_free(struct srv *s);
 /* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */
 void srv_sockaddr_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap, int *port);
+/* "ip" and port of the peer of socket fd (getpeername). 0, or -1 (ip "", port 0) when it
+ * has none (closed, or not a connected socket). */
+int srv_fd_peer(int fd, char *ip, size_t ipcap, int *port);
 /* Bytes written to the socket that the peer's TCP has not acknowledged (Linux
  * SIOCOUTQ; counts TLS records too). 0 where unknown. */
 size_t srv_unacked(struct lws *wsi);
