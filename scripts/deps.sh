@@ -4,8 +4,8 @@
 # packages instead (the cross builds' toolchains and runners: scripts/xdeps.sh).
 set -eu
 default="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libssl-dev openssl
-libwebsockets-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev iproute2
-binutils-xtensa-lx106 valgrind curl python3 libmdnsd-dev nftables strace"
+libwebsockets-dev libwebsockets-evlib-ev libev-dev libcurl4-openssl-dev libcjson-dev
+libcmocka-dev iproute2 binutils-xtensa-lx106 valgrind curl python3 libmdnsd-dev nftables strace"
 need=${*:-$default}
 missing=""
 for p in $need; do

@@ -56,6 +56,10 @@ int plat_getsockopt(int fd, int level, int name, void *v, size_t *len);
 /* send/sendto/recvfrom without SIGPIPE (MSG_NOSIGNAL on Linux; the socket option on
  * macOS; Windows has no such signal). */
 ssize_t plat_send(int fd, const void *p, size_t n);
+/* One gathered send of a then b (either may be empty), so a reply's head and a body
+ * slice still in the caller's memory leave in one call without being copied
+ * together. Bytes taken (possibly fewer than an + bn), or -1. */
+ssize_t plat_send2(int fd, const void *a, size_t an, const void *b, size_t bn);
 ssize_t plat_sendto(int fd, const void *p, size_t n, const struct sockaddr *to,
                     socklen_t tolen);
 ssize_t plat_recvfrom(int fd, void *p, size_t n, struct sockaddr *from, socklen_t *fromlen);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int plat_init(void)
@@ -95,6 +96,13 @@ int plat_getsockopt(int fd, int level, int name, void *v, size_t *len)
 ssize_t plat_send(int fd, const void *p, size_t n)
 {
     return send(fd, p, n, NOSIG);
+}
+
+ssize_t plat_send2(int fd, const void *a, size_t an, const void *b, size_t bn)
+{
+    struct iovec iov[2] = {{(void *)a, an}, {(void *)b, bn}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    return sendmsg(fd, &m, NOSIG);
 }
 
 ssize_t plat_sendto(int fd, const void *p, size_t n, const struct sockaddr *to, socklen_t tolen)

@@ -126,6 +126,15 @@ ssize_t plat_send(int fd, const void *p, size_t n)
     return send((SOCKET)fd, p, clamp(n), 0);
 }
 
+ssize_t plat_send2(int fd, const void *a, size_t an, const void *b, size_t bn)
+{
+    WSABUF v[2] = {{(ULONG)clamp(an), (CHAR *)a}, {(ULONG)clamp(bn), (CHAR *)b}};
+    DWORD sent = 0;
+    if (WSASend((SOCKET)fd, v, 2, &sent, 0, NULL, NULL) != 0)
+        return -1;
+    return (ssize_t)sent;
+}
+
 ssize_t plat_sendto(int fd, const void *p, size_t n, const struct sockaddr *to, socklen_t tolen)
 {
     return sendto((SOCKET)fd, p, clamp(n), 0, to, tolen);

@@ -88,20 +88,6 @@ static void track_mark(struct srv *s, struct srv_conn *c, uint64_t from, uint64_
 
 /* ---- replies ---- */
 
-/* Room for a write of n bytes: sized by the largest write so far, so a connection
- * serving 4 KiB Range pieces holds 4 KiB, not a whole FS_PIECE. */
-static int out_buf(struct srv_conn *c, size_t n)
-{
-    if (c->out && n <= c->out_cap)
-        return 0;
-    unsigned char *p = realloc(c->out, LWS_PRE + n);
-    if (!p)
-        return -1;
-    c->out = p;
-    c->out_cap = n;
-    return 0;
-}
-
 static void begin_reply(struct srv_conn *c)
 {
     c->st = SC_SEND;
@@ -110,6 +96,7 @@ static void begin_reply(struct srv_conn *c)
     c->done_pending = 0;
     c->reply_start = c->tx_total;
     c->head_sent = c->head_len;
+    c->head_off = 0;
     c->drain_checks = 0;
     c->due_ms = 0;
 }
@@ -303,19 +290,6 @@ static void start_head_clock(struct lws *wsi, struct srv_conn *c)
 
 static int write_turn(struct lws *wsi, struct srv_conn *c);
 
-/* A reply was just built: its first write goes out now, from the callback that
- * read the request, instead of one more poll() round for a writable callback
- * (most replies are one 4 KiB Range piece). After lws kept part of an earlier
- * write, lws sends that first and the writable callback follows. */
-static int send_now(struct lws *wsi, struct srv_conn *c)
-{
-    if (lws_partial_buffered(wsi)) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    return write_turn(wsi, c);
-}
-
 /* Consumes buffered input while we are not busy replying. Returns -1 to close. */
 static int process_input(struct lws *wsi, struct srv_conn *c)
 {
@@ -348,14 +322,20 @@ static int process_input(struct lws *wsi, struct srv_conn *c)
     }
     if (c->st == SC_BODY && !c->body_left)
         diy_result(wsi, c);
+    /* A reply was just built: its first write goes out now, from the callback that
+     * read the request, instead of one more wait for a writable callback (most
+     * replies are one 4 KiB Range piece). */
     if (c->st == SC_SEND && was != SC_SEND)
-        return send_now(wsi, c);
+        return write_turn(wsi, c);
     return 0;
 }
 
 static int on_flushed(struct lws *wsi, struct srv_conn *c);
 
-/* One write: the head (if not yet sent) plus as much body as this turn allows. */
+/* One write: what is left of the head plus as much body as this turn allows, in one
+ * gathered send straight from the head buffer and the image in memory. Nothing is
+ * copied or queued here: what the socket does not take now goes at its next
+ * writable callback. */
 static int write_turn(struct lws *wsi, struct srv_conn *c)
 {
     struct srv *s = c->srv;
@@ -364,34 +344,40 @@ static int write_turn(struct lws *wsi, struct srv_conn *c)
         room = c->lead_done ? FS_PACE_CHUNK : FS_PACE_LEAD_BYTES;
     uint64_t left = c->end - c->pos;
     size_t take = left < room ? (size_t)left : room;
-    if (out_buf(c, c->head_len + take))
-        return -1;
-    unsigned char *p = c->out + LWS_PRE;
-    size_t n = 0;
-    if (c->head_len) {
-        memcpy(p, c->head, c->head_len);
-        n = c->head_len;
+    const unsigned char *src = NULL;
+    if (take)
+        src = c->file >= 0 ? s->cfg.files[c->file].data + c->pos : c->body_src + c->pos;
+    size_t head_left = c->head_len - c->head_off;
+    ssize_t n = 0;
+    if (head_left + take) {
+        n = plat_send2(lws_get_socket_fd(wsi), c->head + c->head_off, head_left, src, take);
+        if (n < 0) {
+            int e = plat_sock_errno();
+            if (!plat_sock_would_block(e)) {
+                LOG_D("http %s: send failed: %s", c->peer, strerror(e));
+                return -1;
+            }
+            n = 0;
+        }
     }
-    if (take) {
-        const unsigned char *src = c->file >= 0 ? s->cfg.files[c->file].data + c->pos
-                                                : c->body_src + c->pos;
-        memcpy(p + n, src, take);
-        n += take;
+    c->tx_total += (size_t)n;
+    size_t body_sent = 0;
+    if ((size_t)n < head_left) {
+        c->head_off += (size_t)n;
+    } else {
+        body_sent = (size_t)n - head_left;
+        c->head_len = c->head_off = 0;
     }
-    if (n && lws_write(wsi, p, n, LWS_WRITE_RAW) < (int)n)
-        return -1;
-    c->tx_total += n;
-    c->head_len = 0;
-    c->pos += take;
-    active(c);
-    if (c->file >= 0 && take)
+    c->pos += body_sent;
+    if (n)
+        active(c);
+    if (c->file >= 0 && body_sent)
         track_mark(s, c, c->first, c->pos);
-    if (c->pos >= c->end) {
+    if ((size_t)n < head_left + take) {
+        lws_callback_on_writable(wsi); /* the socket is full: the rest when it drains */
+    } else if (c->pos >= c->end) {
         c->st = SC_FLUSH;
-        if (lws_partial_buffered(wsi)) /* lws sends the rest at the next POLLOUT */
-            lws_callback_on_writable(wsi);
-        else
-            return on_flushed(wsi, c);
+        return on_flushed(wsi, c);
     } else if (c->paced) {
         due_in(wsi, c, c->lead_done ? FS_PACE_INTERVAL_MS : FS_PACE_LEAD_MS);
         c->lead_done = 1;
@@ -487,7 +473,7 @@ static int on_timer(struct lws *wsi, struct srv_conn *c)
         return -1;
     } else if ((c->st == SC_SEND || c->st == SC_FLUSH) && c->due_ms && now >= c->due_ms) {
         c->due_ms = 0;
-        if (c->st == SC_FLUSH && !lws_partial_buffered(wsi))
+        if (c->st == SC_FLUSH)
             return on_flushed(wsi, c); /* another look at the ACKs */
         lws_callback_on_writable(wsi);  /* pacing: the next write is due */
     } else {
@@ -590,9 +576,6 @@ int fileserv_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
                   c->srv->names[c->file], at, c->srv->cfg.files[c->file].len);
         }
     closed:
-        free(c->out);
-        c->out = NULL;
-        c->out_cap = 0;
         srv_conn_free_input(c);
         free(c->body);
         c->body = NULL;

@@ -31,13 +31,14 @@
 #define FS_PACE_INTERVAL_MS 20
 #define FS_PACE_LEAD_MS 100    /* SonOTA paused 0.9 s after the lead-in */
 
-/* Fast replies go out in pieces of FS_PIECE bytes, one per writable callback, so a
- * slow reader slows us down instead of filling buffers; the first piece carries the
- * head. FILESERV_WRITE_MAX is the largest single write (the protocol's
- * tx_packet_size: lws splits bigger writes). */
+/* Fast replies go out at most FS_PIECE bytes per writable callback, so one download
+ * cannot hold the loop; the first write carries the head. Writes go from the image
+ * in memory to the socket (plat_send2), so a slow reader holds no buffer of ours:
+ * what its socket does not take waits for the next writable callback. Not larger:
+ * with 64 KiB writes on loopback, a reader that waits for 1 KiB to be available
+ * (Espressif2Arduino, §4) stalled with 512 B pending, the window never reopening. */
 #define FS_PIECE 16384
 #define FS_HEAD_OUT_MAX 512
-#define FILESERV_WRITE_MAX (FS_HEAD_OUT_MAX + FS_PIECE)
 
 struct fs_track {
     int used;

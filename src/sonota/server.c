@@ -78,13 +78,14 @@ int srv_fd_peer(int fd, char *ip, size_t ipcap, int *port)
 
 void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
 {
+    /* noted at accept (srv_conn_filter): no second getpeername */
+    if (srv_noted_peer(wsi, peer, peercap, ip, ipcap) == 0)
+        return;
     int port;
     if (srv_fd_peer(lws_get_socket_fd(wsi), ip, ipcap, &port) == 0) {
         snprintf(peer, peercap, "%s:%d", ip, port);
         return;
     }
-    if (srv_noted_peer(wsi, peer, peercap, ip, ipcap) == 0)
-        return;
     snprintf(ip, ipcap, "?");
     snprintf(peer, peercap, "%s:0", ip);
 }
@@ -92,8 +93,7 @@ void srv_peer_of(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t i
 int srv_adopt(struct lws *wsi, char *peer, size_t peercap, char *ip, size_t ipcap)
 {
     srv_peer_of(wsi, peer, peercap, ip, ipcap);
-    int one = 1;
-    plat_setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* TCP_NODELAY: lws set it at accept (lws_plat_set_socket_options) */
     return srv_conn_bind(srv_of(wsi), wsi);
 }
 
@@ -492,10 +492,8 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_sink);
     s->proto_files[0] = (struct lws_protocols){
         .name = "sonota-files", .callback = files_callback,
-        .per_session_data_size = sizeof(struct srv_conn), .rx_buffer_size = 0,
-        /* lws sends at most this much per write and queues the rest for the next
-         * POLLOUT; it must cover head + body so a reply leaves in one send(). */
-        .tx_packet_size = FILESERV_WRITE_MAX};
+        /* no tx_packet_size: the file server writes to its sockets itself */
+        .per_session_data_size = sizeof(struct srv_conn), .rx_buffer_size = 0};
     s->proto_files[1] = (struct lws_protocols){.name = SRV_WATCH_PROTOCOL,
                                                .callback = srv_watch_callback};
     s->proto_cloud[0] = (struct lws_protocols){
@@ -511,11 +509,26 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     ci.port = CONTEXT_PORT_NO_LISTEN;
     ci.user = s;
     ci.timeout_secs = SRV_TLS_HANDSHAKE_TIMEOUT_S;
+    /* SONOTA_LOOP=poll: lws's own poll() loop, as in the static builds (tests) */
+    const char *loop = getenv("SONOTA_LOOP");
+    if (srv_loop_prepare(s, &ci, !(loop && !strcmp(loop, "poll")))) {
+        snprintf(err, errcap, "out of memory");
+        goto fail;
+    }
     s->ctx = lws_create_context(&ci);
+    if (!s->ctx && srv_loop_uses_ev(s)) {
+        /* lws's libev plugin did not load: its own poll() loop then */
+        LOG_D("libwebsockets' libev plugin is missing; waiting with poll()");
+        srv_loop_free(s);
+        ci.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+        ci.foreign_loops = NULL;
+        s->ctx = lws_create_context(&ci);
+    }
     if (!s->ctx) {
         snprintf(err, errcap, "cannot start the network event loop (libwebsockets)");
         goto fail;
     }
+    srv_loop_started(s);
     s->vh_http = make_vhost(s, "files", s->bind_addr, cfg->http_port, 0, 1, s->proto_files);
     if (!s->vh_http) {
         snprintf(err, errcap, "cannot listen for HTTP on port %d; choose another with "
@@ -593,80 +606,16 @@ int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err, 
     return 0;
 }
 
-/* Beyond any timer of ours (the longest is the WebSocket idle timeout). */
-#define SRV_TIMER_HORIZON_US ((lws_usec_t)24 * 3600 * LWS_US_PER_SEC)
-
-static void wake_cb(lws_sorted_usec_list_t *sul)
-{
-    (void)sul; /* only ends the poll wait */
-}
-
-
-/* The time to lws's earliest scheduled event (connection timers and timeouts, our
- * wake-up), in us; -1 when none. The wake-up sits in the same sorted list as the
- * others (lws-timeout-timer.h: lws_sorted_usec_list_t), so its owner's head is the
- * earliest of them. */
-static lws_usec_t next_event_in(struct srv *s)
-{
-    lws_usec_t now = lws_now_usecs(), best = -1, t;
-    const lws_dll2_owner_t *own = s->wake.list.owner;
-    if (own && own->head) {
-        const lws_sorted_usec_list_t *first =
-            lws_container_of(own->head, lws_sorted_usec_list_t, list);
-        best = first->us;
-    }
-    if (!lws_sul_earliest_wakeable_event(s->ctx, &t) && (best < 0 || t < best))
-        best = t;
-    if (best < 0)
-        return -1;
-    return best > now ? best - now : 0;
-}
-
 int srv_tls_ready(struct srv *s)
 {
     return !s || so_tls_cert_ready(s->cert);
-}
-
-int srv_next_timer_ms(struct srv *s)
-{
-    if (!s || !s->ctx)
-        return -1;
-    /* Our wake-up, far out, makes the sorted list's head readable (next_event_in). */
-    lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, SRV_TIMER_HORIZON_US);
-    lws_usec_t horizon = s->wake.us;
-    lws_usec_t left = next_event_in(s);
-    lws_sul_cancel(&s->wake);
-    if (left < 0 || left >= horizon - lws_now_usecs())
-        return -1;
-    lws_usec_t ms = (left + 999) / 1000;
-    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
 int srv_run_once(struct srv *s, int timeout_ms)
 {
     if (!s || !s->ctx)
         return -1;
-    /* lws 4.x ignores the service timeout and sleeps until its next scheduled
-     * event, so a scheduled no-op bounds the wait. */
-    int wait = timeout_ms > 0;
-    if (wait) {
-        lws_sul_schedule(s->ctx, 0, &s->wake, wake_cb, (lws_usec_t)timeout_ms * 1000);
-        /* lws hands poll() the time to its next event rounded down to whole ms, so
-         * an event due in under 1 ms becomes poll(..., 0) calls until it is due: a
-         * busy loop of up to 1 ms per timer (thousands of polls per paced download,
-         * issue 13). Such a short wait is done here, to the microsecond, instead. */
-        lws_usec_t left = next_event_in(s);
-        /* An event already due (our wake-up included) is run by lws before it polls,
-         * and the poll then waits for the event after it: up to lws's 30 s
-         * housekeeping. So once the next event is due, service without waiting. */
-        if (left < 1000) {
-            if (left > 0)
-                plat_sleep_us((unsigned)left);
-            wait = 0;
-        }
-    }
-    int n = lws_service(s->ctx, wait ? 0 : -1);
-    lws_sul_cancel(&s->wake);
+    int n = srv_loop_turn(s, timeout_ms);
     srv_tls_accept_check(s); /* handshakes that ended with their connection */
     if (g_accept_failures) {
         unsigned failed = g_accept_failures;
@@ -675,7 +624,7 @@ int srv_run_once(struct srv *s, int timeout_ms)
     }
     srv_fd_report(s);
     srv_flush_refusals(s);
-    return n < 0 ? -1 : 0;
+    return n;
 }
 
 int srv_port(const struct srv *s, const char *which)
@@ -702,6 +651,7 @@ void srv_destroy(struct srv *s)
     if (s->ctx)
         lws_context_destroy(s->ctx);
     s->ctx = NULL;
+    srv_loop_free(s);
     fileserv_free(&s->fs);
     srv_fd_guard_free(s);
     so_tls_cert_free(s->cert);

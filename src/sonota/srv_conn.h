@@ -90,10 +90,9 @@ struct srv_conn {
             uint64_t body_left;     /* POST body */
             char *body;             /* FS_POST_MAX + 1, allocated by the DIY route only */
             size_t body_len;
-            unsigned char *out;     /* LWS_PRE + out_cap: the largest write so far */
-            size_t out_cap;
             char head[FS_HEAD_OUT_MAX];
             size_t head_len;        /* head not sent yet (0 once sent) */
+            size_t head_off;        /* of it, bytes the socket already took */
             int file;               /* -1: no file body */
             const unsigned char *body_src; /* small non-file bodies */
             uint64_t first, pos, end; /* file bytes [first, end), next = pos */
@@ -101,7 +100,7 @@ struct srv_conn {
             int track;
             int lead_done;
             int done_pending;       /* this reply completed the file's coverage */
-            uint64_t tx_total;      /* bytes handed to lws on this connection */
+            uint64_t tx_total;      /* bytes the socket took on this connection */
             uint64_t reply_start;   /* tx_total when this reply's head was written */
             size_t head_sent;       /* head bytes of this reply */
             int unconfirmed;        /* SC_HEAD: the last file reply may be unacknowledged */

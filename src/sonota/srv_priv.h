@@ -84,6 +84,8 @@ struct srv_peer {
     int next;                   /* next slot in its hash bucket, index + 1 (0: none) */
 };
 
+struct srv_ev;
+
 struct srv {
     /* our copies of the configuration (the caller's strings may go away) */
     struct srv_config cfg;
@@ -112,6 +114,8 @@ struct srv {
     size_t n_watch;
     struct lws_protocols proto_cloud[2];
     lws_sorted_usec_list_t wake;                /* bounds srv_run_once's wait */
+    struct srv_ev *ev;                          /* libev's loop, if used (srv_loop.c) */
+    const lws_dll2_owner_t *sul_owner;          /* lws's sorted timer list (srv_loop.c) */
     struct lws *tls_listen;                     /* the HTTPS listener while paused */
     lws_sorted_usec_list_t accept_resume;       /* ends a pause (SRV_ACCEPT_PAUSE_MAX_MS) */
 
@@ -239,6 +243,19 @@ void srv_fd_guard_listener(struct srv *s, const char *addr, int port);
 /* Closes the spare descriptor. */
 void srv_fd_guard_free(struct srv *s);
 /* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */
+/* ---- srv_loop.c: waiting for the next event ---- */
+/* Before lws_create_context: with use_ev (and libev built in), lws will run on a
+ * libev loop of ours (epoll). 0, or -1 out of memory. */
+int srv_loop_prepare(struct srv *s, struct lws_context_creation_info *ci, int use_ev);
+int srv_loop_uses_ev(const struct srv *s);
+/* Once the context exists. */
+void srv_loop_started(struct srv *s);
+/* After lws_context_destroy (or when the plugin failed to load). */
+void srv_loop_free(struct srv *s);
+/* Waits up to timeout_ms (0: not at all) for socket events and due timers and runs
+ * them. 0, or -1 when the context failed. */
+int srv_loop_turn(struct srv *s, int timeout_ms);
+
 void srv_sockaddr_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap, int *port);
 /* "ip" and port of the peer of socket fd (getpeername). 0, or -1 (ip "", port 0) when it
  * has none (closed, or not a connected socket). */
