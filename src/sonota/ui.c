@@ -545,21 +545,46 @@ static int same_device(const struct ui_dl *d, const char *peer)
     return n == peer_ip_len(d->peer) && !strncmp(d->peer, peer, n);
 }
 
-/* A download is one file to one device address (several devices at once in --fleet). */
+/* Where a download's slot search starts: FNV-1a of the file and the address. */
+static size_t dl_home(const char *file, const char *peer)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = file; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    size_t n = peer ? peer_ip_len(peer) : 0;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)peer[i]) * 16777619u;
+    return h & (UI_DL_MAX - 1);
+}
+
+/* A download is one file to one device address (several devices at once in --fleet).
+ * Open addressing: a slot once used keeps its file name, so a search walks past ended
+ * downloads and stops at a slot never used. A new download takes the first ended slot
+ * on its way; with every slot busy, the one that moved least recently. */
 static struct ui_dl *dl_slot(struct ui *u, const char *file, const char *peer)
 {
-    struct ui_dl *free_slot = NULL, *oldest = &u->dl[0];
-    for (int i = 0; i < UI_DL_MAX; i++) {
-        if (u->dl[i].active && !strcmp(u->dl[i].file, file) && same_device(&u->dl[i], peer))
-            return &u->dl[i];
-        if (!u->dl[i].active && !free_slot)
-            free_slot = &u->dl[i];
-        if (u->dl[i].last_ms < oldest->last_ms)
-            oldest = &u->dl[i];
+    struct ui_dl *d = NULL;
+    size_t i = dl_home(file, peer);
+    for (size_t k = 0; k < UI_DL_MAX; k++, i = (i + 1) & (UI_DL_MAX - 1)) {
+        struct ui_dl *e = &u->dl[i];
+        if (!e->file[0]) {
+            if (!d)
+                d = e;
+            break;
+        }
+        if (e->active && !strcmp(e->file, file) && same_device(e, peer))
+            return e;
+        if (!e->active && !d)
+            d = e;
     }
-    struct ui_dl *d = free_slot ? free_slot : oldest;
+    if (!d) {
+        d = &u->dl[0];
+        for (size_t k = 1; k < UI_DL_MAX; k++)
+            if (u->dl[k].last_ms < d->last_ms)
+                d = &u->dl[k];
+    }
     memset(d, 0, sizeof *d);
-    snprintf(d->file, sizeof d->file, "%s", file);
+    snprintf(d->file, sizeof d->file, "%s", file[0] ? file : "?");
     d->active = 1;
     d->start_ms = d->last_ms = plat_mono_ms();
     d->last_step = -1;

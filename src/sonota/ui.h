@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define UI_DL_MAX 16    /* downloads tracked at once (one per file and device address) */
+/* Downloads tracked at once (one per file and device address): a fleet's devices each
+ * fetch one file at a time. A power of two: the table is hashed (ui.c dl_slot). */
+#define UI_DL_MAX 512
 
 struct ui_dl {
     char file[64];

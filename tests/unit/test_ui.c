@@ -106,6 +106,35 @@ static void json_lines_and_throttled_progress(void **state)
     cap_free(&c);
 }
 
+/* A fleet: 100 downloads at once, their events interleaved. Each keeps its own line
+ * budget (start, done, one per 10 %), as one download alone does. */
+static void fleet_downloads_keep_their_own_progress(void **state)
+{
+    (void)state;
+    struct cap c;
+    cap_open(&c, 1, 0, 0);
+    char peer[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(peer, sizeof peer, "10.0.%d.%d:4000", i / 200, 2 + i % 200);
+        ui_download(&c.ui, "start", "image_user2-0x81000.bin", peer, 0, 100000, 0);
+    }
+    for (uint64_t off = 4096; off < 100000; off += 4096)
+        for (int i = 0; i < 100; i++) {
+            snprintf(peer, sizeof peer, "10.0.%d.%d:%d", i / 200, 2 + i % 200, 4001);
+            ui_download(&c.ui, "progress", "image_user2-0x81000.bin", peer, off, 100000, 0);
+        }
+    for (int i = 0; i < 100; i++) {
+        snprintf(peer, sizeof peer, "10.0.%d.%d:4002", i / 200, 2 + i % 200);
+        ui_download(&c.ui, "done", "image_user2-0x81000.bin", peer, 100000, 100000, 0);
+    }
+    cap_close(&c);
+    int dl = count_events(c.out_buf, "download", NULL);
+    /* 100 x (start + done + at most 10 steps); a table too small for 100 recycled
+     * slots and printed all 2600 events */
+    assert_true(dl >= 200 && dl <= 1200);
+    cap_free(&c);
+}
+
 static void human_quiet_and_plain(void **state)
 {
     (void)state;
@@ -385,6 +414,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_lines_and_throttled_progress),
+        cmocka_unit_test(fleet_downloads_keep_their_own_progress),
         cmocka_unit_test(human_quiet_and_plain),
         cmocka_unit_test(human_progress_off_terminal),
         cmocka_unit_test(peer_text_is_escaped),
