@@ -79,3 +79,11 @@ void so_peer_addr(const char *peer, char *out, size_t cap)
     if (colon)
         *colon = '\0';
 }
+
+uint32_t so_fnv1a(uint32_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}

@@ -27,5 +27,9 @@ struct so_str so_str_trim(struct so_str s);
 /* The address of an "ADDR:PORT" peer text (the servers' form) into out (cap bytes);
  * "" for NULL. */
 void so_peer_addr(const char *peer, char *out, size_t cap);
+/* FNV-1a over n bytes, chained from h (start with SO_FNV1A_INIT): the hash of the
+ * servers' and the ui's tables (addresses, file names). */
+#define SO_FNV1A_INIT 2166136261u
+uint32_t so_fnv1a(uint32_t h, const void *p, size_t n);
 
 #endif

@@ -4,6 +4,7 @@
  * DOWNLOAD_DONE mean "this device has it all", whatever the request pattern. */
 #include "sonota/fileserv.h"
 
+#include "lib/str.h"
 #include "sonota/srv_priv.h"
 
 #include <stdio.h>
@@ -27,10 +28,7 @@ void fs_track_reset(struct fs_track *t)
 /* FNV-1a over the address and the file index. */
 static unsigned track_hash(const char *ip, int file)
 {
-    uint32_t h = 2166136261u ^ (uint32_t)file;
-    for (const char *p = ip; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return h % FS_TRACK_HASH;
+    return so_fnv1a(SO_FNV1A_INIT ^ (uint32_t)file, ip, strlen(ip)) % FS_TRACK_HASH;
 }
 
 static void track_unlink(struct fileserv *fs, int i)

@@ -7,6 +7,7 @@
 
 #include "io/log.h"
 #include "io/tls.h"
+#include "lib/str.h"
 #include "plat/fdlimit.h"
 #include "plat/net.h"
 #include "plat/tcpinfo.h"
@@ -117,9 +118,7 @@ void srv_limits_free(struct srv *s)
 /* FNV-1a: the address's bucket, so an accept finds its slot without a scan of all. */
 static int *peer_bucket_of(const struct srv *s, const char *ip)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = ip; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
+    uint32_t h = so_fnv1a(SO_FNV1A_INIT, ip, strlen(ip));
     return &s->peer_bucket[h & (s->n_buckets - 1)];
 }
 

@@ -1,6 +1,7 @@
 #include "sonota/ui.h"
 
 #include "io/log.h"
+#include "lib/str.h"
 #include "lib/text_esc.h"
 #include "sonota/ui_int.h"
 #include "plat/clock.h"
@@ -548,12 +549,9 @@ static int same_device(const struct ui_dl *d, const char *peer)
 /* Where a download's slot search starts: FNV-1a of the file and the address. */
 static size_t dl_home(const char *file, const char *peer)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = file; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    size_t n = peer ? peer_ip_len(peer) : 0;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)peer[i]) * 16777619u;
+    uint32_t h = so_fnv1a(SO_FNV1A_INIT, file, strlen(file));
+    if (peer)
+        h = so_fnv1a(h, peer, peer_ip_len(peer));
     return h & (UI_DL_MAX - 1);
 }
 

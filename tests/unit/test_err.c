@@ -41,6 +41,11 @@ static void str_helpers(void **state)
     assert_true(so_str_icontains("TASMOTA", "tasmota"));
     assert_false(so_str_icontains("tasmot", "tasmota"));
     assert_false(so_str_icontains("", "x"));
+    /* FNV-1a 32-bit reference values; chaining equals hashing the whole */
+    assert_int_equal(so_fnv1a(SO_FNV1A_INIT, "", 0), 0x811c9dc5u);
+    assert_int_equal(so_fnv1a(SO_FNV1A_INIT, "a", 1), 0xe40c292cu);
+    assert_int_equal(so_fnv1a(SO_FNV1A_INIT, "foobar", 6), 0xbf9cf968u);
+    assert_int_equal(so_fnv1a(so_fnv1a(SO_FNV1A_INIT, "foo", 3), "bar", 3), 0xbf9cf968u);
     assert_true(so_str_icontains("abc", ""));
 }
 
