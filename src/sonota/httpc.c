@@ -442,10 +442,8 @@ int httpc_wait_ms(const struct httpc *h, int max_ms)
 
 int httpc_service_ms(const struct httpc *h, int max_ms)
 {
-    int t = httpc_timeout_ms(h);
-    if (h->n_socks > 0 && (t < 0 || t > HTTPC_SERVICE_MS))
-        t = HTTPC_SERVICE_MS;
-    return t < 0 || t > max_ms ? max_ms : t;
+    int t = httpc_wait_ms(h, max_ms);
+    return h->n_socks > 0 && t > HTTPC_SERVICE_MS ? HTTPC_SERVICE_MS : t;
 }
 
 int httpc_poll_fds(const struct httpc *h, struct pollfd *out, int cap)

@@ -284,7 +284,7 @@ void srv_tls_accept_check(struct srv *s)
     }
     /* Still paused. lws switches POLLIN back on for every listener whenever a socket
      * closes (lws_accept_modulation), which its flow-control state does not see: the
-     * pause is set again, before the next poll(). */
+     * pause is set again, before the next wait. */
     lws_rx_flow_control(s->tls_listen, 1);
     lws_rx_flow_control(s->tls_listen, 0);
 }

@@ -242,7 +242,6 @@ void srv_fd_report(struct srv *s);
 void srv_fd_guard_listener(struct srv *s, const char *addr, int port);
 /* Closes the spare descriptor. */
 void srv_fd_guard_free(struct srv *s);
-/* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */
 /* ---- srv_loop.c: waiting for the next event ---- */
 /* Before lws_create_context: with use_ev (and libev built in), lws will run on a
  * libev loop of ours (epoll). 0, or -1 out of memory. */
@@ -256,6 +255,7 @@ void srv_loop_free(struct srv *s);
  * them. 0, or -1 when the context failed. */
 int srv_loop_turn(struct srv *s, int timeout_ms);
 
+/* "ip" and port of a socket address (IPv4-mapped IPv6 shown as IPv4). */
 void srv_sockaddr_text(const struct sockaddr_storage *ss, char *ip, size_t ipcap, int *port);
 /* "ip" and port of the peer of socket fd (getpeername). 0, or -1 (ip "", port 0) when it
  * has none (closed, or not a connected socket). */

@@ -85,11 +85,9 @@ int srv_watch(struct srv *s, const struct pollfd *fds, size_t n)
 
 void srv_watch_forget(struct srv *s, int fd)
 {
-    for (size_t i = 0; s && i < s->n_watch; i++)
-        if (s->watch[i].fd == fd) {
-            drop(s, i);
-            return;
-        }
+    struct srv_watch_ent *e = s ? find_fd(s, fd) : NULL;
+    if (e)
+        drop(s, (size_t)(e - s->watch));
 }
 
 int srv_watch_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -99,7 +97,7 @@ int srv_watch_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     (void)in;
     (void)len;
     if (reason != LWS_CALLBACK_RAW_CLOSE_FILE)
-        return 0; /* ready: lws_service returns and the client does the I/O */
+        return 0; /* ready: the loop's turn returns and the client does the I/O */
     struct srv *s = srv_of(wsi);
     for (size_t i = 0; s && i < s->n_watch; i++)
         if (s->watch[i].wsi == wsi)
