@@ -13,7 +13,7 @@ static void wait_ms(diy_idle_fn idle, void *user, int ms)
     if (ms <= 0)
         return;
     if (idle)
-        idle(user, ms);
+        idle(user, NULL, 0, ms);
     else
         plat_sleep_ms((unsigned)ms);
 }
@@ -111,13 +111,13 @@ enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *re
     return res;
 }
 
-int diy_http_get(const char *url, int timeout_ms, diy_idle_fn idle, void *user, char *body,
-                 size_t cap)
+int diy_http_get(struct httpc *h, const char *url, int timeout_ms, diy_idle_fn idle,
+                 void *user, char *body, size_t cap)
 {
     struct httpc_opts ho = {.url = url, .timeout_ms = timeout_ms,
                             .reply_max = cap > 1 ? cap - 1 : 1, .truncate = 1};
     struct httpc_reply rp;
-    int status = httpc_perform(NULL, &ho, idle, user, &rp) == SO_OK ? (int)rp.status : 0;
+    int status = httpc_perform(h, &ho, idle, user, &rp) == SO_OK ? (int)rp.status : 0;
     if (cap)
         snprintf(body, cap, "%s", rp.body ? rp.body : "");
     httpc_reply_free(&rp);

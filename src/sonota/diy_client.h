@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Called while waiting; must return within max_ms (e.g. srv_run_once). NULL = sleep. */
+/* Called while waiting (httpc_idle_fn: the request's sockets, or none while the gap
+ * runs); must return within max_ms (e.g. srv_run_watching). NULL = sleep. */
 typedef httpc_idle_fn diy_idle_fn;
 
 struct diy_client {
@@ -47,9 +48,10 @@ enum diy_call diy_client_call(struct diy_client *c, const struct diy_request *re
                               int timeout_ms, struct diy_reply *rep, char *raw, size_t rawcap,
                               char *err, size_t errcap);
 
-/* GET url (not spaced: another port, another program). Returns the HTTP status (0 when
- * there was no answer), the body in body (NUL-terminated, truncated to cap). */
-int diy_http_get(const char *url, int timeout_ms, diy_idle_fn idle, void *user, char *body,
-                 size_t cap);
+/* GET url (not spaced: another port, another program) on h (NULL: a client of its own).
+ * Returns the HTTP status (0 when there was no answer), the body in body (NUL-terminated,
+ * truncated to cap). */
+int diy_http_get(struct httpc *h, const char *url, int timeout_ms, diy_idle_fn idle,
+                 void *user, char *body, size_t cap);
 
 #endif

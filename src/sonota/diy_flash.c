@@ -35,6 +35,7 @@
 struct fl {
     const struct diy_opts *o;
     struct srv *srv;
+    struct httpc *http;            /* the DIY client's; the Tasmota probes use it too */
     char name[64];
     uint64_t total;
     int started, done, aborts;
@@ -60,13 +61,30 @@ static int from_device(struct fl *f, const struct srv_event *ev)
     return 0;
 }
 
-static void idle(void *user, int ms)
+/* While a request to the device runs (or the 200 ms gap before one), the file server
+ * keeps serving: one wait for both the servers and the request's sockets. */
+static void idle(void *user, const struct pollfd *fds, size_t n, int ms)
 {
     struct fl *f = user;
-    if (f->srv)
-        srv_run_once(f->srv, ms);
-    else
+    if (f->srv) {
+        srv_run_watching(f->srv, fds, n, ms);
+    } else if (n) {
+        struct pollfd p[8];
+        size_t k = n < 8 ? n : 8;
+        memcpy(p, fds, k * sizeof *p);
+        plat_poll(p, k, ms);
+    } else {
         plat_sleep_ms((unsigned)ms);
+    }
+}
+
+/* libcurl is about to close fd: its watch in the servers' wait ends first (a watch holds
+ * a copy of the socket, which would keep it open under a number soon reused). */
+static void on_http_socket(void *user, int fd, short events)
+{
+    struct fl *f = user;
+    if (!events)
+        srv_watch_forget(f->srv, fd);
 }
 
 static void on_event(const struct srv_event *ev, void *user)
@@ -212,7 +230,7 @@ static int probe_tasmota(struct fl *f, const char *ip, int port, char *version, 
 {
     char url[96], body[2048];
     snprintf(url, sizeof url, "http://%s:%d/cm?cmnd=Status%%202", ip, port);
-    int st = diy_http_get(url, 2000, idle, f, body, sizeof body);
+    int st = diy_http_get(f->http, url, 2000, idle, f, body, sizeof body);
     if (st == 0)
         return 0;
     struct tasmota_status ts;
@@ -222,7 +240,7 @@ static int probe_tasmota(struct fl *f, const char *ip, int port, char *version, 
         return 1;
     }
     snprintf(url, sizeof url, "http://%s:%d/", ip, port);
-    st = diy_http_get(url, 2000, idle, f, body, sizeof body);
+    st = diy_http_get(f->http, url, 2000, idle, f, body, sizeof body);
     if (st == 200 && so_str_icontains(body, "tasmota")) {
         snprintf(version, cap, "?");
         return 1;
@@ -311,7 +329,7 @@ static int wait_reappear(struct fl *f, const struct diy_target *t, struct diy_cl
             break;
         int64_t until = plat_mono_ms() + PROBE_EVERY_MS;
         while (plat_mono_ms() < until && f->result <= 0)
-            idle(f, 100);
+            idle(f, NULL, 0, 100);
     }
     diy_fail("the device took the whole image but did not come back within %d s. It may "
              "still be flashing (give it a few minutes), or Tasmota opened its WiFi AP "
@@ -359,6 +377,9 @@ static int serve_and_flash(const struct diy_opts *o, struct diy_target *t, struc
         snprintf(url, sizeof url, "%s", o->url);
         diy_say(o, "the device will fetch %s (not served by sonota: no progress shown)", url);
     }
+    f.http = c->http;
+    if (f.srv)
+        httpc_set_watch(c->http, on_http_socket, &f);
     c->idle = idle;
     c->idle_user = &f;
     struct diy_request rq;
@@ -415,6 +436,7 @@ out:
                                                        plat_mono_ms() < until;)
         srv_run_once(f.srv, 50);
     c->idle = NULL;
+    httpc_set_watch(c->http, NULL, NULL);
     srv_destroy(f.srv);
     return rc;
 }

@@ -158,19 +158,17 @@ int flash_net_service(struct run *r, int timeout_ms)
         main_srv = r->srv_final;
         other = r->srv;
     }
+    if (other) {
+        srv_watch(other, NULL, 0);
+        if (srv_run_once(other, 0) != 0)
+            return -1;
+    }
     /* libcurl's sockets (a stage-1 request) wake the same wait; where they cannot be
      * watched (srv_watch: Windows) the wait is cut to look at them every few ms. */
     struct pollfd http_fds[RUN_HTTP_FDS_MAX];
     int n = httpc_poll_fds(r->http, http_fds, RUN_HTTP_FDS_MAX);
-    if (other)
-        srv_watch(other, NULL, 0);
-    int watched = main_srv && srv_watch(main_srv, http_fds, n > 0 ? (size_t)n : 0);
-    if (n > 0 && !watched)
-        timeout_ms = httpc_service_ms(r->http, timeout_ms);
-    if (other && srv_run_once(other, 0) != 0)
-        return -1;
     if (main_srv)
-        return srv_run_once(main_srv, timeout_ms);
+        return srv_run_watching(main_srv, http_fds, n > 0 ? (size_t)n : 0, timeout_ms);
     /* no server yet (no address): just wait one turn; the caller checks Ctrl-C after it */
     plat_sleep_ms(timeout_ms > 0 ? (unsigned)timeout_ms : 0u);
     return 0;

@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* httpc_perform hands the idle function at most this many sockets: one request uses one
+ * (two while libcurl tries two addresses at once) */
+#define HTTPC_PERFORM_FDS 4
+
 struct httpc_sock {
     int fd;
     short events;             /* POLLIN / POLLOUT wanted by libcurl */
@@ -440,12 +444,6 @@ int httpc_wait_ms(const struct httpc *h, int max_ms)
     return t < 0 || t > max_ms ? max_ms : t;
 }
 
-int httpc_service_ms(const struct httpc *h, int max_ms)
-{
-    int t = httpc_wait_ms(h, max_ms);
-    return h->n_socks > 0 && t > HTTPC_SERVICE_MS ? HTTPC_SERVICE_MS : t;
-}
-
 int httpc_poll_fds(const struct httpc *h, struct pollfd *out, int cap)
 {
     int k = 0;
@@ -525,9 +523,14 @@ enum so_err httpc_perform(struct httpc *h, const struct httpc_opts *o, httpc_idl
                          o->shown_url ? o->shown_url : o->url);
                 break;
             }
-            httpc_wait(h, idle ? 5 : 100);
-            if (idle && !p.done)
-                idle(idle_user, 5);
+            if (!idle) {
+                httpc_wait(h, 100);
+                continue;
+            }
+            struct pollfd fds[HTTPC_PERFORM_FDS];
+            int n = httpc_poll_fds(h, fds, HTTPC_PERFORM_FDS);
+            idle(idle_user, fds, (size_t)n, httpc_wait_ms(h, 100));
+            httpc_step(h);
         }
     }
     httpc_free(own);

@@ -9,11 +9,11 @@
  * Driving it from an event loop:
  *   - poll() loop: add httpc_poll_fds() to the poll set, bound the poll timeout by
  *     httpc_timeout_ms(), call httpc_step() after every poll;
- *   - libwebsockets (or any loop that owns its poll set): httpc_set_watch() reports every
- *     socket libcurl opens, changes or drops, so the loop can watch it; or simply bound
- *     lws_service's timeout by httpc_service_ms() and call httpc_step() each turn: it
- *     polls its own sockets with a zero timeout.
- * Commands without a loop use httpc_perform (blocking, optional idle callback).
+ *   - the servers' loop (srv_run_watching): hand it httpc_poll_fds() each turn, bound
+ *     the wait by httpc_wait_ms(), call httpc_step() after it; httpc_set_watch()
+ *     reports a socket libcurl is about to close, so its watch ends first.
+ * Commands without a loop use httpc_perform (blocking; its idle callback waits on the
+ * request's sockets and the servers at once).
  *
  * libcurl's process-wide setup lives here too: httpc_global_init once at start-up. */
 #ifndef SONOTA_HTTPC_H
@@ -67,8 +67,10 @@ typedef void (*httpc_done_fn)(void *user, const struct httpc_result *r);
 /* A socket appeared or changed (events: POLLIN/POLLOUT mask of plat/net.h) or went away
  * (events 0). */
 typedef void (*httpc_watch_fn)(void *user, int fd, short events);
-/* Called while httpc_perform waits; must return within max_ms (e.g. srv_run_once). */
-typedef void (*httpc_idle_fn)(void *user, int max_ms);
+/* Called while httpc_perform waits, to serve something else meanwhile (the servers:
+ * srv_run_watching). It returns within max_ms, and as soon as one of fds, the request's
+ * sockets (n may be 0), is ready: one wait for both, no looking every few ms. */
+typedef void (*httpc_idle_fn)(void *user, const struct pollfd *fds, size_t n, int max_ms);
 
 /* Process-wide libcurl setup/teardown, once each (main thread, before any httpc_new). */
 int httpc_global_init(void);
@@ -94,11 +96,6 @@ int httpc_timeout_ms(const struct httpc *h);
 /* For a loop that watches httpc's sockets (httpc_poll_fds): how long it may block
  * before the next httpc_step, libcurl's timer, at most max_ms. */
 int httpc_wait_ms(const struct httpc *h, int max_ms);
-/* For a loop that does not watch httpc's sockets: how long it may block before the next
- * httpc_step: libcurl's timer, at most HTTPC_SERVICE_MS while a socket is open (so an
- * answer waits that long at worst), at most max_ms. */
-#define HTTPC_SERVICE_MS 10
-int httpc_service_ms(const struct httpc *h, int max_ms);
 /* Sockets to wait on (at most cap); returns how many were written. */
 int httpc_poll_fds(const struct httpc *h, struct pollfd *out, int cap);
 /* Blocks up to max_ms for socket activity or libcurl's timer, then steps. */

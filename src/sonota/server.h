@@ -185,6 +185,11 @@ int srv_run_once(struct srv *s, int timeout_ms);
  * watched, 0 when some cannot be (no copy of a socket on Windows, or more than
  * SRV_WATCH_MAX): the caller then keeps waking up to look itself. */
 int srv_watch(struct srv *s, const struct pollfd *fds, size_t n);
+/* srv_watch(fds, n), then srv_run_once: one wait for the servers and the other client.
+ * Where the sockets cannot be watched, the wait is cut to SRV_WATCH_LOOK_MS, so the
+ * client's answer waits that long at worst. */
+#define SRV_WATCH_LOOK_MS 10
+int srv_run_watching(struct srv *s, const struct pollfd *fds, size_t n, int timeout_ms);
 /* The client is about to close fd: its watch ends now, before the number can come back
  * as another socket (a watch holds a copy, which would keep the old one alive). */
 void srv_watch_forget(struct srv *s, int fd);

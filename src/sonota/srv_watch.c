@@ -83,6 +83,13 @@ int srv_watch(struct srv *s, const struct pollfd *fds, size_t n)
     return all;
 }
 
+int srv_run_watching(struct srv *s, const struct pollfd *fds, size_t n, int timeout_ms)
+{
+    if (!srv_watch(s, fds, n) && n > 0 && timeout_ms > SRV_WATCH_LOOK_MS)
+        timeout_ms = SRV_WATCH_LOOK_MS;
+    return srv_run_once(s, timeout_ms);
+}
+
 void srv_watch_forget(struct srv *s, int fd)
 {
     struct srv_watch_ent *e = s ? find_fd(s, fd) : NULL;
