@@ -30,7 +30,9 @@ fuzz_built=1
 ninja -C "$fuzz_dir" >"$parts/fuzz-build.log" 2>&1 || fuzz_built=0
 if [ "${CHECK_VALGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
     { [ -f "$vg_build/build.ninja" ] || meson setup "$vg_build" -Db_sanitize=none; } \
-        >"$parts/vg-build.log" 2>&1 && ninja -C "$vg_build" >>"$parts/vg-build.log" 2>&1
+        >"$parts/vg-build.log" 2>&1 &&
+        ninja -C "$vg_build" src/sonota/sonota src/sim/sonoff-sim tests/e2e/srvtest \
+            >>"$parts/vg-build.log" 2>&1
 fi
 
 # Unit programs and end-to-end stories (tests/*/meson.build: the longest start first;
