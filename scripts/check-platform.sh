@@ -16,10 +16,11 @@ CACHE=${SONOTA_CACHE:-$HOME/.cache/sonota}
 native=${CHECK_NATIVE_BUILD:-build}
 
 # What each platform runs. Windows: the stock flow with provisioning and FinalStage, a
-# slot-2 device, DIY flash, the image commands and the --json/CLI contract.
+# slot-2 device, DIY flash, the image commands, the --json/CLI contract and the server's
+# connection table (server_slots).
 case "$target" in
-windows-*) stories="image_cli image_linked flash_cli flash_stock flash_slot2 diy_info diy_flash" ;;
-*)         stories="image_cli image_linked flash_cli flash_stock flash_slot2 flash_legacy diy_info diy_flash tasmota_configure" ;;
+windows-*) stories="image_cli image_linked flash_cli server_slots flash_stock flash_slot2 diy_info diy_flash" ;;
+*)         stories="image_cli image_linked flash_cli server_slots flash_stock flash_slot2 flash_legacy diy_info diy_flash tasmota_configure" ;;
 esac
 stories=${CHECK_PLATFORM_STORIES:-$stories}
 

@@ -91,14 +91,14 @@ EOF
 
 case "$TARGET" in
 windows-x86_64)
-    need_pkgs mingw-w64 cmake perl make dpkg-dev
+    need_pkgs mingw-w64 cmake perl make dpkg-dev patch
     CC_BIN=x86_64-w64-mingw32-gcc AR_BIN=x86_64-w64-mingw32-ar RANLIB_BIN=x86_64-w64-mingw32-ranlib
     STRIP_BIN=x86_64-w64-mingw32-strip
     OSSL_TARGET=mingw64 CMAKE_SYS=Windows SYS=windows CPU=x86_64 CPU_FAMILY=x86_64
     SYS_LIBS="-lws2_32 -liphlpapi -lcrypt32 -lbcrypt -luser32 -ladvapi32"
     EXE_WRAPPER="" ;;
 linux-x86_64|linux-aarch64|linux-armhf|macos-arm64|macos-x86_64)
-    need_pkgs cmake perl make dpkg-dev llvm-14
+    need_pkgs cmake perl make dpkg-dev patch llvm-14
     need_zig
     case "$TARGET" in
     linux-x86_64)  TRIPLE=x86_64-linux-musl      OSSL_TARGET=linux-x86_64 CPU=x86_64  CPU_FAMILY=x86_64;;
@@ -283,10 +283,16 @@ build_mdnsd() {
     cp "$s"/*.h "$PREFIX/include/libmdnsd/"
 }
 
+# Our patches to lws (scripts/patches/libwebsockets-*.patch; each says why) go onto a copy
+# of Debian's source, never onto the cached one.
 build_lws() {
     say "libwebsockets ${VER[libwebsockets]}"
-    local ssl="$PREFIX/lib/libssl.a;$PREFIX/lib/libcrypto.a"
-    cmake_build "${SRC[libwebsockets]}" lws \
+    local ssl="$PREFIX/lib/libssl.a;$PREFIX/lib/libcrypto.a" src=$WORK/lws-src p
+    cp -a "${SRC[libwebsockets]}" "$src"
+    for p in "$ROOT"/scripts/patches/libwebsockets-*.patch; do
+        patch -d "$src" -p1 --quiet <"$p" || die "libwebsockets: $(basename "$p") does not apply"
+    done
+    cmake_build "$src" lws \
         -DLWS_WITH_SSL=ON -DLWS_OPENSSL_INCLUDE_DIRS="$PREFIX/include" -DLWS_OPENSSL_LIBRARIES="$ssl" \
         -DLWS_WITH_SHARED=OFF -DLWS_WITH_STATIC=ON -DLWS_WITHOUT_TESTAPPS=ON \
         -DLWS_WITHOUT_TEST_SERVER=ON -DLWS_WITHOUT_TEST_CLIENT=ON -DLWS_WITHOUT_TEST_PING=ON \
@@ -346,7 +352,8 @@ step() {
     h=$( { declare -f "build_$name"; echo "$CMAKE_SYS $OSSL_TARGET $OSSL_FLAGS $CURL_IPV6 $SYS_LIBS"; for d in "$@"; do
            cat "$PREFIX/.stamp-$d" 2>/dev/null; done;
            if [ "$name" = mdnsd ]; then cat "$ROOT"/src/io/libmdnsd-shim/win32/*/*.h \
-               "$ROOT"/src/io/libmdnsd-shim/win32/*.h "$ROOT"/src/io/libmdnsd-shim/*.h; fi; } |
+               "$ROOT"/src/io/libmdnsd-shim/win32/*.h "$ROOT"/src/io/libmdnsd-shim/*.h; fi
+           if [ "$name" = lws ]; then cat "$ROOT"/scripts/patches/libwebsockets-*.patch; fi; } |
          sha256sum | cut -c1-16)
     [ "$(cat "$PREFIX/.stamp-$name" 2>/dev/null)" = "$h" ] && return 0
     rm -f "$PREFIX/.stamp-$name"
@@ -361,9 +368,10 @@ step curl openssl
 step cmocka
 # static archives only: a shared one (cmocka builds both) would win at link time
 rm -f "$PREFIX"/lib/*.so "$PREFIX"/lib/*.so.* "$PREFIX"/lib/*.dylib "$PREFIX"/lib/*.dll.a
-# lws names its static archive differently on Windows
-if [ -f "$PREFIX/lib/libwebsockets_static.a" ] && [ ! -f "$PREFIX/lib/libwebsockets.a" ]; then
-    cp "$PREFIX/lib/libwebsockets_static.a" "$PREFIX/lib/libwebsockets.a"
+# lws names its static archive differently on Windows; copied each time, so a rebuilt
+# lws (a new patch) is the one linked
+if [ -f "$PREFIX/lib/libwebsockets_static.a" ]; then
+    cp -f "$PREFIX/lib/libwebsockets_static.a" "$PREFIX/lib/libwebsockets.a"
 fi
 rm -f "$PREFIX"/lib/pkgconfig/*.pc
 ossl_v=${VER[openssl]#*:}; ossl_v=${ossl_v%%-*}

@@ -41,6 +41,11 @@ int plat_sock_nonblock(int fd);
 int plat_sock_dup(int fd);
 /* poll(2); WSAPoll on Windows, which takes the same struct pollfd. */
 int plat_poll(struct pollfd *p, size_t n, int timeout_ms);
+/* How many sockets one libwebsockets loop may hold (listeners included); 0: no limit of
+ * the platform's. Windows: 63. lws waits there with WSAWaitForMultipleEvents, which
+ * takes 64 event objects, one of them lws's cancel event; a 64th socket would be tied
+ * to an event past the end of lws's array. */
+int plat_wait_sockets_max(void);
 
 /* The errno-style code (EWOULDBLOCK, EADDRINUSE, ...) of the calling thread's last
  * failed socket call, also stored in errno so strerror(errno) describes it: Winsock

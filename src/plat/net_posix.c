@@ -59,6 +59,11 @@ int plat_poll(struct pollfd *p, size_t n, int timeout_ms)
     return poll(p, (nfds_t)n, timeout_ms);
 }
 
+int plat_wait_sockets_max(void)
+{
+    return 0; /* poll, epoll, kqueue: the open-file limit is the only one */
+}
+
 int plat_sock_errno(void)
 {
     return errno;

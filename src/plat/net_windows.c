@@ -61,6 +61,11 @@ int plat_poll(struct pollfd *p, size_t n, int timeout_ms)
     return WSAPoll(p, (ULONG)n, timeout_ms);
 }
 
+int plat_wait_sockets_max(void)
+{
+    return WSA_MAXIMUM_WAIT_EVENTS - 1;
+}
+
 int plat_sock_errno(void)
 {
     int e;

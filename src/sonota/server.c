@@ -509,6 +509,12 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     ci.port = CONTEXT_PORT_NO_LISTEN;
     ci.user = s;
     ci.timeout_secs = SRV_TLS_HANDSHAKE_TIMEOUT_S;
+    /* Windows: lws's wait holds at most 63 sockets (lws adds 2 to the number it is
+     * given). At the limit lws stops accepting; the next connections wait in the
+     * kernel's backlog until one closes. */
+    int wait_max = plat_wait_sockets_max();
+    if (wait_max > 2)
+        ci.fd_limit_per_thread = (unsigned int)wait_max - 2;
     /* SONOTA_LOOP=poll: lws's own poll() loop, as in the static builds (tests) */
     const char *loop = getenv("SONOTA_LOOP");
     if (srv_loop_prepare(s, &ci, !(loop && !strcmp(loop, "poll")))) {

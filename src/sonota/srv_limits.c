@@ -342,6 +342,17 @@ unsigned srv_drain_delay_ms(struct lws *wsi, unsigned attempt)
  * beside the descriptors already open and those the program needs later. */
 void srv_fit_fd_limit(struct srv *s)
 {
+    /* Windows: one lws wait holds 63 sockets. Connections stay below that, listeners
+     * and refusals included, so lws never reaches its own limit: there it stops
+     * accepting, and under Wine it was never seen to accept again. Beyond, a caller
+     * gets our 503 and retries (the firmware does). */
+    int wait_max = plat_wait_sockets_max();
+    if (wait_max > SRV_FD_OWN + SRV_CONN_MIN && s->max_conns > wait_max - SRV_FD_OWN) {
+        LOG_D("at most %d connections at once on this platform (one wait holds %d "
+              "sockets)", wait_max - SRV_FD_OWN, wait_max);
+        s->max_conns = wait_max - SRV_FD_OWN;
+    }
+
     int open_now = plat_fd_open_count();
     if (open_now < 0)
         open_now = 8; /* stdio, log, and a little more: the reserve covers the rest */

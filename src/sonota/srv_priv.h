@@ -217,7 +217,9 @@ void srv_conn_release(struct lws *wsi);
  * SRV_REFUSE_INFLIGHT_MAX are; srv_conn_bind then fails for it. */
 int srv_conn_filter(struct lws *wsi, void *in, int can_refuse_later);
 /* Raises RLIMIT_NOFILE for max_conns, or lowers max_conns to the descriptor budget
- * (SRV_FD_OWN, SRV_FD_RESERVE) with a warning. Before lws_create_context. */
+ * (SRV_FD_OWN, SRV_FD_RESERVE) with a warning; where one wait holds few sockets
+ * (plat_wait_sockets_max: Windows), to that minus SRV_FD_OWN. Before
+ * lws_create_context. */
 void srv_fit_fd_limit(struct srv *s);
 /* The HTTPS listener accepts again once at most half of SRV_TLS_HANDSHAKES_MAX
  * handshakes are under way (each loop turn, and at every handshake's end). */

@@ -49,7 +49,7 @@ fi
 # $VALGRIND_LOG_DIR/vg.<story>.<program>.<pid>.log (the caller checks them; an error also
 # makes the program exit 99). Valgrind slows programs ~20x: every bounded wait (wait_for,
 # wait_pid) is multiplied by E2E_SLOW.
-E2E_SLOW=1
+E2E_SLOW=${E2E_SLOW:-1}   # check-platform.sh stretches waits under Wine and qemu
 if [ -n "${VALGRIND_WRAP:-}" ]; then
     command -v valgrind >/dev/null || { echo "VALGRIND_WRAP set but valgrind is missing" >&2; exit 1; }
     E2E_SLOW=${E2E_SLOW_VALGRIND:-6}
