@@ -224,11 +224,6 @@ static void vlog(enum so_log_level lvl, int limited, const char *fmt, va_list ap
     emit(lvl, line);
 }
 
-void so_vlog(enum so_log_level lvl, const char *fmt, va_list ap)
-{
-    vlog(lvl, 1, fmt, ap);
-}
-
 void so_log(enum so_log_level lvl, const char *fmt, ...)
 {
     va_list ap;

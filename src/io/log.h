@@ -59,7 +59,6 @@ unsigned long long so_log_suppressed_total(void);
 
 void so_log(enum so_log_level lvl, const char *fmt, ...)
     SO_PRINTF(2, 3);
-void so_vlog(enum so_log_level lvl, const char *fmt, va_list ap) SO_PRINTF(2, 0);
 
 #define LOG_E(...) so_log(SO_LOG_ERROR, __VA_ARGS__)
 #define LOG_W(...) so_log(SO_LOG_WARN, __VA_ARGS__)

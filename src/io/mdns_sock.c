@@ -93,7 +93,8 @@ fail:
     return -1;
 }
 
-const struct mdns_if *mdns_sock_if(const struct mdns_sock *s, int index)
+/* The joined interface with this index, or NULL. */
+static const struct mdns_if *mdns_sock_if(const struct mdns_sock *s, int index)
 {
     for (int i = 0; i < s->n_ifs; i++)
         if (s->ifs[i].index == index)

@@ -48,8 +48,6 @@ ssize_t mdns_sock_recv(struct mdns_sock *s, uint8_t *buf, size_t cap, struct soc
 int mdns_sock_send(struct mdns_sock *s, const uint8_t *p, size_t n,
                    const struct sockaddr_in *to);
 
-/* The joined interface with this index, or NULL. */
-const struct mdns_if *mdns_sock_if(const struct mdns_sock *s, int index);
 
 void mdns_sock_close(struct mdns_sock *s);
 

@@ -28,11 +28,6 @@ int prompt_line(const char *question, char *buf, size_t cap)
     return ask(question, buf, cap, 0) ? -1 : 0;
 }
 
-int prompt_secret(const char *question, char *buf, size_t cap)
-{
-    return ask(question, buf, cap, 1) ? -1 : 0;
-}
-
 int prompt_wifi_password(const char *ssid, char *buf, size_t cap)
 {
     char q[128];

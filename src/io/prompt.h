@@ -10,11 +10,9 @@
 int prompt_available(void);
 
 /* Prints question on the terminal and reads one line into buf (cap bytes incl. NUL),
- * without the newline. prompt_secret turns echo off while reading (termios) and
- * restores it whatever happens. Returns 0, or -1 (no terminal, EOF, interrupted by a
- * signal, or the answer does not fit; buf is then wiped). */
+ * without the newline. Returns 0, or -1 (no terminal, EOF, interrupted by a signal, or
+ * the answer does not fit; buf is then wiped). */
 int prompt_line(const char *question, char *buf, size_t cap);
-int prompt_secret(const char *question, char *buf, size_t cap);
 
 /* Answers to the WiFi password question before giving up. */
 #define PROMPT_PW_TRIES 3

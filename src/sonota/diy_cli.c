@@ -74,7 +74,8 @@ void diy_fail(const char *fmt, ...)
         ui_say_line(u, u->err, C_RED, line);
 }
 
-void diy_explain(enum diy_cmd cmd, int code)
+/* "the device answered CMD with error N (name). <sentence>" on stderr. */
+static void diy_explain(enum diy_cmd cmd, int code)
 {
     diy_fail("the device answered %s with error %d (%s).\n  %s", diy_cmd_name(cmd), code,
              diy_error_name(code), diy_error_text(code));

@@ -70,8 +70,6 @@ struct ui *diy_ui(void);
  * newlines are kept only when the format has one (they are ours). */
 void diy_say(const struct diy_opts *o, const char *fmt, ...) SO_PRINTF(2, 3);
 void diy_fail(const char *fmt, ...) SO_PRINTF(1, 2);
-/* "the device answered CMD with error N (name). <sentence>" on stderr. */
-void diy_explain(enum diy_cmd cmd, int code);
 /* The same for an error the device reported after its download, in its result POST to
  * /api/device/otaFlash (ota_flash itself had been accepted). */
 void diy_explain_result(int code);

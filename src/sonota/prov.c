@@ -191,21 +191,3 @@ enum prov_fail prov_get_device(const char *base_url, int timeout_ms,
     }
     return sync_run(h, &s, timeout_ms);
 }
-
-enum prov_fail prov_post_ap(const char *base_url, const struct ewl_ap_config *cfg,
-                            int timeout_ms, int *dev_error, char *err, size_t errcap)
-{
-    struct prov_sync s = {.dev_error = -1, .err = err, .cap = errcap};
-    *dev_error = -1;
-    struct httpc *h = httpc_new();
-    if (!h || prov_post_ap_start(h, base_url, cfg, timeout_ms, sync_done, &s) != 0) {
-        int built = h != NULL;
-        snprintf(err, errcap, "%s", built ? "cannot build the /ap request (SSID or server "
-                 "name invalid?)" : "out of memory");
-        httpc_free(h);
-        return built ? PROV_BAD_REPLY : PROV_UNREACHABLE;
-    }
-    enum prov_fail f = sync_run(h, &s, timeout_ms);
-    *dev_error = s.dev_error;
-    return f;
-}

@@ -40,10 +40,9 @@ int prov_get_device_start(struct httpc *h, const char *base_url, int timeout_ms,
 int prov_post_ap_start(struct httpc *h, const char *base_url, const struct ewl_ap_config *cfg,
                        int timeout_ms, prov_done_fn done, void *user);
 
-/* Blocking forms of the two, on a client of their own (for code without a loop). */
+/* GET <base>/device to completion (blocking), on a client of its own (for code without
+ * a loop). */
 enum prov_fail prov_get_device(const char *base_url, int timeout_ms,
                                struct ewl_device_info *out, char *err, size_t errcap);
-enum prov_fail prov_post_ap(const char *base_url, const struct ewl_ap_config *cfg,
-                            int timeout_ms, int *dev_error, char *err, size_t errcap);
 
 #endif
