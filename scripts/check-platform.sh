@@ -73,6 +73,11 @@ else
 fi
 exec wine "$abs_exe" "\$@"
 EOF
+    # One wineserver for the whole run (until the exit trap): each story starts sonota.exe
+    # dozens of times, and a wine process that starts while the previous one's server is
+    # shutting down can fail with no output (seen once in CI: exit 1 of an image check).
+    WINEPREFIX="$CACHE/wine" wineserver -p
+    trap 'WINEPREFIX="$CACHE/wine" wineserver -k 2>/dev/null; rm -rf "$wrapdir"' EXIT
     # Wine has no Windows ACLs to show: the stories skip their 0600-mode checks.
     export E2E_PLATFORM=windows ;;
 linux-aarch64) scripts/deps.sh qemu-user-static >&2
