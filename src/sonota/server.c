@@ -510,8 +510,8 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     ci.user = s;
     ci.timeout_secs = SRV_TLS_HANDSHAKE_TIMEOUT_S;
     /* Windows: lws's wait holds at most 63 sockets (lws adds 2 to the number it is
-     * given). At the limit lws stops accepting; the next connections wait in the
-     * kernel's backlog until one closes. */
+     * given). A hard bound only: srv_fit_fd_limit keeps our connections below it, so
+     * lws never reaches it (there it would stop accepting). */
     int wait_max = plat_wait_sockets_max();
     if (wait_max > 2)
         ci.fd_limit_per_thread = (unsigned int)wait_max - 2;
