@@ -1,5 +1,6 @@
 /* test_crc32.c - zlib CRC-32 vectors, the ESP8266 v2 image CRC rule (PROTOCOL.md §5) and the
- * Arduino eboot CRC (CRC-32/MPEG-2), each also against a bit-by-bit reference. */
+ * Arduino eboot CRC (CRC-32/MPEG-2), each also against a bit-by-bit reference, which also
+ * checks every entry of the eight-byte-step tables. */
 #include "lib/crc32.h"
 
 #include <stdarg.h>
@@ -118,6 +119,25 @@ static void tables_match_reference(void **state)
     }
 }
 
+/* Eight bytes, one of them b, the rest zero: each position j reaches every entry of one of the
+ * eight tables as b runs over 0..255; checked at every start alignment and with a tail, so
+ * the eight-byte steps and the byte-wise tail both meet the reference. */
+static void every_table_entry(void **state)
+{
+    (void)state;
+    uint8_t buf[8 + 8 + 3];
+    for (unsigned off = 0; off < 8; off++)
+        for (unsigned j = 0; j < 8; j++)
+            for (unsigned b = 0; b < 256; b++) {
+                memset(buf, 0, sizeof buf);
+                buf[off + j] = (uint8_t)b;
+                buf[off + 8] = (uint8_t)(b ^ 0x5A); /* a tail byte after the step */
+                const uint8_t *p = buf + off;
+                assert_int_equal(so_crc32(0, p, 9), ref_zlib(p, 9));
+                assert_int_equal(so_crc32_msb(SO_CRC32_MSB_INIT, p, 9), ref_msb(p, 9));
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +145,7 @@ int main(void)
         cmocka_unit_test(esp8266_variant_rule),
         cmocka_unit_test(msb_vectors),
         cmocka_unit_test(tables_match_reference),
+        cmocka_unit_test(every_table_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
