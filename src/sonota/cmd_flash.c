@@ -124,8 +124,7 @@ static void finish_run(struct run *r)
 static void flash(struct run *r)
 {
     struct flash_opts *o = r->o;
-    if (flash_setup_images(r) != 0)
-        return;
+    flash_images_start(r); /* checked on a worker while the servers start */
     r->watch = !o->no_check_ip;
     if (!o->fleet)
         flash_start_load_record(r); /* a fleet has no single device to resume */
@@ -272,6 +271,7 @@ int cmd_flash(int argc, char **argv)
         httpc_global_cleanup();
     }
 
+    flash_images_wait(r); /* a run that stopped before the verdict */
     int code = r->exit_code < 0 ? EXIT_FAIL : r->exit_code;
     flash_net_close(r);
     flash_table_free(&r->table);

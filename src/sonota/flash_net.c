@@ -30,6 +30,16 @@ int flash_net_scan(struct run *r, struct stage_seen *seen)
 
 /* ---- servers ---- */
 
+void flash_net_files(const struct run *r, struct srv_file files[3])
+{
+    for (int i = 0; i < 3; i++) {
+        files[i].name = r->img[i].name;
+        files[i].data = r->img[i].data;
+        files[i].len = r->img[i].len;
+        memcpy(files[i].sha256, r->img[i].sha256, sizeof files[i].sha256);
+    }
+}
+
 static struct srv *make_srv(struct run *r, const char *bind, int cloud, char *err,
                             size_t errcap)
 {
@@ -44,12 +54,13 @@ static struct srv *make_srv(struct run *r, const char *bind, int cloud, char *er
     cfg.plain_port = o->plain_port;
     cfg.pace = o->pace;
     cfg.n_files = 3;
-    for (int i = 0; i < 3; i++) {
-        cfg.files[i].name = r->img[i].name;
-        cfg.files[i].data = r->img[i].data;
-        cfg.files[i].len = r->img[i].len;
-        memcpy(cfg.files[i].sha256, r->img[i].sha256, sizeof cfg.files[i].sha256);
-    }
+    /* still being checked: the names now, the bytes with flash_images_finish */
+    cfg.files_later = r->img_state == IMG_CHECKING;
+    if (cfg.files_later)
+        for (int i = 0; i < 3; i++)
+            cfg.files[i].name = r->img[i].name;
+    else
+        flash_net_files(r, cfg.files);
     if (cloud) { /* without these the server is the file server alone (stage 3) */
         cfg.user1_name = FLASH_NAME_USER1;
         cfg.user2_name = FLASH_NAME_USER2;
@@ -106,7 +117,7 @@ void flash_net_trust(struct run *r, const struct ewl_device_info *dev)
               "provisioned", t->deviceid);
 }
 
-int flash_net_update(struct run *r, const struct stage_seen *seen)
+static int start_servers(struct run *r, const struct stage_seen *seen)
 {
     char err[512] = "";
     const char *bind = flash_net_bind_addr(r);
@@ -137,6 +148,15 @@ int flash_net_update(struct run *r, const struct stage_seen *seen)
         }
     }
     return 0;
+}
+
+int flash_net_update(struct run *r, const struct stage_seen *seen)
+{
+    if (start_servers(r, seen) != 0)
+        return -1;
+    /* the ports listen (or wait for their address): now the images' verdict, before
+     * anything is served or sent */
+    return flash_images_finish(r);
 }
 
 void flash_net_http_socket(void *user, int fd, short events)

@@ -22,7 +22,6 @@
 #include "sonota/fwcheck.h"
 #include "sonota/prov.h"
 #include "sonota/httpc.h"
-#include "sonota/prov.h"
 #include "sonota/server.h"
 #include "sonota/stage.h"
 #include "sonota/ui.h"
@@ -51,13 +50,22 @@ struct flash_img {
     size_t len;
     char sha256[65];
     int valid;
+    enum so_err read_err;           /* the worker's results (flash_images_start) */
+    int read_errno;
+    char why[512];                  /* what fails validation */
 };
+
+struct plat_thread;
+
+enum img_state { IMG_NONE, IMG_CHECKING, IMG_OK, IMG_BAD };
 
 struct run {
     struct flash_opts *o;
     struct ui ui;
     struct ui_ctx ctx;
     struct flash_img img[3];
+    struct plat_thread *img_worker; /* checking img[] (flash_images_start) */
+    enum img_state img_state;
     char serving_ip[NETIF_IP_MAX];
     /* Servers (docs/DESIGN.md "Bind addresses"): srv = fake cloud + file server on the
      * serving IP (0.0.0.0 with --bind-any or --no-check-ip), created once that address
@@ -150,6 +158,8 @@ int flash_net_scan(struct run *r, struct stage_seen *seen);
 /* Creates the servers whose address has appeared (or all at once without watching).
  * 0, or -1 when one cannot start for another reason than a vanished address. */
 int flash_net_update(struct run *r, const struct stage_seen *seen);
+/* The three images as the servers serve them. */
+void flash_net_files(const struct run *r, struct srv_file files[3]);
 /* The address the cloud + file server binds: the serving IP, or NULL for every
  * interface (--bind-any, or --no-check-ip without --serving-host). */
 const char *flash_net_bind_addr(const struct run *r);
@@ -171,8 +181,15 @@ void flash_net_set_paced(struct run *r, const char *peer_ip);
 int flash_net_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done);
 
 /* flash_setup.c */
-/* Loads and checks the three images (--force serves invalid ones). 0, or -1 (failed). */
-int flash_setup_images(struct run *r);
+/* Starts loading and checking the three images on a worker, so the servers can listen
+ * meanwhile; servers created before flash_images_finish wait for the files. */
+void flash_images_start(struct run *r);
+/* Waits for the check and reports it (--force serves invalid images), then hands the
+ * files to the servers already listening. Called before anything is served or asked;
+ * once done, returns the same answer. 0, or -1 (failed: exit code and message set). */
+int flash_images_finish(struct run *r);
+/* Waits for the worker without reporting (the end of a run that stopped earlier). */
+void flash_images_wait(struct run *r);
 /* Chooses r->serving_ip from the addresses now (a, n; seen: their scan), the options and
  * the record; may ask. 0, or -1 (failed). */
 int flash_setup_serving_ip(struct run *r, const struct netif_addr *a, size_t n,

@@ -1,6 +1,7 @@
-/* flash_setup.c - what a `sonota flash` run needs before the servers start: the three
- * images, loaded and checked (espimg), the serving IP the device will be given
- * (PROTOCOL.md §10.1), and the WiFi credentials (asked when missing). */
+/* flash_setup.c - what a `sonota flash` run needs before it serves: the three images,
+ * loaded and checked (espimg) on a worker while the servers start, the serving IP the
+ * device will be given (PROTOCOL.md §10.1), and the WiFi credentials (asked when
+ * missing). */
 #include "sonota/flash_run.h"
 
 #include "io/crypto.h"
@@ -9,6 +10,7 @@
 #include "lib/espimg.h"
 #include "sonota/cmds.h"
 #include "plat/fs.h"
+#include "plat/thread.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +21,36 @@
 
 /* ---- step 1: images ---- */
 
-int flash_setup_images(struct run *r)
+/* The worker: reads and checks the three images while the servers start (the ports
+ * listen meanwhile; nothing is served before flash_images_finish). Touches only
+ * r->img[i]'s results; the join orders its stores before the main thread's reads. */
+static void check_images(void *arg)
+{
+    struct run *r = arg;
+    for (int i = 0; i < 3; i++) {
+        struct flash_img *im = &r->img[i];
+        errno = 0;
+        im->read_err = so_read_file(im->path, IMAGE_FILE_MAX, &im->data, &im->len);
+        im->read_errno = errno;
+        if (im->read_err != SO_OK)
+            return; /* reported first; the others are not needed */
+        so_sha256_hex(im->data, im->len, im->sha256);
+        struct espimg_info *info = calloc(1, sizeof *info);
+        if (!info) {
+            im->read_err = SO_E_NOMEM;
+            return;
+        }
+        enum so_err e = espimg_parse(im->data, im->len, info);
+        if (e != SO_OK)
+            espimg_parse_error(info, e, im->why, sizeof im->why);
+        else
+            e = espimg_check(info, im->len, im->use, im->why, sizeof im->why);
+        free(info);
+        im->valid = e == SO_OK;
+    }
+}
+
+void flash_images_start(struct run *r)
 {
     struct flash_opts *o = r->o;
     const struct { const char *role, *name, *path; enum espimg_use use; } def[3] = {
@@ -27,44 +58,70 @@ int flash_setup_images(struct run *r)
         {"user2", FLASH_NAME_USER2, o->user2, ESPIMG_USE_USER2},
         {"final", FLASH_NAME_FINAL, o->final, ESPIMG_USE_FINAL},
     };
-    int bad = 0;
     for (int i = 0; i < 3; i++) {
         struct flash_img *im = &r->img[i];
+        memset(im, 0, sizeof *im);
         im->role = def[i].role;
         im->name = def[i].name;
         im->path = def[i].path;
         im->use = def[i].use;
-        enum so_err e = so_read_file(im->path, IMAGE_FILE_MAX, &im->data, &im->len);
-        if (e != SO_OK) {
-            flash_run_fail(r, EXIT_USAGE, "image", "cannot read the %s image %s: %s", im->role,
-                           im->path, e == SO_E_IO ? strerror(errno) : so_strerror(e));
+    }
+    r->img_state = IMG_CHECKING;
+    if (plat_thread_start(&r->img_worker, check_images, r) != 0)
+        check_images(r); /* no thread: here, before anything listens */
+}
+
+void flash_images_wait(struct run *r)
+{
+    if (r->img_worker) {
+        plat_thread_join(r->img_worker);
+        r->img_worker = NULL;
+    }
+}
+
+/* The servers created while the images were being checked get their bytes now. */
+static int give_servers_files(struct run *r)
+{
+    struct srv_file files[3];
+    flash_net_files(r, files);
+    struct srv *s[2] = {r->srv, r->srv_final};
+    char err[256];
+    for (int k = 0; k < 2; k++)
+        if (s[k] && srv_files_pending(s[k]) && srv_set_files(s[k], files, 3, err, sizeof err)) {
+            flash_run_fail(r, EXIT_FAIL, "server", "cannot serve the images: %s", err);
             return -1;
         }
-        so_sha256_hex(im->data, im->len, im->sha256);
-        char why[512] = "";
-        struct espimg_info *info = calloc(1, sizeof *info);
-        if (!info) {
-            flash_run_fail(r, EXIT_FAIL, "memory", "out of memory");
+    return 0;
+}
+
+int flash_images_finish(struct run *r)
+{
+    if (r->img_state != IMG_CHECKING)
+        return r->img_state == IMG_OK ? 0 : -1;
+    flash_images_wait(r);
+    r->img_state = IMG_BAD;
+    struct flash_opts *o = r->o;
+    int bad = 0;
+    for (int i = 0; i < 3; i++) {
+        struct flash_img *im = &r->img[i];
+        if (im->read_err != SO_OK) {
+            flash_run_fail(r, im->read_err == SO_E_NOMEM ? EXIT_FAIL : EXIT_USAGE, "image",
+                           "cannot read the %s image %s: %s", im->role, im->path,
+                           im->read_err == SO_E_IO ? strerror(im->read_errno)
+                                                   : so_strerror(im->read_err));
             return -1;
         }
-        e = espimg_parse(im->data, im->len, info);
-        if (e != SO_OK)
-            espimg_parse_error(info, e, why, sizeof why);
-        else
-            e = espimg_check(info, im->len, im->use, why, sizeof why);
-        free(info);
-        im->valid = e == SO_OK;
         struct ui_image ui = {im->role, im->name, im->path, im->len, im->sha256, im->valid};
-        ui_image(&r->ui, &ui, im->valid ? NULL : why, !im->valid && o->force);
+        ui_image(&r->ui, &ui, im->valid ? NULL : im->why, !im->valid && o->force);
         if (im->valid)
             continue;
         if (o->force) {
             ui_warn(&r->ui, "image-forced", "SERVING AN INVALID %s IMAGE (--force): %s: %s. "
                     "A bad image can leave the device unable to boot; only a serial flash "
-                    "brings it back.", im->role, im->path, why);
+                    "brings it back.", im->role, im->path, im->why);
         } else {
             ui_error(&r->ui, "image", EXIT_INVALID, "the %s image %s fails validation: %s",
-                     im->role, im->path, why);
+                     im->role, im->path, im->why);
             bad = 1;
         }
     }
@@ -73,6 +130,9 @@ int flash_setup_images(struct run *r)
              "(`sonota image check FILE` explains), or pass --force to serve them anyway");
         return -1;
     }
+    if (give_servers_files(r) != 0)
+        return -1;
+    r->img_state = IMG_OK;
     return 0;
 }
 
@@ -250,8 +310,11 @@ int flash_setup_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
 
 int flash_setup_credentials(struct run *r)
 {
-    ui_flush(&r->ui); /* the events so far, before any question */
     struct flash_opts *o = r->o;
+    /* a bad image is told before a question, not after it */
+    if ((!o->wifi_ssid || !o->wifi_password) && flash_images_finish(r) != 0)
+        return -1;
+    ui_flush(&r->ui); /* the events so far, before any question */
     if (!o->wifi_ssid) {
         char *ssid = o->ssid_answer;
         if (!prompt_available() ||

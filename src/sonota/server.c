@@ -562,9 +562,10 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
             }
             s->plain_port = lws_get_vhost_listen_port(s->vh_plain);
         }
-        if (setup_cloud(s, err, errcap))
-            goto fail;
     }
+    s->files_pending = cfg->files_later;
+    if (s->cloud_enabled && !s->files_pending && setup_cloud(s, err, errcap))
+        goto fail;
     srv_fd_guard_init(s);
     listening(s, "http", s->bind_addr, s->http_port);
     if (s->vh_https)
@@ -617,10 +618,51 @@ int srv_tls_ready(struct srv *s)
     return !s || so_tls_cert_ready(s->cert);
 }
 
+int srv_set_files(struct srv *s, const struct srv_file *files, size_t n, char *err,
+                  size_t errcap)
+{
+    char dummy[8];
+    if (!err || !errcap) {
+        err = dummy;
+        errcap = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!s || !s->files_pending || n != s->cfg.n_files) {
+        snprintf(err, errcap, "the server does not wait for these files");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!files[i].name || strcmp(files[i].name, s->names[i]) || (!files[i].data &&
+                                                                      files[i].len)) {
+            snprintf(err, errcap, "file %zu is not the '%s' the server was created with", i,
+                     s->names[i]);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->cfg.files[i].data = files[i].data;
+        s->cfg.files[i].len = files[i].len;
+        memcpy(s->cfg.files[i].sha256, files[i].sha256, sizeof s->cfg.files[i].sha256);
+    }
+    if (s->cloud_enabled && setup_cloud(s, err, errcap))
+        return -1;
+    s->files_pending = 0;
+    return 0;
+}
+
+int srv_files_pending(const struct srv *s)
+{
+    return s && s->files_pending;
+}
+
 int srv_run_once(struct srv *s, int timeout_ms)
 {
     if (!s || !s->ctx)
         return -1;
+    if (s->files_pending) { /* a caller's bug: serving before the files are known */
+        LOG_E("the server was asked to serve before its files were set");
+        return -1;
+    }
     int n = srv_loop_turn(s, timeout_ms);
     srv_tls_accept_check(s); /* handshakes that ended with their connection */
     if (g_accept_failures) {

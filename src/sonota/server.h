@@ -58,6 +58,11 @@ struct srv_config {
      * (1001). 0 = two heartbeat intervals + 10 s (300 s); shorter values cut real
      * devices (they ping every 145 s) and exist for tests. */
     int ws_idle_timeout_s;
+    /* The files' bytes and digests come later, with srv_set_files (names given now):
+     * the ports listen at once while the caller still checks the images. Nothing is
+     * served before srv_set_files (srv_run_once refuses); connections wait in the
+     * kernel's queue. */
+    int files_later;
 };
 
 /* 500 stock devices at once each hold a WebSocket and a download connection
@@ -177,7 +182,14 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
  * 0 (also when it already listens), or -1 with a sentence in err. */
 int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err,
                      size_t errcap);
-/* Services the loop for at most timeout_ms. Returns 0, or -1 on a fatal error. */
+/* The bytes and digests of a server created with files_later: the same names in the
+ * same order (the data must outlive the server). 0, or -1 with a sentence in err. */
+int srv_set_files(struct srv *s, const struct srv_file *files, size_t n, char *err,
+                  size_t errcap);
+/* 1 while a server created with files_later waits for srv_set_files. */
+int srv_files_pending(const struct srv *s);
+/* Services the loop for at most timeout_ms. Returns 0, or -1 on a fatal error (also
+ * while the files of files_later are still missing). */
 int srv_run_once(struct srv *s, int timeout_ms);
 /* Another client's sockets (libcurl's: fd and POLLIN/POLLOUT) the loop also waits on:
  * srv_run_once then returns when one is ready, and the caller lets its client do the

@@ -94,6 +94,7 @@ struct srv {
     char names[SRV_FILES_MAX][SRV_NAME_MAX];
     char version[EWL_VERSION_MAX];
     int cloud_enabled;
+    int files_pending;  /* created with files_later, srv_set_files not yet called */
     int http_port, https_port, plain_port;      /* actual listening ports */
 
     srv_event_cb cb;

@@ -232,3 +232,30 @@ wait_ev paced "DOWNLOAD_START.*file=$U1.*paced=1"
 wait_ev paced "DOWNLOAD_DONE.*file=$U1.*paced=1"
 stop_srv paced
 pass "paced whole body: strict slow reader keeps up, >= 0.8 x len/70 KB/s, Range not paced"
+
+# ---- files given after the ports listen (srv_set_files: sonota flash checks its images
+# on a worker meanwhile): a request that arrives first waits, unread, and is answered with
+# the right bytes once the files are set (the flash stories check the upgrade's digests
+# on this path: sonota flash always takes it) ----
+start_srv later --https-port 0 --file "$U1=$T/$U1" --file "$U2=$T/$U2" --user1 "$U1" \
+    --user2 "$U2" --files-later 1.5
+grep -q '^WAITING' "$T/later.ev" || fail "srvtest did not wait for its files"
+python3 - "$H" "$T/$U1" "$T/later.ev" <<'PY' || fail "request before the files were set"
+import os, socket, sys, time
+port, path, ev = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+name, want = os.path.basename(path), open(path, "rb").read()[100:4196]
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+s.sendall(("GET /ota/%s HTTP/1.1\r\nHost: x\r\nRange: bytes=100-4195\r\n\r\n" % name).encode())
+r = b""
+while b"\r\n\r\n" not in r or len(r.split(b"\r\n\r\n", 1)[1]) < len(want):
+    d = s.recv(65536)
+    assert d, "closed before the whole reply"
+    r += d
+    # nothing may arrive before the server has its files
+    assert "FILES" in open(ev).read(), "answered before srv_set_files"
+head, _, body = r.partition(b"\r\n\r\n")
+assert head.startswith(b"HTTP/1.1 206"), head[:40]
+assert body == want, "body differs"
+PY
+stop_srv later
+pass "files set after listening: the early request waited and got the right bytes"

@@ -93,7 +93,9 @@ static int usage(void)
             "               [--ws-idle S] [--max-seconds S] [--debug]\n"
             "               [--final IP]     (srv_listen_final on IP, the http port, once\n"
             "                                 the loop runs; prints FINAL port=N)\n"
-            "               [--fill-fds S]   (use up every descriptor for S seconds)\n");
+            "               [--fill-fds S]   (use up every descriptor for S seconds)\n"
+            "               [--files-later S] (listen with files_later; srv_set_files after\n"
+            "                                 S seconds; prints WAITING, then FILES)\n");
     return 2;
 }
 
@@ -108,7 +110,7 @@ int main(int argc, char **argv)
     cfg.upgrade_version = "99.99.99";
     unsigned char *data[SRV_FILES_MAX] = {0};
     const char *paced_ip = NULL, *final_ip = NULL;
-    double max_seconds = 0, fill_seconds = 0;
+    double max_seconds = 0, fill_seconds = 0, later_seconds = -1;
     int rc = 2;
     so_log_set_tag("srvtest");
 
@@ -154,6 +156,8 @@ int main(int argc, char **argv)
             cfg.ws_idle_timeout_s = atoi(v);
         else if (!strcmp(a, "--max-seconds"))
             max_seconds = atof(v);
+        else if (!strcmp(a, "--files-later"))
+            later_seconds = atof(v);
         else if (!strcmp(a, "--fill-fds"))
             fill_seconds = atof(v);
         else if (!strcmp(a, "--pace")) {
@@ -197,6 +201,13 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     char err[256];
+    struct srv_file files[SRV_FILES_MAX];
+    memcpy(files, cfg.files, sizeof files);
+    if (later_seconds >= 0) { /* the names only: the bytes come after the wait */
+        cfg.files_later = 1;
+        for (size_t k = 0; k < cfg.n_files; k++)
+            cfg.files[k] = (struct srv_file){.name = files[k].name};
+    }
     struct srv *s = srv_create(&cfg, on_event, NULL, err, sizeof err);
     if (!s) {
         fprintf(stderr, "srvtest: %s\n", err);
@@ -205,6 +216,28 @@ int main(int argc, char **argv)
     }
     printf("PORTS http=%d https=%d plain=%d\n", srv_port(s, "http"), srv_port(s, "https"),
            srv_port(s, "plain"));
+    if (later_seconds >= 0) {
+        /* nothing is served meanwhile: the loop refuses, the requests wait unread */
+        if (!srv_files_pending(s) || srv_run_once(s, 0) != -1) {
+            fprintf(stderr, "srvtest: the server served before it had its files\n");
+            srv_destroy(s);
+            rc = 1;
+            goto out;
+        }
+        printf("WAITING\n");
+        struct timespec nap = {(time_t)later_seconds,
+                               (long)((later_seconds - (double)(time_t)later_seconds) * 1e9)};
+        while (!g_stop && nanosleep(&nap, &nap) != 0)
+            ;
+        if (srv_set_files(s, files, cfg.n_files, err, sizeof err) != 0 ||
+            srv_files_pending(s)) {
+            fprintf(stderr, "srvtest: srv_set_files: %s\n", err);
+            srv_destroy(s);
+            rc = 1;
+            goto out;
+        }
+        printf("FILES\n");
+    }
     if (paced_ip)
         srv_set_paced(s, paced_ip, 1);
     struct timespec t0, t;
