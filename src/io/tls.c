@@ -195,6 +195,7 @@ enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap)
         set_err(err, errcap, "out of memory creating the TLS certificate");
         return SO_E_NOMEM;
     }
+    c->begun = 1;
     c->result = cert_generate(c, err, errcap);
     if (c->result != SO_OK) {
         so_tls_cert_free(c);
@@ -215,31 +216,52 @@ static void cert_worker(void *arg)
 
 int so_tls_cert_ready(struct so_tls_cert *c)
 {
-    return !c || !c->worker || atomic_load(&c->done);
+    return !c || (c->begun && (!c->worker || atomic_load(&c->done)));
+}
+
+enum so_err so_tls_cert_prepare(struct so_tls_cert **out, char *err, size_t errcap)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out) {
+        set_err(err, errcap, "out of memory creating the TLS certificate");
+        return SO_E_NOMEM;
+    }
+    (*out)->result = SO_E_TLS;
+    return SO_OK;
+}
+
+enum so_err so_tls_cert_begin(struct so_tls_cert *c, char *err, size_t errcap)
+{
+    if (!c)
+        return SO_E_ARG;
+    if (c->begun)
+        return SO_OK;
+    if (plat_thread_start(&c->worker, cert_worker, c) != 0) {
+        set_err(err, errcap, "cannot start a thread to generate the TLS certificate");
+        return SO_E_TLS;
+    }
+    c->begun = 1;
+    return SO_OK;
 }
 
 enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap)
 {
-    *out = NULL;
-    struct so_tls_cert *c = calloc(1, sizeof *c);
-    if (!c) {
-        set_err(err, errcap, "out of memory creating the TLS certificate");
-        return SO_E_NOMEM;
+    enum so_err e = so_tls_cert_prepare(out, err, errcap);
+    if (e == SO_OK && (e = so_tls_cert_begin(*out, err, errcap)) != SO_OK) {
+        free(*out);
+        *out = NULL;
     }
-    c->result = SO_E_TLS;
-    if (plat_thread_start(&c->worker, cert_worker, c) != 0) {
-        set_err(err, errcap, "cannot start a thread to generate the TLS certificate");
-        free(c);
-        return SO_E_TLS;
-    }
-    *out = c;
-    return SO_OK;
+    return e;
 }
 
 enum so_err so_tls_cert_wait(struct so_tls_cert *c, char *err, size_t errcap)
 {
     if (!c)
         return SO_E_ARG;
+    if (!c->begun) { /* asked before the worker was started: made here, now */
+        c->begun = 1;
+        c->result = cert_generate(c, c->err, sizeof c->err);
+    }
     if (c->worker) {
         plat_thread_join(c->worker); /* the join orders the worker's stores before ours */
         c->worker = NULL;
@@ -334,7 +356,7 @@ enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
     /* Our certificate is self-signed and sent alone: without this OpenSSL tries to build
      * a chain from the (empty) store on every handshake (X509_verify_cert). */
     SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
-    if (!c->worker) {
+    if (c->begun && !c->worker) {
         /* Ready (or failed) already: load it now, as before the worker existed. */
         if (c->result != SO_OK) {
             set_err(err, errcap, c->err[0] ? c->err : "no TLS certificate");

@@ -24,8 +24,8 @@ struct plat_thread;
 
 /* The run's certificate. Generating RSA-2048 takes 50-500 ms (the primes are random),
  * longer than everything else at start-up, and no device can call before the servers
- * listen; so so_tls_cert_start() generates it on a worker thread while the program
- * starts, and the first TLS handshake that arrives before it is ready waits for it
+ * listen; so it is generated on a worker thread (so_tls_cert_begin) once they do, and
+ * the first TLS handshake that arrives before it is ready waits for it
  * (so_tls_server_setup). x509, key and der_len are valid once so_tls_cert_wait() said
  * SO_OK; the rest is the worker's. */
 struct so_tls_cert {
@@ -33,6 +33,7 @@ struct so_tls_cert {
     EVP_PKEY *key;
     size_t der_len;             /* certificate size on the wire (§11: keep < ~2 KB) */
     struct plat_thread *worker; /* NULL once joined (or never started) */
+    int begun;                  /* generation started (so_tls_cert_begin or _wait) */
     enum so_err result;         /* the worker's outcome, read after the join */
     atomic_int done;            /* set by the worker as it ends (so_tls_cert_ready) */
     char err[192];              /* its explanation when result != SO_OK */
@@ -41,13 +42,21 @@ struct so_tls_cert {
 /* Generates the key pair and certificate, on this thread. On failure *out is NULL and
  * err says why. */
 enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap);
-/* Starts generating them on a worker thread and returns at once (SO_E_NOMEM or
- * SO_E_TLS if not even that works; then *out is NULL). */
+/* The holder alone, nothing generated yet: so_tls_server_setup takes it, and
+ * so_tls_cert_begin starts the work (the server starts it once its ports listen, so
+ * the worker does not compete with the start-up; a handshake before that generates it
+ * itself). SO_E_NOMEM (then *out is NULL). */
+enum so_err so_tls_cert_prepare(struct so_tls_cert **out, char *err, size_t errcap);
+/* Starts generating on a worker thread and returns at once; again: nothing. SO_E_TLS
+ * when no thread starts. */
+enum so_err so_tls_cert_begin(struct so_tls_cert *c, char *err, size_t errcap);
+/* so_tls_cert_prepare and so_tls_cert_begin (on failure *out is NULL). */
 enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap);
 /* Waits for the worker if it is still running; SO_OK when the certificate is usable,
  * else its error (and err says why). Cheap once done. */
 enum so_err so_tls_cert_wait(struct so_tls_cert *c, char *err, size_t errcap);
-/* 1 when so_tls_cert_wait would not block (the worker has ended or never ran). */
+/* 1 when so_tls_cert_wait would not block (the worker has ended); 0 before
+ * so_tls_cert_begin. */
 int so_tls_cert_ready(struct so_tls_cert *c);
 /* Frees the certificate and its key, waiting for the worker first; accepts NULL. */
 void so_tls_cert_free(struct so_tls_cert *c);

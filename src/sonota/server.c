@@ -483,10 +483,10 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         if (cfg->legacy && probe_port(s->cfg.bind_addr, cfg->plain_port, "--plain-port",
                                       err, errcap))
             goto fail;
-        /* Generated on a worker while we start; the first handshake waits if need be. */
-        if (so_tls_cert_start(&s->cert, err, errcap) != SO_OK)
+        /* Generated on a worker once the ports listen (srv_create's end); the first
+         * handshake waits if need be. */
+        if (so_tls_cert_prepare(&s->cert, err, errcap) != SO_OK)
             goto fail;
-        LOG_D("TLS certificate: RSA-%d, CN %s, being generated", SO_TLS_RSA_BITS, SO_TLS_CN);
     }
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_sink);
@@ -566,6 +566,13 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     s->files_pending = cfg->files_later;
     if (s->cloud_enabled && !s->files_pending && setup_cloud(s, err, errcap))
         goto fail;
+    /* Started after the listening sockets: on two cores the worker would otherwise
+     * compete with the start-up (and, with musl's one malloc lock, slow it most). */
+    if (s->cert) {
+        if (so_tls_cert_begin(s->cert, err, errcap) != SO_OK)
+            goto fail;
+        LOG_D("TLS certificate: RSA-%d, CN %s, being generated", SO_TLS_RSA_BITS, SO_TLS_CN);
+    }
     srv_fd_guard_init(s);
     listening(s, "http", s->bind_addr, s->http_port);
     if (s->vh_https)

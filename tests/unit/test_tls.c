@@ -119,6 +119,41 @@ static void ready_certificate_loads_at_setup(void **state)
     so_tls_cert_free(c);
 }
 
+/* The server prepares the holder before it listens and begins after: a handshake that
+ * comes in between (never, in practice) makes the certificate itself. */
+static void prepared_then_begun(void **state)
+{
+    (void)state;
+    struct so_tls_cert *c = NULL;
+    char err[256] = "";
+    assert_int_equal(so_tls_cert_prepare(&c, err, sizeof err), SO_OK);
+    assert_false(so_tls_cert_ready(c));
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    assert_int_equal(so_tls_server_setup(ctx, c, err, sizeof err), SO_OK);
+    X509 *seen = NULL;
+    assert_int_equal(handshake(ctx, &seen), 1); /* before so_tls_cert_begin */
+    assert_true(so_tls_cert_ready(c));
+    assert_int_equal(X509_cmp(seen, c->x509), 0);
+    X509_free(seen);
+    assert_int_equal(so_tls_cert_begin(c, err, sizeof err), SO_OK); /* nothing more */
+    assert_null(c->worker);
+    SSL_CTX_free(ctx);
+    so_tls_cert_free(c);
+
+    /* the usual order: begun, then waited for */
+    assert_int_equal(so_tls_cert_prepare(&c, err, sizeof err), SO_OK);
+    assert_int_equal(so_tls_cert_begin(c, err, sizeof err), SO_OK);
+    assert_int_equal(so_tls_cert_begin(c, err, sizeof err), SO_OK); /* once */
+    assert_int_equal(so_tls_cert_wait(c, err, sizeof err), SO_OK);
+    assert_true(so_tls_cert_ready(c));
+    assert_non_null(c->x509);
+    so_tls_cert_free(c);
+    /* prepared, never begun: freed without a worker */
+    assert_int_equal(so_tls_cert_prepare(&c, err, sizeof err), SO_OK);
+    so_tls_cert_free(c);
+    assert_int_equal(so_tls_cert_begin(NULL, NULL, 0), SO_E_ARG);
+}
+
 static void free_while_generating(void **state)
 {
     (void)state;
@@ -134,6 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(first_handshake_waits_for_the_worker),
         cmocka_unit_test(ready_certificate_loads_at_setup),
+        cmocka_unit_test(prepared_then_begun),
         cmocka_unit_test(free_while_generating),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
