@@ -28,6 +28,12 @@ def _sizes(path, tmp):
     return out
 
 
+class _Static:
+    """Bins' one field _start_flash reads, for another binary."""
+    def __init__(self, path):
+        self.sonota = path
+
+
 def _start_flash(bins, imgs, ports):
     http, https = ports
     env = dict(os.environ, SONOTA_WIFI_PASSWORD="bench-footprint")
@@ -47,6 +53,31 @@ def _start_srvtest(bins, imgs, ports):
         args += ["--file", "%s=%s" % (name, path)]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             stdin=subprocess.DEVNULL)
+
+
+def _floor_programs(bins, d):
+    """bench/floor/listen_only.c built linked to sonota's shared libraries (ldd) and
+    statically: what start-up to listening costs before sonota's own code runs."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc or not shutil.which("ldd"):
+        return []
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "floor", "listen_only.c")
+    r = subprocess.run(["ldd", bins.sonota], capture_output=True, text=True)
+    libs = [line.split("=>")[1].split()[0] for line in r.stdout.splitlines()
+            if "=>" in line and "/" in line.split("=>")[1]
+            and not any(k in line for k in ("libc.so", "ld-linux"))]
+    out = []
+    for label, extra, name in (
+            ("floor: listen only, sonota's %d shared libraries" % len(libs),
+             ["-Wl,--no-as-needed"] + libs, "floor_shared"),
+            ("floor: listen only, static", ["-static"], "floor_static")):
+        exe = os.path.join(d, name)
+        b = subprocess.run([cc, "-O2", "-o", exe, src] + extra, capture_output=True, text=True)
+        if b.returncode == 0:
+            out.append((label, exe))
+        else:
+            log("  (%s not built: %s)" % (name, b.stderr.strip()[-200:]))
+    return out
 
 
 def _startup(bins, imgs, starter, runs):
@@ -104,7 +135,16 @@ def run(bins, quick, results):
         which = []
         if bins.flash_ok:
             which.append(("sonota flash --no-prov", _start_flash))
+            # the file Linux users download (scripts/xbuild.sh linux-x86_64), when built:
+            # static, so no dynamic loader (see the floor below); same harness and images
+            static = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                  "out", "linux-x86_64", "sonota")
+            if os.access(static, os.X_OK):
+                which.append(("out/linux-x86_64 (static) flash --no-prov",
+                              lambda b, i, p: _start_flash(_Static(static), i, p)))
         which.append(("srvtest (same server code)", _start_srvtest))
+        for label, path in _floor_programs(bins, d):
+            which.append((label, lambda b, i, p, path=path: _start_flash(_Static(path), i, p)))
         out["startup"] = {}
         for label, starter in which:
             r = _startup(bins, imgs, starter, runs)

@@ -1,6 +1,7 @@
 #include "io/crypto.h"
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 void so_sha256_hex(const void *data, size_t n, char out[65])
@@ -19,4 +20,9 @@ void so_sha256_hex(const void *data, size_t n, char out[65])
 enum so_err so_random_bytes(void *out, size_t n)
 {
     return RAND_bytes(out, (int)n) == 1 ? SO_OK : SO_E_IO;
+}
+
+void so_crypto_thread_end(void)
+{
+    OPENSSL_thread_stop();
 }

@@ -21,33 +21,41 @@
 
 /* ---- step 1: images ---- */
 
-/* The worker: reads and checks the three images while the servers start (the ports
- * listen meanwhile; nothing is served before flash_images_finish). Touches only
- * r->img[i]'s results; the join orders its stores before the main thread's reads. */
+/* One image: read, digest, verdict (what fails it in im->why). 0, or -1 when it cannot
+ * be read (im->read_err). */
+static int check_image(struct flash_img *im)
+{
+    errno = 0;
+    im->read_err = so_read_file(im->path, IMAGE_FILE_MAX, &im->data, &im->len);
+    im->read_errno = errno;
+    if (im->read_err != SO_OK)
+        return -1;
+    so_sha256_hex(im->data, im->len, im->sha256);
+    struct espimg_info *info = calloc(1, sizeof *info);
+    if (!info) {
+        im->read_err = SO_E_NOMEM;
+        return -1;
+    }
+    enum so_err e = espimg_parse(im->data, im->len, info);
+    if (e != SO_OK)
+        espimg_parse_error(info, e, im->why, sizeof im->why);
+    else
+        e = espimg_check(info, im->len, im->use, im->why, sizeof im->why);
+    free(info);
+    im->valid = e == SO_OK;
+    return 0;
+}
+
+/* The worker: the three images while the servers start (the ports listen meanwhile;
+ * nothing is served before flash_images_finish). Touches only r->img[i]'s results; the
+ * join orders its stores before the main thread's reads. */
 static void check_images(void *arg)
 {
     struct run *r = arg;
-    for (int i = 0; i < 3; i++) {
-        struct flash_img *im = &r->img[i];
-        errno = 0;
-        im->read_err = so_read_file(im->path, IMAGE_FILE_MAX, &im->data, &im->len);
-        im->read_errno = errno;
-        if (im->read_err != SO_OK)
-            return; /* reported first; the others are not needed */
-        so_sha256_hex(im->data, im->len, im->sha256);
-        struct espimg_info *info = calloc(1, sizeof *info);
-        if (!info) {
-            im->read_err = SO_E_NOMEM;
-            return;
-        }
-        enum so_err e = espimg_parse(im->data, im->len, info);
-        if (e != SO_OK)
-            espimg_parse_error(info, e, im->why, sizeof im->why);
-        else
-            e = espimg_check(info, im->len, im->use, im->why, sizeof im->why);
-        free(info);
-        im->valid = e == SO_OK;
-    }
+    for (int i = 0; i < 3; i++)
+        if (check_image(&r->img[i]) != 0)
+            break; /* reported first; the others are not needed */
+    so_crypto_thread_end();
 }
 
 void flash_images_start(struct run *r)
