@@ -22,6 +22,7 @@ CACHE=${SONOTA_CACHE:-$HOME/.cache/sonota}
 JOBS=${JOBS:-$(nproc)}
 ZIG_VERSION=0.11.0
 OSSL_FLAGS=""   # extra Configure flags of a target
+OSSL_ASM=no-asm # assembly only where the target's assembler is known to take it
 CURL_IPV6=ON    # curl's IPv6 needs Apple's SystemConfiguration framework, which zig lacks
 PKGS="openssl libwebsockets curl cjson cmocka mdnsd"
 mkdir -p "$CACHE/src" "$CACHE/deps"
@@ -101,7 +102,8 @@ linux-x86_64|linux-aarch64|linux-armhf|macos-arm64|macos-x86_64)
     need_pkgs cmake perl make dpkg-dev patch llvm-14
     need_zig
     case "$TARGET" in
-    linux-x86_64)  TRIPLE=x86_64-linux-musl      OSSL_TARGET=linux-x86_64 CPU=x86_64  CPU_FAMILY=x86_64;;
+    linux-x86_64)  TRIPLE=x86_64-linux-musl      OSSL_TARGET=linux-x86_64 CPU=x86_64  CPU_FAMILY=x86_64
+                   OSSL_ASM="";;  # zig's clang assembles OpenSSL's x86_64 perlasm: RSA 2x
     linux-aarch64) TRIPLE=aarch64-linux-musl     OSSL_TARGET=linux-aarch64 CPU=aarch64 CPU_FAMILY=aarch64;;
     linux-armhf)   TRIPLE=arm-linux-musleabihf   OSSL_TARGET=linux-armv4  CPU=armv7   CPU_FAMILY=arm;;
     macos-arm64)   TRIPLE=aarch64-macos.11.0     OSSL_TARGET=darwin64-arm64-cc CPU=aarch64 CPU_FAMILY=aarch64
@@ -237,15 +239,16 @@ cmake_build() { # cmake_build SRCDIR NAME ARGS...
     make -C "$WORK/$name" install >>"$WORK/$name.build.log" 2>&1 || die "$name: install failed"
 }
 
-# --- OpenSSL: libraries only (no apps, tests or docs), no assembly so every cross
-# compiler takes it; TLS 1.0-1.3 and AES128-SHA stay (the old devices need them).
+# --- OpenSSL: libraries only (no apps, tests or docs); no assembly (OSSL_ASM) except on
+# linux-x86_64, so every other cross compiler takes it; TLS 1.0-1.3 and AES128-SHA stay
+# (the old devices need them).
 build_openssl() {
     say "openssl ${VER[openssl]}"
     local b=$WORK/openssl
     cp -a "${SRC[openssl]}" "$b"
     # shellcheck disable=SC2086
     (cd "$b" && CC="$CC_BIN" AR="$AR_BIN" RANLIB="$RANLIB_BIN" perl ./Configure "$OSSL_TARGET" $OSSL_FLAGS \
-        --prefix="$PREFIX" --libdir=lib --openssldir=/etc/ssl no-shared no-module no-asm no-tests \
+        --prefix="$PREFIX" --libdir=lib --openssldir=/etc/ssl no-shared no-module $OSSL_ASM no-tests \
         no-dso no-engine no-comp no-legacy no-afalgeng no-capieng no-padlockeng \
         no-idea no-mdc2 no-rc5 no-camellia no-seed no-sm2 no-sm3 no-sm4 no-aria no-whirlpool \
         no-srp no-gost no-ssl3 no-weak-ssl-ciphers >"$WORK/openssl.configure.log" 2>&1) \
@@ -349,7 +352,7 @@ EOF
 # stamps of the libraries it links, AFTER).
 step() {
     local name=$1 h; shift
-    h=$( { declare -f "build_$name"; echo "$CMAKE_SYS $OSSL_TARGET $OSSL_FLAGS $CURL_IPV6 $SYS_LIBS"; for d in "$@"; do
+    h=$( { declare -f "build_$name"; echo "$CMAKE_SYS $OSSL_TARGET $OSSL_FLAGS $OSSL_ASM $CURL_IPV6 $SYS_LIBS"; for d in "$@"; do
            cat "$PREFIX/.stamp-$d" 2>/dev/null; done;
            if [ "$name" = mdnsd ]; then cat "$ROOT"/src/io/libmdnsd-shim/win32/*/*.h \
                "$ROOT"/src/io/libmdnsd-shim/win32/*.h "$ROOT"/src/io/libmdnsd-shim/*.h; fi

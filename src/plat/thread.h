@@ -1,6 +1,7 @@
-/* plat/thread.h - one background worker for a CPU-bound job that must not hold up the
- * event loop (the per-run TLS key, io/tls.c). The loop stays the program's only thread
- * that does I/O; a worker touches nothing but the data it was given. */
+/* plat/thread.h - a background worker for a CPU-bound job that must not hold up the
+ * event loop (the per-run TLS key, io/tls.c; the images at start-up, flash_setup.c). The
+ * loop stays the program's only thread that touches the network; a worker touches
+ * nothing but the data it was given. */
 #ifndef SO_PLAT_THREAD_H
 #define SO_PLAT_THREAD_H
 
