@@ -266,12 +266,12 @@ int cmd_flash(int argc, char **argv)
         } else {
             httpc_set_watch(r->http, flash_net_http_socket, r);
             flash(r);
+            flash_images_wait(r); /* a run that stopped before the verdict */
         }
         httpc_free(r->http);
         httpc_global_cleanup();
     }
 
-    flash_images_wait(r); /* a run that stopped before the verdict */
     int code = r->exit_code < 0 ? EXIT_FAIL : r->exit_code;
     flash_net_close(r);
     flash_table_free(&r->table);

@@ -95,6 +95,12 @@ const char *flash_net_bind_addr(const struct run *r)
     return r->serving_ip;
 }
 
+void flash_net_trust_all(struct run *r, struct srv *s)
+{
+    for (size_t i = 0; i < r->n_trusted; i++)
+        srv_trust(s, r->trusted[i].deviceid, r->trusted[i].apikey);
+}
+
 void flash_net_trust(struct run *r, const struct ewl_device_info *dev)
 {
     if (!dev->deviceid[0] || !dev->apikey[0])
@@ -126,8 +132,8 @@ static int start_servers(struct run *r, const struct stage_seen *seen)
         r->srv = make_srv(r, bind, 1, err, sizeof err);
         if (!r->srv)
             return start_failed(r, "servers", bind, err);
-        for (size_t i = 0; i < r->n_trusted; i++)
-            srv_trust(r->srv, r->trusted[i].deviceid, r->trusted[i].apikey);
+        if (!srv_files_pending(r->srv))
+            flash_net_trust_all(r, r->srv);
     }
     /* E2A connects to 192.168.4.2:8080 only (§4): a file server there when FinalStage
      * gave us that address, unless one listens there already. */

@@ -14,6 +14,10 @@
 
 void flash_run_fail(struct run *r, int code, const char *tag, const char *fmt, ...)
 {
+    /* The images' verdict comes first, as when they were checked before anything else: a
+     * bad image is the run's error, whatever failed while the worker checked it. */
+    if (r->img_state == IMG_CHECKING && flash_images_finish(r) != 0)
+        return;
     char text[1024];
     va_list ap;
     va_start(ap, fmt);

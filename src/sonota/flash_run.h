@@ -158,6 +158,9 @@ int flash_net_scan(struct run *r, struct stage_seen *seen);
 /* Creates the servers whose address has appeared (or all at once without watching).
  * 0, or -1 when one cannot start for another reason than a vanished address. */
 int flash_net_update(struct run *r, const struct stage_seen *seen);
+/* Marks every device provisioned so far as trusted on s (a new server, or one that has
+ * just been given its files: srv_trust). */
+void flash_net_trust_all(struct run *r, struct srv *s);
 /* The three images as the servers serve them. */
 void flash_net_files(const struct run *r, struct srv_file files[3]);
 /* The address the cloud + file server binds: the serving IP, or NULL for every

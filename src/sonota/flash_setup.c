@@ -49,12 +49,16 @@ static int check_image(struct flash_img *im)
 /* The worker: the three images while the servers start (the ports listen meanwhile;
  * nothing is served before flash_images_finish). Touches only r->img[i]'s results; the
  * join orders its stores before the main thread's reads. */
-static void check_images(void *arg)
+static void check_images(struct run *r)
 {
-    struct run *r = arg;
     for (int i = 0; i < 3; i++)
         if (check_image(&r->img[i]) != 0)
             break; /* reported first; the others are not needed */
+}
+
+static void image_worker(void *arg)
+{
+    check_images(arg);
     so_crypto_thread_end();
 }
 
@@ -75,7 +79,7 @@ void flash_images_start(struct run *r)
         im->use = def[i].use;
     }
     r->img_state = IMG_CHECKING;
-    if (plat_thread_start(&r->img_worker, check_images, r) != 0)
+    if (plat_thread_start(&r->img_worker, image_worker, r) != 0)
         check_images(r); /* no thread: here, before anything listens */
 }
 
@@ -94,11 +98,15 @@ static int give_servers_files(struct run *r)
     flash_net_files(r, files);
     struct srv *s[2] = {r->srv, r->srv_final};
     char err[256];
-    for (int k = 0; k < 2; k++)
-        if (s[k] && srv_files_pending(s[k]) && srv_set_files(s[k], files, 3, err, sizeof err)) {
+    for (int k = 0; k < 2; k++) {
+        if (!s[k] || !srv_files_pending(s[k]))
+            continue;
+        if (srv_set_files(s[k], files, 3, err, sizeof err)) {
             flash_run_fail(r, EXIT_FAIL, "server", "cannot serve the images: %s", err);
             return -1;
         }
+        flash_net_trust_all(r, s[k]); /* the cloud takes trust once it has its files */
+    }
     return 0;
 }
 
@@ -210,6 +218,8 @@ static void fail_only_ap(struct run *r, const struct stage_seen *seen)
 {
     struct ewl_device_info dev;
     char err[512];
+    if (flash_images_finish(r) != 0) /* nothing talks to the device before the verdict */
+        return;
     if (prov_get_device(r->o->device_url, PROV_ATTEMPT_MS, &dev, err, sizeof err) == PROV_OK) {
         flash_run_fail(r, EXIT_NETWORK, "address", "this computer is on the pairing WiFi of device "
                        "%s (it has %s) but has no address on your home network to give the device. "
@@ -287,6 +297,8 @@ int flash_setup_serving_ip(struct run *r, const struct netif_addr *a, size_t n,
             len += (size_t)snprintf(menu + len, sizeof menu - len, "%s  %zu) %s on %s%s",
                                     i ? "\n" : "", i + 1, a[idx[i]].ip, a[idx[i]].ifname,
                                     a[idx[i]].is_default ? " (default route)" : "");
+        if (flash_images_finish(r) != 0) /* a bad image is told before a question */
+            return -1;
         ui_flush(&r->ui); /* the events so far, before a question */
         if (!prompt_available()) {
             flash_run_fail(r, EXIT_USAGE, "address", "this computer has several addresses; pass "

@@ -155,6 +155,8 @@ int srv_trust(struct srv *s, const char *deviceid, const char *factory_apikey)
 {
     if (!s || !s->cloud_enabled)
         return 0;
+    if (s->files_pending) /* srv_set_files builds the cloud afresh: it would be lost */
+        return -1;
     return cloud_trust(&s->cloud, deviceid, factory_apikey) == SO_OK ? 0 : -1;
 }
 

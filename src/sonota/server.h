@@ -215,7 +215,8 @@ int srv_next_timer_ms(struct srv *s);
 void srv_set_paced(struct srv *s, const char *peer_ip, int paced);
 /* The device stage 1 provisioned (GET /device: id and factory apikey, §1.2): its
  * sessions' events say trusted = 1 (lib/cloud_fsm.h cloud_trust). No effect without a
- * cloud. 0, or -1 (malformed, or too many). */
+ * cloud. 0, or -1 (malformed, too many, or before srv_set_files of a files_later
+ * server, which builds the cloud afresh). */
 int srv_trust(struct srv *s, const char *deviceid, const char *factory_apikey);
 /* The port a listener really uses: which = "http", "https", "plain" or "final". Useful when
  * a port of 0 was configured (the kernel picks a free one). 0 if not listening. */

@@ -39,6 +39,24 @@ flash_expect_none 'e["event"] == "stage"' "a stage started despite the invalid i
 [ ! -e "$E2E_TMP/ap-hits" ] || ffail "the device was contacted despite the invalid image"
 pass "invalid image refused with exit 3, device untouched"
 
+# The images are checked while the servers start: a server that cannot start (its port
+# taken) does not hide the bad image; the image is the run's error, as before.
+python3 - "$HTTP_PORT" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)
+PY
+BUSY_PID=$!
+e2e_track $BUSY_PID
+wait_for 30 port_listening "$HTTP_PORT" || fail "port holder did not start"
+flash_sonota
+[ "$SONOTA_RC" -eq 3 ] || ffail "busy port and invalid image: expected exit 3, got $SONOTA_RC"
+flash_check_output
+flash_expect 'e["event"] == "error" and e["code"] == "image" and e["exit"] == 3'
+flash_expect_none 'e["event"] == "error" and e["code"] == "server"' "the busy port hid the bad image"
+kill "$BUSY_PID" 2>/dev/null; wait "$BUSY_PID" 2>/dev/null
+pass "busy port: the invalid image is still the error (exit 3)"
+
 # --force goes on (and then finds a device that closes at once: a device error).
 flash_sonota --force --timeout 8
 flash_check_output
