@@ -317,13 +317,16 @@ static int cert_cb(SSL *ssl, void *arg)
     return 1;
 }
 
-enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
-                                char *err, size_t errcap)
+enum so_err so_tls_server_setup(SSL_CTX *ctx, struct so_tls_cert *c, char *err,
+                                size_t errcap)
 {
     if (!ctx || !c) {
         set_err(err, errcap, "TLS setup called without a context or certificate");
         return SO_E_ARG;
     }
+    /* the listener that needs it is about to open: the worker starts now, not earlier */
+    if (so_tls_cert_begin(c, err, errcap) != SO_OK)
+        return SO_E_TLS;
     if (ex_index() < 0 || hs_index() < 0) {
         set_err(err, errcap, "cannot allocate OpenSSL per-connection data");
         return SO_E_TLS;

@@ -24,7 +24,8 @@ struct plat_thread;
 
 /* The run's certificate. Generating RSA-2048 takes 50-500 ms (the primes are random),
  * longer than everything else at start-up, and no device can call before the servers
- * listen; so it is generated on a worker thread (so_tls_cert_begin) once they do, and
+ * listen; so it is generated on a worker thread (so_tls_cert_begin) as the TLS listener
+ * opens, and
  * the first TLS handshake that arrives before it is ready waits for it
  * (so_tls_server_setup). x509, key and der_len are valid once so_tls_cert_wait() said
  * SO_OK; the rest is the worker's. */
@@ -42,10 +43,10 @@ struct so_tls_cert {
 /* Generates the key pair and certificate, on this thread. On failure *out is NULL and
  * err says why. */
 enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap);
-/* The holder alone, nothing generated yet: so_tls_server_setup takes it, and
- * so_tls_cert_begin starts the work (the server starts it once its ports listen, so
- * the worker does not compete with the start-up; a handshake before that generates it
- * itself). SO_E_NOMEM (then *out is NULL). */
+/* The holder alone, nothing generated yet: so_tls_cert_begin starts the work, and
+ * so_tls_server_setup does so itself (the server's TLS listener is set up last, so the
+ * worker does not compete with the rest of the start-up; a handshake before the work
+ * began generates it itself). SO_E_NOMEM (then *out is NULL). */
 enum so_err so_tls_cert_prepare(struct so_tls_cert **out, char *err, size_t errcap);
 /* Starts generating on a worker thread and returns at once; again: nothing. SO_E_TLS
  * when no thread starts. */
@@ -63,11 +64,12 @@ void so_tls_cert_free(struct so_tls_cert *c);
 
 /* Installs cert + key and the legacy-device profile on a server SSL_CTX:
  * TLS 1.0..1.3, SO_TLS_CIPHERS, default TLS 1.3 suites, no client auth,
- * no session tickets, and a ClientHello observer (so_tls_hello_*). A certificate still
- * being generated (so_tls_cert_start) is installed by the first handshake, which waits
- * for it; c must then outlive ctx. */
-enum so_err so_tls_server_setup(SSL_CTX *ctx, const struct so_tls_cert *c,
-                                char *err, size_t errcap);
+ * no session tickets, and a ClientHello observer (so_tls_hello_*). A prepared holder is
+ * begun here (so_tls_cert_begin): the listener that needs it opens next. A certificate
+ * still being generated is installed by the first handshake, which waits for it; c must
+ * then outlive ctx. */
+enum so_err so_tls_server_setup(SSL_CTX *ctx, struct so_tls_cert *c, char *err,
+                                size_t errcap);
 
 /* What the client's ClientHello said (recorded by the observer), for diagnostics:
  * legacy_version (e.g. 0x0301, 0x0303) and the number of cipher suites offered.

@@ -485,8 +485,9 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
         if (cfg->legacy && probe_port(s->cfg.bind_addr, cfg->plain_port, "--plain-port",
                                       err, errcap))
             goto fail;
-        /* Generated on a worker once the ports listen (srv_create's end); the first
-         * handshake waits if need be. */
+        /* Generated on a worker from the TLS listener's setup on (so_tls_server_setup:
+         * the last listener, after the heavy part of the start-up); the first handshake
+         * waits if need be. */
         if (so_tls_cert_prepare(&s->cert, err, errcap) != SO_OK)
             goto fail;
     }
@@ -568,8 +569,9 @@ struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user
     s->files_pending = cfg->files_later;
     if (s->cloud_enabled && !s->files_pending && setup_cloud(s, err, errcap))
         goto fail;
-    /* Started after the listening sockets: on two cores the worker would otherwise
-     * compete with the start-up (and, with musl's one malloc lock, slow it most). */
+    /* Begun by the TLS vhost's setup already (so_tls_cert_begin is then a no-op): on
+     * two cores a worker started earlier competed with the start-up (most with musl's
+     * one malloc lock). */
     if (s->cert) {
         if (so_tls_cert_begin(s->cert, err, errcap) != SO_OK)
             goto fail;

@@ -119,8 +119,8 @@ static void ready_certificate_loads_at_setup(void **state)
     so_tls_cert_free(c);
 }
 
-/* The server prepares the holder before it listens and begins after: a handshake that
- * comes in between (never, in practice) makes the certificate itself. */
+/* The server prepares the holder before its listeners; the TLS listener's setup begins
+ * the work; a wait on a holder never begun makes the certificate itself. */
 static void prepared_then_begun(void **state)
 {
     (void)state;
@@ -128,16 +128,26 @@ static void prepared_then_begun(void **state)
     char err[256] = "";
     assert_int_equal(so_tls_cert_prepare(&c, err, sizeof err), SO_OK);
     assert_false(so_tls_cert_ready(c));
+    assert_null(c->worker);
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     assert_int_equal(so_tls_server_setup(ctx, c, err, sizeof err), SO_OK);
+    assert_non_null(c->worker); /* begun by the setup */
     X509 *seen = NULL;
-    assert_int_equal(handshake(ctx, &seen), 1); /* before so_tls_cert_begin */
+    assert_int_equal(handshake(ctx, &seen), 1);
     assert_true(so_tls_cert_ready(c));
     assert_int_equal(X509_cmp(seen, c->x509), 0);
     X509_free(seen);
     assert_int_equal(so_tls_cert_begin(c, err, sizeof err), SO_OK); /* nothing more */
     assert_null(c->worker);
     SSL_CTX_free(ctx);
+    so_tls_cert_free(c);
+
+    /* never begun: the wait makes it on this thread */
+    assert_int_equal(so_tls_cert_prepare(&c, err, sizeof err), SO_OK);
+    assert_int_equal(so_tls_cert_wait(c, err, sizeof err), SO_OK);
+    assert_null(c->worker);
+    assert_true(so_tls_cert_ready(c));
+    assert_non_null(c->x509);
     so_tls_cert_free(c);
 
     /* the usual order: begun, then waited for */
