@@ -25,8 +25,7 @@ struct plat_thread;
 /* The run's certificate. Generating RSA-2048 takes 50-500 ms (the primes are random),
  * longer than everything else at start-up, and no device can call before the servers
  * listen; so it is generated on a worker thread (so_tls_cert_begin) as the TLS listener
- * opens, and
- * the first TLS handshake that arrives before it is ready waits for it
+ * opens, and the first TLS handshake that arrives before it is ready waits for it
  * (so_tls_server_setup). x509, key and der_len are valid once so_tls_cert_wait() said
  * SO_OK; the rest is the worker's. */
 struct so_tls_cert {
