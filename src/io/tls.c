@@ -187,24 +187,6 @@ fail:
     return SO_E_TLS;
 }
 
-enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap)
-{
-    *out = NULL;
-    struct so_tls_cert *c = calloc(1, sizeof *c);
-    if (!c) {
-        set_err(err, errcap, "out of memory creating the TLS certificate");
-        return SO_E_NOMEM;
-    }
-    c->begun = 1;
-    c->result = cert_generate(c, err, errcap);
-    if (c->result != SO_OK) {
-        so_tls_cert_free(c);
-        return SO_E_TLS;
-    }
-    *out = c;
-    return SO_OK;
-}
-
 static void cert_worker(void *arg)
 {
     struct so_tls_cert *c = arg;
@@ -242,16 +224,6 @@ enum so_err so_tls_cert_begin(struct so_tls_cert *c, char *err, size_t errcap)
     }
     c->begun = 1;
     return SO_OK;
-}
-
-enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap)
-{
-    enum so_err e = so_tls_cert_prepare(out, err, errcap);
-    if (e == SO_OK && (e = so_tls_cert_begin(*out, err, errcap)) != SO_OK) {
-        free(*out);
-        *out = NULL;
-    }
-    return e;
 }
 
 enum so_err so_tls_cert_wait(struct so_tls_cert *c, char *err, size_t errcap)

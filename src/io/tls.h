@@ -36,12 +36,10 @@ struct so_tls_cert {
     int begun;                  /* generation started (so_tls_cert_begin or _wait) */
     enum so_err result;         /* the worker's outcome, read after the join */
     atomic_int done;            /* set by the worker as it ends (so_tls_cert_ready) */
-    char err[192];              /* its explanation when result != SO_OK */
+    char err[256];              /* its explanation when result != SO_OK (set_err's
+                                   longest: a sentence and OpenSSL's 160) */
 };
 
-/* Generates the key pair and certificate, on this thread. On failure *out is NULL and
- * err says why. */
-enum so_err so_tls_cert_new(struct so_tls_cert **out, char *err, size_t errcap);
 /* The holder alone, nothing generated yet: so_tls_cert_begin starts the work, and
  * so_tls_server_setup does so itself (the server's TLS listener is set up last, so the
  * worker does not compete with the rest of the start-up; a handshake before the work
@@ -50,8 +48,6 @@ enum so_err so_tls_cert_prepare(struct so_tls_cert **out, char *err, size_t errc
 /* Starts generating on a worker thread and returns at once; again: nothing. SO_E_TLS
  * when no thread starts. */
 enum so_err so_tls_cert_begin(struct so_tls_cert *c, char *err, size_t errcap);
-/* so_tls_cert_prepare and so_tls_cert_begin (on failure *out is NULL). */
-enum so_err so_tls_cert_start(struct so_tls_cert **out, char *err, size_t errcap);
 /* Waits for the worker if it is still running; SO_OK when the certificate is usable,
  * else its error (and err says why). Cheap once done. */
 enum so_err so_tls_cert_wait(struct so_tls_cert *c, char *err, size_t errcap);

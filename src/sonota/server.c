@@ -447,11 +447,6 @@ static int setup_cloud(struct srv *s, char *err, size_t errcap)
 struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user,
                        char *err, size_t errcap)
 {
-    char dummy[8];
-    if (!err || !errcap) {
-        err = dummy;
-        errcap = sizeof dummy;
-    }
     err[0] = '\0';
     if (!cfg) {
         snprintf(err, errcap, "no server configuration");
@@ -592,11 +587,6 @@ fail:
 
 int srv_listen_final(struct srv *s, const char *bind_addr, int port, char *err, size_t errcap)
 {
-    char dummy[8];
-    if (!err || !errcap) {
-        err = dummy;
-        errcap = sizeof dummy;
-    }
     err[0] = '\0';
     if (!s || !s->ctx || !bind_addr || !bind_addr[0]) {
         snprintf(err, errcap, "no server to add the FinalStage listener to");
@@ -632,11 +622,6 @@ int srv_tls_ready(struct srv *s)
 int srv_set_files(struct srv *s, const struct srv_file *files, size_t n, char *err,
                   size_t errcap)
 {
-    char dummy[8];
-    if (!err || !errcap) {
-        err = dummy;
-        errcap = sizeof dummy;
-    }
     err[0] = '\0';
     if (!s || !s->files_pending || n != s->cfg.n_files) {
         snprintf(err, errcap, "the server does not wait for these files");

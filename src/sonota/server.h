@@ -169,6 +169,9 @@ typedef void (*srv_event_cb)(const struct srv_event *ev, void *user);
 
 struct srv;
 
+/* The functions below that can fail explain why in err, a buffer of errcap > 0 bytes
+ * that every caller passes. */
+
 /* Starts listening. On failure returns NULL with a sentence in err (what failed and
  * what to do, e.g. "port 8443 is in use; pass --https-port"). */
 struct srv *srv_create(const struct srv_config *cfg, srv_event_cb cb, void *user,

@@ -64,13 +64,22 @@ static int handshake(SSL_CTX *sctx, X509 **peer_cert)
     return ok;
 }
 
+/* A holder whose key is under way on the worker. */
+static struct so_tls_cert *started(void)
+{
+    struct so_tls_cert *c = NULL;
+    char err[256] = "";
+    assert_int_equal(so_tls_cert_prepare(&c, err, sizeof err), SO_OK);
+    assert_int_equal(so_tls_cert_begin(c, err, sizeof err), SO_OK);
+    assert_non_null(c->worker);
+    return c;
+}
+
 static void first_handshake_waits_for_the_worker(void **state)
 {
     (void)state;
-    struct so_tls_cert *c = NULL;
+    struct so_tls_cert *c = started();
     char err[256] = "";
-    assert_int_equal(so_tls_cert_start(&c, err, sizeof err), SO_OK);
-    assert_non_null(c);
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     assert_non_null(ctx);
     /* set up at once, as the server does while the key is still being made */
@@ -98,9 +107,8 @@ static void first_handshake_waits_for_the_worker(void **state)
 static void ready_certificate_loads_at_setup(void **state)
 {
     (void)state;
-    struct so_tls_cert *c = NULL;
+    struct so_tls_cert *c = started();
     char err[256] = "";
-    assert_int_equal(so_tls_cert_start(&c, err, sizeof err), SO_OK);
     assert_int_equal(so_tls_cert_wait(c, err, sizeof err), SO_OK);
     assert_int_equal(so_tls_cert_wait(c, err, sizeof err), SO_OK); /* cheap, repeatable */
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -110,8 +118,9 @@ static void ready_certificate_loads_at_setup(void **state)
     SSL_CTX_free(ctx);
     so_tls_cert_free(c);
 
-    /* the synchronous form */
-    assert_int_equal(so_tls_cert_new(&c, err, sizeof err), SO_OK);
+    /* made on this thread (a holder never begun), then set up */
+    assert_int_equal(so_tls_cert_prepare(&c, err, sizeof err), SO_OK);
+    assert_int_equal(so_tls_cert_wait(c, err, sizeof err), SO_OK);
     ctx = SSL_CTX_new(TLS_server_method());
     assert_int_equal(so_tls_server_setup(ctx, c, err, sizeof err), SO_OK);
     assert_int_equal(handshake(ctx, NULL), 1);
@@ -167,8 +176,7 @@ static void prepared_then_begun(void **state)
 static void free_while_generating(void **state)
 {
     (void)state;
-    struct so_tls_cert *c = NULL;
-    assert_int_equal(so_tls_cert_start(&c, NULL, 0), SO_OK);
+    struct so_tls_cert *c = started();
     so_tls_cert_free(c); /* joins the worker; ASan/LSan check that nothing leaks */
     so_tls_cert_free(NULL);
     assert_int_equal(so_tls_cert_wait(NULL, NULL, 0), SO_E_ARG);
