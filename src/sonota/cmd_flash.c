@@ -184,16 +184,16 @@ static void flash(struct run *r)
     if (flash_net_update(r, &seen) != 0)
         return;
     flash_run_firewall(r, plan == STAGE_FINAL);
-    r->serving_up = seen.serving;
-    r->ap_up = seen.ap;
-    r->final_up = seen.final;
+    r->addr.serving_up = seen.serving;
+    r->addr.ap_up = seen.ap;
+    r->addr.final_up = seen.final;
     switch (plan) {
     case STAGE_FINAL:
         if (seen.final)
             ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen.final_if);
         break;
     case STAGE_PROVISION:
-        r->recheck = recheck;
+        r->prov.recheck = recheck;
         ui_address(&r->ui, "ap", seen.ap_ip, seen.ap_if);
         break;
     case STAGE_WAIT_AP:
@@ -243,7 +243,7 @@ int cmd_flash(int argc, char **argv)
     }
     r->o = &o;
     r->exit_code = -1;
-    r->on_event = flash_events_on_server;
+    r->net.on_event = flash_events_on_server;
     r->stop = &g_stop;
     so_log_set_tag("sonota");
     so_log_set_level(o.quiet ? SO_LOG_WARN : o.verbose >= 2 ? SO_LOG_TRACE
@@ -261,14 +261,14 @@ int cmd_flash(int argc, char **argv)
     else if (httpc_global_init() != 0)
         flash_run_fail(r, EXIT_FAIL, "http", "cannot initialise libcurl");
     else {
-        if (!(r->http = httpc_new())) {
+        if (!(r->prov.http = httpc_new())) {
             flash_run_fail(r, EXIT_FAIL, "memory", "out of memory");
         } else {
-            httpc_set_watch(r->http, flash_net_http_socket, r);
+            httpc_set_watch(r->prov.http, flash_net_http_socket, r);
             flash(r);
             flash_images_wait(r); /* a run that stopped before the verdict */
         }
-        httpc_free(r->http);
+        httpc_free(r->prov.http);
         httpc_global_cleanup();
     }
 
@@ -277,9 +277,9 @@ int cmd_flash(int argc, char **argv)
     flash_table_free(&r->table);
     for (int i = 0; i < 3; i++)
         free(r->img[i].data);
-    if (r->trusted) /* factory keys */
-        plat_wipe(r->trusted, r->n_trusted * sizeof *r->trusted);
-    free(r->trusted);
+    if (r->net.trusted) /* factory keys */
+        plat_wipe(r->net.trusted, r->net.n_trusted * sizeof *r->net.trusted);
+    free(r->net.trusted);
     plat_wipe(r, sizeof *r);
     free(r);
     plat_intr_restore();

@@ -47,19 +47,19 @@ static void stranger_say(struct run *r, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
-    for (size_t i = 0; i < r->n_stranger_told; i++) {
-        if (!strcmp(r->stranger_told[i], key)) {
+    for (size_t i = 0; i < r->told.n_strangers; i++) {
+        if (!strcmp(r->told.strangers[i], key)) {
             LOG_D("not the device (again): %s", m);
             return;
         }
     }
-    if (r->n_stranger_told < RUN_STRANGERS_TOLD) {
-        snprintf(r->stranger_told[r->n_stranger_told++], sizeof r->stranger_told[0], "%s",
+    if (r->told.n_strangers < RUN_STRANGERS_TOLD) {
+        snprintf(r->told.strangers[r->told.n_strangers++], sizeof r->told.strangers[0], "%s",
                  key);
         ui_warn(&r->ui, "not-the-device", "%s", m);
         return;
     }
-    unsigned long n = ++r->strangers_untold; /* told at 1, 10, 100, ... */
+    unsigned long n = ++r->told.strangers_untold; /* told at 1, 10, 100, ... */
     for (unsigned long p = 1; p <= n; p *= 10) {
         if (p == n) {
             ui_warn(&r->ui, "not-the-device", "%lu more peers that are not the device "
@@ -160,7 +160,7 @@ static int event_shown(struct run *r, const struct srv_event *ev)
         /* Once: a device retries every few seconds. Pinning is named only when the client
          * refused our certificate (not for our refusal or a bare connect-and-close). */
         if (ev->error && ev->detail && !strstr(ev->detail, "no ClientHello") &&
-            !r->tls_warned++) {
+            !r->told.tls++) {
             ui_warn(&r->ui, "tls", "TLS from %s: %s%s", peer, ev->detail,
                     ev->tls_cert_refused ? "; such a device cannot be freed over the air"
                     : ". sonota could not agree on TLS with this client: if it is your "
@@ -210,8 +210,8 @@ void flash_events_pinned_fail(struct run *r)
                    "so it cannot be freed over the air this way. If your device runs firmware 3.x "
                    "(Basic R3, Mini, D1 and other newer models), use `sonota diy` (DIY mode); "
                    "otherwise flash it with a serial adapter (esptool or Tasmotizer: write_flash "
-                   "-fm dout 0x0 tasmota-lite.bin).", r->pins.peer_ip, r->pins.refusals,
-                   r->pins.how);
+                   "-fm dout 0x0 tasmota-lite.bin).", r->told.pins.peer_ip, r->told.pins.refusals,
+                   r->told.pins.how);
 }
 
 /* Anyone on the LAN can imitate a pinning client, so the verdict waits --pin-grace for
@@ -219,19 +219,19 @@ void flash_events_pinned_fail(struct run *r)
 static void check_pinning(struct run *r, const struct srv_event *ev)
 {
     const struct flash_dev *d = flash_run_dev(r);
-    if (flash_run_st(r) > STAGE_CLOUD || d->model[0] || r->pin_fail_at ||
-        !pin_watch_feed(&r->pins, ev, stage_rom_verdict(d->rom)))
+    if (flash_run_st(r) > STAGE_CLOUD || d->model[0] || r->told.pin_fail_at ||
+        !pin_watch_feed(&r->told.pins, ev, stage_rom_verdict(d->rom)))
         return;
-    ui_pinned(&r->ui, r->pins.peer_ip, r->pins.refusals, r->pins.how);
+    ui_pinned(&r->ui, r->told.pins.peer_ip, r->told.pins.refusals, r->told.pins.how);
     if (r->o->pin_grace_s == 0) {
         flash_events_pinned_fail(r);
         return;
     }
-    r->pin_fail_at = plat_mono_ms() + (int64_t)r->o->pin_grace_s * 1000;
+    r->told.pin_fail_at = plat_mono_ms() + (int64_t)r->o->pin_grace_s * 1000;
     ui_warn(&r->ui, "pinned", "%s refused sonota's certificate %d times in a row (%s): "
             "certificate pinning. sonota stops in %d s unless the device registers (a "
-            "device that pins cannot; someone else could imitate it).", r->pins.peer_ip,
-            r->pins.refusals, r->pins.how, r->o->pin_grace_s);
+            "device that pins cannot; someone else could imitate it).", r->told.pins.peer_ip,
+            r->told.pins.refusals, r->told.pins.how, r->o->pin_grace_s);
 }
 
 
@@ -257,7 +257,7 @@ void flash_events_tell_row(struct run *r, size_t i)
 
 void flash_events_table_full(struct run *r, const char *id)
 {
-    if (!r->full_told++)
+    if (!r->told.full++)
         ui_warn(&r->ui, "fleet-full", "this run lists %zu devices%s; device %s and later ones "
                 "are served but not listed: start another run for more", r->table.n,
                 r->table.n < FLASH_DEVICES_MAX ? " (out of memory)" : "", id);
@@ -384,7 +384,7 @@ static void stage_entered(struct run *r, const struct flash_act *a, int intermed
     flash_events_tell_row(r, a->dev);
     if (a->to != STAGE_FINAL || !intermediate)
         return;
-    if (!r->final_told++) /* the full instructions once; they are the same each time */
+    if (!r->told.final++) /* the full instructions once; they are the same each time */
         ui_action(&r->ui, UI_ACT_JOIN_FINAL, &r->ctx);
     else
         ui_info(&r->ui, "  join its FinalStage as before (192.168.4.2, TCP %d open); one "
@@ -420,10 +420,10 @@ static void perform(struct run *r, const struct srv_event *ev, const char *ip,
             rom_warning(&r->ui, d->rom);
             break;
         case FLASH_ACT_REGISTERED:
-            if (r->table.lone && r->pin_fail_at)
+            if (r->table.lone && r->told.pin_fail_at)
                 ui_info(&r->ui, "  the device registered: the refused handshakes were not "
                         "it (or not pinning); going on");
-            r->pin_fail_at = 0;
+            r->told.pin_fail_at = 0;
             break;
         case FLASH_ACT_CALLED:
             flash_run_record(r, STAGE_CLOUD);

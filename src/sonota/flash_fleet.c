@@ -44,16 +44,16 @@ struct fleet {
 
 /* ---- stage 1: the next device on the pairing AP ---- */
 
-/* POST /ap for row r->prov_row answered (or not). */
+/* POST /ap for row r->prov.row answered (or not). */
 static void posted_ap(void *user, enum prov_fail e, const struct ewl_device_info *unused,
                       int dev_error, const char *err)
 {
     struct run *r = user;
     struct fleet *f = r->fleet;
-    size_t i = r->prov_row;
+    size_t i = r->prov.row;
     (void)unused;
     (void)dev_error;
-    r->prov_busy = 0;
+    r->prov.busy = 0;
     if (*r->stop || r->exit_code >= 0 || i >= r->table.n)
         goto out;
     struct flash_dev *d = &r->table.dev[i];
@@ -83,7 +83,7 @@ static void posted_ap(void *user, enum prov_fail e, const struct ewl_device_info
     }
     }
     struct flash_acts acts;
-    flash_net_trust(r, &r->dev);
+    flash_net_trust(r, &r->prov.dev);
     flash_dev_provisioned(&r->table, i, plat_mono_ms(), &acts);
     ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
     flash_events_tell_row(r, i);
@@ -94,7 +94,7 @@ static void posted_ap(void *user, enum prov_fail e, const struct ewl_device_info
             "serving the ones that call, and provisions each new one it finds on its "
             "pairing WiFi.");
 out:
-    plat_wipe(&r->dev, sizeof r->dev); /* the factory key */
+    plat_wipe(&r->prov.dev, sizeof r->prov.dev); /* the factory key */
 }
 
 /* GET /device answered (or not): a device to provision, or not yet. */
@@ -103,7 +103,7 @@ static void got_device(void *user, enum prov_fail e, const struct ewl_device_inf
 {
     struct run *r = user;
     (void)dev_error;
-    r->prov_busy = 0;
+    r->prov.busy = 0;
     if (*r->stop || r->exit_code >= 0)
         return;
     if (e != PROV_OK) {
@@ -134,21 +134,21 @@ static void got_device(void *user, enum prov_fail e, const struct ewl_device_inf
         break;
     }
     ui_device(&r->ui, "ap", r->table.dev[row].deviceid, NULL, NULL);
-    r->dev = *dev; /* the factory key, for flash_net_trust when POST /ap is through */
-    r->prov_row = row;
+    r->prov.dev = *dev; /* the factory key, for flash_net_trust when POST /ap is through */
+    r->prov.row = row;
     if (flash_net_post_ap_start(r, FLEET_POST_AP_MS, posted_ap) != 0) {
-        plat_wipe(&r->dev, sizeof r->dev);
+        plat_wipe(&r->prov.dev, sizeof r->prov.dev);
         ui_warn(&r->ui, "http", "cannot start a request to %s", r->o->device_url);
     }
 }
 
 static void look_for_device(struct run *r, struct fleet *f, int64_t now)
 {
-    if (r->o->no_prov || r->prov_busy || now < f->next_get || (r->watch && !f->ap_up))
+    if (r->o->no_prov || r->prov.busy || now < f->next_get || (r->watch && !f->ap_up))
         return;
     f->next_get = now + FLEET_GET_EVERY_MS;
-    if (prov_get_device_start(r->http, r->o->device_url, FLEET_GET_MS, got_device, r) == 0)
-        r->prov_busy = 1;
+    if (prov_get_device_start(r->prov.http, r->o->device_url, FLEET_GET_MS, got_device, r) == 0)
+        r->prov.busy = 1;
     else
         ui_warn(&r->ui, "http", "cannot start a request to %s", r->o->device_url);
 }
@@ -174,7 +174,7 @@ static int watch(struct run *r, struct fleet *f, int64_t now)
     f->ap_up = seen.ap;
     f->serving_up = seen.serving;
     f->final_up = seen.final;
-    r->final_waits = seen.final; /* which server waits (flash_net_service) */
+    r->net.final_waits = seen.final; /* which server waits (flash_net_service) */
     return 0;
 }
 
@@ -185,8 +185,8 @@ static int fleet_wait_ms(const struct run *r, const struct fleet *f, int64_t now
 {
     /* A request under way completes from httpc_step: wake up for libcurl's timer; its
      * sockets wake the servers' poll (flash_net_service watches them). */
-    if (r->prov_busy)
-        return httpc_wait_ms(r->http, FLEET_WAIT_MAX_MS);
+    if (r->prov.busy)
+        return httpc_wait_ms(r->prov.http, FLEET_WAIT_MAX_MS);
     int64_t next = r->deadline;
     if (r->watch && f->next_poll < next)
         next = f->next_poll;
@@ -258,8 +258,8 @@ static void loop(struct run *r, struct fleet *f)
         if (watch(r, f, now) != 0)
             break;
         look_for_device(r, f, now);
-        if (r->prov_busy)
-            httpc_step(r->http); /* the completion comes from here */
+        if (r->prov.busy)
+            httpc_step(r->prov.http); /* the completion comes from here */
         if (*r->stop)
             continue;
         if (flash_net_service(r, fleet_wait_ms(r, f, plat_mono_ms())) != 0)
@@ -297,7 +297,7 @@ void fleet_run(struct run *r, const struct stage_seen *seen)
     f->ap_up = seen->ap;
     f->serving_up = seen->serving;
     f->final_up = seen->final;
-    r->final_waits = seen->final;
+    r->net.final_waits = seen->final;
     ui_stage(&r->ui, "fleet");
     ui_info(&r->ui, "  sonota serves every device that calls until %s. For each device: "
             "pairing mode and its ITEAD-<deviceid> WiFi (stage 1), your WiFi while it fetches "

@@ -29,9 +29,9 @@
 /* Address scans only when watching addresses, once per POLL_IP_MS. */
 static int poll_due(struct run *r, int64_t now)
 {
-    if (!r->watch || now < r->next_poll)
+    if (!r->watch || now < r->addr.next_poll)
         return 0;
-    r->next_poll = now + POLL_IP_MS;
+    r->addr.next_poll = now + POLL_IP_MS;
     return 1;
 }
 
@@ -52,36 +52,36 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
         return 0;
     if (flash_net_scan(r, seen) != 0 || flash_net_update(r, seen) != 0)
         return -1;
-    *ap_rose = seen->ap && !r->ap_up;
-    if (flash_run_st(r) == STAGE_CLOUD && r->serving_up && !seen->serving) {
+    *ap_rose = seen->ap && !r->addr.ap_up;
+    if (flash_run_st(r) == STAGE_CLOUD && r->addr.serving_up && !seen->serving) {
         ui_address_lost(&r->ui, "serving", r->serving_ip, "the WiFi dropped? Sonota keeps "
                         "waiting (up to --timeout) and the device retries by itself; "
                         "reconnect this computer to your WiFi");
-        r->serving_lost_told = 1;
-    } else if (r->serving_lost_told && seen->serving && !r->serving_up) {
+        r->addr.serving_lost_told = 1;
+    } else if (r->addr.serving_lost_told && seen->serving && !r->addr.serving_up) {
         ui_address(&r->ui, "serving", r->serving_ip, NULL);
         ui_info(&r->ui, "  %s is back: continuing", r->serving_ip);
-        r->serving_lost_told = 0;
+        r->addr.serving_lost_told = 0;
     }
-    if (flash_run_st(r) == STAGE_FINAL && r->final_up && !seen->final) {
+    if (flash_run_st(r) == STAGE_FINAL && r->addr.final_up && !seen->final) {
         ui_address_lost(&r->ui, "final", STAGE_FINAL_HOST_STR, "FinalStage dropped? If the "
                         "device restarted, its FinalStage comes back: reconnect this computer "
                         "to it; sonota keeps waiting (up to --timeout)");
-        r->final_lost_told = 1;
-    } else if (seen->final && !r->final_up && flash_run_st(r) == STAGE_FINAL) {
+        r->addr.final_lost_told = 1;
+    } else if (seen->final && !r->addr.final_up && flash_run_st(r) == STAGE_FINAL) {
         ui_address(&r->ui, "final", STAGE_FINAL_HOST_STR, seen->final_if);
-        r->final_lost_told = 0;
+        r->addr.final_lost_told = 0;
     }
     /* A network (re)joined may come with other firewall rules (firewalld zones, a
      * "public" FinalStage): check again for the ports that network needs. */
     enum flash_stage st = flash_run_st(r);
-    if (seen->serving && !r->serving_up && st >= STAGE_PROVISIONED && st <= STAGE_CLOUD)
+    if (seen->serving && !r->addr.serving_up && st >= STAGE_PROVISIONED && st <= STAGE_CLOUD)
         flash_run_firewall(r, 0);
-    if (seen->final && !r->final_up && flash_run_st(r) == STAGE_FINAL)
+    if (seen->final && !r->addr.final_up && flash_run_st(r) == STAGE_FINAL)
         flash_run_firewall(r, 1);
-    r->serving_up = seen->serving;
-    r->ap_up = seen->ap;
-    r->final_up = seen->final;
+    r->addr.serving_up = seen->serving;
+    r->addr.ap_up = seen->ap;
+    r->addr.final_up = seen->final;
     return 1;
 }
 
@@ -90,14 +90,14 @@ static int watch(struct run *r, int64_t now, struct stage_seen *seen, int *ap_ro
 static void check_serving_absent(struct run *r, int64_t now, const struct stage_seen *seen)
 {
     if (seen->serving || !seen->home_other) {
-        r->home_other_since = 0;
+        r->addr.home_other_since = 0;
         return;
     }
-    if (!r->home_other_since)
-        r->home_other_since = now;
-    if (now - r->home_other_since < HOME_OTHER_MS || r->serving_absent_told)
+    if (!r->addr.home_other_since)
+        r->addr.home_other_since = now;
+    if (now - r->addr.home_other_since < HOME_OTHER_MS || r->addr.serving_absent_told)
         return;
-    r->serving_absent_told = 1;
+    r->addr.serving_absent_told = 1;
     ui_warn(&r->ui, "serving-absent", "this computer is on a network again (it has %s on "
             "%s) but not %s, the address the device was given: the device cannot reach it. "
             "If your WiFi gave this computer a new address, get %s back (or connect to the "
@@ -115,21 +115,21 @@ static void got_device(void *user, enum prov_fail f, const struct ewl_device_inf
 {
     struct run *r = user;
     (void)dev_error;
-    r->prov_busy = 0;
+    r->prov.busy = 0;
     if (*r->stop || r->exit_code >= 0 || flash_run_st(r) != STAGE_PROVISION)
         return; /* the run moved on meanwhile (another network, Ctrl-C) */
     if (f == PROV_OK) {
         struct flash_dev *d = flash_run_dev(r);
-        if (r->recheck && d->deviceid[0] && strcmp(d->deviceid, dev->deviceid) != 0)
+        if (r->prov.recheck && d->deviceid[0] && strcmp(d->deviceid, dev->deviceid) != 0)
             ui_info(&r->ui, "  another device (%s) answers on the pairing WiFi, not %s from "
                     "the earlier run: provisioning %s", dev->deviceid, d->deviceid,
                     dev->deviceid);
-        else if (r->recheck)
+        else if (r->prov.recheck)
             ui_info(&r->ui, "  device %s is in pairing mode again: giving it the WiFi "
                     "settings again", dev->deviceid);
-        r->recheck = 0;
-        r->dev = *dev;
-        snprintf(d->deviceid, sizeof d->deviceid, "%s", r->dev.deviceid);
+        r->prov.recheck = 0;
+        r->prov.dev = *dev;
+        snprintf(d->deviceid, sizeof d->deviceid, "%s", r->prov.dev.deviceid);
         ui_device(&r->ui, "ap", d->deviceid, NULL, NULL);
         r->ctx.deviceid = d->deviceid;
         flash_run_set_state(r, STAGE_POST_AP);
@@ -139,31 +139,31 @@ static void got_device(void *user, enum prov_fail f, const struct ewl_device_inf
         flash_run_fail(r, EXIT_DEVICE, "device-reply", "%s", err);
         return;
     }
-    if (r->get_attempts == 1 || r->get_attempts % 5 == 0)
-        ui_info(&r->ui, "  no answer yet (attempt %d): %s", r->get_attempts, err);
+    if (r->prov.get_attempts == 1 || r->prov.get_attempts % 5 == 0)
+        ui_info(&r->ui, "  no answer yet (attempt %d): %s", r->prov.get_attempts, err);
     int64_t after = plat_mono_ms();
-    if (r->get_attempts < GET_DEVICE_ATTEMPTS && after + PROV_ATTEMPT_MS <= r->deadline)
+    if (r->prov.get_attempts < GET_DEVICE_ATTEMPTS && after + PROV_ATTEMPT_MS <= r->deadline)
         return;
-    if (r->recheck) {
+    if (r->prov.recheck) {
         ui_info(&r->ui, "  no device answers on the pairing WiFi: device %s has probably "
                 "joined your WiFi already", flash_run_dev(r)->deviceid);
         flash_run_set_state(r, STAGE_PROVISIONED);
         return;
     }
     flash_run_fail(r, EXIT_NETWORK, "device-unreachable", "%s (gave up after %d attempts); put "
-                   "the device in pairing mode again and rerun", err, r->get_attempts);
+                   "the device in pairing mode again and rerun", err, r->prov.get_attempts);
 }
 
 static void step_get_device(struct run *r, int64_t now)
 {
-    if (r->prov_busy || now < r->next_get)
+    if (r->prov.busy || now < r->prov.next_get)
         return;
-    r->next_get = now + PROV_ATTEMPT_MS; /* §1.2: SonOTA asks every 2 s */
-    r->get_attempts++;
-    if (prov_get_device_start(r->http, r->o->device_url, PROV_ATTEMPT_MS, got_device, r) != 0)
+    r->prov.next_get = now + PROV_ATTEMPT_MS; /* §1.2: SonOTA asks every 2 s */
+    r->prov.get_attempts++;
+    if (prov_get_device_start(r->prov.http, r->o->device_url, PROV_ATTEMPT_MS, got_device, r) != 0)
         flash_run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
     else
-        r->prov_busy = 1;
+        r->prov.busy = 1;
 }
 
 /* POST /ap answered, or not: stage 2 or another try. */
@@ -173,13 +173,13 @@ static void posted_ap(void *user, enum prov_fail f, const struct ewl_device_info
     struct run *r = user;
     (void)dev;
     (void)dev_error;
-    r->prov_busy = 0;
+    r->prov.busy = 0;
     if (*r->stop || r->exit_code >= 0 || flash_run_st(r) != STAGE_POST_AP)
         return;
     int64_t now = plat_mono_ms();
     switch (f) {
     case PROV_OK:
-        flash_net_trust(r, &r->dev);
+        flash_net_trust(r, &r->prov.dev);
         flash_run_record(r, STAGE_PROVISIONED); /* before telling anyone: a kill may follow */
         ui_provisioned(&r->ui, r->o->wifi_ssid, r->serving_ip, r->o->https_port);
         break;
@@ -193,14 +193,14 @@ static void posted_ap(void *user, enum prov_fail f, const struct ewl_device_info
     case PROV_TIMEOUT:
     case PROV_NO_REPLY:
         /* The request went out; the device often leaves its AP before answering. */
-        flash_net_trust(r, &r->dev);
+        flash_net_trust(r, &r->prov.dev);
         flash_run_record(r, STAGE_PROVISIONED);
         ui_warn(&r->ui, "device-reply", "%s; the device may have taken the settings and left "
                 "its WiFi already: continuing (if ITEAD-%s is still there, rerun)", err,
                 flash_run_dev(r)->deviceid);
         break;
     case PROV_UNREACHABLE:
-        if (++r->post_tries < POST_AP_TRIES) {
+        if (++r->prov.post_tries < POST_AP_TRIES) {
             ui_info(&r->ui, "  %s; trying again", err);
             r->st_since = now;
             return;
@@ -219,15 +219,15 @@ static void posted_ap(void *user, enum prov_fail f, const struct ewl_device_info
 
 static void step_post_ap(struct run *r, int64_t now)
 {
-    if (r->prov_busy)
+    if (r->prov.busy)
         return;
-    if (r->post_tries > 0 && now - r->st_since < (int64_t)PROV_ATTEMPT_MS * r->post_tries)
+    if (r->prov.post_tries > 0 && now - r->st_since < (int64_t)PROV_ATTEMPT_MS * r->prov.post_tries)
         return; /* space the retries */
     if (!r->creds_ok && flash_setup_credentials(r) != 0)
         return;
     /* POST /ap sends the device to our TLS port: not before the per-run key is ready
      * (a handshake would wait for it, and a slow machine could time the device out). */
-    if (!srv_tls_ready(r->srv))
+    if (!srv_tls_ready(r->net.srv))
         return;
     if (flash_net_post_ap_start(r, POST_AP_MS, posted_ap) != 0)
         flash_run_fail(r, EXIT_FAIL, "http", "cannot start a request to %s", r->o->device_url);
@@ -248,7 +248,7 @@ static void back_to_ap(struct run *r, const struct stage_seen *seen)
     ui_address(&r->ui, "ap", seen->ap_ip, seen->ap_if);
     ui_info(&r->ui, "  this computer is on a pairing WiFi (10.10.7.x) again: asking the "
             "device whether it is in pairing mode");
-    r->recheck = 1;
+    r->prov.recheck = 1;
     flash_run_set_state(r, STAGE_PROVISION);
 }
 
@@ -257,7 +257,8 @@ static int scan_moved(struct run *r, int64_t now, const struct stage_seen *seen,
 {
     const struct flash_scan fs = {seen->ap, ap_rose, seen->serving, seen->final};
     enum flash_scan_why why;
-    enum flash_stage to = flash_dev_on_scan(flash_run_dev(r), r->recheck, contacted(r), &fs, &why);
+    enum flash_stage to = flash_dev_on_scan(flash_run_dev(r), r->prov.recheck, contacted(r),
+                                            &fs, &why);
     switch (why) {
     case FLASH_SCAN_STAY:
         return 0;
@@ -343,8 +344,8 @@ static void step(struct run *r, int64_t now)
     else if (st == STAGE_POST_AP)
         step_post_ap(r, now);
     else if (st == STAGE_FINAL && scanned && seen.final_other &&
-             strcmp(seen.final_other_ip, r->final_other_warned) != 0) {
-        snprintf(r->final_other_warned, sizeof r->final_other_warned, "%s",
+             strcmp(seen.final_other_ip, r->addr.final_other_warned) != 0) {
+        snprintf(r->addr.final_other_warned, sizeof r->addr.final_other_warned, "%s",
                  seen.final_other_ip);
         ui_address(&r->ui, "final-other", seen.final_other_ip, NULL);
         ui_warn(&r->ui, "final-address", "this computer has %s on the 192.168.4.x network, "
@@ -369,21 +370,21 @@ static int wait_ms(const struct run *r, int64_t now)
 {
     /* A request under way completes from httpc_step: wake up for libcurl's timer; its
      * sockets wake the servers' poll (flash_net_service watches them). */
-    if (r->prov_busy)
-        return httpc_wait_ms(r->http, LOOP_MAX_MS);
+    if (r->prov.busy)
+        return httpc_wait_ms(r->prov.http, LOOP_MAX_MS);
     int64_t next = r->deadline;
-    sooner(&next, r->pin_fail_at);
+    sooner(&next, r->told.pin_fail_at);
     if (r->watch)
-        sooner(&next, r->next_poll);
+        sooner(&next, r->addr.next_poll);
     switch (flash_run_st(r)) {
     case STAGE_PROVISION:
-        sooner(&next, r->next_get);
+        sooner(&next, r->prov.next_get);
         break;
     case STAGE_POST_AP:
-        if (!srv_tls_ready(r->srv))
+        if (!srv_tls_ready(r->net.srv))
             sooner(&next, now + KEY_LOOK_MS);
         else
-            sooner(&next, r->st_since + (int64_t)PROV_ATTEMPT_MS * r->post_tries);
+            sooner(&next, r->st_since + (int64_t)PROV_ATTEMPT_MS * r->prov.post_tries);
         break;
     case STAGE_WAIT_AP:
     case STAGE_PROVISIONED:
@@ -409,7 +410,7 @@ static const char *resume_hint(const struct run *r)
     case STAGE_WAIT_AP:
     case STAGE_PROVISION:
     case STAGE_POST_AP:
-        if (r->recheck && remembers)
+        if (r->prov.recheck && remembers)
             return "the device was provisioned before: run the same command again to continue";
         return "the device was not changed; run sonota again to start over";
     case STAGE_PROVISIONED:
@@ -447,7 +448,7 @@ void flash_loop_run(struct run *r)
                            resume_hint(r));
             break;
         }
-        if (r->pin_fail_at && now >= r->pin_fail_at) {
+        if (r->told.pin_fail_at && now >= r->told.pin_fail_at) {
             flash_events_pinned_fail(r);
             break;
         }
@@ -456,8 +457,8 @@ void flash_loop_run(struct run *r)
             continue;
         /* A request under way: its completion comes from httpc_step, on this turn or a
          * later one; the servers are serviced in between. */
-        if (r->prov_busy)
-            httpc_step(r->http);
+        if (r->prov.busy)
+            httpc_step(r->prov.http);
         if (r->exit_code >= 0 || flash_run_st(r) == STAGE_DONE || *r->stop)
             continue;
         if (flash_net_service(r, wait_ms(r, plat_mono_ms())) != 0)

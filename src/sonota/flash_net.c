@@ -66,7 +66,7 @@ static struct srv *make_srv(struct run *r, const char *bind, int cloud, char *er
         cfg.user2_name = FLASH_NAME_USER2;
     }
     cfg.upgrade_version = UPGRADE_VERSION;
-    return srv_create(&cfg, r->on_event, r, err, errcap);
+    return srv_create(&cfg, r->net.on_event, r, err, errcap);
 }
 
 /* A server that did not start: fatal unless its address vanished meanwhile (a WiFi
@@ -97,28 +97,28 @@ const char *flash_net_bind_addr(const struct run *r)
 
 void flash_net_trust_all(struct run *r, struct srv *s)
 {
-    for (size_t i = 0; i < r->n_trusted; i++)
-        srv_trust(s, r->trusted[i].deviceid, r->trusted[i].apikey);
+    for (size_t i = 0; i < r->net.n_trusted; i++)
+        srv_trust(s, r->net.trusted[i].deviceid, r->net.trusted[i].apikey);
 }
 
 void flash_net_trust(struct run *r, const struct ewl_device_info *dev)
 {
     if (!dev->deviceid[0] || !dev->apikey[0])
         return;
-    for (size_t i = 0; i < r->n_trusted; i++)
-        if (!strcmp(r->trusted[i].deviceid, dev->deviceid) &&
-            !strcmp(r->trusted[i].apikey, dev->apikey))
+    for (size_t i = 0; i < r->net.n_trusted; i++)
+        if (!strcmp(r->net.trusted[i].deviceid, dev->deviceid) &&
+            !strcmp(r->net.trusted[i].apikey, dev->apikey))
             return;
-    struct run_trusted *t = realloc(r->trusted, (r->n_trusted + 1) * sizeof *t);
+    struct run_trusted *t = realloc(r->net.trusted, (r->net.n_trusted + 1) * sizeof *t);
     if (!t) {
         LOG_W("out of memory: device %s is not marked as provisioned", dev->deviceid);
         return;
     }
-    r->trusted = t;
-    t = &r->trusted[r->n_trusted++];
+    r->net.trusted = t;
+    t = &r->net.trusted[r->net.n_trusted++];
     snprintf(t->deviceid, sizeof t->deviceid, "%s", dev->deviceid);
     snprintf(t->apikey, sizeof t->apikey, "%s", dev->apikey);
-    if (r->srv && srv_trust(r->srv, t->deviceid, t->apikey) != 0)
+    if (r->net.srv && srv_trust(r->net.srv, t->deviceid, t->apikey) != 0)
         LOG_W("device %s: its factory apikey is unusable; its sessions are not marked as "
               "provisioned", t->deviceid);
 }
@@ -128,27 +128,27 @@ static int start_servers(struct run *r, const struct stage_seen *seen)
     char err[512] = "";
     const char *bind = flash_net_bind_addr(r);
     int any = !bind || !r->watch;
-    if (!r->srv && (any || seen->serving)) {
-        r->srv = make_srv(r, bind, 1, err, sizeof err);
-        if (!r->srv)
+    if (!r->net.srv && (any || seen->serving)) {
+        r->net.srv = make_srv(r, bind, 1, err, sizeof err);
+        if (!r->net.srv)
             return start_failed(r, "servers", bind, err);
-        if (!srv_files_pending(r->srv))
-            flash_net_trust_all(r, r->srv);
+        if (!srv_files_pending(r->net.srv))
+            flash_net_trust_all(r, r->net.srv);
     }
     /* E2A connects to 192.168.4.2:8080 only (§4): a file server there when FinalStage
      * gave us that address, unless one listens there already. */
-    if (!any && !r->srv_final && seen->final && strcmp(r->serving_ip, STAGE_FINAL_HOST_STR)) {
+    if (!any && !r->net.srv_final && seen->final && strcmp(r->serving_ip, STAGE_FINAL_HOST_STR)) {
         err[0] = '\0';
         /* a vhost of the running server (one loop); its own server only while there
          * is none yet (a run resumed at FinalStage without the serving address) */
-        if (r->srv) {
-            if (srv_listen_final(r->srv, STAGE_FINAL_HOST_STR, r->o->http_port, err,
+        if (r->net.srv) {
+            if (srv_listen_final(r->net.srv, STAGE_FINAL_HOST_STR, r->o->http_port, err,
                                  sizeof err))
                 return start_failed(r, "file server for FinalStage", STAGE_FINAL_HOST_STR,
                                     err);
         } else {
-            r->srv_final = make_srv(r, STAGE_FINAL_HOST_STR, 0, err, sizeof err);
-            if (!r->srv_final)
+            r->net.srv_final = make_srv(r, STAGE_FINAL_HOST_STR, 0, err, sizeof err);
+            if (!r->net.srv_final)
                 return start_failed(r, "file server for FinalStage", STAGE_FINAL_HOST_STR,
                                     err);
         }
@@ -170,8 +170,8 @@ void flash_net_http_socket(void *user, int fd, short events)
     struct run *r = user;
     if (events)
         return; /* new or changed: flash_net_service hands the set to the server each turn */
-    srv_watch_forget(r->srv, fd);
-    srv_watch_forget(r->srv_final, fd);
+    srv_watch_forget(r->net.srv, fd);
+    srv_watch_forget(r->net.srv_final, fd);
 }
 
 int flash_net_service(struct run *r, int timeout_ms)
@@ -179,10 +179,10 @@ int flash_net_service(struct run *r, int timeout_ms)
     ui_flush(&r->ui); /* this turn's events, in one write, before waiting */
     /* Two lws contexts cannot share one wait: the one the current stage talks through
      * waits, the other is only polled (it keeps finishing what it had). */
-    struct srv *main_srv = r->srv, *other = r->srv_final;
-    if (r->final_waits && r->srv_final) {
-        main_srv = r->srv_final;
-        other = r->srv;
+    struct srv *main_srv = r->net.srv, *other = r->net.srv_final;
+    if (r->net.final_waits && r->net.srv_final) {
+        main_srv = r->net.srv_final;
+        other = r->net.srv;
     }
     if (other) {
         srv_watch(other, NULL, 0);
@@ -192,7 +192,7 @@ int flash_net_service(struct run *r, int timeout_ms)
     /* libcurl's sockets (a stage-1 request) wake the same wait; where they cannot be
      * watched (srv_watch: Windows) the wait is cut to look at them every few ms. */
     struct pollfd http_fds[RUN_HTTP_FDS_MAX];
-    int n = httpc_poll_fds(r->http, http_fds, RUN_HTTP_FDS_MAX);
+    int n = httpc_poll_fds(r->prov.http, http_fds, RUN_HTTP_FDS_MAX);
     if (main_srv)
         return srv_run_watching(main_srv, http_fds, n > 0 ? (size_t)n : 0, timeout_ms);
     /* no server yet (no address): just wait one turn; the caller checks Ctrl-C after it */
@@ -202,17 +202,17 @@ int flash_net_service(struct run *r, int timeout_ms)
 
 void flash_net_close(struct run *r)
 {
-    srv_destroy(r->srv_final);
-    srv_destroy(r->srv);
-    r->srv_final = r->srv = NULL;
+    srv_destroy(r->net.srv_final);
+    srv_destroy(r->net.srv);
+    r->net.srv_final = r->net.srv = NULL;
 }
 
 void flash_net_set_paced(struct run *r, const char *peer_ip)
 {
-    if (r->srv)
-        srv_set_paced(r->srv, peer_ip, 1);
-    if (r->srv_final)
-        srv_set_paced(r->srv_final, peer_ip, 1);
+    if (r->net.srv)
+        srv_set_paced(r->net.srv, peer_ip, 1);
+    if (r->net.srv_final)
+        srv_set_paced(r->net.srv_final, peer_ip, 1);
 }
 
 /* ---- stage 1 ---- */
@@ -226,9 +226,9 @@ int flash_net_post_ap_start(struct run *r, int timeout_ms, prov_done_fn done)
     snprintf(ap.password, sizeof ap.password, "%s", r->o->wifi_password);
     snprintf(ap.server, sizeof ap.server, "%s", r->serving_ip);
     ap.port = r->o->https_port;
-    int rc = prov_post_ap_start(r->http, r->o->device_url, &ap, timeout_ms, done, r);
+    int rc = prov_post_ap_start(r->prov.http, r->o->device_url, &ap, timeout_ms, done, r);
     plat_wipe(&ap, sizeof ap); /* the password */
-    r->prov_busy = rc == 0;
+    r->prov.busy = rc == 0;
     return rc;
 }
 

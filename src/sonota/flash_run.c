@@ -53,8 +53,8 @@ static int step_of(enum flash_stage st)
 void flash_run_stage_changed(struct run *r, enum flash_stage prev, enum flash_stage st)
 {
     r->st_since = r->last_hint = plat_mono_ms();
-    r->next_poll = 0;
-    r->final_waits = st >= STAGE_FINAL;
+    r->addr.next_poll = 0;
+    r->net.final_waits = st >= STAGE_FINAL;
     switch (st) {
     case STAGE_NONE:
     case STAGE_FAILED:
@@ -65,21 +65,21 @@ void flash_run_stage_changed(struct run *r, enum flash_stage prev, enum flash_st
         break;
     case STAGE_PROVISION:
         flash_run_stage_enter(r, step_of(st), "provision");
-        r->get_attempts = 0;
-        r->next_get = 0;
+        r->prov.get_attempts = 0;
+        r->prov.next_get = 0;
         ui_action(&r->ui, UI_ACT_TALK_DEVICE, &r->ctx);
         break;
     case STAGE_POST_AP:
-        r->post_tries = 0;
+        r->prov.post_tries = 0;
         break;
     case STAGE_PROVISIONED:
         flash_run_stage_enter(r, step_of(st), "cloud");
-        r->home_other_since = 0;
+        r->addr.home_other_since = 0;
         ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
         break;
     case STAGE_CLOUD:
         flash_run_stage_enter(r, step_of(st), "cloud");
-        r->home_other_since = 0;
+        r->addr.home_other_since = 0;
         if (prev == STAGE_POST_AP) /* --no-check-ip: still say what to do */
             ui_action(&r->ui, UI_ACT_RECONNECT_HOME, &r->ctx);
         if (!flash_run_dev(r)->model[0] && !r->downloads_seen) /* not when the device just called */
@@ -163,7 +163,7 @@ void flash_run_firewall(struct run *r, int final)
      * another profile) than the serving IP. */
     fw_check(final ? STAGE_FINAL_HOST_STR : r->serving_ip, ports, n, &rep);
     if (rep.status != FW_CHECKED) {
-        if (!r->fw_note_told++)
+        if (!r->fw.note_told++)
             ui_info(&r->ui, "  %s", rep.note);
         return;
     }
@@ -175,13 +175,13 @@ void flash_run_firewall(struct run *r, int final)
         char key[FW_TEXT_MAX];
         snprintf(key, sizeof key, "%.90s|%.200s|%x", f->where, f->rule, f->port_mask);
         int told = 0;
-        for (size_t k = 0; k < r->n_fw_told; k++)
-            if (!strcmp(r->fw_told[k], key))
+        for (size_t k = 0; k < r->fw.n_told; k++)
+            if (!strcmp(r->fw.told[k], key))
                 told = 1;
         if (told)
             continue;
-        if (r->n_fw_told < FW_FINDINGS_MAX)
-            snprintf(r->fw_told[r->n_fw_told++], FW_TEXT_MAX, "%s", key);
+        if (r->fw.n_told < FW_FINDINGS_MAX)
+            snprintf(r->fw.told[r->fw.n_told++], FW_TEXT_MAX, "%s", key);
         char list[64];
         fw_ports_text(ports, n, f->port_mask, list, sizeof list);
         ui_firewall(&r->ui, rep.tool, f, list);

@@ -59,59 +59,89 @@ struct plat_thread;
 
 enum img_state { IMG_NONE, IMG_CHECKING, IMG_OK, IMG_BAD };
 
+/* The servers (flash_net.c; docs/DESIGN.md "Bind addresses"): srv = fake cloud + file
+ * server on the serving IP (0.0.0.0 with --bind-any or --no-check-ip), created once that
+ * address exists; srv_final = file server alone on 192.168.4.2, created when FinalStage
+ * gives this computer that address and no srv runs (else a vhost of srv). Both live
+ * until the end of the run. */
+struct run_net {
+    struct srv *srv;
+    struct srv *srv_final;
+    srv_event_cb on_event;          /* their events go here (flash_events_on_server) */
+    struct run_trusted *trusted;    /* provisioned identities, given to each new server */
+    size_t n_trusted;
+    int final_waits;                /* the FinalStage file server is the one to wait on */
+};
+
+/* This computer's addresses as the loop last scanned them, and what was told about
+ * them (flash_loop.c). */
+struct run_addr {
+    int serving_up, ap_up, final_up;
+    int serving_lost_told, final_lost_told;
+    int64_t home_other_since;       /* serving IP absent, another home address present */
+    int serving_absent_told;
+    int64_t next_poll;              /* the next scan */
+    char final_other_warned[NETIF_IP_MAX];
+};
+
+/* Stage 1: the requests to the device's AP (prov.h), driven by the loop. */
+struct run_prov {
+    struct httpc *http;
+    int busy;                       /* one of them is under way */
+    size_t row;                     /* fleet: the row POST /ap is for */
+    struct ewl_device_info dev;     /* what GET /device said (the factory key) */
+    int recheck;                    /* after an earlier POST /ap: the device may have
+                                       left its AP already */
+    int get_attempts;
+    int64_t next_get;
+    int post_tries;
+};
+
+/* What flash_events.c told once, and the certificate-pinning verdict. */
+struct run_told {
+    struct pin_watch pins;          /* TLS handshakes that refused our certificate */
+    int64_t pin_fail_at;            /* pinning seen: the run ends then (0: not pending) */
+    char strangers[RUN_STRANGERS_TOLD][NETIF_IP_MAX + 16];
+    size_t n_strangers;
+    unsigned long strangers_untold;
+    int tls, final, full;           /* TLS trouble; fleet: FinalStage, the table full */
+};
+
+/* Firewall findings already shown (flash_run.c). */
+struct run_fw {
+    char told[FW_FINDINGS_MAX][FW_TEXT_MAX];
+    size_t n_told;
+    int note_told;
+};
+
+/* One `sonota flash` run. The groups are named for the part of the flow that keeps
+ * them (their comments name the file); the rest is the whole run's. */
 struct run {
     struct flash_opts *o;
     struct ui ui;
     struct ui_ctx ctx;
+    volatile sig_atomic_t *stop;
     struct flash_img img[3];
     struct plat_thread *img_worker; /* checking img[] (flash_images_start) */
     enum img_state img_state;
     char serving_ip[NETIF_IP_MAX];
-    /* Servers (docs/DESIGN.md "Bind addresses"): srv = fake cloud + file server on the
-     * serving IP (0.0.0.0 with --bind-any or --no-check-ip), created once that address
-     * exists; srv_final = file server alone on 192.168.4.2, created when FinalStage
-     * gives this computer that address. Both live until the end of the run. */
-    struct srv *srv;
-    struct srv *srv_final;
     int watch;                      /* addresses are watched (no --no-check-ip) */
-    int serving_up, ap_up, final_up; /* as of the last scan */
-    int serving_lost_told, final_lost_told;
-    int64_t home_other_since;       /* serving IP absent, another home address present */
-    int serving_absent_told;
-    int recheck;                    /* stage 1 after an earlier POST /ap: the device may
-                                       have left its AP already */
-    int get_attempts;
-    int64_t next_get;
     int creds_ok;                   /* SSID and password are known */
     struct flash_record rec;        /* the record as saved; stage REC_NONE: none */
     int rec_warned;
-    char fw_told[FW_FINDINGS_MAX][FW_TEXT_MAX]; /* firewall findings already shown */
-    size_t n_fw_told;
-    int fw_note_told;
-    volatile sig_atomic_t *stop;
     /* The devices (flash_session.h): one row in a single run (its stage is the run's,
      * flash_run_st), as many as call with --fleet. */
     struct flash_table table;
-    int final_waits;                /* the FinalStage file server is the one to wait on */
-    int64_t deadline, st_since, next_poll, last_hint;
+    int64_t deadline, st_since, last_hint;
     int64_t stage_t[3][2];          /* start, end in ms (0 = not reached) */
     int exit_code;                  /* -1 while running */
-    struct ewl_device_info dev;     /* stage 1: what GET /device said (the factory key) */
-    struct httpc *http;             /* stage 1's requests, driven by the loop */
-    int prov_busy;                  /* one of them is under way */
-    size_t prov_row;                /* fleet: the row POST /ap is for */
+    int downloads_seen;
     struct fleet *fleet;            /* fleet: the loop's own state (flash_fleet.c) */
-    srv_event_cb on_event;          /* the servers' events go here (flash_events_on_server) */
-    int tls_warned, post_tries, downloads_seen;
-    char final_other_warned[NETIF_IP_MAX];
-    struct pin_watch pins;          /* TLS handshakes that refused our certificate */
-    int64_t pin_fail_at;            /* pinning seen: the run ends then (0: not pending) */
-    struct run_trusted *trusted;    /* provisioned identities, given to each new server */
-    size_t n_trusted;
-    char stranger_told[RUN_STRANGERS_TOLD][NETIF_IP_MAX + 16];
-    size_t n_stranger_told;
-    unsigned long strangers_untold;
-    int final_told, full_told;      /* fleet: instructions and warnings given once */
+    struct run_net net;
+    struct run_addr addr;
+    struct run_prov prov;
+    struct run_told told;
+    struct run_fw fw;
 };
 
 /* The device of a single run (the table's one row) and its stage. */

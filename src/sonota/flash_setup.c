@@ -96,7 +96,7 @@ static int give_servers_files(struct run *r)
 {
     struct srv_file files[3];
     flash_net_files(r, files);
-    struct srv *s[2] = {r->srv, r->srv_final};
+    struct srv *s[2] = {r->net.srv, r->net.srv_final};
     char err[256];
     for (int k = 0; k < 2; k++) {
         if (!s[k] || !srv_files_pending(s[k]))
