@@ -66,16 +66,10 @@ static int from_device(struct fl *f, const struct srv_event *ev)
 static void idle(void *user, const struct pollfd *fds, size_t n, int ms)
 {
     struct fl *f = user;
-    if (f->srv) {
+    if (f->srv)
         srv_run_watching(f->srv, fds, n, ms);
-    } else if (n) {
-        struct pollfd p[8];
-        size_t k = n < 8 ? n : 8;
-        memcpy(p, fds, k * sizeof *p);
-        plat_poll(p, k, ms);
-    } else {
-        plat_sleep_ms((unsigned)ms);
-    }
+    else
+        httpc_wait_fds(fds, n, ms);
 }
 
 /* libcurl is about to close fd: its watch in the servers' wait ends first (a watch holds

@@ -195,8 +195,9 @@ int flash_net_service(struct run *r, int timeout_ms)
     int n = httpc_poll_fds(r->prov.http, http_fds, RUN_HTTP_FDS_MAX);
     if (main_srv)
         return srv_run_watching(main_srv, http_fds, n > 0 ? (size_t)n : 0, timeout_ms);
-    /* no server yet (no address): just wait one turn; the caller checks Ctrl-C after it */
-    plat_sleep_ms(timeout_ms > 0 ? (unsigned)timeout_ms : 0u);
+    /* no server yet (no address): a stage-1 request's sockets alone; the caller checks
+     * Ctrl-C after the wait */
+    httpc_wait_fds(http_fds, n > 0 ? (size_t)n : 0, timeout_ms);
     return 0;
 }
 

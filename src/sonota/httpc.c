@@ -452,19 +452,27 @@ int httpc_poll_fds(const struct httpc *h, struct pollfd *out, int cap)
     return k;
 }
 
+#define WAIT_FDS_MAX 16
+
+void httpc_wait_fds(const struct pollfd *fds, size_t n, int max_ms)
+{
+    if (max_ms <= 0)
+        return;
+    if (!n) {
+        plat_sleep_ms((unsigned)max_ms);
+        return;
+    }
+    struct pollfd p[WAIT_FDS_MAX]; /* poll writes revents: a copy */
+    size_t k = n < WAIT_FDS_MAX ? n : WAIT_FDS_MAX;
+    memcpy(p, fds, k * sizeof *p);
+    plat_poll(p, k, max_ms);
+}
+
 int httpc_wait(struct httpc *h, int max_ms)
 {
-    int t = httpc_timeout_ms(h);
-    if (t < 0 || t > max_ms)
-        t = max_ms;
-    if (t > 0) {
-        struct pollfd p[16];
-        int n = httpc_poll_fds(h, p, 16);
-        if (n > 0)
-            plat_poll(p, (size_t)n, t);
-        else
-            plat_sleep_ms((unsigned)t);
-    }
+    struct pollfd p[WAIT_FDS_MAX];
+    int n = httpc_poll_fds(h, p, WAIT_FDS_MAX);
+    httpc_wait_fds(p, (size_t)n, httpc_wait_ms(h, max_ms));
     return httpc_step(h);
 }
 

@@ -98,6 +98,9 @@ int httpc_timeout_ms(const struct httpc *h);
 int httpc_wait_ms(const struct httpc *h, int max_ms);
 /* Sockets to wait on (at most cap); returns how many were written. */
 int httpc_poll_fds(const struct httpc *h, struct pollfd *out, int cap);
+/* The wait of a loop that has no server to serve meanwhile: until one of fds (the first
+ * 16; from httpc_poll_fds) is ready or max_ms pass; without fds, max_ms. */
+void httpc_wait_fds(const struct pollfd *fds, size_t n, int max_ms);
 /* Blocks up to max_ms for socket activity or libcurl's timer, then steps. */
 int httpc_wait(struct httpc *h, int max_ms);
 void httpc_set_watch(struct httpc *h, httpc_watch_fn fn, void *user);
