@@ -271,7 +271,7 @@ static int cert_cb(SSL *ssl, void *arg)
     struct so_tls_cert *c = arg;
     if (SSL_get_certificate(ssl))
         return 1;
-    char why[192];
+    char why[sizeof c->err];
     if (so_tls_cert_wait(c, why, sizeof why) != SO_OK) {
         LOG_E("TLS handshake refused: %s", why);
         return 0;

@@ -178,9 +178,10 @@ int flash_net_service(struct run *r, int timeout_ms)
 {
     ui_flush(&r->ui); /* this turn's events, in one write, before waiting */
     /* Two lws contexts cannot share one wait: the one the current stage talks through
-     * waits, the other is only polled (it keeps finishing what it had). */
+     * (or the only one) waits, the other is only polled (it keeps finishing what it
+     * had). */
     struct srv *main_srv = r->net.srv, *other = r->net.srv_final;
-    if (r->net.final_waits && r->net.srv_final) {
+    if ((r->net.final_waits || !main_srv) && r->net.srv_final) {
         main_srv = r->net.srv_final;
         other = r->net.srv;
     }
