@@ -180,8 +180,8 @@ def run_srvtest(bins, d, imgs, pace, sim_extra, time_scale, idx):
         c1 = srv.cpu_s()
         res.srv_cpu_s = None if c0 is None or c1 is None else c1 - c0
     finally:
-        _, ru = srv.stop()
-    res.srv_peak_kb = blib.ru_kb(ru)
+        srv.stop()
+    res.srv_peak_kb = blib.peak_kb(srv.proc)
     res.phases = _phases(_marks_srvtest(srv))
     _parse(res, blib.read_report(d, dev))
     return res
@@ -239,7 +239,7 @@ def run_flash(bins, d, imgs, pace, sim_extra, time_scale, idx):
     res.phases = _phases(marks)
     total_cpu = blib.ru_cpu(ru)
     res.srv_cpu_s = None if total_cpu is None or c0 is None else total_cpu - c0
-    res.srv_peak_kb = blib.ru_kb(ru)
+    res.srv_peak_kb = blib.peak_kb(fl)
     _parse(res, blib.read_report(d, dev))
     if fl.returncode != 0 and res.ok:
         res.reason = "sonota flash exited %d" % fl.returncode

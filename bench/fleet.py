@@ -59,7 +59,7 @@ def level(bins, n, timeout_s):
             blib.reap(son, 5)
     row["exit"] = rc
     row["srv_cpu_s"] = blib.ru_cpu(ru)
-    row["srv_peak_kb"] = blib.ru_kb(ru) or 0
+    row["srv_peak_kb"] = blib.peak_kb(son) or 0
     # The kernel's part: on loopback it includes the receiving side of every byte sent
     # (TCP's receive path runs in the sender's system call), which a LAN does not charge.
     row["srv_sys_ms_per_device"] = None if ru is None else 1000.0 * ru.ru_stime / n

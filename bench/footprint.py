@@ -104,9 +104,9 @@ def _startup(bins, imgs, starter, runs):
             rss = blib.proc_status_kb(p.pid, "VmRSS")
             if rss:
                 idle_kb.append(rss)
-        _, ru = blib.reap(p, 10, sig=signal.SIGINT)
-        if ru is not None:
-            peak_kb.append(ru.ru_maxrss)
+        blib.reap(p, 10, sig=signal.SIGINT)
+        if blib.peak_kb(p):
+            peak_kb.append(blib.peak_kb(p))
     if not times:
         return None
     return {"runs": len(times), "startup_ms_median": statistics.median(times) * 1000,

@@ -49,7 +49,7 @@ def _srv(bins, d, imgs, tag):
 
 def _finish(row, srv, ru, dl_s, reasons, n, ok):
     row["srv_cpu_total_s"] = blib.ru_cpu(ru)
-    row["srv_peak_kb"] = blib.ru_kb(ru) or row.get("srv_rss_sampled_peak_kb") or 0
+    row["srv_peak_kb"] = blib.peak_kb(srv.proc) or row.get("srv_rss_sampled_peak_kb") or 0
     row["completed"] = ok
     row["failed"] = n - ok
     row["fail_reasons"] = dict(reasons.most_common(5))
@@ -206,8 +206,8 @@ def run(bins, quick, results):
             fmt_s(r["spawn_s"]), fmt_s(r["dl_p50_s"]), fmt_s(r["dl_p95_s"]),
             fmt_s(r["dl_max_s"]), r["srv_peak_kb"] / 1024.0, fmt_s(r["srv_cpu_load_s"]),
             fmt_s(r["devside_cpu_s"])))
-    log("  peak WS = most WebSocket sessions open at once; srv MB = server peak RSS (wait4"
-        " ru_maxrss = VmHWM); srv cpu = server user+sys while the devices ran; dev cpu = the"
+    log("  peak WS = most WebSocket sessions open at once; srv MB = server peak RSS (its"
+        " VmHWM); srv cpu = server user+sys while the devices ran; dev cpu = the"
         " device side")
     log("  (load generator or simulators) on the same 2 cores; dl = one device's download,"
         " device-limited minimum %.1f s." % (-(-blib.USER_SIZE // blib.CHUNK) * CHUNK_DELAY_MS
